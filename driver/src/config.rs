@@ -1,0 +1,450 @@
+//! Typed configuration from Siebel's `Driver:` and `Service:` parameters.
+//!
+//! Siebel parameter names are case-insensitive; the prefix (`Driver:` / `Service:`) is optional
+//! here because Siebel versions differ in whether they pass it. Every key is documented in
+//! `docs/configuration.md`.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::protocol::DEFAULT_REQUEST_QUEUE;
+
+/// A parameter with a bad value; the message names the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The contact center behind Finesse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deployment {
+    /// Unified Contact Center Enterprise.
+    Ucce,
+    /// Unified Contact Center Express.
+    Uccx,
+}
+
+/// Log verbosity of the driver's log file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    /// Nothing.
+    Off,
+    /// Errors only.
+    Error,
+    /// Errors and warnings.
+    Warn,
+    /// Normal operation.
+    Info,
+    /// Every message and state change.
+    Debug,
+    /// Everything, including wire frames (passwords redacted).
+    Trace,
+}
+
+impl LogLevel {
+    /// Parses `off|error|warn|info|debug|trace` (case-insensitive).
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "off" | "none" => LogLevel::Off,
+            "error" => LogLevel::Error,
+            "warn" | "warning" => LogLevel::Warn,
+            "info" => LogLevel::Info,
+            "debug" => LogLevel::Debug,
+            "trace" => LogLevel::Trace,
+            _ => return None,
+        })
+    }
+
+    /// The `tracing` filter directive for this level.
+    pub fn directive(self) -> &'static str {
+        match self {
+            LogLevel::Off => "off",
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+        }
+    }
+}
+
+/// The driver instance's configuration (`Driver:` parameters).
+#[derive(Clone, PartialEq)]
+pub struct DriverConfig {
+    /// ActiveMQ host (STOMP).
+    pub broker_host: String,
+    /// ActiveMQ STOMP port.
+    pub broker_port: u16,
+    /// Broker login (empty: none).
+    pub broker_login: String,
+    /// Broker passcode (never logged).
+    pub broker_password: String,
+    /// This driver instance's id; its event queue is `/queue/siebelcti.driver.<id>`.
+    pub client_id: String,
+    /// The queue connectors consume requests from.
+    pub request_queue: String,
+    /// STOMP heart-beat interval in ms (0: none).
+    pub heartbeat_ms: u64,
+    /// TCP connect timeout in ms.
+    pub connect_timeout_ms: u64,
+    /// First reconnect delay in ms (doubles up to the maximum).
+    pub reconnect_min_ms: u64,
+    /// Largest reconnect delay in ms.
+    pub reconnect_max_ms: u64,
+    /// Log file (none: standard error).
+    pub log_file: Option<PathBuf>,
+    /// Log level.
+    pub log_level: LogLevel,
+    /// UCCE or UCCX rules.
+    pub deployment: Deployment,
+}
+
+impl fmt::Debug for DriverConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DriverConfig")
+            .field(
+                "broker",
+                &format!("{}:{}", self.broker_host, self.broker_port),
+            )
+            .field("broker_login", &self.broker_login)
+            .field(
+                "broker_password",
+                &if self.broker_password.is_empty() {
+                    ""
+                } else {
+                    "***"
+                },
+            )
+            .field("client_id", &self.client_id)
+            .field("request_queue", &self.request_queue)
+            .field("heartbeat_ms", &self.heartbeat_ms)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field(
+                "reconnect_ms",
+                &format!("{}..{}", self.reconnect_min_ms, self.reconnect_max_ms),
+            )
+            .field("log_file", &self.log_file)
+            .field("log_level", &self.log_level)
+            .field("deployment", &self.deployment)
+            .finish()
+    }
+}
+
+impl Default for DriverConfig {
+    fn default() -> Self {
+        DriverConfig {
+            broker_host: "127.0.0.1".into(),
+            broker_port: 61613,
+            broker_login: String::new(),
+            broker_password: String::new(),
+            client_id: default_client_id(),
+            request_queue: DEFAULT_REQUEST_QUEUE.into(),
+            heartbeat_ms: 10_000,
+            connect_timeout_ms: 1_000,
+            reconnect_min_ms: 500,
+            reconnect_max_ms: 30_000,
+            log_file: None,
+            log_level: LogLevel::Info,
+            deployment: Deployment::Ucce,
+        }
+    }
+}
+
+fn default_client_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .or_else(|_| std::env::var("COMPUTERNAME"))
+        .unwrap_or_else(|_| "siebel".into());
+    let host: String = host.chars().filter(|c| valid_id_char(*c)).collect();
+    format!(
+        "{}-{}",
+        if host.is_empty() { "siebel" } else { &host },
+        std::process::id()
+    )
+}
+
+fn valid_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+/// Strips an optional `prefix` (case-insensitive) from a parameter name.
+fn strip_prefix<'a>(key: &'a str, prefix: &str) -> &'a str {
+    let k = key.trim();
+    if k.len() >= prefix.len() && k[..prefix.len()].eq_ignore_ascii_case(prefix) {
+        &k[prefix.len()..]
+    } else {
+        k
+    }
+}
+
+fn number(key: &str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
+    let n: u64 = value.trim().parse().map_err(|_| {
+        ConfigError(format!(
+            "Driver:{key} must be a whole number, got {value:?}"
+        ))
+    })?;
+    if n < min || n > max {
+        return Err(ConfigError(format!(
+            "Driver:{key} must be between {min} and {max}, got {n}"
+        )));
+    }
+    Ok(n)
+}
+
+/// What parsing the parameters produced: the config and the keys it did not know.
+#[derive(Debug)]
+pub struct Parsed<T> {
+    /// The typed configuration.
+    pub config: T,
+    /// Parameter names that were ignored (to be logged).
+    pub unknown: Vec<String>,
+}
+
+impl DriverConfig {
+    /// Builds the configuration from `Driver:` parameters (name, value).
+    pub fn from_params(params: &[(String, String)]) -> Result<Parsed<Self>, ConfigError> {
+        let mut c = DriverConfig::default();
+        let mut unknown = Vec::new();
+        for (raw_key, value) in params {
+            let key = strip_prefix(raw_key, "Driver:");
+            let v = value.trim();
+            match key.to_ascii_lowercase().as_str() {
+                "brokerhost" => {
+                    if v.is_empty() {
+                        return Err(ConfigError("Driver:BrokerHost must not be empty".into()));
+                    }
+                    c.broker_host = v.to_string();
+                }
+                "brokerport" => c.broker_port = number("BrokerPort", v, 1, 65535)? as u16,
+                "brokerlogin" => c.broker_login = v.to_string(),
+                "brokerpassword" => c.broker_password = value.to_string(),
+                "clientid" => {
+                    if !v.is_empty() {
+                        if v.len() > 64 || !v.chars().all(valid_id_char) {
+                            return Err(ConfigError(format!(
+                                "Driver:ClientId may hold only letters, digits, '-', '_' and '.' (64 at most), got {v:?}"
+                            )));
+                        }
+                        c.client_id = v.to_string();
+                    }
+                }
+                "requestqueue" => {
+                    if !(v.starts_with("/queue/") || v.starts_with("/topic/")) || v.len() < 8 {
+                        return Err(ConfigError(format!(
+                            "Driver:RequestQueue must start with /queue/ or /topic/, got {v:?}"
+                        )));
+                    }
+                    c.request_queue = v.to_string();
+                }
+                "heartbeatms" => {
+                    c.heartbeat_ms = number("HeartbeatMs", v, 0, 3_600_000)?;
+                    if c.heartbeat_ms != 0 && c.heartbeat_ms < 100 {
+                        return Err(ConfigError(
+                            "Driver:HeartbeatMs must be 0 (off) or at least 100".into(),
+                        ));
+                    }
+                }
+                "connecttimeoutms" => {
+                    c.connect_timeout_ms = number("ConnectTimeoutMs", v, 50, 60_000)?
+                }
+                "reconnectminms" => c.reconnect_min_ms = number("ReconnectMinMs", v, 10, 600_000)?,
+                "reconnectmaxms" => c.reconnect_max_ms = number("ReconnectMaxMs", v, 10, 600_000)?,
+                "logfile" => c.log_file = (!v.is_empty()).then(|| PathBuf::from(v)),
+                "loglevel" => {
+                    c.log_level = LogLevel::parse(v).ok_or_else(|| {
+                        ConfigError(format!(
+                        "Driver:LogLevel must be off, error, warn, info, debug or trace, got {v:?}"
+                    ))
+                    })?
+                }
+                "deploymenttype" => {
+                    c.deployment = match v.to_ascii_uppercase().as_str() {
+                        "UCCE" => Deployment::Ucce,
+                        "UCCX" => Deployment::Uccx,
+                        _ => {
+                            return Err(ConfigError(format!(
+                                "Driver:DeploymentType must be UCCE or UCCX, got {v:?}"
+                            )))
+                        }
+                    }
+                }
+                _ => unknown.push(raw_key.clone()),
+            }
+        }
+        if c.reconnect_min_ms > c.reconnect_max_ms {
+            return Err(ConfigError(format!(
+                "Driver:ReconnectMinMs ({}) must not exceed Driver:ReconnectMaxMs ({})",
+                c.reconnect_min_ms, c.reconnect_max_ms
+            )));
+        }
+        Ok(Parsed { config: c, unknown })
+    }
+}
+
+/// An agent session's configuration (`Service:` and unprefixed parameters).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ServiceConfig {
+    /// Agent id, when Siebel passes it at session start.
+    pub agent_id: Option<String>,
+    /// Agent password (never logged).
+    pub password: Option<String>,
+    /// Extension (teleset DN).
+    pub extension: Option<String>,
+}
+
+impl fmt::Debug for ServiceConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServiceConfig")
+            .field("agent_id", &self.agent_id)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("extension", &self.extension)
+            .finish()
+    }
+}
+
+/// Recognised names for the login fields, in Service: parameters and in command parameters.
+pub(crate) fn login_field(key: &str) -> Option<LoginField> {
+    let k = strip_prefix(strip_prefix(key, "Service:"), "Param.");
+    Some(match k.to_ascii_lowercase().as_str() {
+        "agentid" | "agent" | "agentlogin" => LoginField::AgentId,
+        "agentpassword" | "password" | "agentpin" => LoginField::Password,
+        "extension" | "agentdn" | "dn" | "teleset" => LoginField::Extension,
+        _ => return None,
+    })
+}
+
+/// One of the three login fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LoginField {
+    AgentId,
+    Password,
+    Extension,
+}
+
+/// A value Siebel left as an unexpanded macro (e.g. `{@AgentId}` with no login data) counts
+/// as absent.
+fn present(value: &str) -> Option<String> {
+    let v = value.trim();
+    let unexpanded = v.starts_with("{@") && v.ends_with('}');
+    (!v.is_empty() && !unexpanded).then(|| v.to_string())
+}
+
+impl ServiceConfig {
+    /// Builds the session configuration from `Service:` parameters (name, value).
+    pub fn from_params(params: &[(String, String)]) -> Parsed<Self> {
+        let mut c = ServiceConfig::default();
+        let mut unknown = Vec::new();
+        for (key, value) in params {
+            match login_field(key) {
+                Some(LoginField::AgentId) => c.agent_id = present(value),
+                Some(LoginField::Password) => c.password = present(value),
+                Some(LoginField::Extension) => c.extension = present(value),
+                None => unknown.push(key.clone()),
+            }
+        }
+        Parsed { config: c, unknown }
+    }
+
+    /// Overlays login fields given with a command (command data wins over the session's).
+    pub fn overlay(&self, params: &[(String, String)]) -> ServiceConfig {
+        let mut c = self.clone();
+        for (key, value) in params {
+            let Some(v) = present(value) else { continue };
+            match login_field(key) {
+                Some(LoginField::AgentId) => c.agent_id = Some(v),
+                Some(LoginField::Password) => c.password = Some(v),
+                Some(LoginField::Extension) => c.extension = Some(v),
+                None => {}
+            }
+        }
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kv(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn parses_prefixed_case_insensitive_keys() {
+        let p = DriverConfig::from_params(&kv(&[
+            ("Driver:BrokerHost", "mq.example"),
+            ("driver:brokerport", "61614"),
+            ("HeartbeatMs", "0"),
+            ("Driver:ClientId", "siebel-a"),
+            ("Driver:LogLevel", "DEBUG"),
+            ("Driver:DeploymentType", "uccx"),
+            ("Driver:Colour", "blue"),
+        ]))
+        .unwrap();
+        assert_eq!(p.config.broker_host, "mq.example");
+        assert_eq!(p.config.broker_port, 61614);
+        assert_eq!(p.config.heartbeat_ms, 0);
+        assert_eq!(p.config.client_id, "siebel-a");
+        assert_eq!(p.config.log_level, LogLevel::Debug);
+        assert_eq!(p.config.deployment, Deployment::Uccx);
+        assert_eq!(p.unknown, vec!["Driver:Colour".to_string()]);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        for (k, v, needle) in [
+            ("Driver:BrokerPort", "http", "Driver:BrokerPort"),
+            ("Driver:BrokerPort", "0", "Driver:BrokerPort"),
+            ("Driver:ClientId", "a b", "Driver:ClientId"),
+            ("Driver:RequestQueue", "requests", "Driver:RequestQueue"),
+            ("Driver:LogLevel", "loud", "Driver:LogLevel"),
+            ("Driver:HeartbeatMs", "5", "Driver:HeartbeatMs"),
+            ("Driver:DeploymentType", "PCCE9", "Driver:DeploymentType"),
+            ("Driver:ReconnectMinMs", "900000", "Driver:ReconnectMinMs"),
+        ] {
+            let err = DriverConfig::from_params(&kv(&[(k, v)])).unwrap_err();
+            assert!(err.0.contains(needle), "{k}={v}: {err}");
+        }
+        let err = DriverConfig::from_params(&kv(&[
+            ("Driver:ReconnectMinMs", "5000"),
+            ("Driver:ReconnectMaxMs", "1000"),
+        ]))
+        .unwrap_err();
+        assert!(err.0.contains("ReconnectMinMs"));
+    }
+
+    #[test]
+    fn debug_output_hides_passwords() {
+        let p = DriverConfig::from_params(&kv(&[("Driver:BrokerPassword", "hunter2")])).unwrap();
+        assert!(!format!("{:?}", p.config).contains("hunter2"));
+        let s = ServiceConfig::from_params(&kv(&[("Service:AgentPassword", "pin123")]));
+        assert!(!format!("{:?}", s.config).contains("pin123"));
+    }
+
+    #[test]
+    fn service_params_and_overlay() {
+        let s = ServiceConfig::from_params(&kv(&[
+            ("Service:AgentId", "1001"),
+            ("Service:AgentPassword", "{@AgentPin}"),
+            ("Extension", "5001"),
+            ("Service:Other", "x"),
+        ]));
+        assert_eq!(s.config.agent_id.as_deref(), Some("1001"));
+        assert_eq!(s.config.password, None, "unexpanded macro counts as absent");
+        assert_eq!(s.unknown, vec!["Service:Other".to_string()]);
+        let o = s
+            .config
+            .overlay(&kv(&[("Password", "pw"), ("Param.Extension", "5002")]));
+        assert_eq!(o.password.as_deref(), Some("pw"));
+        assert_eq!(o.extension.as_deref(), Some("5002"));
+        assert_eq!(o.agent_id.as_deref(), Some("1001"));
+    }
+}

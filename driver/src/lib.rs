@@ -1,0 +1,194 @@
+//! The Siebel CTI driver's logic, in safe Rust: configuration, agent sessions, commands,
+//! events and the broker link. The C ABI (`ffi-shim/`) wraps [`Driver`].
+
+pub mod commands;
+pub mod config;
+pub mod host;
+pub mod link;
+pub mod logging;
+pub mod messages;
+pub mod protocol;
+mod sessions;
+pub mod stomp;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use commands::Command;
+use config::{ConfigError, DriverConfig, ServiceConfig};
+use host::{Host, HostSlot};
+use link::{Link, LinkSender, LinkSettings};
+use sessions::{Cmd, Sessions};
+
+/// How long releasing a driver waits for its link thread to finish.
+const STOP_WAIT: Duration = Duration::from_secs(3);
+
+/// One driver instance: one configuration, one broker connection, one link thread.
+pub struct Driver {
+    config: Arc<DriverConfig>,
+    link: LinkSender<Cmd>,
+    done: crossbeam_channel::Receiver<()>,
+    next_session: AtomicU64,
+}
+
+/// An agent session created by [`Driver::request_service`].
+pub struct Service {
+    id: u64,
+    slot: Arc<HostSlot>,
+}
+
+/// Why a command was refused at once.
+#[derive(Debug, PartialEq, Eq)]
+pub enum InvokeError {
+    /// The command is not one of the driver's device commands.
+    UnknownCommand(String),
+    /// The driver instance is shutting down.
+    Stopped,
+}
+
+impl std::fmt::Display for InvokeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InvokeError::UnknownCommand(c) => write!(f, "unknown command {c:?}"),
+            InvokeError::Stopped => f.write_str("the driver instance is stopping"),
+        }
+    }
+}
+
+impl Driver {
+    /// Creates a driver instance from `Driver:` parameters and starts its link thread.
+    /// Returns at once: the broker connection is made (and remade) in the background.
+    pub fn create(params: &[(String, String)]) -> Result<Driver, ConfigError> {
+        let parsed = DriverConfig::from_params(params)?;
+        let config = Arc::new(parsed.config);
+        if let Err(e) = logging::init(&config) {
+            tracing::error!("{e}");
+        }
+        for k in &parsed.unknown {
+            tracing::warn!("unknown driver parameter {k:?} ignored");
+        }
+        tracing::info!("driver instance created: {:?}", config);
+        let settings = LinkSettings {
+            host: config.broker_host.clone(),
+            port: config.broker_port,
+            login: config.broker_login.clone(),
+            passcode: config.broker_password.clone(),
+            heartbeat: Duration::from_millis(config.heartbeat_ms),
+            connect_timeout: Duration::from_millis(config.connect_timeout_ms),
+            reconnect_min: Duration::from_millis(config.reconnect_min_ms),
+            reconnect_max: Duration::from_millis(config.reconnect_max_ms),
+        };
+        let (link, sender) = Link::new(settings)
+            .map_err(|e| ConfigError(format!("cannot start the broker link: {e}")))?;
+        let (done_tx, done) = crossbeam_channel::bounded(1);
+        let mut handler = Sessions::new(config.clone());
+        std::thread::Builder::new()
+            .name(format!("siebel-cti-link-{}", config.client_id))
+            .spawn(move || {
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    link.run(&mut handler)
+                }));
+                if result.is_err() {
+                    tracing::error!(
+                        "the broker link thread panicked; the driver instance is stopped"
+                    );
+                }
+                let _ = done_tx.send(());
+            })
+            .map_err(|e| ConfigError(format!("cannot start the broker link thread: {e}")))?;
+        Ok(Driver {
+            config,
+            link: sender,
+            done,
+            next_session: AtomicU64::new(1),
+        })
+    }
+
+    /// The instance's configuration.
+    pub fn config(&self) -> &DriverConfig {
+        &self.config
+    }
+
+    /// Creates an agent session with its host callbacks and `Service:` parameters.
+    pub fn request_service(
+        &self,
+        host: Box<dyn Host>,
+        params: &[(String, String)],
+    ) -> Result<Service, InvokeError> {
+        let parsed = ServiceConfig::from_params(params);
+        for k in &parsed.unknown {
+            tracing::debug!("service parameter {k:?} not used");
+        }
+        let id = self.next_session.fetch_add(1, Ordering::Relaxed);
+        let slot = Arc::new(HostSlot::new(host));
+        tracing::info!("session {id} requested: {:?}", parsed.config);
+        if !self.link.send(Cmd::Add {
+            id,
+            slot: slot.clone(),
+            service: parsed.config,
+        }) {
+            return Err(InvokeError::Stopped);
+        }
+        Ok(Service { id, slot })
+    }
+
+    /// Queues a toolbar command; the outcome arrives through the session's host.
+    pub fn invoke(
+        &self,
+        service: &Service,
+        track: &str,
+        name: &str,
+        string_param: &str,
+        params: Vec<(String, String)>,
+    ) -> Result<(), InvokeError> {
+        let command = Command::from_name(name)
+            .ok_or_else(|| InvokeError::UnknownCommand(name.to_string()))?;
+        tracing::debug!(
+            "session {}: command {} ({track})",
+            service.id,
+            command.name()
+        );
+        if self.link.send(Cmd::Invoke {
+            id: service.id,
+            track: track.to_string(),
+            command,
+            string_param: string_param.to_string(),
+            params,
+        }) {
+            Ok(())
+        } else {
+            Err(InvokeError::Stopped)
+        }
+    }
+
+    /// Ends a session: no callback reaches its host after this returns.
+    pub fn release_service(&self, service: &Service) {
+        service.slot.release();
+        self.link.send(Cmd::Remove { id: service.id });
+        tracing::info!("session {} released", service.id);
+    }
+
+    /// Stops the link thread (bounded wait) and closes the broker connection.
+    pub fn shutdown(&self) {
+        if self.link.stop() && self.done.recv_timeout(STOP_WAIT).is_err() {
+            tracing::warn!("the broker link thread did not stop within {STOP_WAIT:?}");
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Device command names, as `RequestCommandEventList` returns them.
+pub fn command_names() -> Vec<&'static str> {
+    Command::ALL.iter().map(|c| c.name()).collect()
+}
+
+/// Device event names, as `RequestCommandEventList` returns them.
+pub fn event_names() -> Vec<&'static str> {
+    commands::events::ALL.to_vec()
+}

@@ -1,0 +1,474 @@
+//! The broker link: ONE STOMP connection and ONE background thread per driver instance.
+//!
+//! The thread owns the socket (non-blocking, `mio`), connects and reconnects with exponential
+//! backoff, keeps STOMP heart-beats both ways, and multiplexes two inputs without busy
+//! waiting: frames from the broker and commands from host threads (a channel plus a `mio`
+//! waker). Host threads never touch the socket, so they never wait on the network.
+//! `mio` is a thin wrapper over epoll/kqueue/IOCP with no runtime, which is all we want inside
+//! Siebel's process.
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::stomp::{self, Decoder, Frame, Item};
+
+const SOCKET: Token = Token(0);
+const WAKER: Token = Token(1);
+
+/// Settings of a link.
+#[derive(Clone, Debug)]
+pub struct LinkSettings {
+    /// Broker host.
+    pub host: String,
+    /// Broker STOMP port.
+    pub port: u16,
+    /// Broker login (empty: none).
+    pub login: String,
+    /// Broker passcode.
+    pub passcode: String,
+    /// Heart-beat interval offered and expected (0: none).
+    pub heartbeat: Duration,
+    /// Time allowed for TCP connect plus the STOMP handshake.
+    pub connect_timeout: Duration,
+    /// First reconnect delay.
+    pub reconnect_min: Duration,
+    /// Largest reconnect delay.
+    pub reconnect_max: Duration,
+}
+
+/// What the link's owner does with link events; all methods run on the link thread.
+pub trait LinkHandler<C> {
+    /// The STOMP session is up: subscribe and announce here.
+    fn on_up(&mut self, out: &mut Outbox<'_>);
+    /// The connection was lost or could not be made (`first`: the first failure since up).
+    fn on_down(&mut self, reason: &str, first: bool);
+    /// A frame from the broker (MESSAGE, RECEIPT, ERROR).
+    fn on_frame(&mut self, frame: Frame, out: &mut Outbox<'_>);
+    /// A command from a host thread.
+    fn on_command(&mut self, cmd: C, out: &mut Outbox<'_>);
+    /// Called about once a second, for the owner's timers.
+    fn on_tick(&mut self, _out: &mut Outbox<'_>) {}
+}
+
+/// Queues frames for the broker; `up()` tells whether they can go out now.
+pub struct Outbox<'a> {
+    conn: Option<&'a mut Conn>,
+}
+
+impl Outbox<'_> {
+    /// Whether the STOMP session is up.
+    pub fn up(&self) -> bool {
+        self.conn.as_ref().is_some_and(|c| c.established)
+    }
+
+    /// Queues a frame; returns false (and drops it) when the link is down.
+    pub fn send(&mut self, frame: &Frame) -> bool {
+        match self.conn.as_mut() {
+            Some(c) if c.established => {
+                frame.encode(&mut c.out);
+                c.last_tx = Instant::now();
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A command for the link thread, or the order to stop.
+pub enum Control<C> {
+    /// Deliver to the handler.
+    Command(C),
+    /// Close the connection and end the thread.
+    Stop,
+}
+
+/// The sending side of a link: host threads use it to reach the link thread.
+pub struct LinkSender<C> {
+    tx: Sender<Control<C>>,
+    waker: std::sync::Arc<Waker>,
+}
+
+impl<C> Clone for LinkSender<C> {
+    fn clone(&self) -> Self {
+        LinkSender {
+            tx: self.tx.clone(),
+            waker: self.waker.clone(),
+        }
+    }
+}
+
+impl<C> LinkSender<C> {
+    /// Hands a command to the link thread without blocking. False if the thread has ended.
+    pub fn send(&self, cmd: C) -> bool {
+        self.control(Control::Command(cmd))
+    }
+
+    /// Asks the link thread to stop.
+    pub fn stop(&self) -> bool {
+        self.control(Control::Stop)
+    }
+
+    fn control(&self, c: Control<C>) -> bool {
+        if self.tx.send(c).is_err() {
+            return false;
+        }
+        self.waker.wake().is_ok()
+    }
+}
+
+struct Conn {
+    stream: TcpStream,
+    started: Instant,
+    connected: bool,
+    established: bool,
+    decoder: Decoder,
+    out: Vec<u8>,
+    last_rx: Instant,
+    last_tx: Instant,
+    /// Heart-beat we must send (ms, 0 none) and the one we expect from the broker.
+    send_every: Duration,
+    expect_every: Duration,
+}
+
+/// The link: created on the owner's thread, then `run` on the link thread.
+pub struct Link<C> {
+    settings: LinkSettings,
+    poll: Poll,
+    rx: Receiver<Control<C>>,
+    conn: Option<Conn>,
+    backoff: Duration,
+    next_attempt: Instant,
+    failures: u32,
+}
+
+impl<C> Link<C> {
+    /// Creates the link and the sender host threads use.
+    pub fn new(settings: LinkSettings) -> io::Result<(Self, LinkSender<C>)> {
+        let poll = Poll::new()?;
+        let waker = std::sync::Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let backoff = settings.reconnect_min;
+        Ok((
+            Link {
+                settings,
+                poll,
+                rx,
+                conn: None,
+                backoff,
+                next_attempt: Instant::now(),
+                failures: 0,
+            },
+            LinkSender { tx, waker },
+        ))
+    }
+
+    /// Runs until `stop` is called or every sender is gone.
+    pub fn run(mut self, handler: &mut dyn LinkHandler<C>) {
+        let mut events = Events::with_capacity(64);
+        let mut last_tick = Instant::now();
+        loop {
+            let now = Instant::now();
+            if self.conn.is_none() && now >= self.next_attempt {
+                self.start_connect(handler);
+            }
+            let timeout = self
+                .next_deadline(last_tick)
+                .saturating_duration_since(Instant::now());
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    tracing::error!("broker link: poll failed: {e}");
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                continue;
+            }
+            let mut socket_event = false;
+            for ev in events.iter() {
+                if ev.token() == SOCKET {
+                    socket_event = true;
+                }
+            }
+            if socket_event {
+                self.on_socket(handler);
+            }
+            // Commands, whether or not the waker fired (it may coalesce).
+            loop {
+                match self.rx.try_recv() {
+                    Ok(Control::Command(c)) => {
+                        let mut out = Outbox {
+                            conn: self.conn.as_mut(),
+                        };
+                        handler.on_command(c, &mut out);
+                    }
+                    Ok(Control::Stop) | Err(TryRecvError::Disconnected) => {
+                        self.close_gracefully();
+                        return;
+                    }
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+            if last_tick.elapsed() >= Duration::from_secs(1) {
+                last_tick = Instant::now();
+                let mut out = Outbox {
+                    conn: self.conn.as_mut(),
+                };
+                handler.on_tick(&mut out);
+            }
+            self.check_timers(handler);
+            self.flush(handler);
+        }
+    }
+
+    fn next_deadline(&self, last_tick: Instant) -> Instant {
+        let mut d = last_tick + Duration::from_secs(1);
+        match &self.conn {
+            None => d = d.min(self.next_attempt),
+            Some(c) if !c.established => d = d.min(c.started + self.settings.connect_timeout),
+            Some(c) => {
+                if !c.send_every.is_zero() {
+                    d = d.min(c.last_tx + c.send_every);
+                }
+                if !c.expect_every.is_zero() {
+                    d = d.min(c.last_rx + c.expect_every * 2);
+                }
+            }
+        }
+        d
+    }
+
+    fn start_connect(&mut self, handler: &mut dyn LinkHandler<C>) {
+        let addr: SocketAddr = match stomp::resolve(&self.settings.host, self.settings.port) {
+            Ok(a) => a,
+            Err(e) => return self.fail(handler, &format!("cannot resolve broker host: {e}")),
+        };
+        match TcpStream::connect(addr) {
+            Ok(mut stream) => {
+                if let Err(e) = self.poll.registry().register(
+                    &mut stream,
+                    SOCKET,
+                    Interest::READABLE | Interest::WRITABLE,
+                ) {
+                    return self.fail(handler, &format!("cannot register socket: {e}"));
+                }
+                let now = Instant::now();
+                tracing::debug!("broker link: connecting to {addr}");
+                self.conn = Some(Conn {
+                    stream,
+                    started: now,
+                    connected: false,
+                    established: false,
+                    decoder: Decoder::new(),
+                    out: Vec::new(),
+                    last_rx: now,
+                    last_tx: now,
+                    send_every: Duration::ZERO,
+                    expect_every: Duration::ZERO,
+                });
+            }
+            Err(e) => self.fail(handler, &format!("cannot connect to broker {addr}: {e}")),
+        }
+    }
+
+    /// Drops the connection, tells the handler, and schedules the next attempt.
+    fn fail(&mut self, handler: &mut dyn LinkHandler<C>, reason: &str) {
+        if let Some(mut c) = self.conn.take() {
+            let _ = self.poll.registry().deregister(&mut c.stream);
+        }
+        self.failures += 1;
+        let first = self.failures == 1;
+        if first {
+            tracing::warn!("broker link down: {reason}");
+        } else {
+            tracing::debug!(
+                "broker link still down ({} attempts): {reason}",
+                self.failures
+            );
+        }
+        handler.on_down(reason, first);
+        self.next_attempt = Instant::now() + self.backoff;
+        self.backoff = (self.backoff * 2).min(self.settings.reconnect_max);
+    }
+
+    fn on_socket(&mut self, handler: &mut dyn LinkHandler<C>) {
+        let Some(c) = self.conn.as_mut() else { return };
+        if !c.connected {
+            // A non-blocking connect finished: success or failure?
+            match c.stream.take_error() {
+                Ok(Some(e)) | Err(e) => return self.fail(handler, &format!("connect failed: {e}")),
+                Ok(None) => {}
+            }
+            match c.stream.peer_addr() {
+                Ok(_) => {
+                    c.connected = true;
+                    let _ = c.stream.set_nodelay(true);
+                    let hb = self.settings.heartbeat.as_millis() as u64;
+                    stomp::connect_frame(&self.settings.login, &self.settings.passcode, hb)
+                        .encode(&mut c.out);
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
+                Err(e) => return self.fail(handler, &format!("connect failed: {e}")),
+            }
+        }
+        // Read everything available.
+        let mut buf = [0u8; 32 * 1024];
+        loop {
+            let Some(c) = self.conn.as_mut() else { return };
+            match c.stream.read(&mut buf) {
+                Ok(0) => return self.fail(handler, "broker closed the connection"),
+                Ok(n) => {
+                    c.last_rx = Instant::now();
+                    c.decoder.push(&buf[..n]);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return self.fail(handler, &format!("read failed: {e}")),
+            }
+        }
+        loop {
+            let Some(c) = self.conn.as_mut() else { return };
+            let item = match c.decoder.next_item() {
+                Ok(Some(i)) => i,
+                Ok(None) => break,
+                Err(e) => return self.fail(handler, &e.to_string()),
+            };
+            let Item::Frame(frame) = item else { continue };
+            if !c.established {
+                match frame.command.as_str() {
+                    "CONNECTED" => {
+                        let (sx, sy) = parse_heartbeat(frame.get("heart-beat"));
+                        let ours = self.settings.heartbeat;
+                        // STOMP 1.2 negotiation: 0 on either side means none.
+                        c.send_every = if ours.is_zero() || sy == 0 {
+                            Duration::ZERO
+                        } else {
+                            ours.max(Duration::from_millis(sy))
+                        };
+                        c.expect_every = if ours.is_zero() || sx == 0 {
+                            Duration::ZERO
+                        } else {
+                            ours.max(Duration::from_millis(sx))
+                        };
+                        c.established = true;
+                        tracing::info!(
+                            "broker link up: {} (server {}), heart-beat out {:?} in {:?}",
+                            self.settings.host,
+                            frame.get("server").unwrap_or("?"),
+                            c.send_every,
+                            c.expect_every
+                        );
+                        self.failures = 0;
+                        self.backoff = self.settings.reconnect_min;
+                        let mut out = Outbox { conn: Some(c) };
+                        handler.on_up(&mut out);
+                    }
+                    "ERROR" => {
+                        let m = stomp::broker_message(&frame);
+                        return self.fail(handler, &format!("broker refused the session: {m}"));
+                    }
+                    other => {
+                        return self.fail(handler, &format!("expected CONNECTED, got {other}"))
+                    }
+                }
+                continue;
+            }
+            if frame.command == "ERROR" {
+                // The broker closes the connection after an ERROR frame.
+                let m = stomp::broker_message(&frame);
+                tracing::error!("broker error: {m}");
+                return self.fail(handler, &format!("broker error: {m}"));
+            }
+            let mut out = Outbox { conn: Some(c) };
+            handler.on_frame(frame, &mut out);
+        }
+    }
+
+    fn check_timers(&mut self, handler: &mut dyn LinkHandler<C>) {
+        let Some(c) = self.conn.as_mut() else { return };
+        let now = Instant::now();
+        if !c.established {
+            if now >= c.started + self.settings.connect_timeout {
+                let what = if c.connected {
+                    "no STOMP CONNECTED frame"
+                } else {
+                    "TCP connect"
+                };
+                let t = self.settings.connect_timeout;
+                self.fail(handler, &format!("{what} within {t:?}"));
+            }
+            return;
+        }
+        if !c.expect_every.is_zero() && now >= c.last_rx + c.expect_every * 2 {
+            let t = c.expect_every * 2;
+            return self.fail(
+                handler,
+                &format!("no data nor heart-beat from broker for {t:?}"),
+            );
+        }
+        if !c.send_every.is_zero() && now >= c.last_tx + c.send_every && c.out.is_empty() {
+            c.out.push(b'\n');
+            c.last_tx = now;
+        }
+    }
+
+    fn flush(&mut self, handler: &mut dyn LinkHandler<C>) {
+        let Some(c) = self.conn.as_mut() else { return };
+        if !c.connected {
+            return;
+        }
+        while !c.out.is_empty() {
+            match c.stream.write(&c.out) {
+                Ok(0) => return self.fail(handler, "broker socket closed on write"),
+                Ok(n) => {
+                    c.out.drain(..n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return self.fail(handler, &format!("write failed: {e}")),
+            }
+        }
+    }
+
+    /// Sends DISCONNECT and whatever is queued, briefly, then closes.
+    fn close_gracefully(&mut self) {
+        let Some(c) = self.conn.as_mut() else { return };
+        if c.established {
+            Frame::new("DISCONNECT").encode(&mut c.out);
+        }
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while c.connected && !c.out.is_empty() && Instant::now() < deadline {
+            match c.stream.write(&c.out) {
+                Ok(n) if n > 0 => {
+                    c.out.drain(..n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                _ => break,
+            }
+        }
+        let _ = c.stream.shutdown(std::net::Shutdown::Both);
+        tracing::info!("broker link closed");
+    }
+}
+
+fn parse_heartbeat(h: Option<&str>) -> (u64, u64) {
+    let Some(h) = h else { return (0, 0) };
+    let mut it = h.split(',').map(|p| p.trim().parse::<u64>().unwrap_or(0));
+    (it.next().unwrap_or(0), it.next().unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_heartbeat;
+
+    #[test]
+    fn heartbeat_header() {
+        assert_eq!(parse_heartbeat(Some("1000,2000")), (1000, 2000));
+        assert_eq!(parse_heartbeat(Some("x")), (0, 0));
+        assert_eq!(parse_heartbeat(None), (0, 0));
+    }
+}

@@ -1,0 +1,83 @@
+//! The driver's log: `tracing` to the file named by `Driver:LogFile` (standard error when
+//! empty), at the level of `Driver:LogLevel`. One subscriber per process: the first driver
+//! instance sets it up; the level can be changed later without a restart.
+
+use std::fs::OpenOptions;
+use std::sync::{Mutex, OnceLock};
+
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::reload;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Registry;
+
+use crate::config::{DriverConfig, LogLevel};
+
+static RELOAD: OnceLock<reload::Handle<LevelFilter, Registry>> = OnceLock::new();
+
+fn filter(level: LogLevel) -> LevelFilter {
+    match level {
+        LogLevel::Off => LevelFilter::OFF,
+        LogLevel::Error => LevelFilter::ERROR,
+        LogLevel::Warn => LevelFilter::WARN,
+        LogLevel::Info => LevelFilter::INFO,
+        LogLevel::Debug => LevelFilter::DEBUG,
+        LogLevel::Trace => LevelFilter::TRACE,
+    }
+}
+
+/// Installs the process-wide subscriber once; later calls only adjust the level.
+/// Returns an error text if the log file cannot be opened (logging then goes to stderr).
+pub fn init(cfg: &DriverConfig) -> Result<(), String> {
+    if RELOAD.get().is_some() {
+        set_level(cfg.log_level);
+        return Ok(());
+    }
+    let (layer, handle) = reload::Layer::new(filter(cfg.log_level));
+    let mut problem = None;
+    let writer: Box<dyn Fn() -> Box<dyn std::io::Write> + Send + Sync> = match &cfg.log_file {
+        Some(path) => match OpenOptions::new().create(true).append(true).open(path) {
+            Ok(file) => {
+                let file = std::sync::Arc::new(Mutex::new(file));
+                Box::new(move || Box::new(SharedFile(file.clone())))
+            }
+            Err(e) => {
+                problem = Some(format!(
+                    "cannot open Driver:LogFile {}: {e}",
+                    path.display()
+                ));
+                Box::new(|| Box::new(std::io::stderr()))
+            }
+        },
+        None => Box::new(|| Box::new(std::io::stderr())),
+    };
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_thread_names(true)
+        .with_writer(writer);
+    if Registry::default().with(layer).with(fmt).try_init().is_ok() {
+        let _ = RELOAD.set(handle);
+    }
+    match problem {
+        Some(p) => Err(p),
+        None => Ok(()),
+    }
+}
+
+/// Changes the log level of the running process.
+pub fn set_level(level: LogLevel) {
+    if let Some(h) = RELOAD.get() {
+        let _ = h.modify(|f| *f = filter(level));
+    }
+}
+
+struct SharedFile(std::sync::Arc<Mutex<std::fs::File>>);
+
+impl std::io::Write for SharedFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).flush()
+    }
+}

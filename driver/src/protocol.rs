@@ -1,0 +1,312 @@
+//! The wire protocol between driver instances and connectors (see `docs/protocol.md`).
+//!
+//! JSON bodies in STOMP frames: `{"v":1,"id":"...","type":"Login","body":{...}}`.
+//! `v` is the major version; a receiver answers an unknown major version with an `Error`.
+//! Unknown fields are ignored so that minor additions do not break older peers.
+
+use serde::{Deserialize, Serialize};
+
+/// The protocol's major version.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Default queue that connectors consume requests from.
+pub const DEFAULT_REQUEST_QUEUE: &str = "/queue/siebelcti.requests";
+/// Topic on which connectors announce their status.
+pub const STATUS_TOPIC: &str = "/topic/siebelcti.status";
+
+/// The reply/event queue of one driver instance.
+pub fn driver_queue(client_id: &str) -> String {
+    format!("/queue/siebelcti.driver.{client_id}")
+}
+
+/// One protocol message with its envelope.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// Protocol major version.
+    pub v: u32,
+    /// Correlation id: unique per request; events answering a request carry it in `re`.
+    pub id: String,
+    /// The id of the request this message answers, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub re: Option<String>,
+    /// The message itself.
+    #[serde(flatten)]
+    pub msg: Message,
+}
+
+/// Every message type, requests (driver -> connector) and events (connector -> driver).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "body")]
+pub enum Message {
+    /// Request: a driver instance announces itself and asks for the connector's status.
+    Hello {
+        /// The driver instance's client id (its reply queue is derived from it).
+        driver: String,
+        /// Where to send replies and events.
+        #[serde(rename = "replyTo")]
+        reply_to: String,
+        /// Product and version of the driver, for the connector's log and console.
+        product: String,
+    },
+    /// Request: the driver instance owns this agent; send its events to `replyTo`.
+    Connect {
+        /// Agent id.
+        agent: String,
+        /// Where to send the agent's events.
+        #[serde(rename = "replyTo")]
+        reply_to: String,
+    },
+    /// Request: stop sending this agent's events to this driver instance.
+    Disconnect {
+        /// Agent id.
+        agent: String,
+    },
+    /// Request: log the agent in to the contact center.
+    Login {
+        /// Agent id.
+        agent: String,
+        /// Password: clear, or Triple-DES/base64 when `encrypted` is true.
+        password: String,
+        /// Whether `password` is encrypted.
+        #[serde(default)]
+        encrypted: bool,
+        /// The agent's extension (teleset DN).
+        extension: String,
+    },
+    /// Request: log the agent out.
+    Logout {
+        /// Agent id.
+        agent: String,
+        /// Optional logout reason code id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Request: change the agent state (READY, NOT_READY, WORK_READY...).
+    SetState {
+        /// Agent id.
+        agent: String,
+        /// The requested state.
+        state: AgentState,
+        /// Optional reason code id (NOT_READY).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Request: send the agent's full state (used after any reconnect or failover).
+    Snapshot {
+        /// Agent id.
+        agent: String,
+    },
+    /// Event: a connector's status (reply to Hello, and broadcast on the status topic).
+    System {
+        /// IN_SERVICE or OUT_OF_SERVICE.
+        status: SystemStatus,
+        /// The connector's name.
+        connector: String,
+        /// Human detail (e.g. which Finesse node is in use, or why it is out of service).
+        #[serde(default)]
+        detail: String,
+    },
+    /// Event: the agent's state.
+    Agent(AgentInfo),
+    /// Event: a request failed, or something went wrong for an agent.
+    Error {
+        /// Agent id, if the error concerns one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent: Option<String>,
+        /// Machine-readable code (see `docs/protocol.md`).
+        code: String,
+        /// Human message (English; the driver shows its own localized text per code).
+        message: String,
+    },
+}
+
+/// Connector status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SystemStatus {
+    /// The connector and its Finesse link work.
+    InService,
+    /// The connector cannot serve requests now.
+    OutOfService,
+}
+
+/// Agent states, as Cisco Finesse names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AgentState {
+    /// Logged out.
+    Logout,
+    /// Logged in, not ready for calls.
+    NotReady,
+    /// Ready for calls.
+    Ready,
+    /// A call is being offered.
+    Reserved,
+    /// On a call.
+    Talking,
+    /// A call is on hold.
+    Hold,
+    /// Wrap-up, not ready afterwards.
+    Work,
+    /// Wrap-up, ready afterwards.
+    WorkReady,
+    /// Unknown to the contact center.
+    Unknown,
+}
+
+impl AgentState {
+    /// The Finesse name (e.g. `NOT_READY`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentState::Logout => "LOGOUT",
+            AgentState::NotReady => "NOT_READY",
+            AgentState::Ready => "READY",
+            AgentState::Reserved => "RESERVED",
+            AgentState::Talking => "TALKING",
+            AgentState::Hold => "HOLD",
+            AgentState::Work => "WORK",
+            AgentState::WorkReady => "WORK_READY",
+            AgentState::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+/// The body of an `Agent` event.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentInfo {
+    /// Agent id.
+    pub agent: String,
+    /// Current state.
+    pub state: Option<AgentState>,
+    /// State that applies when the current call ends, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_state: Option<AgentState>,
+    /// Reason code (numeric code as Finesse shows it), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    /// Reason code label, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_label: Option<String>,
+    /// Extension the agent is logged in on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<String>,
+    /// First name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// When the state began, ISO 8601 (Finesse's `stateChangeTime`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_change_time: Option<String>,
+}
+
+/// Why a body could not be read as a protocol message.
+#[derive(Debug)]
+pub enum DecodeError {
+    /// Not JSON, or not one of our messages.
+    Malformed(String),
+    /// A major version this side does not speak.
+    Version(u32),
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeError::Malformed(m) => write!(f, "malformed message: {m}"),
+            DecodeError::Version(v) => write!(
+                f,
+                "unsupported protocol version {v} (this side speaks {PROTOCOL_VERSION})"
+            ),
+        }
+    }
+}
+
+impl Envelope {
+    /// A new envelope with the current version.
+    pub fn new(id: impl Into<String>, msg: Message) -> Self {
+        Envelope {
+            v: PROTOCOL_VERSION,
+            id: id.into(),
+            re: None,
+            msg,
+        }
+    }
+
+    /// Marks this message as the answer to request `re`.
+    pub fn answering(mut self, re: &str) -> Self {
+        self.re = Some(re.to_string());
+        self
+    }
+
+    /// JSON bytes.
+    pub fn to_json(&self) -> Vec<u8> {
+        // Serializing these plain structs cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Parses JSON bytes, checking the version first.
+    pub fn from_json(body: &[u8]) -> Result<Self, DecodeError> {
+        let value: serde_json::Value =
+            serde_json::from_slice(body).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        let v = value.get("v").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+        if v != PROTOCOL_VERSION {
+            return Err(DecodeError::Version(v));
+        }
+        serde_json::from_value(value).map_err(|e| DecodeError::Malformed(e.to_string()))
+    }
+
+    /// A copy safe to log: passwords replaced by `***`.
+    pub fn redacted(&self) -> String {
+        let mut copy = self.clone();
+        if let Message::Login { password, .. } = &mut copy.msg {
+            *password = "***".into();
+        }
+        String::from_utf8_lossy(&copy.to_json()).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_wire_form_and_redaction() {
+        let e = Envelope::new(
+            "d1-7",
+            Message::Login {
+                agent: "1001".into(),
+                password: "s3cret".into(),
+                encrypted: false,
+                extension: "5001".into(),
+            },
+        );
+        let json = String::from_utf8(e.to_json()).unwrap();
+        assert!(json.contains(r#""type":"Login""#), "{json}");
+        assert!(json.contains(r#""body":{"agent":"1001""#), "{json}");
+        assert_eq!(Envelope::from_json(json.as_bytes()).unwrap(), e);
+        assert!(!e.redacted().contains("s3cret"));
+    }
+
+    #[test]
+    fn agent_event_and_versions() {
+        let json = br#"{"v":1,"id":"c-1","re":"d1-7","type":"Agent","body":{"agent":"1001","state":"NOT_READY","firstName":"Ann","extra":1}}"#;
+        let e = Envelope::from_json(json).unwrap();
+        match e.msg {
+            Message::Agent(a) => {
+                assert_eq!(a.state, Some(AgentState::NotReady));
+                assert_eq!(a.first_name.as_deref(), Some("Ann"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            Envelope::from_json(br#"{"v":2,"id":"x","type":"Hello","body":{}}"#),
+            Err(DecodeError::Version(2))
+        ));
+        assert!(matches!(
+            Envelope::from_json(br#"{"v":1,"id":"x","type":"Nope","body":{}}"#),
+            Err(DecodeError::Malformed(_))
+        ));
+        assert!(Envelope::from_json(b"\xff").is_err());
+    }
+}

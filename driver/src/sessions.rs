@@ -1,0 +1,609 @@
+//! Agent sessions on the link thread: toolbar commands become requests, connector events
+//! become host calls. Everything here runs on the driver instance's one link thread, so the
+//! session table needs no lock and callbacks for a session never overlap.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::commands::{events, toolbar, Command, ToolbarInput};
+use crate::config::{DriverConfig, ServiceConfig};
+use crate::host::HostSlot;
+use crate::link::{LinkHandler, Outbox};
+use crate::messages::Msg;
+use crate::protocol::{
+    driver_queue, AgentInfo, AgentState, Envelope, Message, SystemStatus, STATUS_TOPIC,
+};
+use crate::stomp::Frame;
+
+/// How often an unanswered Hello is repeated.
+const HELLO_RETRY: Duration = Duration::from_secs(5);
+
+/// Commands from host threads to the link thread.
+pub(crate) enum Cmd {
+    /// A new agent session.
+    Add {
+        id: u64,
+        slot: Arc<HostSlot>,
+        service: ServiceConfig,
+    },
+    /// The session ended (its slot is already released).
+    Remove { id: u64 },
+    /// A toolbar command.
+    Invoke {
+        id: u64,
+        track: String,
+        command: Command,
+        string_param: String,
+        params: Vec<(String, String)>,
+    },
+}
+
+struct Session {
+    slot: Arc<HostSlot>,
+    service: ServiceConfig,
+    agent: Option<String>,
+    info: Option<AgentInfo>,
+    /// Request id -> the command's tracking id, for requests awaiting their outcome.
+    pending: HashMap<String, String>,
+}
+
+impl Session {
+    fn state(&self) -> Option<AgentState> {
+        self.info.as_ref().and_then(|i| i.state)
+    }
+}
+
+/// The link handler of a driver instance.
+pub(crate) struct Sessions {
+    cfg: Arc<DriverConfig>,
+    reply_queue: String,
+    sessions: HashMap<u64, Session>,
+    by_agent: HashMap<String, u64>,
+    link_up: bool,
+    connector: Option<String>,
+    hello_at: Option<Instant>,
+    seq: u64,
+}
+
+impl Sessions {
+    pub(crate) fn new(cfg: Arc<DriverConfig>) -> Self {
+        Sessions {
+            reply_queue: driver_queue(&cfg.client_id),
+            cfg,
+            sessions: HashMap::new(),
+            by_agent: HashMap::new(),
+            link_up: false,
+            connector: None,
+            hello_at: None,
+            seq: 0,
+        }
+    }
+
+    fn online(&self) -> bool {
+        self.link_up && self.connector.is_some()
+    }
+
+    fn next_id(&mut self) -> String {
+        self.seq += 1;
+        format!("{}-{}", self.cfg.client_id, self.seq)
+    }
+
+    /// Sends a request to the connectors; false if the link is down.
+    fn request(&mut self, out: &mut Outbox<'_>, msg: Message) -> Option<String> {
+        let id = self.next_id();
+        let env = Envelope::new(id.clone(), msg);
+        tracing::debug!("-> {}", env.redacted());
+        let frame = Frame::new("SEND")
+            .header("destination", &self.cfg.request_queue)
+            .header("content-type", "application/json")
+            .header("reply-to", &self.reply_queue)
+            .header("correlation-id", &id)
+            .body(env.to_json());
+        out.send(&frame).then_some(id)
+    }
+
+    fn status_msg(&self) -> Msg {
+        if !self.link_up {
+            Msg::BrokerDown
+        } else if self.connector.is_none() {
+            Msg::WaitingForConnector
+        } else {
+            Msg::ConnectorInService
+        }
+    }
+
+    fn refresh_toolbar(&self, id: u64) {
+        let Some(s) = self.sessions.get(&id) else {
+            return;
+        };
+        let items = toolbar(ToolbarInput {
+            online: self.online(),
+            busy: !s.pending.is_empty(),
+            state: s.state(),
+        });
+        s.slot.call(|h| h.cache_command_information(&items));
+    }
+
+    fn tell(&self, id: u64, msg: &Msg) {
+        if let Some(s) = self.sessions.get(&id) {
+            let text = msg.text();
+            s.slot.call(|h| h.show_status_text(&text));
+        }
+    }
+
+    /// Reports a failed command to the host: HandleError, EventError and the status line.
+    fn fail(&self, id: u64, track: Option<&str>, code: &str, msg: &Msg) {
+        let Some(s) = self.sessions.get(&id) else {
+            return;
+        };
+        let text = msg.text();
+        tracing::info!(
+            "agent {}: {code}: {text}",
+            s.agent.as_deref().unwrap_or("-")
+        );
+        let fields = vec![
+            ("AgentId".to_string(), s.agent.clone().unwrap_or_default()),
+            ("ErrorCode".to_string(), code.to_string()),
+            ("ErrorMessage".to_string(), text.clone()),
+        ];
+        s.slot.call(|h| {
+            h.handle_error(track, &text);
+            h.handle_event(events::ERROR, &fields, "");
+            h.show_status_text(&text);
+        });
+    }
+
+    /// Tells every session how the link stands and refreshes their toolbars.
+    fn broadcast_status(&self) {
+        let msg = self.status_msg();
+        for id in self.sessions.keys() {
+            self.tell(*id, &msg);
+            self.refresh_toolbar(*id);
+        }
+    }
+
+    /// Connect + Snapshot for an agent, so the connector routes its events here and Siebel's
+    /// view is rebuilt from the contact center's state.
+    fn attach(&mut self, out: &mut Outbox<'_>, agent: &str) {
+        let reply_to = self.reply_queue.clone();
+        self.request(
+            out,
+            Message::Connect {
+                agent: agent.to_string(),
+                reply_to,
+            },
+        );
+        self.request(
+            out,
+            Message::Snapshot {
+                agent: agent.to_string(),
+            },
+        );
+    }
+
+    fn bind_agent(&mut self, id: u64, agent: &str) -> bool {
+        match self.by_agent.get(agent) {
+            Some(other) if *other != id => false,
+            _ => {
+                self.by_agent.insert(agent.to_string(), id);
+                if let Some(s) = self.sessions.get_mut(&id) {
+                    if s.agent.as_deref() != Some(agent) {
+                        if let Some(old) = s.agent.replace(agent.to_string()) {
+                            self.by_agent.remove(&old);
+                        }
+                        s.info = None;
+                    }
+                }
+                true
+            }
+        }
+    }
+
+    fn invoke(
+        &mut self,
+        out: &mut Outbox<'_>,
+        id: u64,
+        track: String,
+        command: Command,
+        string_param: String,
+        params: Vec<(String, String)>,
+    ) {
+        let Some(s) = self.sessions.get(&id) else {
+            return;
+        };
+        if !self.online() {
+            return self.fail(id, Some(&track), "Offline", &Msg::Offline);
+        }
+        let param = |names: &[&str]| -> Option<String> {
+            params
+                .iter()
+                .find(|(k, _)| {
+                    let k = k.trim();
+                    let k = k.strip_prefix("Param.").unwrap_or(k);
+                    names.iter().any(|n| n.eq_ignore_ascii_case(k))
+                })
+                .map(|(_, v)| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .or_else(|| Some(string_param.trim().to_string()).filter(|v| !v.is_empty()))
+        };
+        let msg = match command {
+            Command::LogIn => {
+                let login = s.service.overlay(&params);
+                let Some(agent) = login.agent_id.clone() else {
+                    return self.fail(
+                        id,
+                        Some(&track),
+                        "MissingAgentId",
+                        &Msg::Missing("agent id"),
+                    );
+                };
+                let Some(password) = login.password.clone() else {
+                    return self.fail(
+                        id,
+                        Some(&track),
+                        "MissingPassword",
+                        &Msg::Missing("password"),
+                    );
+                };
+                let Some(extension) = login.extension.clone() else {
+                    return self.fail(
+                        id,
+                        Some(&track),
+                        "MissingExtension",
+                        &Msg::Missing("extension"),
+                    );
+                };
+                if !self.bind_agent(id, &agent) {
+                    return self.fail(id, Some(&track), "AgentInUse", &Msg::AgentInUse(agent));
+                }
+                let reply_to = self.reply_queue.clone();
+                self.request(
+                    out,
+                    Message::Connect {
+                        agent: agent.clone(),
+                        reply_to,
+                    },
+                );
+                self.tell(id, &Msg::LoggingIn(agent.clone()));
+                Message::Login {
+                    agent,
+                    password,
+                    encrypted: false,
+                    extension,
+                }
+            }
+            Command::LogOut | Command::ChangeReadyState | Command::ChangeNotReadyState => {
+                let Some(agent) = s.agent.clone() else {
+                    return self.fail(id, Some(&track), "NotLoggedIn", &Msg::NotLoggedIn);
+                };
+                let reason = param(&["ReasonCode", "Reason"]);
+                match command {
+                    Command::LogOut => Message::Logout { agent, reason },
+                    Command::ChangeReadyState => Message::SetState {
+                        agent,
+                        state: AgentState::Ready,
+                        reason: None,
+                    },
+                    _ => Message::SetState {
+                        agent,
+                        state: AgentState::NotReady,
+                        reason,
+                    },
+                }
+            }
+        };
+        match self.request(out, msg) {
+            Some(req) => {
+                if let Some(s) = self.sessions.get_mut(&id) {
+                    s.pending.insert(req, track);
+                }
+                self.refresh_toolbar(id);
+            }
+            None => self.fail(id, Some(&track), "Offline", &Msg::Offline),
+        }
+    }
+
+    fn on_agent(&mut self, info: AgentInfo, re: Option<&str>) {
+        let Some(&id) = self.by_agent.get(&info.agent) else {
+            tracing::debug!("event for agent {} that no session owns", info.agent);
+            return;
+        };
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        if let Some(re) = re {
+            s.pending.remove(re);
+        }
+        let old = s.info.as_ref().and_then(|i| i.state);
+        let old_reason = s.info.as_ref().and_then(|i| i.reason_code.clone());
+        let new = info.state;
+        let was_in = !matches!(old, None | Some(AgentState::Logout));
+        let is_in = !matches!(new, None | Some(AgentState::Logout));
+        // A snapshot of a logged-out agent at session start changes nothing the agent sees.
+        let changed = (old != new || old_reason != info.reason_code) && (was_in || is_in);
+        let fields = agent_fields(&info);
+        let slot = s.slot.clone();
+        s.info = Some(info.clone());
+        if changed {
+            tracing::info!(
+                "agent {}: {} -> {}",
+                info.agent,
+                old.map_or("-", AgentState::as_str),
+                new.map_or("-", AgentState::as_str)
+            );
+            slot.call(|h| {
+                if is_in && !was_in {
+                    h.handle_event(events::AGENT_LOGIN, &fields, "");
+                }
+                match new {
+                    Some(AgentState::Logout) if was_in => {
+                        h.handle_event(events::AGENT_LOGOUT, &fields, "")
+                    }
+                    Some(AgentState::Ready) => h.handle_event(events::AGENT_READY, &fields, ""),
+                    Some(AgentState::NotReady) => {
+                        h.handle_event(events::AGENT_NOT_READY, &fields, "")
+                    }
+                    _ => {}
+                }
+                let extension = info.extension.clone().unwrap_or_default();
+                h.update_object_information("", &extension, &object_info(&info));
+            });
+            let msg = match new {
+                Some(AgentState::Logout) | None => Msg::LoggedOut,
+                Some(state) if !was_in && state == AgentState::NotReady => Msg::LoggedIn {
+                    agent: info.agent.clone(),
+                    name: display_name(&info),
+                    extension: info.extension.clone(),
+                },
+                Some(state) => Msg::State(state, info.reason_label.clone()),
+            };
+            self.tell(id, &msg);
+        }
+        self.refresh_toolbar(id);
+    }
+
+    fn on_error(&mut self, agent: Option<String>, code: String, message: String, re: Option<&str>) {
+        // Find the session: by the request it answers, else by agent.
+        let by_re = re.and_then(|re| {
+            self.sessions
+                .iter_mut()
+                .find_map(|(id, s)| s.pending.remove(re).map(|t| (*id, Some(t))))
+        });
+        let target = by_re.or_else(|| {
+            agent
+                .as_ref()
+                .and_then(|a| self.by_agent.get(a))
+                .map(|id| (*id, None))
+        });
+        match target {
+            Some((id, track)) => {
+                self.fail(id, track.as_deref(), &code, &Msg::Failed(message));
+                self.refresh_toolbar(id);
+            }
+            None => tracing::warn!("connector error not tied to a session: {code}: {message}"),
+        }
+    }
+
+    fn on_message(&mut self, frame: &Frame, out: &mut Outbox<'_>) {
+        let env = match Envelope::from_json(&frame.body) {
+            Ok(e) => e,
+            Err(e) => {
+                let preview: String = frame.text().chars().take(200).collect();
+                tracing::warn!(
+                    "ignored a message from {}: {e}: {preview}",
+                    frame.get("destination").unwrap_or("?")
+                );
+                return;
+            }
+        };
+        tracing::debug!("<- {}", env.redacted());
+        let re = env.re.clone();
+        match env.msg {
+            Message::System {
+                status,
+                connector,
+                detail,
+            } => match status {
+                SystemStatus::InService => {
+                    let was_online = self.online();
+                    self.connector = Some(connector);
+                    self.hello_at = None;
+                    if !was_online {
+                        let agents: Vec<String> = self.by_agent.keys().cloned().collect();
+                        for a in agents {
+                            self.attach(out, &a);
+                        }
+                        self.broadcast_status();
+                    }
+                }
+                SystemStatus::OutOfService => {
+                    if self.connector.as_deref() == Some(connector.as_str())
+                        || self.connector.is_none()
+                    {
+                        self.connector = None;
+                        let msg = Msg::ConnectorOutOfService(detail);
+                        for id in self.sessions.keys() {
+                            self.tell(*id, &msg);
+                            self.refresh_toolbar(*id);
+                        }
+                    }
+                }
+            },
+            Message::Agent(info) => self.on_agent(info, re.as_deref()),
+            Message::Error {
+                agent,
+                code,
+                message,
+            } => self.on_error(agent, code, message, re.as_deref()),
+            other => tracing::warn!("ignored a request sent to a driver queue: {other:?}"),
+        }
+    }
+
+    fn say_hello(&mut self, out: &mut Outbox<'_>) {
+        let msg = Message::Hello {
+            driver: self.cfg.client_id.clone(),
+            reply_to: self.reply_queue.clone(),
+            product: concat!("siebel-cti/", env!("CARGO_PKG_VERSION")).to_string(),
+        };
+        if self.request(out, msg).is_some() {
+            self.hello_at = Some(Instant::now());
+        }
+    }
+}
+
+fn display_name(info: &AgentInfo) -> Option<String> {
+    let name = [info.first_name.as_deref(), info.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!name.is_empty()).then_some(name)
+}
+
+/// The fields of agent events.
+fn agent_fields(info: &AgentInfo) -> Vec<(String, String)> {
+    let mut f = vec![
+        ("AgentId".to_string(), info.agent.clone()),
+        (
+            "AgentState".to_string(),
+            info.state.map_or("UNKNOWN", AgentState::as_str).to_string(),
+        ),
+    ];
+    let opt = [
+        ("Extension", &info.extension),
+        ("ReasonCode", &info.reason_code),
+        ("ReasonLabel", &info.reason_label),
+        ("FirstName", &info.first_name),
+        ("LastName", &info.last_name),
+        ("StateChangeTime", &info.state_change_time),
+    ];
+    for (k, v) in opt {
+        if let Some(v) = v {
+            f.push((k.to_string(), v.clone()));
+        }
+    }
+    if let Some(p) = info.pending_state {
+        f.push(("PendingState".to_string(), p.as_str().to_string()));
+    }
+    f
+}
+
+/// `UpdateObjectInformation` properties: SC_OP numbers as text, booleans as TRUE/FALSE.
+fn object_info(info: &AgentInfo) -> Vec<(String, String)> {
+    let b = |v: bool| if v { "TRUE" } else { "FALSE" }.to_string();
+    let s = info.state.unwrap_or(AgentState::Unknown);
+    vec![
+        ("2".to_string(), info.agent.clone()),
+        ("4".to_string(), b(s == AgentState::NotReady)),
+        (
+            "5".to_string(),
+            b(matches!(
+                s,
+                AgentState::Reserved | AgentState::Talking | AgentState::Hold
+            )),
+        ),
+        ("13".to_string(), b(!matches!(s, AgentState::Logout))),
+    ]
+}
+
+impl LinkHandler<Cmd> for Sessions {
+    fn on_up(&mut self, out: &mut Outbox<'_>) {
+        self.link_up = true;
+        self.connector = None;
+        for (sub, dest) in [
+            ("events", self.reply_queue.clone()),
+            ("status", STATUS_TOPIC.to_string()),
+        ] {
+            out.send(
+                &Frame::new("SUBSCRIBE")
+                    .header("id", sub)
+                    .header("destination", &dest)
+                    .header("ack", "auto"),
+            );
+        }
+        self.say_hello(out);
+        self.broadcast_status();
+    }
+
+    fn on_down(&mut self, _reason: &str, first: bool) {
+        let was = self.link_up;
+        self.link_up = false;
+        self.connector = None;
+        self.hello_at = None;
+        // Requests in flight are lost with the connection: fail them so nothing waits forever.
+        let lost: Vec<(u64, Vec<String>)> = self
+            .sessions
+            .iter_mut()
+            .map(|(id, s)| (*id, s.pending.drain().map(|(_, t)| t).collect()))
+            .collect();
+        for (id, tracks) in lost {
+            for t in tracks {
+                self.fail(id, Some(&t), "LinkDown", &Msg::BrokerDown);
+            }
+        }
+        if was || first {
+            self.broadcast_status();
+        }
+    }
+
+    fn on_frame(&mut self, frame: Frame, out: &mut Outbox<'_>) {
+        if frame.command == "MESSAGE" {
+            self.on_message(&frame, out);
+        }
+    }
+
+    fn on_command(&mut self, cmd: Cmd, out: &mut Outbox<'_>) {
+        match cmd {
+            Cmd::Add { id, slot, service } => {
+                let agent = service.agent_id.clone();
+                self.sessions.insert(
+                    id,
+                    Session {
+                        slot,
+                        service,
+                        agent: None,
+                        info: None,
+                        pending: HashMap::new(),
+                    },
+                );
+                if let Some(a) = agent {
+                    if self.bind_agent(id, &a) && self.online() {
+                        self.attach(out, &a);
+                    }
+                }
+                let msg = self.status_msg();
+                self.tell(id, &msg);
+                self.refresh_toolbar(id);
+            }
+            Cmd::Remove { id } => {
+                if let Some(s) = self.sessions.remove(&id) {
+                    s.slot.release();
+                    if let Some(a) = s.agent {
+                        if self.by_agent.get(&a) == Some(&id) {
+                            self.by_agent.remove(&a);
+                            self.request(out, Message::Disconnect { agent: a });
+                        }
+                    }
+                }
+            }
+            Cmd::Invoke {
+                id,
+                track,
+                command,
+                string_param,
+                params,
+            } => self.invoke(out, id, track, command, string_param, params),
+        }
+    }
+
+    fn on_tick(&mut self, out: &mut Outbox<'_>) {
+        if self.link_up
+            && self.connector.is_none()
+            && self.hello_at.is_none_or(|t| t.elapsed() >= HELLO_RETRY)
+        {
+            self.say_hello(out);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! scs-sim: a mock Siebel Communications Server.
+//!
+//! It loads the real driver library with `dlopen`, reads DEF files, calls the SCAPI entry
+//! points in the channel manager's order, implements every client-interface callback and
+//! records each call with its decoded arguments, so tests and demos see what Siebel would.
+
+pub mod client;
+pub mod def;
+pub mod library;
+pub mod peer;
+#[path = "../../../ffi-shim/src/types.rs"]
+pub mod scapi;
+pub mod server;
+
+pub use client::{Call, Client};
+pub use library::Library;
+pub use server::{Agent, CommServer, SimError};

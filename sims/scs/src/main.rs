@@ -1,0 +1,143 @@
+//! scs-sim command line: load the driver, read a DEF profile, log agents in, run commands.
+//!
+//! ```text
+//! scs-sim --def def-templates/ucce.def --profile "Cisco UCCE" \
+//!         --agent 1001 --pin secret --dn 5001 --command SignOnGroup --command Ready
+//! scs-sim peer --broker 127.0.0.1:61613 --agent 1001:secret:Ann:Lee
+//! ```
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use scs_sim::library::{default_library_path, Library};
+use scs_sim::peer::{PeerAgent, ScriptedPeer};
+use scs_sim::server::AgentLogin;
+use scs_sim::{CommServer, SimError};
+
+const USAGE: &str = "usage:
+  scs-sim [--lib PATH] --def FILE --profile NAME [--lang ENU] [--set Driver:Key=Value]...
+          --agent ID --pin PIN --dn EXT [--command NAME]... [--wait SECONDS]
+  scs-sim peer [--broker HOST:PORT] [--queue /queue/siebelcti.requests] --agent ID:PIN:FIRST:LAST...";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = if args.first().map(String::as_str) == Some("peer") {
+        run_peer(&args[1..])
+    } else {
+        run_server(&args)
+    };
+    if let Err(e) = result {
+        eprintln!("scs-sim: {e}");
+        std::process::exit(2);
+    }
+}
+
+fn value<'a>(args: &'a [String], i: &mut usize) -> Result<&'a str, SimError> {
+    *i += 1;
+    args.get(*i)
+        .map(String::as_str)
+        .ok_or_else(|| SimError(format!("{} needs a value\n{USAGE}", args[*i - 1])))
+}
+
+fn run_server(args: &[String]) -> Result<(), SimError> {
+    let mut lib = default_library_path();
+    let (mut def, mut profile, mut lang) = (None, None, "ENU".to_string());
+    let mut login = AgentLogin::default();
+    let mut overrides = Vec::new();
+    let mut commands = Vec::new();
+    let mut wait = 3.0f64;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--lib" => lib = PathBuf::from(value(args, &mut i)?),
+            "--def" => def = Some(PathBuf::from(value(args, &mut i)?)),
+            "--profile" => profile = Some(value(args, &mut i)?.to_string()),
+            "--lang" => lang = value(args, &mut i)?.to_string(),
+            "--agent" => login.agent_id = value(args, &mut i)?.to_string(),
+            "--pin" => login.pin = value(args, &mut i)?.to_string(),
+            "--dn" => login.dn = value(args, &mut i)?.to_string(),
+            "--command" => commands.push(value(args, &mut i)?.to_string()),
+            "--wait" => {
+                wait = value(args, &mut i)?
+                    .parse()
+                    .map_err(|_| SimError("--wait takes seconds".into()))?
+            }
+            "--set" => {
+                let kv = value(args, &mut i)?;
+                let (k, v) = kv
+                    .split_once('=')
+                    .ok_or_else(|| SimError(format!("--set {kv}: expected Key=Value")))?;
+                overrides.push((k.to_string(), v.to_string()));
+            }
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            other => return Err(SimError(format!("unknown argument {other}\n{USAGE}"))),
+        }
+        i += 1;
+    }
+    let def_path = def.ok_or_else(|| SimError(format!("--def is required\n{USAGE}")))?;
+    let profile = profile.ok_or_else(|| SimError(format!("--profile is required\n{USAGE}")))?;
+    login.user = login.agent_id.clone();
+    let library = Arc::new(Library::load(&lib)?);
+    println!("loaded {}", library.path().display());
+    let def = CommServer::read_def(&def_path)?;
+    let server = CommServer::from_def(library, def, &profile, &lang, &overrides)?;
+    println!("driver commands: {}", server.commands.join(", "));
+    println!("driver events:   {}", server.events.join(", "));
+    let mut agent = server.request_service(&login, &[], true)?;
+    std::thread::sleep(Duration::from_millis(500));
+    for c in &commands {
+        for (rc, track) in agent.run_command(c)? {
+            println!("InvokeCommand {c} [{track}] -> {rc}");
+        }
+        std::thread::sleep(Duration::from_secs_f64(wait));
+    }
+    agent.release();
+    Ok(())
+}
+
+fn run_peer(args: &[String]) -> Result<(), SimError> {
+    let mut broker = "127.0.0.1:61613".to_string();
+    let mut queue = driver::protocol::DEFAULT_REQUEST_QUEUE.to_string();
+    let mut agents = HashMap::new();
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--broker" => broker = value(args, &mut i)?.to_string(),
+            "--queue" => queue = value(args, &mut i)?.to_string(),
+            "--agent" => {
+                let spec = value(args, &mut i)?;
+                let p: Vec<&str> = spec.split(':').collect();
+                if p.len() != 4 {
+                    return Err(SimError(format!(
+                        "--agent {spec}: expected ID:PIN:FIRST:LAST"
+                    )));
+                }
+                agents.insert(
+                    p[0].to_string(),
+                    PeerAgent {
+                        password: p[1].to_string(),
+                        first_name: p[2].to_string(),
+                        last_name: p[3].to_string(),
+                    },
+                );
+            }
+            other => return Err(SimError(format!("unknown argument {other}\n{USAGE}"))),
+        }
+        i += 1;
+    }
+    let addr = broker.parse().map_err(|_| {
+        SimError(format!(
+            "--broker {broker}: expected HOST:PORT (an IP address)"
+        ))
+    })?;
+    let _peer = ScriptedPeer::start(addr, &queue, agents).map_err(|e| SimError(e.to_string()))?;
+    println!("scripted peer serving {queue} on {broker}; Ctrl-C to stop");
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}

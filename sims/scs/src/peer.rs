@@ -1,0 +1,218 @@
+//! A scripted connector peer on the broker, for tests and the first demo: it answers the
+//! driver protocol (Hello, Connect, Login, SetState, Logout, Snapshot) from a table of agents,
+//! the way the Generic Connector does, without Finesse behind it.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use driver::protocol::{AgentInfo, AgentState, Envelope, Message, SystemStatus};
+use driver::stomp::{Connection, StompError};
+
+/// One agent the peer knows.
+#[derive(Clone, Debug)]
+pub struct PeerAgent {
+    /// Password the agent must give.
+    pub password: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+}
+
+/// The peer's state, shared with the test that runs it.
+#[derive(Default)]
+pub struct PeerState {
+    /// Agents and their current info.
+    pub agents: HashMap<String, AgentInfo>,
+    /// Every request received (type names), in order.
+    pub requests: Vec<String>,
+}
+
+/// A running peer.
+pub struct ScriptedPeer {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    /// What it has seen and holds.
+    pub state: Arc<Mutex<PeerState>>,
+}
+
+impl ScriptedPeer {
+    /// Connects to the broker, subscribes to `request_queue` (waiting for the broker's
+    /// receipt) and serves until stopped.
+    pub fn start(
+        broker: SocketAddr,
+        request_queue: &str,
+        agents: HashMap<String, PeerAgent>,
+    ) -> Result<ScriptedPeer, StompError> {
+        let mut conn = Connection::connect(broker, "", "", Duration::from_secs(5))?;
+        conn.subscribe("requests", request_queue)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let state = Arc::new(Mutex::new(PeerState::default()));
+        let (s, st) = (stop.clone(), state.clone());
+        let thread = std::thread::Builder::new()
+            .name("scripted-peer".into())
+            .spawn(move || serve(conn, agents, s, st))
+            .map_err(StompError::Io)?;
+        Ok(ScriptedPeer {
+            stop,
+            thread: Some(thread),
+            state,
+        })
+    }
+
+    /// The requests received so far (type names).
+    pub fn requests(&self) -> Vec<String> {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .requests
+            .clone()
+    }
+
+    /// Stops serving and closes the connection.
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for ScriptedPeer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn serve(
+    mut conn: Connection,
+    agents: HashMap<String, PeerAgent>,
+    stop: Arc<AtomicBool>,
+    state: Arc<Mutex<PeerState>>,
+) {
+    let mut routes: HashMap<String, String> = HashMap::new();
+    let mut seq = 0u64;
+    while !stop.load(Ordering::Acquire) {
+        let frame = match conn.recv(Duration::from_millis(100)) {
+            Ok(Some(f)) => f,
+            Ok(None) => continue,
+            Err(e) => {
+                eprintln!("scripted peer: broker link lost: {e}");
+                return;
+            }
+        };
+        if frame.command != "MESSAGE" {
+            continue;
+        }
+        let reply_to = frame.get("reply-to").unwrap_or_default().to_string();
+        let env = match Envelope::from_json(&frame.body) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("scripted peer: ignored a bad request: {e}");
+                continue;
+            }
+        };
+        let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+        let kind = format!("{:?}", env.msg);
+        st.requests.push(
+            kind.split([' ', '{', '('])
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        );
+        let mut replies: Vec<(String, Message)> = Vec::new();
+        let agent_reply = |st: &PeerState, a: &str| {
+            Message::Agent(st.agents.get(a).cloned().unwrap_or(AgentInfo {
+                agent: a.to_string(),
+                state: Some(AgentState::Logout),
+                ..AgentInfo::default()
+            }))
+        };
+        match env.msg {
+            Message::Hello { reply_to: to, .. } => replies.push((
+                to,
+                Message::System {
+                    status: SystemStatus::InService,
+                    connector: "scripted-peer".into(),
+                    detail: String::new(),
+                },
+            )),
+            Message::Connect {
+                agent,
+                reply_to: to,
+            } => {
+                routes.insert(agent, to);
+            }
+            Message::Disconnect { agent } => {
+                routes.remove(&agent);
+            }
+            Message::Snapshot { agent } => {
+                replies.push((reply_to.clone(), agent_reply(&st, &agent)));
+            }
+            Message::Login {
+                agent,
+                password,
+                extension,
+                ..
+            } => match agents.get(&agent) {
+                Some(a) if a.password == password => {
+                    let info = AgentInfo {
+                        agent: agent.clone(),
+                        state: Some(AgentState::NotReady),
+                        extension: Some(extension),
+                        first_name: Some(a.first_name.clone()),
+                        last_name: Some(a.last_name.clone()),
+                        ..AgentInfo::default()
+                    };
+                    st.agents.insert(agent.clone(), info.clone());
+                    replies.push((reply_to.clone(), Message::Agent(info)));
+                }
+                _ => replies.push((
+                    reply_to.clone(),
+                    Message::Error {
+                        agent: Some(agent),
+                        code: "Unauthorized".into(),
+                        message: "Invalid agent id or password".into(),
+                    },
+                )),
+            },
+            Message::SetState {
+                agent,
+                state: new,
+                reason,
+            } => {
+                if let Some(info) = st.agents.get_mut(&agent) {
+                    info.state = Some(new);
+                    info.reason_code = reason;
+                }
+                replies.push((reply_to.clone(), agent_reply(&st, &agent)));
+            }
+            Message::Logout { agent, .. } => {
+                if let Some(info) = st.agents.get_mut(&agent) {
+                    info.state = Some(AgentState::Logout);
+                    info.reason_code = None;
+                }
+                replies.push((reply_to.clone(), agent_reply(&st, &agent)));
+            }
+            other => eprintln!("scripted peer: unexpected {other:?}"),
+        }
+        drop(st);
+        for (to, msg) in replies {
+            seq += 1;
+            let to = if to.is_empty() {
+                routes.values().next().cloned().unwrap_or_default()
+            } else {
+                to
+            };
+            let reply = Envelope::new(format!("peer-{seq}"), msg).answering(&env.id);
+            if let Err(e) = conn.send(&to, &[], &reply.to_json()) {
+                eprintln!("scripted peer: send failed: {e}");
+                return;
+            }
+        }
+    }
+}

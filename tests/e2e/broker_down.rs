@@ -1,0 +1,104 @@
+//! Broker down is normal: the driver starts without it, tells the agent, keeps reconnecting
+//! with backoff, and the same sessions work once it is back; a broker crash mid-session is
+//! survived the same way, and the agent's state is rebuilt from a snapshot.
+
+use std::time::{Duration, Instant};
+
+use scs_sim::{Call, CommServer};
+
+use crate::common::*;
+
+const D: i64 = 2;
+const N: i64 = 16;
+
+#[test]
+fn driver_starts_without_broker_and_recovers_when_it_comes_up() {
+    let (_peer, queue) = peer();
+    let proxy = Proxy::new(); // nothing listens yet: connection refused
+    let mut params = isolated(proxy.addr, &queue);
+    params.push(("Driver:ConnectTimeoutMs".into(), "300".into()));
+
+    let t = Instant::now();
+    let server = CommServer::from_def(
+        library(),
+        template("ucce.def"),
+        "Cisco UCCE",
+        "ENU",
+        &params,
+    )
+    .expect("the driver instance is created although the broker is down");
+    let mut agent = server
+        .request_service(&login("1001", "secret", "5001"), &[], false)
+        .unwrap();
+    let startup = t.elapsed();
+    assert!(
+        startup < Duration::from_secs(2),
+        "Siebel was held for {startup:?}"
+    );
+
+    let c = agent.client.clone();
+    wait_status(&c, 0, "cannot reach the message broker");
+    wait_toolbar(&c, 0, "LogIn", N | D);
+    // A command while down: refused at once with a clear message, nothing hangs.
+    let m = c.mark();
+    let (rc, track) = agent.invoke("LogIn", "", &[]);
+    assert_eq!(rc, 0);
+    let err = c
+        .wait_for(m, WAIT, |c| matches!(c, Call::HandleError { .. }))
+        .unwrap();
+    assert_eq!(
+        err,
+        Call::HandleError {
+            tracking_id: Some(track),
+            text: "CTI is unavailable right now; try again when it is back.".into()
+        }
+    );
+    // Let a few reconnect attempts fail (backoff 100 -> 400 ms).
+    std::thread::sleep(Duration::from_millis(900));
+
+    let m = c.mark();
+    proxy.start();
+    wait_status(&c, m, "CTI is available");
+    wait_toolbar(&c, m, "LogIn", N);
+    let m = c.mark();
+    agent.invoke("LogIn", "", &[]);
+    let ev = wait_event(&c, m, "EventAgentLogin");
+    assert_eq!(ev.field("AgentId"), Some("1001"));
+
+    // The broker crashes mid-session: the agent is told, then the state comes back.
+    let m = c.mark();
+    proxy.crash();
+    wait_status(&c, m, "cannot reach the message broker");
+    wait_toolbar(&c, m, "LogOut", N | D);
+    let m = c.mark();
+    proxy.recover();
+    wait_status(&c, m, "CTI is available");
+    // Snapshot after reconnect: the agent is still logged in (NOT_READY), no new login event.
+    wait_toolbar(&c, m, "LogOut", N);
+    assert!(c.calls()[m..]
+        .iter()
+        .all(|c| c.event_name() != Some("EventAgentLogin")));
+    let m = c.mark();
+    agent.invoke("ChangeReadyState", "", &[]);
+    wait_event(&c, m, "EventAgentReady");
+}
+
+#[test]
+fn unresolvable_broker_host_is_reported_not_fatal() {
+    let params = vec![
+        (
+            "Driver:BrokerHost".to_string(),
+            "broker.invalid".to_string(),
+        ),
+        ("Driver:ClientId".to_string(), unique("siebel")),
+        (
+            "Driver:LogFile".to_string(),
+            log_file().display().to_string(),
+        ),
+    ];
+    let server = CommServer::start(library(), "ENU", &params).unwrap();
+    let agent = server
+        .request_service(&login("1001", "secret", "5001"), &[], false)
+        .unwrap();
+    wait_status(&agent.client, 0, "cannot reach the message broker");
+}

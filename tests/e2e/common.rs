@@ -1,0 +1,227 @@
+//! Shared test fixtures: the broker address, the loaded library, unique names, the scripted
+//! peer and a TCP proxy that plays "broker down / broker back".
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use scs_sim::library::{default_library_path, Library};
+use scs_sim::peer::{PeerAgent, ScriptedPeer};
+use scs_sim::server::AgentLogin;
+use scs_sim::{Call, CommServer};
+
+/// How long a test waits for an expected callback.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// The broker the tests use.
+pub fn broker() -> SocketAddr {
+    std::env::var("SIEBEL_CTI_TEST_BROKER")
+        .unwrap_or_else(|_| "127.0.0.1:61613".into())
+        .parse()
+        .expect("SIEBEL_CTI_TEST_BROKER is HOST:PORT with an IP address")
+}
+
+/// The driver library, loaded once per test process (as Siebel loads it once).
+pub fn library() -> Arc<Library> {
+    static LIB: OnceLock<Arc<Library>> = OnceLock::new();
+    LIB.get_or_init(|| {
+        let path = default_library_path();
+        Arc::new(Library::load(&path).unwrap_or_else(|e| panic!("{e}")))
+    })
+    .clone()
+}
+
+/// A name unique to this test run (queues, client ids).
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The driver log of this test process (the first driver instance opens it).
+pub fn log_file() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("driver-{}.log", std::process::id()))
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A DEF template of the repository.
+pub fn template(name: &str) -> scs_sim::def::Def {
+    CommServer::read_def(&repo().join("def-templates").join(name)).unwrap()
+}
+
+/// Agent 1001 (Ann Lee, password "secret") of the scripted peer.
+pub fn agents() -> HashMap<String, PeerAgent> {
+    let mut m = HashMap::new();
+    for (id, pw, first, last) in [
+        ("1001", "secret", "Ann", "Lee"),
+        ("1002", "pw2", "Bo", "Kim"),
+    ] {
+        m.insert(
+            id.to_string(),
+            PeerAgent {
+                password: pw.into(),
+                first_name: first.into(),
+                last_name: last.into(),
+            },
+        );
+    }
+    m
+}
+
+/// Login data for an agent.
+pub fn login(agent: &str, pin: &str, dn: &str) -> AgentLogin {
+    AgentLogin {
+        user: format!("user{agent}"),
+        agent_id: agent.into(),
+        pin: pin.into(),
+        dn: dn.into(),
+    }
+}
+
+/// Driver parameter overrides giving the test its own queues and fast reconnects.
+pub fn isolated(broker: SocketAddr, queue: &str) -> Vec<(String, String)> {
+    vec![
+        ("Driver:BrokerHost".into(), broker.ip().to_string()),
+        ("Driver:BrokerPort".into(), broker.port().to_string()),
+        ("Driver:RequestQueue".into(), queue.into()),
+        ("Driver:ClientId".into(), unique("siebel")),
+        ("Driver:ReconnectMinMs".into(), "100".into()),
+        ("Driver:ReconnectMaxMs".into(), "400".into()),
+        ("Driver:HeartbeatMs".into(), "1000".into()),
+        ("Driver:LogLevel".into(), "debug".into()),
+        ("Driver:LogFile".into(), log_file().display().to_string()),
+    ]
+}
+
+/// A scripted peer on its own request queue; returns it and the queue.
+pub fn peer() -> (ScriptedPeer, String) {
+    let queue = format!("/queue/{}", unique("test.requests"));
+    let p = ScriptedPeer::start(broker(), &queue, agents())
+        .expect("the scripted peer reaches the broker");
+    (p, queue)
+}
+
+/// Waits for a HandleEvent with this name.
+pub fn wait_event(client: &scs_sim::Client, from: usize, name: &str) -> Call {
+    client
+        .wait_for(from, WAIT, |c| c.event_name() == Some(name))
+        .unwrap_or_else(|| panic!("no {name}; calls: {:#?}", client.calls()))
+}
+
+/// Waits for a status text containing `needle`.
+pub fn wait_status(client: &scs_sim::Client, from: usize, needle: &str) -> String {
+    match client.wait_for(
+        from,
+        WAIT,
+        |c| matches!(c, Call::ShowStatusText(t) if t.contains(needle)),
+    ) {
+        Some(Call::ShowStatusText(t)) => t,
+        _ => panic!(
+            "no status text with {needle:?}; calls: {:#?}",
+            client.calls()
+        ),
+    }
+}
+
+/// Waits for a toolbar where `command` has exactly `flags`.
+pub fn wait_toolbar(client: &scs_sim::Client, from: usize, command: &str, flags: i64) -> Call {
+    client
+        .wait_for(from, WAIT, |c| c.command_flags(command) == Some(flags))
+        .unwrap_or_else(|| {
+            panic!(
+                "no toolbar with {command}={flags}; last toolbar: {:?}",
+                client.toolbar()
+            )
+        })
+}
+
+/// A TCP proxy in front of the broker that can refuse connections (broker down) and cut
+/// the ones it carries (broker crash).
+pub struct Proxy {
+    /// The address the driver connects to.
+    pub addr: SocketAddr,
+    up: Arc<AtomicBool>,
+    conns: Arc<Mutex<Vec<TcpStream>>>,
+    listener: Mutex<Option<TcpListener>>,
+}
+
+impl Proxy {
+    /// A proxy on a free port, initially down (nothing listens).
+    pub fn new() -> Proxy {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        drop(l);
+        Proxy {
+            addr,
+            up: Arc::new(AtomicBool::new(false)),
+            conns: Arc::new(Mutex::new(Vec::new())),
+            listener: Mutex::new(None),
+        }
+    }
+
+    /// Starts listening and forwarding to the real broker.
+    pub fn start(&self) {
+        let l = TcpListener::bind(self.addr).unwrap();
+        self.up.store(true, Ordering::Release);
+        let (up, conns) = (self.up.clone(), self.conns.clone());
+        let accept = l.try_clone().unwrap();
+        *self.listener.lock().unwrap() = Some(l);
+        std::thread::spawn(move || {
+            for c in accept.incoming() {
+                let Ok(client) = c else { break };
+                if !up.load(Ordering::Acquire) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(broker()) else {
+                    continue;
+                };
+                conns.lock().unwrap().push(client.try_clone().unwrap());
+                conns.lock().unwrap().push(server.try_clone().unwrap());
+                pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
+                pipe(server, client);
+            }
+        });
+    }
+
+    /// Cuts every carried connection and refuses new ones (the port stays bound).
+    pub fn crash(&self) {
+        self.up.store(false, Ordering::Release);
+        for c in self.conns.lock().unwrap().drain(..) {
+            let _ = c.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// Accepts and forwards again after `crash`.
+    pub fn recover(&self) {
+        self.up.store(true, Ordering::Release);
+    }
+}
+
+fn pipe(mut from: TcpStream, mut to: TcpStream) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 16384];
+        loop {
+            match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if to.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = to.shutdown(Shutdown::Both);
+    });
+}
