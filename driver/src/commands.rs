@@ -228,6 +228,37 @@ mod tests {
                 ("ChangeNotReadyState", n | s)
             ]
         );
+        for work in [AgentState::Work, AgentState::WorkReady] {
+            assert_eq!(
+                row(true, false, Some(work)),
+                vec![
+                    ("LogIn", n | d),
+                    ("LogOut", n | d),
+                    ("ChangeReadyState", n),
+                    ("ChangeNotReadyState", n | s)
+                ]
+            );
+        }
+        for call in [AgentState::Reserved, AgentState::Talking, AgentState::Hold] {
+            assert_eq!(
+                row(true, false, Some(call)),
+                vec![
+                    ("LogIn", n | d),
+                    ("LogOut", n | d),
+                    ("ChangeReadyState", n | d),
+                    ("ChangeNotReadyState", n | s | d)
+                ]
+            );
+        }
+        assert_eq!(
+            row(true, true, Some(AgentState::NotReady)),
+            vec![
+                ("LogIn", n | d),
+                ("LogOut", n | d),
+                ("ChangeReadyState", n | d),
+                ("ChangeNotReadyState", n | s | d | CHECKED)
+            ]
+        );
         assert_eq!(
             row(false, false, Some(AgentState::Ready)),
             vec![

@@ -6,6 +6,8 @@ use crate::protocol::AgentState;
 /// Something to tell the agent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Msg {
+    /// The first connection to the broker is being made.
+    Connecting,
     /// The broker cannot be reached; the driver keeps trying.
     BrokerDown,
     /// The broker is reachable but no connector has answered yet.
@@ -59,6 +61,7 @@ impl Msg {
     /// The English text.
     pub fn text(&self) -> String {
         match self {
+            Msg::Connecting => "CTI is starting: connecting to the message broker...".into(),
             Msg::BrokerDown => {
                 "CTI is unavailable: cannot reach the message broker. Reconnecting...".into()
             }

@@ -61,6 +61,8 @@ pub(crate) struct Sessions {
     sessions: HashMap<u64, Session>,
     by_agent: HashMap<String, u64>,
     link_up: bool,
+    /// The broker could not be reached since the link was last up (or ever).
+    link_failed: bool,
     connector: Option<String>,
     hello_at: Option<Instant>,
     seq: u64,
@@ -74,6 +76,7 @@ impl Sessions {
             sessions: HashMap::new(),
             by_agent: HashMap::new(),
             link_up: false,
+            link_failed: false,
             connector: None,
             hello_at: None,
             seq: 0,
@@ -104,8 +107,10 @@ impl Sessions {
     }
 
     fn status_msg(&self) -> Msg {
-        if !self.link_up {
+        if !self.link_up && self.link_failed {
             Msg::BrokerDown
+        } else if !self.link_up {
+            Msg::Connecting
         } else if self.connector.is_none() {
             Msg::WaitingForConnector
         } else {
@@ -511,6 +516,7 @@ fn object_info(info: &AgentInfo) -> Vec<(String, String)> {
 impl LinkHandler<Cmd> for Sessions {
     fn on_up(&mut self, out: &mut Outbox<'_>) {
         self.link_up = true;
+        self.link_failed = false;
         self.connector = None;
         for (sub, dest) in [
             ("events", self.reply_queue.clone()),
@@ -530,6 +536,7 @@ impl LinkHandler<Cmd> for Sessions {
     fn on_down(&mut self, _reason: &str, first: bool) {
         let was = self.link_up;
         self.link_up = false;
+        self.link_failed = true;
         self.connector = None;
         self.hello_at = None;
         // Requests in flight are lost with the connection: fail them so nothing waits forever.
