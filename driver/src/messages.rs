@@ -39,6 +39,8 @@ pub enum Msg {
     Offline,
     /// The agent id is already in use by another session of this driver.
     AgentInUse(String),
+    /// A request got no answer in time.
+    NoAnswer,
     /// A request failed (the connector's or driver's message).
     Failed(String),
 }
@@ -94,6 +96,7 @@ impl Msg {
             Msg::NotLoggedIn => "This needs a logged-in agent.".into(),
             Msg::Offline => "CTI is unavailable right now; try again when it is back.".into(),
             Msg::AgentInUse(a) => format!("Agent {a} is already in use in another session."),
+            Msg::NoAnswer => "No answer from the CTI connector; please try again.".into(),
             Msg::Failed(m) => format!("Request failed: {m}"),
         }
     }

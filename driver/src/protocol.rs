@@ -10,8 +10,16 @@ use serde::{Deserialize, Serialize};
 pub const PROTOCOL_VERSION: u32 = 1;
 /// Default queue that connectors consume requests from.
 pub const DEFAULT_REQUEST_QUEUE: &str = "/queue/siebelcti.requests";
-/// Topic on which connectors announce their status.
-pub const STATUS_TOPIC: &str = "/topic/siebelcti.status";
+/// The topic on which the connectors serving `request_queue` announce their status:
+/// `/topic/<queue name>.status`, so that separate clusters sharing a broker do not hear each
+/// other.
+pub fn status_topic(request_queue: &str) -> String {
+    let name = request_queue
+        .strip_prefix("/queue/")
+        .or_else(|| request_queue.strip_prefix("/topic/"))
+        .unwrap_or(request_queue);
+    format!("/topic/{name}.status")
+}
 
 /// The reply/event queue of one driver instance.
 pub fn driver_queue(client_id: &str) -> String {
@@ -48,12 +56,20 @@ pub enum Message {
         product: String,
     },
     /// Request: the driver instance owns this agent; send its events to `replyTo`.
+    /// After a reconnect it carries the agent's password (when the driver has it) so that a
+    /// restarted or failed-over connector can rebuild the agent's Finesse session.
     Connect {
         /// Agent id.
         agent: String,
         /// Where to send the agent's events.
         #[serde(rename = "replyTo")]
         reply_to: String,
+        /// The agent's password, as in `Login`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<String>,
+        /// Whether `password` is encrypted.
+        #[serde(default)]
+        encrypted: bool,
     },
     /// Request: stop sending this agent's events to this driver instance.
     Disconnect {
@@ -259,8 +275,12 @@ impl Envelope {
     /// A copy safe to log: passwords replaced by `***`.
     pub fn redacted(&self) -> String {
         let mut copy = self.clone();
-        if let Message::Login { password, .. } = &mut copy.msg {
-            *password = "***".into();
+        match &mut copy.msg {
+            Message::Login { password, .. } => *password = "***".into(),
+            Message::Connect {
+                password: Some(p), ..
+            } => *p = "***".into(),
+            _ => {}
         }
         String::from_utf8_lossy(&copy.to_json()).into_owned()
     }
@@ -286,6 +306,26 @@ mod tests {
         assert!(json.contains(r#""body":{"agent":"1001""#), "{json}");
         assert_eq!(Envelope::from_json(json.as_bytes()).unwrap(), e);
         assert!(!e.redacted().contains("s3cret"));
+        let c = Envelope::new(
+            "d1-8",
+            Message::Connect {
+                agent: "1001".into(),
+                reply_to: "/queue/x".into(),
+                password: Some("s3cret".into()),
+                encrypted: false,
+            },
+        );
+        assert!(String::from_utf8(c.to_json()).unwrap().contains("s3cret"));
+        assert!(!c.redacted().contains("s3cret"));
+    }
+
+    #[test]
+    fn status_topic_follows_the_request_queue() {
+        assert_eq!(
+            status_topic(DEFAULT_REQUEST_QUEUE),
+            "/topic/siebelcti.requests.status"
+        );
+        assert_eq!(status_topic("/queue/site-b"), "/topic/site-b.status");
     }
 
     #[test]

@@ -12,12 +12,14 @@ use crate::host::HostSlot;
 use crate::link::{LinkHandler, Outbox};
 use crate::messages::Msg;
 use crate::protocol::{
-    driver_queue, AgentInfo, AgentState, Envelope, Message, SystemStatus, STATUS_TOPIC,
+    driver_queue, status_topic, AgentInfo, AgentState, Envelope, Message, SystemStatus,
 };
 use crate::stomp::Frame;
 
 /// How often an unanswered Hello is repeated.
 const HELLO_RETRY: Duration = Duration::from_secs(5);
+/// How long a request may wait for its answer before the agent is told it failed.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Commands from host threads to the link thread.
 pub(crate) enum Cmd {
@@ -44,8 +46,12 @@ struct Session {
     service: ServiceConfig,
     agent: Option<String>,
     info: Option<AgentInfo>,
-    /// Request id -> the command's tracking id, for requests awaiting their outcome.
-    pending: HashMap<String, String>,
+    /// The password of the agent's last login (or of the session's parameters), resent with
+    /// `Connect` after a reconnect so a restarted connector can rebuild the Finesse session.
+    password: Option<String>,
+    /// Request id -> the command's tracking id and when it was sent, for requests awaiting
+    /// their outcome.
+    pending: HashMap<String, (String, Instant)>,
 }
 
 impl Session {
@@ -64,6 +70,8 @@ pub(crate) struct Sessions {
     /// The broker could not be reached since the link was last up (or ever).
     link_failed: bool,
     connector: Option<String>,
+    /// The detail of the last OUT_OF_SERVICE shown to the agents.
+    out_of_service: Option<String>,
     hello_at: Option<Instant>,
     seq: u64,
 }
@@ -78,6 +86,7 @@ impl Sessions {
             link_up: false,
             link_failed: false,
             connector: None,
+            out_of_service: None,
             hello_at: None,
             seq: 0,
         }
@@ -172,11 +181,18 @@ impl Sessions {
     /// view is rebuilt from the contact center's state.
     fn attach(&mut self, out: &mut Outbox<'_>, agent: &str) {
         let reply_to = self.reply_queue.clone();
+        let password = self
+            .by_agent
+            .get(agent)
+            .and_then(|id| self.sessions.get(id))
+            .and_then(|s| s.password.clone());
         self.request(
             out,
             Message::Connect {
                 agent: agent.to_string(),
                 reply_to,
+                password,
+                encrypted: false,
             },
         );
         self.request(
@@ -268,8 +284,13 @@ impl Sessions {
                     Message::Connect {
                         agent: agent.clone(),
                         reply_to,
+                        password: None,
+                        encrypted: false,
                     },
                 );
+                if let Some(s) = self.sessions.get_mut(&id) {
+                    s.password = Some(password.clone());
+                }
                 self.tell(id, &Msg::LoggingIn(agent.clone()));
                 Message::Login {
                     agent,
@@ -301,7 +322,7 @@ impl Sessions {
         match self.request(out, msg) {
             Some(req) => {
                 if let Some(s) = self.sessions.get_mut(&id) {
-                    s.pending.insert(req, track);
+                    s.pending.insert(req, (track, Instant::now()));
                 }
                 self.refresh_toolbar(id);
             }
@@ -373,7 +394,7 @@ impl Sessions {
         let by_re = re.and_then(|re| {
             self.sessions
                 .iter_mut()
-                .find_map(|(id, s)| s.pending.remove(re).map(|t| (*id, Some(t))))
+                .find_map(|(id, s)| s.pending.remove(re).map(|(t, _)| (*id, Some(t))))
         });
         let target = by_re.or_else(|| {
             agent
@@ -413,6 +434,7 @@ impl Sessions {
                 SystemStatus::InService => {
                     let was_online = self.online();
                     self.connector = Some(connector);
+                    self.out_of_service = None;
                     self.hello_at = None;
                     if !was_online {
                         let agents: Vec<String> = self.by_agent.keys().cloned().collect();
@@ -423,10 +445,12 @@ impl Sessions {
                     }
                 }
                 SystemStatus::OutOfService => {
-                    if self.connector.as_deref() == Some(connector.as_str())
-                        || self.connector.is_none()
-                    {
+                    let ours = self.connector.as_deref() == Some(connector.as_str());
+                    let news = self.out_of_service.as_deref() != Some(detail.as_str());
+                    // Tell the agents once per change, not at every repeated Hello answer.
+                    if ours || (self.connector.is_none() && news) {
                         self.connector = None;
+                        self.out_of_service = Some(detail.clone());
                         let msg = Msg::ConnectorOutOfService(detail);
                         for id in self.sessions.keys() {
                             self.tell(*id, &msg);
@@ -520,7 +544,7 @@ impl LinkHandler<Cmd> for Sessions {
         self.connector = None;
         for (sub, dest) in [
             ("events", self.reply_queue.clone()),
-            ("status", STATUS_TOPIC.to_string()),
+            ("status", status_topic(&self.cfg.request_queue)),
         ] {
             out.send(
                 &Frame::new("SUBSCRIBE")
@@ -543,7 +567,7 @@ impl LinkHandler<Cmd> for Sessions {
         let lost: Vec<(u64, Vec<String>)> = self
             .sessions
             .iter_mut()
-            .map(|(id, s)| (*id, s.pending.drain().map(|(_, t)| t).collect()))
+            .map(|(id, s)| (*id, s.pending.drain().map(|(_, (t, _))| t).collect()))
             .collect();
         for (id, tracks) in lost {
             for t in tracks {
@@ -565,6 +589,7 @@ impl LinkHandler<Cmd> for Sessions {
         match cmd {
             Cmd::Add { id, slot, service } => {
                 let agent = service.agent_id.clone();
+                let password = service.password.clone();
                 self.sessions.insert(
                     id,
                     Session {
@@ -572,6 +597,7 @@ impl LinkHandler<Cmd> for Sessions {
                         service,
                         agent: None,
                         info: None,
+                        password,
                         pending: HashMap::new(),
                     },
                 );
@@ -606,6 +632,26 @@ impl LinkHandler<Cmd> for Sessions {
     }
 
     fn on_tick(&mut self, out: &mut Outbox<'_>) {
+        let expired: Vec<(u64, String)> = self
+            .sessions
+            .iter_mut()
+            .flat_map(|(id, s)| {
+                let old: Vec<String> = s
+                    .pending
+                    .iter()
+                    .filter(|(_, (_, at))| at.elapsed() >= REQUEST_TIMEOUT)
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                old.into_iter()
+                    .filter_map(|k| s.pending.remove(&k))
+                    .map(|(t, _)| (*id, t))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (id, track) in expired {
+            self.fail(id, Some(&track), "Timeout", &Msg::NoAnswer);
+            self.refresh_toolbar(id);
+        }
         if self.link_up
             && self.connector.is_none()
             && self.hello_at.is_none_or(|t| t.elapsed() >= HELLO_RETRY)

@@ -144,6 +144,7 @@ fn serve(
             Message::Connect {
                 agent,
                 reply_to: to,
+                ..
             } => {
                 routes.insert(agent, to);
             }

@@ -1,0 +1,388 @@
+//! The connector's configuration: a TOML file (every key in `docs/connector.md`), each key
+//! overridable by an environment variable `CONNECTOR_<SECTION>_<KEY>` (e.g.
+//! `CONNECTOR_BROKER_HOST`).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// The whole configuration.
+#[derive(Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectorConfig {
+    /// `[connector]`.
+    pub connector: General,
+    /// `[broker]`.
+    pub broker: Broker,
+    /// `[finesse]`.
+    pub finesse: Finesse,
+    /// `[monitor]`.
+    pub monitor: Monitor,
+    /// `[log]`.
+    pub log: Log,
+}
+
+/// `[connector]`: identity.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct General {
+    /// Name shown to drivers and in the console.
+    pub name: String,
+    /// Worker threads for Finesse requests.
+    pub workers: usize,
+}
+
+impl Default for General {
+    fn default() -> Self {
+        General {
+            name: "connector".into(),
+            workers: 4,
+        }
+    }
+}
+
+/// `[broker]`: ActiveMQ.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Broker {
+    /// Host.
+    pub host: String,
+    /// STOMP port.
+    pub port: u16,
+    /// STOMP login (empty: none).
+    pub login: String,
+    /// STOMP passcode (never logged).
+    pub password: String,
+    /// The queue of driver requests.
+    pub request_queue: String,
+    /// STOMP heart-beat, ms (0: none).
+    pub heartbeat_ms: u64,
+    /// Active-passive: subscribe as ActiveMQ exclusive consumer (only one connector serves).
+    pub exclusive: bool,
+}
+
+impl Default for Broker {
+    fn default() -> Self {
+        Broker {
+            host: "127.0.0.1".into(),
+            port: 61613,
+            login: String::new(),
+            password: String::new(),
+            request_queue: driver::protocol::DEFAULT_REQUEST_QUEUE.into(),
+            heartbeat_ms: 10_000,
+            exclusive: false,
+        }
+    }
+}
+
+impl fmt::Debug for Broker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Broker")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("login", &self.login)
+            .field("password", &mask(&self.password))
+            .field("request_queue", &self.request_queue)
+            .field("heartbeat_ms", &self.heartbeat_ms)
+            .field("exclusive", &self.exclusive)
+            .finish()
+    }
+}
+
+/// `[finesse]`: the Finesse nodes.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Finesse {
+    /// Base URL of the primary node, e.g. `https://finesse-a.example.com:8445`.
+    pub primary: String,
+    /// Base URL of the secondary node (empty: none).
+    pub secondary: String,
+    /// XMPP port of the nodes (5222; the host is the node's).
+    pub xmpp_port: u16,
+    /// Optional administrator/supervisor account, used to read an agent's state when the
+    /// connector has no session for it (e.g. just after a restart).
+    pub admin_user: String,
+    /// Its password (never logged).
+    pub admin_password: String,
+    /// SystemInfo polling interval, ms.
+    pub poll_ms: u64,
+    /// REST request timeout, ms.
+    pub request_timeout_ms: u64,
+}
+
+impl Default for Finesse {
+    fn default() -> Self {
+        Finesse {
+            primary: "http://127.0.0.1:8082".into(),
+            secondary: String::new(),
+            xmpp_port: 5222,
+            admin_user: String::new(),
+            admin_password: String::new(),
+            poll_ms: 5_000,
+            request_timeout_ms: 5_000,
+        }
+    }
+}
+
+impl fmt::Debug for Finesse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Finesse")
+            .field("primary", &self.primary)
+            .field("secondary", &self.secondary)
+            .field("xmpp_port", &self.xmpp_port)
+            .field("admin_user", &self.admin_user)
+            .field("admin_password", &mask(&self.admin_password))
+            .field("poll_ms", &self.poll_ms)
+            .field("request_timeout_ms", &self.request_timeout_ms)
+            .finish()
+    }
+}
+
+/// `[monitor]`: the web console.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Monitor {
+    /// Listen address (empty: no console).
+    pub listen: String,
+}
+
+impl Default for Monitor {
+    fn default() -> Self {
+        Monitor {
+            listen: "127.0.0.1:8090".into(),
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Log {
+    /// off, error, warn, info, debug, trace.
+    pub level: String,
+    /// Log file (empty: standard error).
+    pub file: String,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Log {
+            level: "info".into(),
+            file: String::new(),
+        }
+    }
+}
+
+impl fmt::Debug for ConnectorConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectorConfig")
+            .field("connector", &self.connector)
+            .field("broker", &self.broker)
+            .field("finesse", &self.finesse)
+            .field("monitor", &self.monitor)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+fn mask(s: &str) -> &'static str {
+    if s.is_empty() {
+        ""
+    } else {
+        "***"
+    }
+}
+
+impl ConnectorConfig {
+    /// Parses TOML text, then applies environment overrides from `env` (name, value) pairs.
+    pub fn from_toml(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, String> {
+        let mut value: toml::Table = text.parse().map_err(|e| format!("configuration: {e}"))?;
+        for (k, v) in env {
+            let Some(rest) = k.strip_prefix("CONNECTOR_") else {
+                continue;
+            };
+            let Some((section, key)) = rest.split_once('_') else {
+                continue;
+            };
+            let section = section.to_ascii_lowercase();
+            let key = key.to_ascii_lowercase();
+            let default = toml::Value::try_from(ConnectorConfig::defaults_table())
+                .ok()
+                .and_then(|d| d.get(&section).and_then(|s| s.get(&key)).cloned());
+            let Some(default) = default else {
+                return Err(format!("environment variable {k}: no key {section}.{key}"));
+            };
+            let typed = match default {
+                toml::Value::Integer(_) => toml::Value::Integer(
+                    v.parse()
+                        .map_err(|_| format!("environment variable {k}: not a number: {v:?}"))?,
+                ),
+                toml::Value::Boolean(_) => toml::Value::Boolean(
+                    v.parse()
+                        .map_err(|_| format!("environment variable {k}: not true/false: {v:?}"))?,
+                ),
+                _ => toml::Value::String(v),
+            };
+            value
+                .entry(section)
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+                .ok_or_else(|| format!("configuration: {k} targets a non-table"))?
+                .insert(key, typed);
+        }
+        let cfg: ConnectorConfig = value
+            .try_into()
+            .map_err(|e: toml::de::Error| format!("configuration: {e}"))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn defaults_table() -> toml::Table {
+        let d = ConnectorConfig::default();
+        let mut t = toml::Table::new();
+        let mut s = |name: &str, pairs: Vec<(&str, toml::Value)>| {
+            t.insert(
+                name.into(),
+                toml::Value::Table(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()),
+            );
+        };
+        use toml::Value::{Boolean as B, Integer as I, String as S};
+        s(
+            "connector",
+            vec![("name", S(d.connector.name)), ("workers", I(4))],
+        );
+        s(
+            "broker",
+            vec![
+                ("host", S(d.broker.host)),
+                ("port", I(61613)),
+                ("login", S(String::new())),
+                ("password", S(String::new())),
+                ("request_queue", S(d.broker.request_queue)),
+                ("heartbeat_ms", I(10_000)),
+                ("exclusive", B(false)),
+            ],
+        );
+        s(
+            "finesse",
+            vec![
+                ("primary", S(d.finesse.primary)),
+                ("secondary", S(String::new())),
+                ("xmpp_port", I(5222)),
+                ("admin_user", S(String::new())),
+                ("admin_password", S(String::new())),
+                ("poll_ms", I(5_000)),
+                ("request_timeout_ms", I(5_000)),
+            ],
+        );
+        s("monitor", vec![("listen", S(d.monitor.listen))]);
+        s(
+            "log",
+            vec![("level", S(d.log.level)), ("file", S(String::new()))],
+        );
+        t
+    }
+
+    /// Checks values that TOML types cannot.
+    pub fn validate(&self) -> Result<(), String> {
+        for (key, url) in [
+            ("finesse.primary", &self.finesse.primary),
+            ("finesse.secondary", &self.finesse.secondary),
+        ] {
+            if key == "finesse.secondary" && url.is_empty() {
+                continue;
+            }
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!(
+                    "{key} must be an http:// or https:// URL, got {url:?}"
+                ));
+            }
+        }
+        if self.connector.workers == 0 || self.connector.workers > 256 {
+            return Err("connector.workers must be between 1 and 256".into());
+        }
+        if !self.monitor.listen.is_empty() && self.monitor.listen.parse::<SocketAddr>().is_err() {
+            return Err(format!(
+                "monitor.listen must be IP:PORT, got {:?}",
+                self.monitor.listen
+            ));
+        }
+        if driver::config::LogLevel::parse(&self.log.level).is_none() {
+            return Err(format!(
+                "log.level must be off, error, warn, info, debug or trace, got {:?}",
+                self.log.level
+            ));
+        }
+        if self.finesse.poll_ms < 100 {
+            return Err("finesse.poll_ms must be at least 100".into());
+        }
+        Ok(())
+    }
+
+    /// The Finesse nodes in order (primary first).
+    pub fn nodes(&self) -> Vec<String> {
+        [&self.finesse.primary, &self.finesse.secondary]
+            .into_iter()
+            .filter(|u| !u.is_empty())
+            .map(|u| u.trim_end_matches('/').to_string())
+            .collect()
+    }
+
+    /// The log file, if any.
+    pub fn log_file(&self) -> Option<PathBuf> {
+        (!self.log.file.is_empty()).then(|| PathBuf::from(&self.log.file))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_and_environment() {
+        let cfg = ConnectorConfig::from_toml(
+            "[broker]\nport = 61614\npassword = \"mq-secret\"\n[finesse]\nprimary = \"https://a:8445\"\n",
+            [
+                ("CONNECTOR_BROKER_HOST".to_string(), "mq".to_string()),
+                ("CONNECTOR_FINESSE_POLL_MS".to_string(), "250".to_string()),
+                ("CONNECTOR_BROKER_EXCLUSIVE".to_string(), "true".to_string()),
+                ("PATH".to_string(), "/bin".to_string()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(cfg.broker.port, 61614);
+        assert_eq!(cfg.broker.host, "mq");
+        assert!(cfg.broker.exclusive);
+        assert_eq!(cfg.finesse.poll_ms, 250);
+        assert_eq!(cfg.nodes(), vec!["https://a:8445".to_string()]);
+        assert!(!format!("{cfg:?}").contains("mq-secret"));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        for (text, env, needle) in [
+            ("[broker]\nprot = 1\n", vec![], "prot"),
+            (
+                "[finesse]\nprimary = \"ftp://x\"\n",
+                vec![],
+                "finesse.primary",
+            ),
+            (
+                "",
+                vec![("CONNECTOR_BROKER_PORT", "x")],
+                "CONNECTOR_BROKER_PORT",
+            ),
+            ("", vec![("CONNECTOR_BROKER_COLOUR", "x")], "broker.colour"),
+            ("[log]\nlevel = \"loud\"\n", vec![], "log.level"),
+        ] {
+            let env = env.into_iter().map(|(k, v)| (k.to_string(), v.to_string()));
+            let err = ConnectorConfig::from_toml(text, env).unwrap_err();
+            assert!(err.contains(needle), "{err}");
+        }
+    }
+}

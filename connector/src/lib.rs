@@ -1,0 +1,12 @@
+//! The Generic Connector: serves the Siebel CTI driver protocol (see `docs/protocol.md`) from
+//! ActiveMQ against Cisco Finesse, by REST for requests and XMPP for notifications.
+
+pub mod config;
+pub mod monitor;
+pub mod rest;
+pub mod service;
+pub mod xml;
+pub mod xmpp;
+
+pub use config::ConnectorConfig;
+pub use service::Connector;

@@ -1,0 +1,143 @@
+//! The monitor console: an HTML page of the connector's links and agents, and a JSON health
+//! endpoint for scripts (`GET /health`).
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crate::service::Shared;
+
+/// The running console.
+pub struct Monitor {
+    server: Arc<tiny_http::Server>,
+    thread: Option<JoinHandle<()>>,
+    addr: SocketAddr,
+}
+
+impl Monitor {
+    /// Listens on the configured address and serves until stopped.
+    pub(crate) fn start(shared: Arc<Shared>) -> Result<Monitor, String> {
+        let server = tiny_http::Server::http(&shared.cfg.monitor.listen)
+            .map_err(|e| format!("monitor.listen {}: {e}", shared.cfg.monitor.listen))?;
+        let addr = server
+            .server_addr()
+            .to_ip()
+            .ok_or("monitor: not an IP listener")?;
+        let server = Arc::new(server);
+        let s2 = server.clone();
+        let thread = std::thread::Builder::new()
+            .name("connector-monitor".into())
+            .spawn(move || {
+                for req in s2.incoming_requests() {
+                    let (body, ctype, code) = match req.url() {
+                        "/health" => (health(&shared).to_string(), "application/json", 200),
+                        "/" | "/index.html" => (page(&shared), "text/html; charset=utf-8", 200),
+                        _ => ("not found".to_string(), "text/plain", 404),
+                    };
+                    let header = tiny_http::Header::from_bytes("Content-Type", ctype)
+                        .expect("static header is valid");
+                    let resp = tiny_http::Response::from_string(body)
+                        .with_status_code(code)
+                        .with_header(header);
+                    let _ = req.respond(resp);
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        tracing::info!("monitor console on http://{addr}/");
+        Ok(Monitor {
+            server,
+            thread: Some(thread),
+            addr,
+        })
+    }
+
+    /// The listening address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops the console.
+    pub fn stop(mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The health document.
+pub(crate) fn health(s: &Shared) -> serde_json::Value {
+    let broker = s.broker_up.load(Ordering::Acquire);
+    let (finesse_up, node, detail, drivers) = {
+        let st = s.state();
+        (
+            st.finesse_up,
+            s.nodes[st.active].clone(),
+            st.detail.clone(),
+            st.drivers.len(),
+        )
+    };
+    let agents = s.agent_views();
+    serde_json::json!({
+        "connector": s.cfg.connector.name,
+        "status": if broker && finesse_up { "IN_SERVICE" } else { "OUT_OF_SERVICE" },
+        "uptimeSeconds": s.started.elapsed().as_secs(),
+        "broker": {
+            "address": format!("{}:{}", s.cfg.broker.host, s.cfg.broker.port),
+            "up": broker,
+        },
+        "finesse": { "node": node, "inService": finesse_up, "detail": detail },
+        "drivers": drivers,
+        "agents": agents,
+        "calls": [],
+    })
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn page(s: &Shared) -> String {
+    let h = health(s);
+    let yes = |b: bool| if b { "up" } else { "DOWN" };
+    let mut rows = String::new();
+    for a in s.agent_views() {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&a.id),
+            esc(&a.state),
+            esc(&a.state),
+            esc(&a.reason),
+            esc(&a.extension),
+            if a.notifications { "connected" } else { "down" },
+            esc(&a.driver)
+        ));
+    }
+    if rows.is_empty() {
+        rows.push_str("<tr><td colspan=\"6\">no agents yet</td></tr>");
+    }
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"2\">\
+<title>Siebel CTI connector {name}</title><style>body{{font-family:sans-serif;margin:2em}}\
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 10px;text-align:left}}\
+.READY{{color:#080}}.NOT_READY{{color:#a60}}.LOGOUT{{color:#888}}.DOWN{{color:#c00}}</style></head><body>\
+<h1>Connector {name}: {status}</h1>\
+<p>Broker {broker}: <b class=\"{bk}\">{bk}</b> &middot; Finesse {node}: <b class=\"{fk}\">{fk}</b> ({detail}) &middot; \
+{drivers} driver instance(s) &middot; up {uptime} s</p>\
+<h2>Agents</h2><table><tr><th>agent</th><th>state</th><th>reason</th><th>extension</th><th>notifications</th><th>driver queue</th></tr>{rows}</table>\
+<h2>Calls</h2><p>No call handling in this release.</p></body></html>",
+        name = esc(&s.cfg.connector.name),
+        status = h["status"].as_str().unwrap_or_default(),
+        broker = esc(h["broker"]["address"].as_str().unwrap_or_default()),
+        bk = yes(h["broker"]["up"].as_bool().unwrap_or(false)),
+        node = esc(h["finesse"]["node"].as_str().unwrap_or_default()),
+        fk = yes(h["finesse"]["inService"].as_bool().unwrap_or(false)),
+        detail = esc(h["finesse"]["detail"].as_str().unwrap_or_default()),
+        drivers = h["drivers"],
+        uptime = h["uptimeSeconds"],
+    )
+}

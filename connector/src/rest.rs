@@ -1,0 +1,270 @@
+//! Finesse REST client: Basic auth, XML bodies, `requestId` headers, Finesse's error bodies
+//! mapped to protocol error codes.
+
+use std::io::Read;
+use std::time::Duration;
+
+use base64::Engine;
+use driver::protocol::AgentInfo;
+
+use crate::xml::{self, escape, Element, SystemInfo};
+
+/// A failed REST call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RestError {
+    /// 401: wrong id or password.
+    Unauthorized,
+    /// A Finesse error answer (status, ErrorType, message).
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// Finesse `ErrorType`.
+        error_type: String,
+        /// Finesse message.
+        message: String,
+    },
+    /// The node did not answer, or answered 5xx.
+    Unavailable(String),
+}
+
+impl RestError {
+    /// The protocol error code (see `docs/protocol.md`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            RestError::Unauthorized => "Unauthorized",
+            RestError::Api {
+                error_type, status, ..
+            } => match error_type.as_str() {
+                "Invalid State" => "InvalidState",
+                "Invalid Input" | "Parameter Missing" => "InvalidInput",
+                "Not Found" => "NotFound",
+                _ if *status == 404 => "NotFound",
+                _ => "FinesseError",
+            },
+            RestError::Unavailable(_) => "FinesseUnavailable",
+        }
+    }
+
+    /// A message for the agent (English).
+    pub fn message(&self) -> String {
+        match self {
+            RestError::Unauthorized => "Invalid agent id or password".into(),
+            RestError::Api {
+                error_type,
+                message,
+                ..
+            } => {
+                if message.is_empty() {
+                    error_type.clone()
+                } else {
+                    format!("{error_type}: {message}")
+                }
+            }
+            RestError::Unavailable(m) => format!("Cisco Finesse is unavailable ({m})"),
+        }
+    }
+}
+
+/// Credentials for Basic auth.
+#[derive(Clone)]
+pub struct Credentials {
+    /// User (agent id).
+    pub user: String,
+    /// Password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credentials({}, ***)", self.user)
+    }
+}
+
+/// REST calls against one Finesse node (`base` like `https://host:8445`).
+#[derive(Clone)]
+pub struct Rest {
+    agent: ureq::Agent,
+}
+
+fn basic(c: &Credentials) -> String {
+    let token = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{}", c.user, c.password).as_bytes());
+    format!("Basic {token}")
+}
+
+impl Rest {
+    /// A client with this request timeout.
+    pub fn new(timeout: Duration) -> Rest {
+        Rest {
+            agent: ureq::AgentBuilder::new()
+                .timeout_connect(timeout)
+                .timeout(timeout)
+                .build(),
+        }
+    }
+
+    fn call(
+        &self,
+        method: &str,
+        url: &str,
+        creds: Option<&Credentials>,
+        body: Option<&str>,
+        request_id: Option<&str>,
+    ) -> Result<String, RestError> {
+        let mut req = self.agent.request(method, url);
+        if let Some(c) = creds {
+            req = req.set("Authorization", &basic(c));
+        }
+        if let Some(r) = request_id {
+            req = req.set("requestId", r);
+        }
+        let result = match body {
+            Some(b) => req.set("Content-Type", "application/xml").send_string(b),
+            None => req.call(),
+        };
+        match result {
+            Ok(resp) => {
+                let mut text = String::new();
+                resp.into_reader()
+                    .take(4 << 20)
+                    .read_to_string(&mut text)
+                    .map_err(|e| RestError::Unavailable(e.to_string()))?;
+                Ok(text)
+            }
+            Err(ureq::Error::Status(401, _)) => Err(RestError::Unauthorized),
+            Err(ureq::Error::Status(status, resp)) if status < 500 => {
+                let text = resp.into_string().unwrap_or_default();
+                let err = Element::parse(&text).ok().and_then(|e| xml::api_error(&e));
+                Err(RestError::Api {
+                    status,
+                    error_type: err
+                        .as_ref()
+                        .map(|e| e.error_type.clone())
+                        .unwrap_or_default(),
+                    message: err
+                        .map(|e| e.message)
+                        .unwrap_or_else(|| format!("HTTP {status}")),
+                })
+            }
+            Err(ureq::Error::Status(status, _)) => {
+                Err(RestError::Unavailable(format!("HTTP {status} from {url}")))
+            }
+            Err(ureq::Error::Transport(t)) => Err(RestError::Unavailable(t.to_string())),
+        }
+    }
+
+    /// `GET /finesse/api/SystemInfo`.
+    pub fn system_info(
+        &self,
+        base: &str,
+        creds: Option<&Credentials>,
+    ) -> Result<SystemInfo, RestError> {
+        let text = self.call(
+            "GET",
+            &format!("{base}/finesse/api/SystemInfo"),
+            creds,
+            None,
+            None,
+        )?;
+        let e = Element::parse(&text)
+            .map_err(|e| RestError::Unavailable(format!("SystemInfo: {e}")))?;
+        Ok(xml::system_info(&e))
+    }
+
+    /// `GET /finesse/api/User/{id}`.
+    pub fn user(&self, base: &str, id: &str, creds: &Credentials) -> Result<AgentInfo, RestError> {
+        let text = self.call("GET", &user_url(base, id), Some(creds), None, None)?;
+        let e = Element::parse(&text).map_err(|e| RestError::Unavailable(format!("User: {e}")))?;
+        xml::user_info(&e).map_err(RestError::Unavailable)
+    }
+
+    /// `PUT /finesse/api/User/{id}` with a state change (202 expected).
+    pub fn set_state(
+        &self,
+        base: &str,
+        id: &str,
+        creds: &Credentials,
+        change: &StateChange,
+        request_id: &str,
+    ) -> Result<(), RestError> {
+        self.call(
+            "PUT",
+            &user_url(base, id),
+            Some(creds),
+            Some(&change.xml()),
+            Some(request_id),
+        )
+        .map(|_| ())
+    }
+}
+
+fn user_url(base: &str, id: &str) -> String {
+    let safe: String = id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    format!("{base}/finesse/api/User/{safe}")
+}
+
+/// The body of a `PUT /User/{id}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateChange {
+    /// LOGIN, LOGOUT, READY, NOT_READY, WORK_READY...
+    pub state: String,
+    /// Extension, for LOGIN.
+    pub extension: Option<String>,
+    /// Reason code id, for NOT_READY and LOGOUT.
+    pub reason_code_id: Option<String>,
+}
+
+impl StateChange {
+    /// The XML body.
+    pub fn xml(&self) -> String {
+        let mut s = format!("<User><state>{}</state>", escape(&self.state));
+        if let Some(e) = &self.extension {
+            s.push_str(&format!("<extension>{}</extension>", escape(e)));
+        }
+        if let Some(r) = &self.reason_code_id {
+            s.push_str(&format!("<reasonCodeId>{}</reasonCodeId>", escape(r)));
+        }
+        s.push_str("</User>");
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_and_codes() {
+        let c = StateChange {
+            state: "LOGIN".into(),
+            extension: Some("5001".into()),
+            reason_code_id: None,
+        };
+        assert_eq!(
+            c.xml(),
+            "<User><state>LOGIN</state><extension>5001</extension></User>"
+        );
+        assert_eq!(
+            user_url("http://h", "10/../01"),
+            "http://h/finesse/api/User/10..01"
+        );
+        assert_eq!(RestError::Unauthorized.code(), "Unauthorized");
+        let e = RestError::Api {
+            status: 400,
+            error_type: "Invalid State".into(),
+            message: "x".into(),
+        };
+        assert_eq!(e.code(), "InvalidState");
+        assert!(!format!(
+            "{:?}",
+            Credentials {
+                user: "a".into(),
+                password: "pw".into()
+            }
+        )
+        .contains("pw"));
+    }
+}

@@ -1,0 +1,273 @@
+//! A small XML tree over quick-xml, and the Finesse documents the connector reads:
+//! `User`, `SystemInfo`, `ApiErrors` and notification `Update`s.
+
+use driver::protocol::{AgentInfo, AgentState};
+use quick_xml::events::Event;
+use quick_xml::Reader;
+
+/// An element: local name, attributes, child elements and text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Element {
+    /// Local name (namespace prefix removed).
+    pub name: String,
+    /// Attributes (local names, unescaped values).
+    pub attrs: Vec<(String, String)>,
+    /// Child elements.
+    pub children: Vec<Element>,
+    /// Concatenated text content (unescaped).
+    pub text: String,
+}
+
+fn local(name: &[u8]) -> String {
+    let n = String::from_utf8_lossy(name);
+    match n.rsplit_once(':') {
+        Some((_, l)) => l.to_string(),
+        None => n.into_owned(),
+    }
+}
+
+impl Element {
+    /// Parses a document (its root element).
+    pub fn parse(text: &str) -> Result<Element, String> {
+        let mut reader = Reader::from_str(text);
+        let mut stack: Vec<Element> = Vec::new();
+        loop {
+            match reader.read_event() {
+                Ok(Event::Start(e)) => stack.push(Self::open(&e)?),
+                Ok(Event::Empty(e)) => {
+                    let el = Self::open(&e)?;
+                    match stack.last_mut() {
+                        Some(p) => p.children.push(el),
+                        None => return Ok(el),
+                    }
+                }
+                Ok(Event::End(_)) => {
+                    let el = stack.pop().ok_or("unbalanced end tag")?;
+                    match stack.last_mut() {
+                        Some(p) => p.children.push(el),
+                        None => return Ok(el),
+                    }
+                }
+                Ok(Event::Text(t)) => {
+                    if let Some(p) = stack.last_mut() {
+                        p.text.push_str(&t.unescape().map_err(|e| e.to_string())?);
+                    }
+                }
+                Ok(Event::CData(t)) => {
+                    if let Some(p) = stack.last_mut() {
+                        p.text.push_str(&String::from_utf8_lossy(&t));
+                    }
+                }
+                Ok(Event::Eof) => return Err("document ended early".into()),
+                Ok(_) => {}
+                Err(e) => return Err(format!("bad XML: {e}")),
+            }
+        }
+    }
+
+    fn open(e: &quick_xml::events::BytesStart<'_>) -> Result<Element, String> {
+        let mut attrs = Vec::new();
+        for a in e.attributes() {
+            let a = a.map_err(|e| format!("bad attribute: {e}"))?;
+            let v = a
+                .unescape_value()
+                .map_err(|e| format!("bad attribute value: {e}"))?;
+            attrs.push((local(a.key.as_ref()), v.into_owned()));
+        }
+        Ok(Element {
+            name: local(e.name().as_ref()),
+            attrs,
+            ..Element::default()
+        })
+    }
+
+    /// The first child with this local name (case-insensitive, as Finesse varies it).
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Follows a path of child names.
+    pub fn path(&self, names: &[&str]) -> Option<&Element> {
+        names.iter().try_fold(self, |e, n| e.child(n))
+    }
+
+    /// Trimmed text of a child, if present and not empty.
+    pub fn text_of(&self, name: &str) -> Option<String> {
+        self.child(name)
+            .map(|c| c.text.trim().to_string())
+            .filter(|t| !t.is_empty())
+    }
+
+    /// An attribute's value.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Escapes text for an XML body.
+pub fn escape(s: &str) -> String {
+    quick_xml::escape::escape(s).into_owned()
+}
+
+/// A Finesse state name as an agent state.
+pub fn agent_state(s: &str) -> AgentState {
+    match s.trim() {
+        "LOGOUT" => AgentState::Logout,
+        "NOT_READY" => AgentState::NotReady,
+        "READY" => AgentState::Ready,
+        "RESERVED" => AgentState::Reserved,
+        "TALKING" => AgentState::Talking,
+        "HOLD" => AgentState::Hold,
+        "WORK" => AgentState::Work,
+        "WORK_READY" => AgentState::WorkReady,
+        _ => AgentState::Unknown,
+    }
+}
+
+/// Reads a `<User>` (REST) or `<user>` (notification) element.
+pub fn user_info(user: &Element) -> Result<AgentInfo, String> {
+    let agent = user
+        .text_of("loginId")
+        .or_else(|| user.text_of("id"))
+        .ok_or("User without loginId")?;
+    let state = user.text_of("state").map(|s| agent_state(&s));
+    let reason = user.child("reasonCode");
+    Ok(AgentInfo {
+        agent,
+        state,
+        pending_state: user
+            .text_of("pendingState")
+            .map(|s| agent_state(&s))
+            .filter(|s| *s != AgentState::Unknown),
+        reason_code: reason
+            .and_then(|r| r.text_of("code"))
+            .or_else(|| user.text_of("reasonCodeId")),
+        reason_label: reason.and_then(|r| r.text_of("label")),
+        extension: user.text_of("extension"),
+        first_name: user.text_of("firstName"),
+        last_name: user.text_of("lastName"),
+        state_change_time: user.text_of("stateChangeTime"),
+    })
+}
+
+/// One error of an `<ApiErrors>` body or `<apiErrors>` update.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    /// `ErrorType`, e.g. `Invalid State`.
+    pub error_type: String,
+    /// `ErrorMessage`.
+    pub message: String,
+}
+
+/// Reads the first error of an ApiErrors element.
+pub fn api_error(errors: &Element) -> Option<ApiError> {
+    let e = errors.child("ApiError")?;
+    Some(ApiError {
+        error_type: e.text_of("ErrorType").unwrap_or_default(),
+        message: e
+            .text_of("ErrorMessage")
+            .or_else(|| e.text_of("ErrorData"))
+            .unwrap_or_default(),
+    })
+}
+
+/// What `GET /SystemInfo` says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SystemInfo {
+    /// IN_SERVICE, OUT_OF_SERVICE...
+    pub status: String,
+    /// Deployment type (UCCE/UCCX variants).
+    pub deployment: String,
+    /// XMPP domain.
+    pub xmpp_domain: String,
+    /// Pubsub service domain.
+    pub pubsub_domain: String,
+}
+
+/// Reads `<SystemInfo>`.
+pub fn system_info(e: &Element) -> SystemInfo {
+    SystemInfo {
+        status: e.text_of("status").unwrap_or_default(),
+        deployment: e.text_of("deploymentType").unwrap_or_default(),
+        xmpp_domain: e.text_of("xmppDomain").unwrap_or_default(),
+        pubsub_domain: e.text_of("xmppPubSubDomain").unwrap_or_default(),
+    }
+}
+
+/// A parsed notification.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Update {
+    /// A User update.
+    User {
+        /// The new state.
+        info: AgentInfo,
+        /// The `requestId` echoed by Finesse, if any.
+        request_id: Option<String>,
+    },
+    /// An asynchronous failure of an accepted request.
+    Error {
+        /// The error.
+        error: ApiError,
+        /// The `requestId`, if any.
+        request_id: Option<String>,
+    },
+    /// Something this release does not act on (dialogs, system), by its source.
+    Other(String),
+}
+
+/// Parses the `<Update>` document carried by a pubsub notification.
+pub fn update(text: &str) -> Result<Update, String> {
+    let u = Element::parse(text)?;
+    if !u.name.eq_ignore_ascii_case("Update") {
+        return Err(format!("expected Update, got {}", u.name));
+    }
+    let request_id = u.text_of("requestId");
+    let data = u.child("data").ok_or("Update without data")?;
+    if let Some(user) = data.child("user") {
+        return Ok(Update::User {
+            info: user_info(user)?,
+            request_id,
+        });
+    }
+    if let Some(errors) = data.child("apiErrors") {
+        let error = api_error(errors).ok_or("apiErrors without apiError")?;
+        return Ok(Update::Error { error, request_id });
+    }
+    Ok(Update::Other(u.text_of("source").unwrap_or_default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_and_update() {
+        let user = "<User><state>NOT_READY</state><reasonCode><code>12</code><label>Lunch</label><id>3</id></reasonCode><extension>5001</extension><firstName>Ann</firstName><lastName>Lee</lastName><loginId>1001</loginId><pendingState></pendingState></User>";
+        let info = user_info(&Element::parse(user).unwrap()).unwrap();
+        assert_eq!(info.agent, "1001");
+        assert_eq!(info.state, Some(AgentState::NotReady));
+        assert_eq!(info.reason_code.as_deref(), Some("12"));
+        assert_eq!(info.reason_label.as_deref(), Some("Lunch"));
+        assert_eq!(info.pending_state, None);
+        let upd = format!(
+            "<Update><data>{}</data><event>PUT</event><requestId>r-1</requestId><source>/finesse/api/User/1001</source></Update>",
+            user.replace("User>", "user>")
+        );
+        match update(&upd).unwrap() {
+            Update::User { info, request_id } => {
+                assert_eq!(info.first_name.as_deref(), Some("Ann"));
+                assert_eq!(request_id.as_deref(), Some("r-1"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let err = "<Update><data><apiErrors><apiError><errorType>Invalid State</errorType><errorMessage>no</errorMessage></apiError></apiErrors></data></Update>";
+        assert!(matches!(update(err).unwrap(), Update::Error { .. }));
+        assert!(update("<Update><data>").is_err());
+        assert!(update("not xml <").is_err());
+    }
+}
