@@ -6,10 +6,10 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The whole configuration.
-#[derive(Clone, Deserialize, Default)]
+#[derive(Clone, Deserialize, Serialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConnectorConfig {
     /// `[connector]`.
@@ -22,10 +22,12 @@ pub struct ConnectorConfig {
     pub monitor: Monitor,
     /// `[log]`.
     pub log: Log,
+    /// `[security]`.
+    pub security: Security,
 }
 
 /// `[connector]`: identity.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct General {
     /// Name shown to drivers and in the console.
@@ -44,7 +46,7 @@ impl Default for General {
 }
 
 /// `[broker]`: ActiveMQ.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Broker {
     /// Host.
@@ -92,7 +94,7 @@ impl fmt::Debug for Broker {
 }
 
 /// `[finesse]`: the Finesse nodes.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Finesse {
     /// Base URL of the primary node, e.g. `https://finesse-a.example.com:8445`.
@@ -141,7 +143,7 @@ impl fmt::Debug for Finesse {
 }
 
 /// `[monitor]`: the web console.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Monitor {
     /// Listen address (empty: no console).
@@ -156,8 +158,28 @@ impl Default for Monitor {
     }
 }
 
+/// `[security]`: the Triple-DES key and IV of secure agent passwords (the drivers'
+/// `Driver:SecureKey` / `Driver:SecureIV`), hex; empty: drivers must send clear passwords.
+#[derive(Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Security {
+    /// 48 hex digits.
+    pub des_key: String,
+    /// 16 hex digits.
+    pub des_iv: String,
+}
+
+impl fmt::Debug for Security {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Security")
+            .field("des_key", &mask(&self.des_key))
+            .field("des_iv", &mask(&self.des_iv))
+            .finish()
+    }
+}
+
 /// `[log]`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Log {
     /// off, error, warn, info, debug, trace.
@@ -183,6 +205,7 @@ impl fmt::Debug for ConnectorConfig {
             .field("finesse", &self.finesse)
             .field("monitor", &self.monitor)
             .field("log", &self.log)
+            .field("security", &self.security)
             .finish()
     }
 }
@@ -211,7 +234,8 @@ impl ConnectorConfig {
             };
             let section = section.to_ascii_lowercase();
             let key = key.to_ascii_lowercase();
-            let default = toml::Value::try_from(ConnectorConfig::defaults_table())
+            // The default configuration tells which keys exist and their types.
+            let default = toml::Value::try_from(ConnectorConfig::default())
                 .ok()
                 .and_then(|d| d.get(&section).and_then(|s| s.get(&key)).cloned());
             let Some(default) = default else {
@@ -240,52 +264,6 @@ impl ConnectorConfig {
             .map_err(|e: toml::de::Error| format!("configuration: {e}"))?;
         cfg.validate()?;
         Ok(cfg)
-    }
-
-    fn defaults_table() -> toml::Table {
-        let d = ConnectorConfig::default();
-        let mut t = toml::Table::new();
-        let mut s = |name: &str, pairs: Vec<(&str, toml::Value)>| {
-            t.insert(
-                name.into(),
-                toml::Value::Table(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()),
-            );
-        };
-        use toml::Value::{Boolean as B, Integer as I, String as S};
-        s(
-            "connector",
-            vec![("name", S(d.connector.name)), ("workers", I(4))],
-        );
-        s(
-            "broker",
-            vec![
-                ("host", S(d.broker.host)),
-                ("port", I(61613)),
-                ("login", S(String::new())),
-                ("password", S(String::new())),
-                ("request_queue", S(d.broker.request_queue)),
-                ("heartbeat_ms", I(10_000)),
-                ("exclusive", B(false)),
-            ],
-        );
-        s(
-            "finesse",
-            vec![
-                ("primary", S(d.finesse.primary)),
-                ("secondary", S(String::new())),
-                ("xmpp_port", I(5222)),
-                ("admin_user", S(String::new())),
-                ("admin_password", S(String::new())),
-                ("poll_ms", I(5_000)),
-                ("request_timeout_ms", I(5_000)),
-            ],
-        );
-        s("monitor", vec![("listen", S(d.monitor.listen))]);
-        s(
-            "log",
-            vec![("level", S(d.log.level)), ("file", S(String::new()))],
-        );
-        t
     }
 
     /// Checks values that TOML types cannot.
@@ -318,6 +296,7 @@ impl ConnectorConfig {
                 self.log.level
             ));
         }
+        self.triple_des()?;
         if self.finesse.poll_ms < 100 {
             return Err("finesse.poll_ms must be at least 100".into());
         }
@@ -331,6 +310,21 @@ impl ConnectorConfig {
             .filter(|u| !u.is_empty())
             .map(|u| u.trim_end_matches('/').to_string())
             .collect()
+    }
+
+    /// The Triple-DES key for secure passwords, if configured.
+    pub fn triple_des(&self) -> Result<Option<driver::secure::TripleDes>, String> {
+        let s = &self.security;
+        if s.des_key.is_empty() && s.des_iv.is_empty() {
+            return Ok(None);
+        }
+        driver::secure::TripleDes::from_hex(
+            "security.des_key",
+            &s.des_key,
+            "security.des_iv",
+            &s.des_iv,
+        )
+        .map(Some)
     }
 
     /// The log file, if any.
@@ -379,6 +373,7 @@ mod tests {
             ),
             ("", vec![("CONNECTOR_BROKER_COLOUR", "x")], "broker.colour"),
             ("[log]\nlevel = \"loud\"\n", vec![], "log.level"),
+            ("[security]\ndes_key = \"00\"\n", vec![], "security.des_key"),
         ] {
             let env = env.into_iter().map(|(k, v)| (k.to_string(), v.to_string()));
             let err = ConnectorConfig::from_toml(text, env).unwrap_err();

@@ -25,6 +25,8 @@ pub enum RestError {
     },
     /// The node did not answer, or answered 5xx.
     Unavailable(String),
+    /// The connector's own configuration cannot serve the request.
+    Config(String),
 }
 
 impl RestError {
@@ -42,6 +44,7 @@ impl RestError {
                 _ => "FinesseError",
             },
             RestError::Unavailable(_) => "FinesseUnavailable",
+            RestError::Config(_) => "ConnectorConfig",
         }
     }
 
@@ -61,6 +64,7 @@ impl RestError {
                 }
             }
             RestError::Unavailable(m) => format!("Cisco Finesse is unavailable ({m})"),
+            RestError::Config(m) => format!("CTI connector configuration: {m}"),
         }
     }
 }

@@ -81,6 +81,7 @@ pub(crate) struct State {
 /// Everything the threads share.
 pub(crate) struct Shared {
     pub cfg: ConnectorConfig,
+    des: Option<driver::secure::TripleDes>,
     pub nodes: Vec<String>,
     rest: Rest,
     state: Mutex<State>,
@@ -200,7 +201,9 @@ impl Connector {
     pub fn start(cfg: ConnectorConfig) -> Result<Connector, String> {
         cfg.validate()?;
         let nodes = cfg.nodes();
+        let des = cfg.triple_des()?;
         let shared = Arc::new(Shared {
+            des,
             rest: Rest::new(Duration::from_millis(cfg.finesse.request_timeout_ms)),
             nodes,
             state: Mutex::new(State {
@@ -459,8 +462,15 @@ fn serve(s: &Arc<Shared>, job: Job) {
             agent,
             reply_to: to,
             password,
-            ..
+            encrypted,
         } => {
+            let password = match password
+                .map(|p| clear_password(s, &p, encrypted))
+                .transpose()
+            {
+                Ok(p) => p,
+                Err(e) => return s.error(&to, Some(&agent), &e, re),
+            };
             {
                 let mut st = s.state();
                 let e = st.agents.entry(agent.clone()).or_default();
@@ -490,8 +500,12 @@ fn serve(s: &Arc<Shared>, job: Job) {
             agent,
             password,
             extension,
-            ..
+            encrypted,
         } => {
+            let password = match clear_password(s, &password, encrypted) {
+                Ok(p) => p,
+                Err(e) => return s.error(&s.reply_to_of(&agent, &reply_to), Some(&agent), &e, re),
+            };
             let creds = Credentials {
                 user: agent.clone(),
                 password,
@@ -528,6 +542,19 @@ fn serve(s: &Arc<Shared>, job: Job) {
         Message::Snapshot { agent } => refresh(s, &agent, re, &reply_to),
         other => tracing::warn!("not a request: {other:?}"),
     }
+}
+
+/// The clear password of a request (decrypted when the driver sent it encrypted).
+fn clear_password(s: &Shared, password: &str, encrypted: bool) -> Result<String, RestError> {
+    if !encrypted {
+        return Ok(password.to_string());
+    }
+    let des = s.des.as_ref().ok_or_else(|| {
+        RestError::Config(
+            "the connector has no security.des_key to decrypt secure passwords".into(),
+        )
+    })?;
+    des.decrypt(password).map_err(RestError::Config)
 }
 
 fn finesse_ready(s: &Shared) -> Result<(), RestError> {

@@ -31,15 +31,18 @@ pub enum Command {
     ChangeReadyState,
     /// Become Not Ready (optionally with a reason code).
     ChangeNotReadyState,
+    /// Change the driver's log level at run time (string parameter: the level).
+    SetLogLevel,
 }
 
 impl Command {
     /// Every command, in toolbar order.
-    pub const ALL: [Command; 4] = [
+    pub const ALL: [Command; 5] = [
         Command::LogIn,
         Command::LogOut,
         Command::ChangeReadyState,
         Command::ChangeNotReadyState,
+        Command::SetLogLevel,
     ];
 
     /// The name Siebel uses.
@@ -49,6 +52,7 @@ impl Command {
             Command::LogOut => "LogOut",
             Command::ChangeReadyState => "ChangeReadyState",
             Command::ChangeNotReadyState => "ChangeNotReadyState",
+            Command::SetLogLevel => "SetLogLevel",
         }
     }
 
@@ -59,6 +63,7 @@ impl Command {
             Command::LogOut => "Log out of the contact center",
             Command::ChangeReadyState => "Become ready for calls",
             Command::ChangeNotReadyState => "Become not ready",
+            Command::SetLogLevel => "Change the driver's log level",
         }
     }
 
@@ -109,31 +114,34 @@ pub fn toolbar(input: ToolbarInput) -> Vec<CommandStatus> {
     Command::ALL
         .into_iter()
         .map(|c| {
-            let enabled = input.online
-                && !input.busy
-                && match (c, input.state.unwrap_or(AgentState::Logout)) {
-                    (Command::LogIn, s) => s == AgentState::Logout,
-                    (Command::LogOut, s) => matches!(s, AgentState::NotReady),
-                    (Command::ChangeReadyState, s) => {
-                        matches!(
-                            s,
-                            AgentState::NotReady | AgentState::WorkReady | AgentState::Work
-                        )
-                    }
-                    (Command::ChangeNotReadyState, s) => {
-                        matches!(
-                            s,
-                            AgentState::Ready | AgentState::WorkReady | AgentState::Work
-                        )
-                    }
-                };
+            // SetLogLevel acts on the driver itself: always available.
+            let enabled = c == Command::SetLogLevel
+                || input.online
+                    && !input.busy
+                    && match (c, input.state.unwrap_or(AgentState::Logout)) {
+                        (Command::LogIn, s) => s == AgentState::Logout,
+                        (Command::LogOut, s) => matches!(s, AgentState::NotReady),
+                        (Command::ChangeReadyState, s) => {
+                            matches!(
+                                s,
+                                AgentState::NotReady | AgentState::WorkReady | AgentState::Work
+                            )
+                        }
+                        (Command::ChangeNotReadyState, s) => {
+                            matches!(
+                                s,
+                                AgentState::Ready | AgentState::WorkReady | AgentState::Work
+                            )
+                        }
+                        (Command::SetLogLevel, _) => true,
+                    };
             let checked = matches!(
                 (c, input.state),
                 (Command::ChangeReadyState, Some(AgentState::Ready))
                     | (Command::ChangeNotReadyState, Some(AgentState::NotReady))
             );
             let mut f = NO_PARAMS_OK;
-            if c == Command::ChangeNotReadyState {
+            if matches!(c, Command::ChangeNotReadyState | Command::SetLogLevel) {
                 f |= STR_PARAMS_OK; // the reason code may come as the string parameter
             }
             if !enabled {
@@ -189,7 +197,8 @@ mod tests {
                 ("LogIn", n | d),
                 ("LogOut", n | d),
                 ("ChangeReadyState", n | d),
-                ("ChangeNotReadyState", n | s | d)
+                ("ChangeNotReadyState", n | s | d),
+                ("SetLogLevel", n | s)
             ]
         );
         assert_eq!(
@@ -198,7 +207,8 @@ mod tests {
                 ("LogIn", n),
                 ("LogOut", n | d),
                 ("ChangeReadyState", n | d),
-                ("ChangeNotReadyState", n | s | d)
+                ("ChangeNotReadyState", n | s | d),
+                ("SetLogLevel", n | s)
             ]
         );
         assert_eq!(
@@ -207,7 +217,8 @@ mod tests {
                 ("LogIn", n | d),
                 ("LogOut", n | d),
                 ("ChangeReadyState", n | d),
-                ("ChangeNotReadyState", n | s | d)
+                ("ChangeNotReadyState", n | s | d),
+                ("SetLogLevel", n | s)
             ]
         );
         assert_eq!(
@@ -216,7 +227,8 @@ mod tests {
                 ("LogIn", n | d),
                 ("LogOut", n),
                 ("ChangeReadyState", n),
-                ("ChangeNotReadyState", n | s | d | CHECKED)
+                ("ChangeNotReadyState", n | s | d | CHECKED),
+                ("SetLogLevel", n | s)
             ]
         );
         assert_eq!(
@@ -225,7 +237,8 @@ mod tests {
                 ("LogIn", n | d),
                 ("LogOut", n | d),
                 ("ChangeReadyState", n | d | CHECKED),
-                ("ChangeNotReadyState", n | s)
+                ("ChangeNotReadyState", n | s),
+                ("SetLogLevel", n | s)
             ]
         );
         for work in [AgentState::Work, AgentState::WorkReady] {
@@ -235,7 +248,8 @@ mod tests {
                     ("LogIn", n | d),
                     ("LogOut", n | d),
                     ("ChangeReadyState", n),
-                    ("ChangeNotReadyState", n | s)
+                    ("ChangeNotReadyState", n | s),
+                    ("SetLogLevel", n | s)
                 ]
             );
         }
@@ -246,7 +260,8 @@ mod tests {
                     ("LogIn", n | d),
                     ("LogOut", n | d),
                     ("ChangeReadyState", n | d),
-                    ("ChangeNotReadyState", n | s | d)
+                    ("ChangeNotReadyState", n | s | d),
+                    ("SetLogLevel", n | s)
                 ]
             );
         }
@@ -256,7 +271,8 @@ mod tests {
                 ("LogIn", n | d),
                 ("LogOut", n | d),
                 ("ChangeReadyState", n | d),
-                ("ChangeNotReadyState", n | s | d | CHECKED)
+                ("ChangeNotReadyState", n | s | d | CHECKED),
+                ("SetLogLevel", n | s)
             ]
         );
         assert_eq!(
@@ -265,7 +281,8 @@ mod tests {
                 ("LogIn", n | d),
                 ("LogOut", n | d),
                 ("ChangeReadyState", n | d | CHECKED),
-                ("ChangeNotReadyState", n | s | d)
+                ("ChangeNotReadyState", n | s | d),
+                ("SetLogLevel", n | s)
             ]
         );
     }

@@ -8,6 +8,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::protocol::DEFAULT_REQUEST_QUEUE;
+use crate::secure::TripleDes;
 
 /// A parameter with a bad value; the message names the key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +104,10 @@ pub struct DriverConfig {
     pub log_level: LogLevel,
     /// UCCE or UCCX rules.
     pub deployment: Deployment,
+    /// Triple-DES key for agent passwords (`Driver:UseSecurePassword`), if enabled.
+    pub secure: Option<TripleDes>,
+    /// Log the agent out of Finesse when the Siebel session ends.
+    pub force_logout: bool,
 }
 
 impl fmt::Debug for DriverConfig {
@@ -132,6 +137,8 @@ impl fmt::Debug for DriverConfig {
             .field("log_file", &self.log_file)
             .field("log_level", &self.log_level)
             .field("deployment", &self.deployment)
+            .field("secure_password", &self.secure.is_some())
+            .field("force_logout", &self.force_logout)
             .finish()
     }
 }
@@ -152,6 +159,8 @@ impl Default for DriverConfig {
             log_file: None,
             log_level: LogLevel::Info,
             deployment: Deployment::Ucce,
+            secure: None,
+            force_logout: false,
         }
     }
 }
@@ -179,6 +188,16 @@ fn strip_prefix<'a>(key: &'a str, prefix: &str) -> &'a str {
         &k[prefix.len()..]
     } else {
         k
+    }
+}
+
+fn flag(key: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_uppercase().as_str() {
+        "TRUE" | "Y" | "YES" | "1" => Ok(true),
+        "FALSE" | "N" | "NO" | "0" | "" => Ok(false),
+        _ => Err(ConfigError(format!(
+            "Driver:{key} must be TRUE or FALSE, got {value:?}"
+        ))),
     }
 }
 
@@ -210,6 +229,7 @@ impl DriverConfig {
     pub fn from_params(params: &[(String, String)]) -> Result<Parsed<Self>, ConfigError> {
         let mut c = DriverConfig::default();
         let mut unknown = Vec::new();
+        let (mut use_secure, mut des_key, mut des_iv) = (false, String::new(), String::new());
         for (raw_key, value) in params {
             let key = strip_prefix(raw_key, "Driver:");
             let v = value.trim();
@@ -273,8 +293,18 @@ impl DriverConfig {
                         }
                     }
                 }
+                "usesecurepassword" => use_secure = flag("UseSecurePassword", v)?,
+                "forcelogoutonrelease" => c.force_logout = flag("ForceLogoutOnRelease", v)?,
+                "securekey" => des_key = v.to_string(),
+                "secureiv" => des_iv = v.to_string(),
                 _ => unknown.push(raw_key.clone()),
             }
+        }
+        if use_secure {
+            c.secure = Some(
+                TripleDes::from_hex("Driver:SecureKey", &des_key, "Driver:SecureIV", &des_iv)
+                    .map_err(ConfigError)?,
+            );
         }
         if c.reconnect_min_ms > c.reconnect_max_ms {
             return Err(ConfigError(format!(
@@ -409,6 +439,17 @@ mod tests {
             ("Driver:HeartbeatMs", "5", "Driver:HeartbeatMs"),
             ("Driver:DeploymentType", "PCCE9", "Driver:DeploymentType"),
             ("Driver:ReconnectMinMs", "900000", "Driver:ReconnectMinMs"),
+            (
+                "Driver:UseSecurePassword",
+                "maybe",
+                "Driver:UseSecurePassword",
+            ),
+            ("Driver:UseSecurePassword", "TRUE", "Driver:SecureKey"),
+            (
+                "Driver:ForceLogoutOnRelease",
+                "sometimes",
+                "Driver:ForceLogoutOnRelease",
+            ),
         ] {
             let err = DriverConfig::from_params(&kv(&[(k, v)])).unwrap_err();
             assert!(err.0.contains(needle), "{k}={v}: {err}");

@@ -8,6 +8,7 @@ pub mod link;
 pub mod logging;
 pub mod messages;
 pub mod protocol;
+pub mod secure;
 mod sessions;
 pub mod stomp;
 
@@ -57,9 +58,10 @@ impl std::fmt::Display for InvokeError {
 }
 
 impl Driver {
-    /// Creates a driver instance from `Driver:` parameters and starts its link thread.
-    /// Returns at once: the broker connection is made (and remade) in the background.
-    pub fn create(params: &[(String, String)]) -> Result<Driver, ConfigError> {
+    /// Creates a driver instance from `Driver:` parameters and Siebel's language code, and
+    /// starts its link thread. Returns at once: the broker connection is made (and remade) in
+    /// the background.
+    pub fn create(params: &[(String, String)], language: &str) -> Result<Driver, ConfigError> {
         let parsed = DriverConfig::from_params(params)?;
         let config = Arc::new(parsed.config);
         if let Err(e) = logging::init(&config) {
@@ -82,7 +84,15 @@ impl Driver {
         let (link, sender) = Link::new(settings)
             .map_err(|e| ConfigError(format!("cannot start the broker link: {e}")))?;
         let (done_tx, done) = crossbeam_channel::bounded(1);
-        let mut handler = Sessions::new(config.clone());
+        let catalog = messages::Catalog::for_language(language);
+        if !catalog.language().eq_ignore_ascii_case(language.trim()) {
+            tracing::info!(
+                "no texts for language {language:?}; using {} (available: {:?})",
+                catalog.language(),
+                messages::Catalog::languages()
+            );
+        }
+        let mut handler = Sessions::new(config.clone(), catalog);
         std::thread::Builder::new()
             .name(format!("siebel-cti-link-{}", config.client_id))
             .spawn(move || {

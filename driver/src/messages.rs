@@ -1,7 +1,97 @@
-//! The texts shown to the agent (status line and errors). Kept in one place so that the
-//! locale resource files of a later release replace this module's table, not scattered strings.
+//! The texts shown to the agent (status line and errors), from one resource file per
+//! language (`driver/locales/<LANG>.txt`, Siebel's three-letter language codes), chosen by the
+//! language code Siebel passes to `CreateISCDriverInstance`; English (`ENU`) is the fallback
+//! for a missing language and for a key a translation lacks.
+
+use std::collections::HashMap;
 
 use crate::protocol::AgentState;
+
+/// The resource files built into the library: (language code, text).
+const BUILT_IN: [(&str, &str); 3] = [
+    ("ENU", include_str!("../locales/ENU.txt")),
+    ("FRA", include_str!("../locales/FRA.txt")),
+    ("DEU", include_str!("../locales/DEU.txt")),
+];
+
+/// The texts of one language, with English behind them.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    language: String,
+    texts: HashMap<String, String>,
+    english: HashMap<String, String>,
+}
+
+/// Parses a resource file: `key = text` lines, `#` comments.
+pub fn parse_resource(text: &str) -> Result<HashMap<String, String>, String> {
+    let mut out = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let (k, v) = l
+            .split_once('=')
+            .ok_or_else(|| format!("line {}: expected key = text", i + 1))?;
+        out.insert(k.trim().to_string(), v.trim().to_string());
+    }
+    Ok(out)
+}
+
+fn built_in(language: &str) -> Option<HashMap<String, String>> {
+    BUILT_IN
+        .iter()
+        .find(|(l, _)| l.eq_ignore_ascii_case(language))
+        .and_then(|(_, t)| parse_resource(t).ok())
+}
+
+impl Catalog {
+    /// The catalog for a Siebel language code (`ENU`, `FRA`, `DEU`...); English when the
+    /// language has no resource file.
+    pub fn for_language(language: &str) -> Catalog {
+        let english = built_in("ENU").unwrap_or_default();
+        let (language, texts) = match built_in(language.trim()) {
+            Some(t) => (language.trim().to_ascii_uppercase(), t),
+            None => ("ENU".to_string(), english.clone()),
+        };
+        Catalog {
+            language,
+            texts,
+            english,
+        }
+    }
+
+    /// The language in use.
+    pub fn language(&self) -> &str {
+        &self.language
+    }
+
+    /// The languages with a built-in resource file.
+    pub fn languages() -> Vec<&'static str> {
+        BUILT_IN.iter().map(|(l, _)| *l).collect()
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.texts
+            .get(key)
+            .or_else(|| self.english.get(key))
+            .map(String::as_str)
+    }
+
+    /// The text of `key` with `{name}` placeholders filled.
+    pub fn text(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut t = self.get(key).unwrap_or(key).to_string();
+        for (name, value) in args {
+            t = t.replace(&format!("{{{name}}}"), value);
+        }
+        t
+    }
+
+    /// The label of an agent state.
+    pub fn state(&self, s: AgentState) -> String {
+        self.text(&format!("state.{}", s.as_str()), &[])
+    }
+}
 
 /// Something to tell the agent.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,7 +108,7 @@ pub enum Msg {
     ConnectorOutOfService(String),
     /// A login request was sent.
     LoggingIn(String),
-    /// The agent is logged in (agent id, first name, last name, extension).
+    /// The agent is logged in.
     LoggedIn {
         /// Agent id.
         agent: String,
@@ -29,9 +119,11 @@ pub enum Msg {
     },
     /// The agent's state changed (state, reason label).
     State(AgentState, Option<String>),
+    /// The agent's state, with a state pending until the call ends.
+    Pending(AgentState, AgentState),
     /// The agent is logged out.
     LoggedOut,
-    /// A login field is missing (the field's name).
+    /// A login field is missing (`agent_id`, `password` or `extension`).
     Missing(&'static str),
     /// A command needs a logged-in agent.
     NotLoggedIn,
@@ -41,63 +133,136 @@ pub enum Msg {
     AgentInUse(String),
     /// A request got no answer in time.
     NoAnswer,
-    /// A request failed (the connector's or driver's message).
-    Failed(String),
-}
-
-fn state_label(s: AgentState) -> &'static str {
-    match s {
-        AgentState::Logout => "Logged out",
-        AgentState::NotReady => "Not Ready",
-        AgentState::Ready => "Ready",
-        AgentState::Reserved => "Reserved",
-        AgentState::Talking => "Talking",
-        AgentState::Hold => "On hold",
-        AgentState::Work => "Wrap-up",
-        AgentState::WorkReady => "Wrap-up (Ready next)",
-        AgentState::Unknown => "Unknown",
-    }
+    /// A request failed: the error code (for a friendly text) and the connector's message.
+    Failed {
+        /// Protocol error code.
+        code: String,
+        /// The connector's (English) message.
+        message: String,
+    },
+    /// The log level was changed.
+    LogLevel(String),
+    /// An unknown log level was asked for.
+    BadLogLevel(String),
 }
 
 impl Msg {
-    /// The English text.
-    pub fn text(&self) -> String {
+    /// The text in the catalog's language.
+    pub fn render(&self, c: &Catalog) -> String {
         match self {
-            Msg::Connecting => "CTI is starting: connecting to the message broker...".into(),
-            Msg::BrokerDown => {
-                "CTI is unavailable: cannot reach the message broker. Reconnecting...".into()
-            }
-            Msg::WaitingForConnector => {
-                "CTI is unavailable: waiting for the CTI connector to answer.".into()
-            }
-            Msg::ConnectorInService => "CTI is available.".into(),
-            Msg::ConnectorOutOfService(d) if d.is_empty() => {
-                "CTI is unavailable: the CTI connector is out of service.".into()
-            }
-            Msg::ConnectorOutOfService(d) => {
-                format!("CTI is unavailable: the CTI connector is out of service ({d}).")
-            }
-            Msg::LoggingIn(a) => format!("Logging in agent {a}..."),
+            Msg::Connecting => c.text("connecting", &[]),
+            Msg::BrokerDown => c.text("broker_down", &[]),
+            Msg::WaitingForConnector => c.text("waiting_connector", &[]),
+            Msg::ConnectorInService => c.text("available", &[]),
+            Msg::ConnectorOutOfService(d) if d.is_empty() => c.text("out_of_service", &[]),
+            Msg::ConnectorOutOfService(d) => c.text("out_of_service_detail", &[("detail", d)]),
+            Msg::LoggingIn(a) => c.text("logging_in", &[("agent", a)]),
             Msg::LoggedIn {
                 agent,
                 name,
                 extension,
             } => {
-                let who = name.clone().unwrap_or_else(|| format!("agent {agent}"));
+                let who = name
+                    .clone()
+                    .unwrap_or_else(|| c.text("agent_name", &[("agent", agent)]));
                 match extension {
-                    Some(e) => format!("Logged in as {who} on extension {e}."),
-                    None => format!("Logged in as {who}."),
+                    Some(e) => c.text("logged_in_extension", &[("name", &who), ("extension", e)]),
+                    None => c.text("logged_in", &[("name", &who)]),
                 }
             }
-            Msg::State(s, Some(r)) => format!("State: {} ({r}).", state_label(*s)),
-            Msg::State(s, None) => format!("State: {}.", state_label(*s)),
-            Msg::LoggedOut => "Logged out.".into(),
-            Msg::Missing(f) => format!("Cannot log in: the {f} is missing."),
-            Msg::NotLoggedIn => "This needs a logged-in agent.".into(),
-            Msg::Offline => "CTI is unavailable right now; try again when it is back.".into(),
-            Msg::AgentInUse(a) => format!("Agent {a} is already in use in another session."),
-            Msg::NoAnswer => "No answer from the CTI connector; please try again.".into(),
-            Msg::Failed(m) => format!("Request failed: {m}"),
+            Msg::State(s, Some(r)) => {
+                c.text("state_reason", &[("state", &c.state(*s)), ("reason", r)])
+            }
+            Msg::State(s, None) => c.text("state", &[("state", &c.state(*s))]),
+            Msg::Pending(s, p) => c.text(
+                "state_pending",
+                &[("state", &c.state(*s)), ("pending", &c.state(*p))],
+            ),
+            Msg::LoggedOut => c.text("logged_out", &[]),
+            Msg::Missing(f) => c.text("missing", &[("field", &c.text(&format!("field.{f}"), &[]))]),
+            Msg::NotLoggedIn => c.text("not_logged_in", &[]),
+            Msg::Offline => c.text("offline", &[]),
+            Msg::AgentInUse(a) => c.text("agent_in_use", &[("agent", a)]),
+            Msg::NoAnswer => c.text("no_answer", &[]),
+            Msg::Failed { code, message } => {
+                let key = format!("error.{code}");
+                if c.get(&key).is_some() {
+                    c.text(&key, &[("message", message)])
+                } else {
+                    c.text("failed", &[("message", message)])
+                }
+            }
+            Msg::LogLevel(l) => c.text("log_level", &[("level", l)]),
+            Msg::BadLogLevel(l) => c.text("bad_log_level", &[("level", l)]),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_has_every_english_key() {
+        let english = built_in("ENU").unwrap();
+        for (lang, text) in BUILT_IN {
+            let t = parse_resource(text).unwrap();
+            let mut missing: Vec<&String> =
+                english.keys().filter(|k| !t.contains_key(*k)).collect();
+            missing.sort();
+            assert!(missing.is_empty(), "{lang} lacks {missing:?}");
+            assert_eq!(t.len(), english.len(), "{lang} has keys English lacks");
+        }
+    }
+
+    #[test]
+    fn language_choice_and_fallback() {
+        let fr = Catalog::for_language("fra");
+        assert_eq!(fr.language(), "FRA");
+        assert_eq!(Msg::ConnectorInService.render(&fr), "CTI est disponible.");
+        let de = Catalog::for_language("DEU");
+        assert_eq!(
+            Msg::State(AgentState::NotReady, Some("Pause".into())).render(&de),
+            "Status: Nicht bereit (Pause)."
+        );
+        let xx = Catalog::for_language("XYZ");
+        assert_eq!(xx.language(), "ENU");
+        assert_eq!(Msg::LoggedOut.render(&xx), "Logged out.");
+        let en = Catalog::for_language("ENU");
+        assert_eq!(
+            Msg::LoggedIn {
+                agent: "1001".into(),
+                name: Some("Ann Lee".into()),
+                extension: Some("5001".into())
+            }
+            .render(&en),
+            "Logged in as Ann Lee on extension 5001."
+        );
+        assert_eq!(
+            Msg::Missing("password").render(&fr),
+            "Connexion impossible : mot de passe manquant."
+        );
+    }
+
+    #[test]
+    fn friendly_errors_per_code_and_generic_fallback() {
+        let en = Catalog::for_language("ENU");
+        let f = |code: &str| {
+            Msg::Failed {
+                code: code.into(),
+                message: "raw".into(),
+            }
+            .render(&en)
+        };
+        assert_eq!(
+            f("Unauthorized"),
+            "Login failed: invalid agent id or password."
+        );
+        assert_eq!(
+            f("InvalidState"),
+            "Not possible in the current state (raw)."
+        );
+        assert_eq!(f("SomethingNew"), "Request failed: raw");
+        assert!(parse_resource("no equals sign").is_err());
     }
 }

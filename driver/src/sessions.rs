@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::commands::{events, toolbar, Command, ToolbarInput};
-use crate::config::{DriverConfig, ServiceConfig};
+use crate::config::{DriverConfig, LogLevel, ServiceConfig};
 use crate::host::HostSlot;
 use crate::link::{LinkHandler, Outbox};
-use crate::messages::Msg;
+use crate::messages::{Catalog, Msg};
 use crate::protocol::{
     driver_queue, status_topic, AgentInfo, AgentState, Envelope, Message, SystemStatus,
 };
@@ -63,6 +63,7 @@ impl Session {
 /// The link handler of a driver instance.
 pub(crate) struct Sessions {
     cfg: Arc<DriverConfig>,
+    catalog: Catalog,
     reply_queue: String,
     sessions: HashMap<u64, Session>,
     by_agent: HashMap<String, u64>,
@@ -77,8 +78,9 @@ pub(crate) struct Sessions {
 }
 
 impl Sessions {
-    pub(crate) fn new(cfg: Arc<DriverConfig>) -> Self {
+    pub(crate) fn new(cfg: Arc<DriverConfig>, catalog: Catalog) -> Self {
         Sessions {
+            catalog,
             reply_queue: driver_queue(&cfg.client_id),
             cfg,
             sessions: HashMap::new(),
@@ -141,7 +143,7 @@ impl Sessions {
 
     fn tell(&self, id: u64, msg: &Msg) {
         if let Some(s) = self.sessions.get(&id) {
-            let text = msg.text();
+            let text = msg.render(&self.catalog);
             s.slot.call(|h| h.show_status_text(&text));
         }
     }
@@ -151,7 +153,7 @@ impl Sessions {
         let Some(s) = self.sessions.get(&id) else {
             return;
         };
-        let text = msg.text();
+        let text = msg.render(&self.catalog);
         tracing::info!(
             "agent {}: {code}: {text}",
             s.agent.as_deref().unwrap_or("-")
@@ -192,7 +194,7 @@ impl Sessions {
                 agent: agent.to_string(),
                 reply_to,
                 password,
-                encrypted: false,
+                encrypted: self.cfg.secure.is_some(),
             },
         );
         self.request(
@@ -201,6 +203,14 @@ impl Sessions {
                 agent: agent.to_string(),
             },
         );
+    }
+
+    /// The password as sent: encrypted when `Driver:UseSecurePassword` is on.
+    fn wire_password(&self, clear: &str) -> (String, bool) {
+        match &self.cfg.secure {
+            Some(t) => (t.encrypt(clear), true),
+            None => (clear.to_string(), false),
+        }
     }
 
     fn bind_agent(&mut self, id: u64, agent: &str) -> bool {
@@ -233,9 +243,6 @@ impl Sessions {
         let Some(s) = self.sessions.get(&id) else {
             return;
         };
-        if !self.online() {
-            return self.fail(id, Some(&track), "Offline", &Msg::Offline);
-        }
         let param = |names: &[&str]| -> Option<String> {
             params
                 .iter()
@@ -248,7 +255,22 @@ impl Sessions {
                 .filter(|v| !v.is_empty())
                 .or_else(|| Some(string_param.trim().to_string()).filter(|v| !v.is_empty()))
         };
+        if command == Command::SetLogLevel {
+            let wanted = param(&["LogLevel", "Level"]).unwrap_or_default();
+            return match LogLevel::parse(&wanted) {
+                Some(level) => {
+                    crate::logging::set_level(level);
+                    tracing::warn!("log level changed to {} by session {id}", level.directive());
+                    self.tell(id, &Msg::LogLevel(level.directive().to_string()));
+                }
+                None => self.fail(id, Some(&track), "BadLogLevel", &Msg::BadLogLevel(wanted)),
+            };
+        }
+        if !self.online() {
+            return self.fail(id, Some(&track), "Offline", &Msg::Offline);
+        }
         let msg = match command {
+            Command::SetLogLevel => return,
             Command::LogIn => {
                 let login = s.service.overlay(&params);
                 let Some(agent) = login.agent_id.clone() else {
@@ -256,7 +278,7 @@ impl Sessions {
                         id,
                         Some(&track),
                         "MissingAgentId",
-                        &Msg::Missing("agent id"),
+                        &Msg::Missing("agent_id"),
                     );
                 };
                 let Some(password) = login.password.clone() else {
@@ -288,6 +310,8 @@ impl Sessions {
                         encrypted: false,
                     },
                 );
+                // With UseSecurePassword only the encrypted form leaves (or stays in) the driver.
+                let (password, encrypted) = self.wire_password(&password);
                 if let Some(s) = self.sessions.get_mut(&id) {
                     s.password = Some(password.clone());
                 }
@@ -295,7 +319,7 @@ impl Sessions {
                 Message::Login {
                     agent,
                     password,
-                    encrypted: false,
+                    encrypted,
                     extension,
                 }
             }
@@ -404,7 +428,11 @@ impl Sessions {
         });
         match target {
             Some((id, track)) => {
-                self.fail(id, track.as_deref(), &code, &Msg::Failed(message));
+                let msg = Msg::Failed {
+                    code: code.clone(),
+                    message,
+                };
+                self.fail(id, track.as_deref(), &code, &msg);
                 self.refresh_toolbar(id);
             }
             None => tracing::warn!("connector error not tied to a session: {code}: {message}"),
@@ -589,7 +617,7 @@ impl LinkHandler<Cmd> for Sessions {
         match cmd {
             Cmd::Add { id, slot, service } => {
                 let agent = service.agent_id.clone();
-                let password = service.password.clone();
+                let password = service.password.as_deref().map(|p| self.wire_password(p).0);
                 self.sessions.insert(
                     id,
                     Session {
@@ -616,6 +644,22 @@ impl LinkHandler<Cmd> for Sessions {
                     if let Some(a) = s.agent {
                         if self.by_agent.get(&a) == Some(&id) {
                             self.by_agent.remove(&a);
+                            let logged_in = !matches!(
+                                s.info.as_ref().and_then(|i| i.state),
+                                None | Some(AgentState::Logout)
+                            );
+                            if self.cfg.force_logout && logged_in {
+                                tracing::info!(
+                                    "session ended: logging agent {a} out (ForceLogoutOnRelease)"
+                                );
+                                self.request(
+                                    out,
+                                    Message::Logout {
+                                        agent: a.clone(),
+                                        reason: None,
+                                    },
+                                );
+                            }
                             self.request(out, Message::Disconnect { agent: a });
                         }
                     }

@@ -109,7 +109,7 @@ pub unsafe extern "C" fn CreateISCDriverInstance(
             Ok(p) => p,
             Err(e) => return reject(NAME, ec::DRIVER_CREATION_ERR, e),
         };
-        match Driver::create(&params) {
+        match Driver::create(&params, &language) {
             Ok(d) => {
                 tracing::info!(
                     "{NAME}: language {language:?}, connect string {connect:?}, {} parameters",

@@ -24,7 +24,13 @@ fn agent_logs_in_changes_state_and_logs_out_from_the_def_commands() {
     .unwrap();
     assert_eq!(
         server.commands,
-        ["LogIn", "LogOut", "ChangeReadyState", "ChangeNotReadyState"]
+        [
+            "LogIn",
+            "LogOut",
+            "ChangeReadyState",
+            "ChangeNotReadyState",
+            "SetLogLevel"
+        ]
     );
     assert!(server.events.contains(&"EventAgentLogin".to_string()));
 
@@ -152,12 +158,12 @@ fn wrong_password_and_missing_login_data_are_clear_errors() {
         err,
         Call::HandleError {
             tracking_id: Some(track),
-            text: "Request failed: Invalid agent id or password".into()
+            text: "Login failed: invalid agent id or password.".into()
         }
     );
     let ev = wait_event(&c, m, "EventError");
     assert_eq!(ev.field("ErrorCode"), Some("Unauthorized"));
-    wait_status(&c, m, "Invalid agent id or password");
+    wait_status(&c, m, "invalid agent id or password");
     wait_toolbar(&c, m, "LogIn", N);
     assert!(c.calls()[m..]
         .iter()
@@ -233,4 +239,46 @@ fn an_agent_already_logged_in_is_restored_from_a_snapshot_at_session_start() {
         calls_at_release,
         "no callback after ReleaseISCServiceInstance"
     );
+}
+
+#[test]
+fn status_texts_follow_the_siebel_language_with_english_fallback() {
+    let (_peer, queue) = peer();
+    for (lang, available, logged_in) in [
+        (
+            "FRA",
+            "CTI est disponible.",
+            "Connecté en tant que Ann Lee sur le poste 5001.",
+        ),
+        (
+            "DEU",
+            "CTI ist verfügbar.",
+            "Angemeldet als Ann Lee an Nebenstelle 5001.",
+        ),
+        (
+            "PTB",
+            "CTI is available.",
+            "Logged in as Ann Lee on extension 5001.",
+        ),
+    ] {
+        let server = CommServer::from_def(
+            library(),
+            template("ucce.def"),
+            "Cisco UCCE",
+            lang,
+            &isolated(broker(), &queue),
+        )
+        .unwrap();
+        let mut agent = server
+            .request_service(&login("1001", "secret", "5001"), &[], false)
+            .unwrap();
+        let c = agent.client.clone();
+        wait_status(&c, 0, available);
+        let m = c.mark();
+        agent.run_command("SignOnGroup").unwrap();
+        wait_status(&c, m, logged_in);
+        let m = c.mark();
+        agent.run_command("SignOffGroup").unwrap();
+        wait_event(&c, m, "EventAgentLogout");
+    }
 }
