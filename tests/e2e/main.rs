@@ -4,6 +4,7 @@
 mod broker_down;
 mod c_host;
 mod common;
+mod def_templates;
 mod exports;
 mod hostile_input;
 mod login_flow;
