@@ -5,7 +5,7 @@ use std::io::Read;
 use std::time::Duration;
 
 use base64::Engine;
-use driver::protocol::AgentInfo;
+use driver::protocol::{AgentInfo, ReasonCode};
 
 use crate::xml::{self, escape, Element, SystemInfo};
 
@@ -180,6 +180,25 @@ impl Rest {
         let text = self.call("GET", &user_url(base, id), Some(creds), None, None)?;
         let e = Element::parse(&text).map_err(|e| RestError::Unavailable(format!("User: {e}")))?;
         xml::user_info(&e).map_err(RestError::Unavailable)
+    }
+
+    /// `GET /finesse/api/User/{id}/ReasonCodes?category=…`.
+    pub fn reason_codes(
+        &self,
+        base: &str,
+        id: &str,
+        creds: &Credentials,
+        category: &str,
+    ) -> Result<Vec<ReasonCode>, RestError> {
+        let category: String = category
+            .chars()
+            .filter(|c| c.is_ascii_alphabetic() || *c == '_')
+            .collect();
+        let url = format!("{}/ReasonCodes?category={category}", user_url(base, id));
+        let text = self.call("GET", &url, Some(creds), None, None)?;
+        let e = Element::parse(&text)
+            .map_err(|e| RestError::Unavailable(format!("ReasonCodes: {e}")))?;
+        Ok(xml::reason_codes(&e))
     }
 
     /// `PUT /finesse/api/User/{id}` with a state change (202 expected).

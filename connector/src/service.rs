@@ -361,7 +361,8 @@ impl Broker {
             | Message::Login { agent, .. }
             | Message::Logout { agent, .. }
             | Message::SetState { agent, .. }
-            | Message::Snapshot { agent } => agent
+            | Message::Snapshot { agent }
+            | Message::GetReasonCodes { agent, .. } => agent
                 .bytes()
                 .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize)),
             _ => 0,
@@ -540,6 +541,24 @@ fn serve(s: &Arc<Shared>, job: Job) {
             reason,
         } => change_state(s, &agent, state.as_str(), reason, &env.id, &reply_to),
         Message::Snapshot { agent } => refresh(s, &agent, re, &reply_to),
+        Message::GetReasonCodes { agent, category } => {
+            let to = s.reply_to_of(&agent, &reply_to);
+            let Some(creds) = creds_of(s, &agent) else {
+                return tracing::debug!("no session for agent {agent}: reason codes not read");
+            };
+            match s.rest.reason_codes(&s.base(), &agent, &creds, &category) {
+                Ok(codes) => s.send(
+                    &to,
+                    Message::ReasonCodes {
+                        agent,
+                        category,
+                        codes,
+                    },
+                    re,
+                ),
+                Err(e) => s.error(&to, Some(&agent), &e, re),
+            }
+        }
         other => tracing::warn!("not a request: {other:?}"),
     }
 }

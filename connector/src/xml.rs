@@ -1,7 +1,7 @@
 //! A small XML tree over quick-xml, and the Finesse documents the connector reads:
 //! `User`, `SystemInfo`, `ApiErrors` and notification `Update`s.
 
-use driver::protocol::{AgentInfo, AgentState};
+use driver::protocol::{AgentInfo, AgentState, ReasonCode};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
@@ -155,6 +155,26 @@ pub fn user_info(user: &Element) -> Result<AgentInfo, String> {
     })
 }
 
+/// Reads `<ReasonCodes>`: each `<ReasonCode>` with its id (or the last part of its uri),
+/// code and label.
+pub fn reason_codes(e: &Element) -> Vec<ReasonCode> {
+    e.children
+        .iter()
+        .filter(|c| c.name.eq_ignore_ascii_case("ReasonCode"))
+        .map(|r| ReasonCode {
+            id: r
+                .text_of("id")
+                .or_else(|| {
+                    r.text_of("uri")
+                        .and_then(|u| u.rsplit('/').next().map(str::to_string))
+                })
+                .unwrap_or_default(),
+            code: r.text_of("code").unwrap_or_default(),
+            label: r.text_of("label").unwrap_or_default(),
+        })
+        .collect()
+}
+
 /// One error of an `<ApiErrors>` body or `<apiErrors>` update.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiError {
@@ -268,6 +288,15 @@ mod tests {
         let err = "<Update><data><apiErrors><apiError><errorType>Invalid State</errorType><errorMessage>no</errorMessage></apiError></apiErrors></data></Update>";
         assert!(matches!(update(err).unwrap(), Update::Error { .. }));
         assert!(update("<Update><data>").is_err());
+        let rc = Element::parse("<ReasonCodes><ReasonCode><uri>/finesse/api/ReasonCode/7</uri><category>NOT_READY</category><code>12</code><label>Lunch</label></ReasonCode></ReasonCodes>").unwrap();
+        assert_eq!(
+            reason_codes(&rc),
+            vec![ReasonCode {
+                id: "7".into(),
+                code: "12".into(),
+                label: "Lunch".into()
+            }]
+        );
         assert!(update("not xml <").is_err());
     }
 }

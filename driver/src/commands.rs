@@ -87,18 +87,21 @@ pub mod events {
     pub const AGENT_NOT_READY: &str = "EventAgentNotReady";
     /// A request failed or the CTI link reported an error.
     pub const ERROR: &str = "EventError";
+    /// The agent's reason codes of a category (after login, when reason codes are on).
+    pub const REASON_CODES: &str = "EventReasonCodes";
     /// Every event, as returned by `RequestCommandEventList`.
-    pub const ALL: [&str; 5] = [
+    pub const ALL: [&str; 6] = [
         AGENT_LOGIN,
         AGENT_LOGOUT,
         AGENT_READY,
         AGENT_NOT_READY,
         ERROR,
+        REASON_CODES,
     ];
 }
 
 /// What the toolbar depends on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ToolbarInput {
     /// Broker link up and a connector in service.
     pub online: bool,
@@ -106,49 +109,57 @@ pub struct ToolbarInput {
     pub busy: bool,
     /// The agent's current state (None: not known, i.e. logged out).
     pub state: Option<AgentState>,
+    /// The state that applies when the current call ends, if one was asked for.
+    pub pending: Option<AgentState>,
+    /// Not Ready reason codes are on: Not Ready stays available to change the reason.
+    pub reasons: bool,
 }
 
-/// The status of every command for this situation.
+/// The status of every command for this situation (the matrix of `docs/toolbar.md`).
 pub fn toolbar(input: ToolbarInput) -> Vec<CommandStatus> {
     use flags::*;
+    use AgentState::*;
+    let state = input.state.unwrap_or(Logout);
+    let on_call = matches!(state, Talking | Hold);
     Command::ALL
         .into_iter()
         .map(|c| {
+            let allowed = match c {
+                Command::LogIn => state == Logout,
+                Command::LogOut => state == NotReady,
+                Command::ChangeReadyState => {
+                    matches!(state, NotReady | Work | WorkReady) || on_call
+                }
+                Command::ChangeNotReadyState => {
+                    matches!(state, Ready | Work | WorkReady)
+                        || on_call
+                        || (state == NotReady && input.reasons)
+                }
+                Command::SetLogLevel => true,
+            };
             // SetLogLevel acts on the driver itself: always available.
-            let enabled = c == Command::SetLogLevel
-                || input.online
-                    && !input.busy
-                    && match (c, input.state.unwrap_or(AgentState::Logout)) {
-                        (Command::LogIn, s) => s == AgentState::Logout,
-                        (Command::LogOut, s) => matches!(s, AgentState::NotReady),
-                        (Command::ChangeReadyState, s) => {
-                            matches!(
-                                s,
-                                AgentState::NotReady | AgentState::WorkReady | AgentState::Work
-                            )
-                        }
-                        (Command::ChangeNotReadyState, s) => {
-                            matches!(
-                                s,
-                                AgentState::Ready | AgentState::WorkReady | AgentState::Work
-                            )
-                        }
-                        (Command::SetLogLevel, _) => true,
-                    };
+            let enabled = c == Command::SetLogLevel || (input.online && !input.busy && allowed);
             let checked = matches!(
-                (c, input.state),
-                (Command::ChangeReadyState, Some(AgentState::Ready))
-                    | (Command::ChangeNotReadyState, Some(AgentState::NotReady))
+                (c, state),
+                (Command::ChangeReadyState, Ready) | (Command::ChangeNotReadyState, NotReady)
+            );
+            let blinking = matches!(
+                (c, input.pending),
+                (Command::ChangeReadyState, Some(Ready))
+                    | (Command::ChangeNotReadyState, Some(NotReady))
             );
             let mut f = NO_PARAMS_OK;
             if matches!(c, Command::ChangeNotReadyState | Command::SetLogLevel) {
-                f |= STR_PARAMS_OK; // the reason code may come as the string parameter
+                f |= STR_PARAMS_OK; // the reason code / level may come as the string parameter
             }
             if !enabled {
                 f |= DISABLED;
             }
             if checked {
                 f |= CHECKED;
+            }
+            if blinking {
+                f |= BLINKING;
             }
             CommandStatus {
                 name: c.name(),
@@ -163,13 +174,6 @@ pub fn toolbar(input: ToolbarInput) -> Vec<CommandStatus> {
 mod tests {
     use super::*;
 
-    fn flags_of(input: ToolbarInput) -> Vec<(&'static str, u32)> {
-        toolbar(input)
-            .into_iter()
-            .map(|c| (c.name, c.flags))
-            .collect()
-    }
-
     #[test]
     fn names_round_trip() {
         for c in Command::ALL {
@@ -178,112 +182,49 @@ mod tests {
         assert_eq!(Command::from_name("Fly"), None);
     }
 
+    fn state(s: &str) -> Option<AgentState> {
+        serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+    }
+
     #[test]
-    fn matrix() {
+    fn matrix_of_the_docs() {
         use flags::*;
-        let d = DISABLED;
-        let n = NO_PARAMS_OK;
-        let s = STR_PARAMS_OK;
-        let row = |online, busy, state| {
-            flags_of(ToolbarInput {
-                online,
-                busy,
-                state,
-            })
-        };
-        assert_eq!(
-            row(false, false, None),
-            vec![
-                ("LogIn", n | d),
-                ("LogOut", n | d),
-                ("ChangeReadyState", n | d),
-                ("ChangeNotReadyState", n | s | d),
-                ("SetLogLevel", n | s)
-            ]
-        );
-        assert_eq!(
-            row(true, false, None),
-            vec![
-                ("LogIn", n),
-                ("LogOut", n | d),
-                ("ChangeReadyState", n | d),
-                ("ChangeNotReadyState", n | s | d),
-                ("SetLogLevel", n | s)
-            ]
-        );
-        assert_eq!(
-            row(true, true, None),
-            vec![
-                ("LogIn", n | d),
-                ("LogOut", n | d),
-                ("ChangeReadyState", n | d),
-                ("ChangeNotReadyState", n | s | d),
-                ("SetLogLevel", n | s)
-            ]
-        );
-        assert_eq!(
-            row(true, false, Some(AgentState::NotReady)),
-            vec![
-                ("LogIn", n | d),
-                ("LogOut", n),
-                ("ChangeReadyState", n),
-                ("ChangeNotReadyState", n | s | d | CHECKED),
-                ("SetLogLevel", n | s)
-            ]
-        );
-        assert_eq!(
-            row(true, false, Some(AgentState::Ready)),
-            vec![
-                ("LogIn", n | d),
-                ("LogOut", n | d),
-                ("ChangeReadyState", n | d | CHECKED),
-                ("ChangeNotReadyState", n | s),
-                ("SetLogLevel", n | s)
-            ]
-        );
-        for work in [AgentState::Work, AgentState::WorkReady] {
-            assert_eq!(
-                row(true, false, Some(work)),
-                vec![
-                    ("LogIn", n | d),
-                    ("LogOut", n | d),
-                    ("ChangeReadyState", n),
-                    ("ChangeNotReadyState", n | s),
-                    ("SetLogLevel", n | s)
-                ]
-            );
+        let doc = include_str!("../../docs/toolbar.md");
+        let mut rows = 0;
+        for line in doc
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| state"))
+        {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            assert_eq!(cells.len(), 10, "{line}");
+            let input = ToolbarInput {
+                state: state(cells[0]),
+                online: cells[1] == "yes",
+                busy: cells[2] == "yes",
+                pending: state(cells[3]),
+                reasons: cells[4] == "yes",
+            };
+            assert!(input.state.is_some(), "{line}");
+            let got = toolbar(input);
+            for (i, c) in got.iter().enumerate() {
+                let want = cells[5 + i]
+                    .split_whitespace()
+                    .map(|f| match f {
+                        "D" => DISABLED,
+                        "C" => CHECKED,
+                        "B" => BLINKING,
+                        _ => 0,
+                    })
+                    .fold(0, |a, b| a | b);
+                let base = if matches!(c.name, "ChangeNotReadyState" | "SetLogLevel") {
+                    NO_PARAMS_OK | STR_PARAMS_OK
+                } else {
+                    NO_PARAMS_OK
+                };
+                assert_eq!(c.flags, base | want, "{} in row {line}", c.name);
+            }
+            rows += 1;
         }
-        for call in [AgentState::Reserved, AgentState::Talking, AgentState::Hold] {
-            assert_eq!(
-                row(true, false, Some(call)),
-                vec![
-                    ("LogIn", n | d),
-                    ("LogOut", n | d),
-                    ("ChangeReadyState", n | d),
-                    ("ChangeNotReadyState", n | s | d),
-                    ("SetLogLevel", n | s)
-                ]
-            );
-        }
-        assert_eq!(
-            row(true, true, Some(AgentState::NotReady)),
-            vec![
-                ("LogIn", n | d),
-                ("LogOut", n | d),
-                ("ChangeReadyState", n | d),
-                ("ChangeNotReadyState", n | s | d | CHECKED),
-                ("SetLogLevel", n | s)
-            ]
-        );
-        assert_eq!(
-            row(false, false, Some(AgentState::Ready)),
-            vec![
-                ("LogIn", n | d),
-                ("LogOut", n | d),
-                ("ChangeReadyState", n | d | CHECKED),
-                ("ChangeNotReadyState", n | s | d),
-                ("SetLogLevel", n | s)
-            ]
-        );
+        assert!(rows >= 18, "the table has {rows} rows");
     }
 }

@@ -108,6 +108,10 @@ pub struct DriverConfig {
     pub secure: Option<TripleDes>,
     /// Log the agent out of Finesse when the Siebel session ends.
     pub force_logout: bool,
+    /// Not Ready needs one of the agent's Not Ready reason codes.
+    pub not_ready_reasons: bool,
+    /// Logout reason codes are offered (optional at logout).
+    pub logout_reasons: bool,
 }
 
 impl fmt::Debug for DriverConfig {
@@ -139,6 +143,8 @@ impl fmt::Debug for DriverConfig {
             .field("deployment", &self.deployment)
             .field("secure_password", &self.secure.is_some())
             .field("force_logout", &self.force_logout)
+            .field("not_ready_reasons", &self.not_ready_reasons)
+            .field("logout_reasons", &self.logout_reasons)
             .finish()
     }
 }
@@ -161,6 +167,8 @@ impl Default for DriverConfig {
             deployment: Deployment::Ucce,
             secure: None,
             force_logout: false,
+            not_ready_reasons: false,
+            logout_reasons: false,
         }
     }
 }
@@ -295,6 +303,8 @@ impl DriverConfig {
                 }
                 "usesecurepassword" => use_secure = flag("UseSecurePassword", v)?,
                 "forcelogoutonrelease" => c.force_logout = flag("ForceLogoutOnRelease", v)?,
+                "notreadyreasoncodes" => c.not_ready_reasons = flag("NotReadyReasonCodes", v)?,
+                "logoutreasoncodes" => c.logout_reasons = flag("LogoutReasonCodes", v)?,
                 "securekey" => des_key = v.to_string(),
                 "secureiv" => des_iv = v.to_string(),
                 _ => unknown.push(raw_key.clone()),
@@ -358,7 +368,7 @@ pub(crate) enum LoginField {
 
 /// A value Siebel left as an unexpanded macro (e.g. `{@AgentId}` with no login data) counts
 /// as absent.
-fn present(value: &str) -> Option<String> {
+pub(crate) fn present(value: &str) -> Option<String> {
     let v = value.trim();
     let unexpanded = v.starts_with("{@") && v.ends_with('}');
     (!v.is_empty() && !unexpanded).then(|| v.to_string())

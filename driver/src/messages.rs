@@ -140,6 +140,10 @@ pub enum Msg {
         /// The connector's (English) message.
         message: String,
     },
+    /// Not Ready needs a reason code (the agent's reasons, comma-separated).
+    ReasonRequired(String),
+    /// The reason given is not one of the agent's (given, the agent's reasons).
+    UnknownReason(String, String),
     /// The log level was changed.
     LogLevel(String),
     /// An unknown log level was asked for.
@@ -191,6 +195,10 @@ impl Msg {
                 } else {
                     c.text("failed", &[("message", message)])
                 }
+            }
+            Msg::ReasonRequired(list) => c.text("reason_required", &[("reasons", list)]),
+            Msg::UnknownReason(given, list) => {
+                c.text("unknown_reason", &[("reason", given), ("reasons", list)])
             }
             Msg::LogLevel(l) => c.text("log_level", &[("level", l)]),
             Msg::BadLogLevel(l) => c.text("bad_log_level", &[("level", l)]),

@@ -111,6 +111,22 @@ pub enum Message {
         /// Agent id.
         agent: String,
     },
+    /// Request: the agent's reason codes of a category (`NOT_READY` or `LOGOUT`).
+    GetReasonCodes {
+        /// Agent id.
+        agent: String,
+        /// `NOT_READY` or `LOGOUT`.
+        category: String,
+    },
+    /// Event: an agent's reason codes of a category.
+    ReasonCodes {
+        /// Agent id.
+        agent: String,
+        /// `NOT_READY` or `LOGOUT`.
+        category: String,
+        /// The codes, in Finesse's order.
+        codes: Vec<ReasonCode>,
+    },
     /// Event: a connector's status (reply to Hello, and broadcast on the status topic).
     System {
         /// IN_SERVICE or OUT_OF_SERVICE.
@@ -184,6 +200,17 @@ impl AgentState {
             AgentState::Unknown => "UNKNOWN",
         }
     }
+}
+
+/// A reason code as Finesse defines it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonCode {
+    /// Finesse's id (what a state change request carries).
+    pub id: String,
+    /// The numeric code reported to the contact center.
+    pub code: String,
+    /// The label agents see.
+    pub label: String,
 }
 
 /// The body of an `Agent` event.

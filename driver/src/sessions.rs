@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::commands::{events, toolbar, Command, ToolbarInput};
-use crate::config::{DriverConfig, LogLevel, ServiceConfig};
+use crate::config::{present, DriverConfig, LogLevel, ServiceConfig};
 use crate::host::HostSlot;
 use crate::link::{LinkHandler, Outbox};
 use crate::messages::{Catalog, Msg};
 use crate::protocol::{
-    driver_queue, status_topic, AgentInfo, AgentState, Envelope, Message, SystemStatus,
+    driver_queue, status_topic, AgentInfo, AgentState, Envelope, Message, ReasonCode, SystemStatus,
 };
 use crate::stomp::Frame;
 
@@ -49,6 +49,8 @@ struct Session {
     /// The password of the agent's last login (or of the session's parameters), resent with
     /// `Connect` after a reconnect so a restarted connector can rebuild the Finesse session.
     password: Option<String>,
+    /// The agent's reason codes by category (`NOT_READY`, `LOGOUT`), once fetched.
+    reasons: HashMap<String, Vec<ReasonCode>>,
     /// Request id -> the command's tracking id and when it was sent, for requests awaiting
     /// their outcome.
     pending: HashMap<String, (String, Instant)>,
@@ -137,6 +139,8 @@ impl Sessions {
             online: self.online(),
             busy: !s.pending.is_empty(),
             state: s.state(),
+            pending: s.info.as_ref().and_then(|i| i.pending_state),
+            reasons: self.cfg.not_ready_reasons,
         });
         s.slot.call(|h| h.cache_command_information(&items));
     }
@@ -251,9 +255,8 @@ impl Sessions {
                     let k = k.strip_prefix("Param.").unwrap_or(k);
                     names.iter().any(|n| n.eq_ignore_ascii_case(k))
                 })
-                .map(|(_, v)| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .or_else(|| Some(string_param.trim().to_string()).filter(|v| !v.is_empty()))
+                .and_then(|(_, v)| present(v))
+                .or_else(|| present(&string_param))
         };
         if command == Command::SetLogLevel {
             let wanted = param(&["LogLevel", "Level"]).unwrap_or_default();
@@ -327,7 +330,15 @@ impl Sessions {
                 let Some(agent) = s.agent.clone() else {
                     return self.fail(id, Some(&track), "NotLoggedIn", &Msg::NotLoggedIn);
                 };
-                let reason = param(&["ReasonCode", "Reason"]);
+                let given = param(&["ReasonCode", "Reason"]);
+                let category = match command {
+                    Command::LogOut => "LOGOUT",
+                    _ => "NOT_READY",
+                };
+                let reason = match self.resolve_reason(id, category, given.as_deref()) {
+                    Ok(r) => r,
+                    Err((code, msg)) => return self.fail(id, Some(&track), code, &msg),
+                };
                 match command {
                     Command::LogOut => Message::Logout { agent, reason },
                     Command::ChangeReadyState => Message::SetState {
@@ -354,7 +365,99 @@ impl Sessions {
         }
     }
 
-    fn on_agent(&mut self, info: AgentInfo, re: Option<&str>) {
+    /// The Finesse reason code id for what the agent gave (id, code or label, any case).
+    /// Not Ready needs one when `Driver:NotReadyReasonCodes` is on; once the agent's list is
+    /// known, anything not on it is refused with the list.
+    fn resolve_reason(
+        &self,
+        id: u64,
+        category: &str,
+        given: Option<&str>,
+    ) -> Result<Option<String>, (&'static str, Msg)> {
+        let Some(s) = self.sessions.get(&id) else {
+            return Ok(None);
+        };
+        let list = s.reasons.get(category);
+        let labels = || {
+            list.map(|l| {
+                l.iter()
+                    .map(|r| r.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+        };
+        let Some(given) = given else {
+            if category == "NOT_READY" && self.cfg.not_ready_reasons {
+                return Err(("ReasonRequired", Msg::ReasonRequired(labels())));
+            }
+            return Ok(None);
+        };
+        let Some(list) = list else {
+            return Ok(Some(given.to_string()));
+        };
+        list.iter()
+            .find(|r| r.id == given || r.code == given || r.label.eq_ignore_ascii_case(given))
+            .map(|r| Some(r.id.clone()))
+            .ok_or_else(|| {
+                (
+                    "UnknownReason",
+                    Msg::UnknownReason(given.to_string(), labels()),
+                )
+            })
+    }
+
+    /// Asks for the agent's reason code lists the configuration uses.
+    fn fetch_reasons(&mut self, out: &mut Outbox<'_>, agent: &str) {
+        let wanted = [
+            ("NOT_READY", self.cfg.not_ready_reasons),
+            ("LOGOUT", self.cfg.logout_reasons),
+        ];
+        for (category, on) in wanted {
+            if on {
+                self.request(
+                    out,
+                    Message::GetReasonCodes {
+                        agent: agent.to_string(),
+                        category: category.to_string(),
+                    },
+                );
+            }
+        }
+    }
+
+    fn on_reason_codes(&mut self, agent: &str, category: String, codes: Vec<ReasonCode>) {
+        let Some(&id) = self.by_agent.get(agent) else {
+            return;
+        };
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        let mut fields = vec![
+            ("AgentId".to_string(), agent.to_string()),
+            ("Category".to_string(), category.clone()),
+            ("Count".to_string(), codes.len().to_string()),
+            (
+                "ReasonLabels".to_string(),
+                codes
+                    .iter()
+                    .map(|r| r.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            ),
+        ];
+        for (i, r) in codes.iter().enumerate() {
+            let n = i + 1;
+            fields.push((format!("ReasonId{n}"), r.id.clone()));
+            fields.push((format!("ReasonCode{n}"), r.code.clone()));
+            fields.push((format!("ReasonLabel{n}"), r.label.clone()));
+        }
+        s.reasons.insert(category, codes);
+        s.slot
+            .call(|h| h.handle_event(events::REASON_CODES, &fields, ""));
+    }
+
+    fn on_agent(&mut self, out: &mut Outbox<'_>, info: AgentInfo, re: Option<&str>) {
         let Some(&id) = self.by_agent.get(&info.agent) else {
             tracing::debug!("event for agent {} that no session owns", info.agent);
             return;
@@ -367,11 +470,14 @@ impl Sessions {
         }
         let old = s.info.as_ref().and_then(|i| i.state);
         let old_reason = s.info.as_ref().and_then(|i| i.reason_code.clone());
+        let old_pending = s.info.as_ref().and_then(|i| i.pending_state);
         let new = info.state;
         let was_in = !matches!(old, None | Some(AgentState::Logout));
         let is_in = !matches!(new, None | Some(AgentState::Logout));
         // A snapshot of a logged-out agent at session start changes nothing the agent sees.
-        let changed = (old != new || old_reason != info.reason_code) && (was_in || is_in);
+        let changed =
+            (old != new || old_reason != info.reason_code || old_pending != info.pending_state)
+                && (was_in || is_in);
         let fields = agent_fields(&info);
         let slot = s.slot.clone();
         s.info = Some(info.clone());
@@ -406,9 +512,15 @@ impl Sessions {
                     name: display_name(&info),
                     extension: info.extension.clone(),
                 },
-                Some(state) => Msg::State(state, info.reason_label.clone()),
+                Some(state) => match info.pending_state {
+                    Some(p) if p != state => Msg::Pending(state, p),
+                    _ => Msg::State(state, info.reason_label.clone()),
+                },
             };
             self.tell(id, &msg);
+            if is_in && !was_in {
+                self.fetch_reasons(out, &info.agent);
+            }
         }
         self.refresh_toolbar(id);
     }
@@ -487,7 +599,12 @@ impl Sessions {
                     }
                 }
             },
-            Message::Agent(info) => self.on_agent(info, re.as_deref()),
+            Message::Agent(info) => self.on_agent(out, info, re.as_deref()),
+            Message::ReasonCodes {
+                agent,
+                category,
+                codes,
+            } => self.on_reason_codes(&agent, category, codes),
             Message::Error {
                 agent,
                 code,
@@ -626,6 +743,7 @@ impl LinkHandler<Cmd> for Sessions {
                         agent: None,
                         info: None,
                         password,
+                        reasons: HashMap::new(),
                         pending: HashMap::new(),
                     },
                 );

@@ -86,6 +86,7 @@ pub fn login(agent: &str, pin: &str, dn: &str) -> AgentLogin {
         agent_id: agent.into(),
         pin: pin.into(),
         dn: dn.into(),
+        selected_text: String::new(),
     }
 }
 

@@ -18,7 +18,7 @@ use scs_sim::{CommServer, SimError};
 
 const USAGE: &str = "usage:
   scs-sim [--lib PATH] --def FILE --profile NAME [--lang ENU] [--set Driver:Key=Value]...
-          --agent ID --pin PIN --dn EXT [--command NAME]... [--wait SECONDS]
+          --agent ID --pin PIN --dn EXT [--command NAME [--text TOOLBAR-TEXT]]... [--wait SECONDS]
   scs-sim peer [--broker HOST:PORT] [--queue /queue/siebelcti.requests] --agent ID:PIN:FIRST:LAST...";
 
 fn main() {
@@ -58,7 +58,15 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
             "--agent" => login.agent_id = value(args, &mut i)?.to_string(),
             "--pin" => login.pin = value(args, &mut i)?.to_string(),
             "--dn" => login.dn = value(args, &mut i)?.to_string(),
-            "--command" => commands.push(value(args, &mut i)?.to_string()),
+            "--command" => commands.push((value(args, &mut i)?.to_string(), String::new())),
+            "--text" => {
+                // Text box content for the next --command ({@SelectedText}).
+                let t = value(args, &mut i)?.to_string();
+                match commands.last_mut() {
+                    Some((_, text)) => *text = t,
+                    None => return Err(SimError("--text follows a --command".into())),
+                }
+            }
             "--wait" => {
                 wait = value(args, &mut i)?
                     .parse()
@@ -90,7 +98,8 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
     println!("driver events:   {}", server.events.join(", "));
     let mut agent = server.request_service(&login, &[], true)?;
     std::thread::sleep(Duration::from_millis(500));
-    for c in &commands {
+    for (c, text) in &commands {
+        agent.set_text(text);
         for (rc, track) in agent.run_command(c)? {
             println!("InvokeCommand {c} [{track}] -> {rc}");
         }

@@ -105,6 +105,8 @@ pub struct AgentLogin {
     pub pin: String,
     /// Extension (DN).
     pub dn: String,
+    /// The text in the toolbar's text box (`{@SelectedText}`).
+    pub selected_text: String,
 }
 
 impl AgentLogin {
@@ -115,6 +117,7 @@ impl AgentLogin {
             "@agentpin" => self.pin.clone(),
             "@selecteddn" => self.dn.clone(),
             "@username" => self.user.clone(),
+            "@selectedtext" => self.selected_text.clone(),
             _ => return None,
         })
     }
@@ -344,6 +347,11 @@ impl Agent {
     /// The raw service handle (for hostile-input tests).
     pub fn raw_handle(&self) -> ISC_SERVICE_HANDLE {
         self.handle as ISC_SERVICE_HANDLE
+    }
+
+    /// Types text in the toolbar's text box (what `{@SelectedText}` expands to).
+    pub fn set_text(&mut self, text: &str) {
+        self.login.selected_text = text.to_string();
     }
 
     /// `ReleaseISCServiceInstance`.
