@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # scripts/test.sh — the project's test command: installs missing system tools (scripts/deps.sh),
-# starts the local ActiveMQ broker (scripts/activemq.sh start; STOMP on 127.0.0.1:61613), then
-# runs `cargo test --workspace -- --test-threads=2` and exits with cargo's status.
+# starts the local ActiveMQ broker (scripts/activemq.sh start; STOMP on 127.0.0.1:61613) and the
+# local Prosody XMPP server (scripts/prosody.sh start; c2s on 127.0.0.1:5222), then runs
+# `cargo test --workspace -- --test-threads=2` and exits with cargo's status.
 # Extra arguments go to cargo test, before the `--`, e.g.
 #   scripts/test.sh -p some-crate          scripts/test.sh --release
 # Arguments after a `--` go to the test binaries, after --test-threads=2, e.g.
 #   scripts/test.sh -- --nocapture
-# The broker is LEFT RUNNING afterwards; stop it with: scripts/activemq.sh stop
+# The broker and Prosody are LEFT RUNNING afterwards; stop them with:
+#   scripts/activemq.sh stop; scripts/prosody.sh stop
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -15,9 +17,11 @@ cd "$REPO_ROOT"
 
 bash "$SCRIPT_DIR/deps.sh"
 bash "$SCRIPT_DIR/activemq.sh" start
+bash "$SCRIPT_DIR/prosody.sh" start
 
 export STOMP_URL="127.0.0.1:${STOMP_PORT:-61613}"
 export SIEBEL_CTI_TEST_BROKER="$STOMP_URL"
+export SIEBEL_CTI_TEST_XMPP="127.0.0.1:${XMPP_PORT:-5222}"
 
 cargo_args=()
 test_args=()
@@ -29,5 +33,5 @@ done
 rc=0
 cargo test --workspace "${cargo_args[@]}" -- --test-threads=2 "${test_args[@]}" || rc=$?
 
-echo "test.sh: cargo test exited with $rc; the ActiveMQ broker is left running (scripts/activemq.sh stop to stop it)" >&2
+echo "test.sh: cargo test exited with $rc; the ActiveMQ broker and Prosody are left running (scripts/activemq.sh stop, scripts/prosody.sh stop)" >&2
 exit "$rc"

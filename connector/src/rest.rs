@@ -40,6 +40,7 @@ impl RestError {
                 "Invalid State" => "InvalidState",
                 "Invalid Input" | "Parameter Missing" => "InvalidInput",
                 "Not Found" => "NotFound",
+                "NoSession" => "NoSession",
                 _ if *status == 404 => "NotFound",
                 _ => "FinesseError",
             },
@@ -201,6 +202,71 @@ impl Rest {
         Ok(xml::reason_codes(&e))
     }
 
+    /// `GET /finesse/api/User/{id}/Dialogs`: the agent's dialogs (XML elements).
+    pub fn dialogs(
+        &self,
+        base: &str,
+        id: &str,
+        creds: &Credentials,
+    ) -> Result<Vec<Element>, RestError> {
+        let text = self.call(
+            "GET",
+            &format!("{}/Dialogs", user_url(base, id)),
+            Some(creds),
+            None,
+            None,
+        )?;
+        let e =
+            Element::parse(&text).map_err(|e| RestError::Unavailable(format!("Dialogs: {e}")))?;
+        Ok(xml::dialogs(&e).into_iter().cloned().collect())
+    }
+
+    /// A call action on a dialog: `PUT /Dialog/{id}` (or `POST` for `CONSULT_CALL`) with the
+    /// agent's extension as `targetMediaAddress` (202 expected).
+    pub fn dialog_action(
+        &self,
+        base: &str,
+        dialog: &str,
+        creds: &Credentials,
+        action: &DialogAction,
+        request_id: &str,
+    ) -> Result<(), RestError> {
+        let method = if action.action == "CONSULT_CALL" {
+            "POST"
+        } else {
+            "PUT"
+        };
+        let url = format!("{base}/finesse/api/Dialog/{}", safe_id(dialog));
+        self.call(
+            method,
+            &url,
+            Some(creds),
+            Some(&action.xml()),
+            Some(request_id),
+        )
+        .map(|_| ())
+    }
+
+    /// `POST /User/{id}/Dialogs` with `MAKE_CALL` from the agent's extension.
+    pub fn make_call(
+        &self,
+        base: &str,
+        id: &str,
+        creds: &Credentials,
+        from: &str,
+        to: &str,
+        request_id: &str,
+    ) -> Result<(), RestError> {
+        let body = format!(
+            "<Dialog><requestedAction>MAKE_CALL</requestedAction><fromAddress>{}</fromAddress><toAddress>{}</toAddress></Dialog>",
+            escape(from),
+            escape(to)
+        );
+        let url = format!("{}/Dialogs", user_url(base, id));
+        self.call("POST", &url, Some(creds), Some(&body), Some(request_id))
+            .map(|_| ())
+    }
+
     /// `PUT /finesse/api/User/{id}` with a state change (202 expected).
     pub fn set_state(
         &self,
@@ -221,12 +287,58 @@ impl Rest {
     }
 }
 
-fn user_url(base: &str, id: &str) -> String {
-    let safe: String = id
-        .chars()
+/// An id made safe for a URL path segment.
+fn safe_id(id: &str) -> String {
+    id.chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        .collect();
-    format!("{base}/finesse/api/User/{safe}")
+        .collect()
+}
+
+fn user_url(base: &str, id: &str) -> String {
+    format!("{base}/finesse/api/User/{}", safe_id(id))
+}
+
+/// The body of a dialog action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DialogAction {
+    /// Finesse `requestedAction`.
+    pub action: String,
+    /// The agent's extension (`targetMediaAddress`).
+    pub extension: String,
+    /// Transfer / consult target (`toAddress`).
+    pub to: Option<String>,
+    /// DTMF digits (`actionParams` `dtmfString`).
+    pub dtmf: Option<String>,
+    /// Wrap-up reason (`UPDATE_CALL_DATA`).
+    pub wrap_up_reason: Option<String>,
+}
+
+impl DialogAction {
+    /// The XML body.
+    pub fn xml(&self) -> String {
+        let mut s = format!(
+            "<Dialog><requestedAction>{}</requestedAction><targetMediaAddress>{}</targetMediaAddress>",
+            escape(&self.action),
+            escape(&self.extension)
+        );
+        if let Some(t) = &self.to {
+            s.push_str(&format!("<toAddress>{}</toAddress>", escape(t)));
+        }
+        if let Some(d) = &self.dtmf {
+            s.push_str(&format!(
+                "<actionParams><ActionParam><name>dtmfString</name><value>{}</value></ActionParam></actionParams>",
+                escape(d)
+            ));
+        }
+        if let Some(w) = &self.wrap_up_reason {
+            s.push_str(&format!(
+                "<mediaProperties><wrapUpReason>{}</wrapUpReason></mediaProperties>",
+                escape(w)
+            ));
+        }
+        s.push_str("</Dialog>");
+        s
+    }
 }
 
 /// The body of a `PUT /User/{id}`.

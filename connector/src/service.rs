@@ -16,12 +16,12 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 use driver::link::{Link, LinkHandler, LinkSender, LinkSettings, Outbox};
 use driver::protocol::{
-    status_topic, AgentInfo, AgentState, DecodeError, Envelope, Message, SystemStatus,
+    status_topic, AgentInfo, AgentState, CallAction, DecodeError, Envelope, Message, SystemStatus,
 };
 use driver::stomp::Frame;
 
 use crate::config::ConnectorConfig;
-use crate::rest::{Credentials, Rest, RestError, StateChange};
+use crate::rest::{Credentials, DialogAction, Rest, RestError, StateChange};
 use crate::xml::{self, SystemInfo, Update};
 use crate::xmpp::{self, XmppConn, XmppError};
 
@@ -49,6 +49,9 @@ pub(crate) struct AgentEntry {
     pub reply_to: Option<String>,
     /// The agent's Finesse credentials (from Login or Connect).
     pub creds: Option<Credentials>,
+    /// Finesse accepted these credentials (a login or a read succeeded with them); only
+    /// then is a refused notification login worth telling the agent.
+    pub verified: bool,
     /// Last known state.
     pub info: Option<AgentInfo>,
     /// The agent's notification session.
@@ -325,6 +328,11 @@ impl Connector {
         for s in sessions {
             let _ = s.thread.join();
         }
+        // The link thread holds job senders too: stop it first (it flushes the status
+        // broadcast), then the workers see their queues close.
+        if self.link.stop() && self.link_done.recv_timeout(STOP_WAIT).is_err() {
+            tracing::warn!("the broker link did not stop in time");
+        }
         self.jobs.clear();
         for w in self.workers.drain(..) {
             let _ = w.join();
@@ -334,9 +342,6 @@ impl Connector {
         }
         if let Some(m) = self.monitor.take() {
             m.stop();
-        }
-        if self.link.stop() && self.link_done.recv_timeout(STOP_WAIT).is_err() {
-            tracing::warn!("the broker link did not stop in time");
         }
     }
 }
@@ -362,7 +367,10 @@ impl Broker {
             | Message::Logout { agent, .. }
             | Message::SetState { agent, .. }
             | Message::Snapshot { agent }
-            | Message::GetReasonCodes { agent, .. } => agent
+            | Message::GetReasonCodes { agent, .. }
+            | Message::CallAction { agent, .. }
+            | Message::MakeCall { agent, .. }
+            | Message::UpdateCallData { agent, .. } => agent
                 .bytes()
                 .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize)),
             _ => 0,
@@ -477,10 +485,14 @@ fn serve(s: &Arc<Shared>, job: Job) {
                 let e = st.agents.entry(agent.clone()).or_default();
                 e.reply_to = Some(to);
                 if let Some(p) = password {
-                    e.creds = Some(Credentials {
+                    let creds = Credentials {
                         user: agent.clone(),
                         password: p,
-                    });
+                    };
+                    if e.creds.as_ref().map(|c| &c.password) != Some(&creds.password) {
+                        e.creds = Some(creds);
+                        e.verified = false;
+                    }
                 }
             }
             ensure_notifications(s, &agent);
@@ -525,9 +537,14 @@ fn serve(s: &Arc<Shared>, job: Job) {
                 .set_state(&s.base(), &agent, &creds, &change, &env.id)
             {
                 Ok(()) => {
-                    s.state().agents.entry(agent.clone()).or_default().creds = Some(creds);
+                    {
+                        let mut st = s.state();
+                        let e = st.agents.entry(agent.clone()).or_default();
+                        e.creds = Some(creds);
+                        e.verified = true;
+                    }
                     ensure_notifications(s, &agent);
-                    refresh(s, &agent, re, &reply_to);
+                    refresh(s, &agent, re, &reply_to, false);
                 }
                 Err(e) => s.error(&to, Some(&agent), &e, re),
             }
@@ -540,7 +557,41 @@ fn serve(s: &Arc<Shared>, job: Job) {
             state,
             reason,
         } => change_state(s, &agent, state.as_str(), reason, &env.id, &reply_to),
-        Message::Snapshot { agent } => refresh(s, &agent, re, &reply_to),
+        Message::Snapshot { agent } => refresh(s, &agent, re, &reply_to, true),
+        Message::CallAction {
+            agent,
+            dialog,
+            action,
+            to,
+        } => with_session(s, &agent, &env.id, &reply_to, |creds, base, ext| {
+            let body = DialogAction {
+                action: action.as_str().to_string(),
+                extension: ext.to_string(),
+                dtmf: (action == CallAction::SendDtmf).then(|| to.clone().unwrap_or_default()),
+                to: to.filter(|_| action != CallAction::SendDtmf),
+                wrap_up_reason: None,
+            };
+            s.rest.dialog_action(base, &dialog, creds, &body, &env.id)
+        }),
+        Message::MakeCall { agent, to } => {
+            with_session(s, &agent, &env.id, &reply_to, |creds, base, ext| {
+                s.rest.make_call(base, &agent, creds, ext, &to, &env.id)
+            })
+        }
+        Message::UpdateCallData {
+            agent,
+            dialog,
+            wrap_up_reason,
+        } => with_session(s, &agent, &env.id, &reply_to, |creds, base, ext| {
+            let body = DialogAction {
+                action: "UPDATE_CALL_DATA".into(),
+                extension: ext.to_string(),
+                to: None,
+                dtmf: None,
+                wrap_up_reason,
+            };
+            s.rest.dialog_action(base, &dialog, creds, &body, &env.id)
+        }),
         Message::GetReasonCodes { agent, category } => {
             let to = s.reply_to_of(&agent, &reply_to);
             let Some(creds) = creds_of(s, &agent) else {
@@ -618,13 +669,14 @@ fn change_state(
         reason_code_id: reason,
     };
     match s.rest.set_state(&s.base(), agent, &creds, &change, id) {
-        Ok(()) => refresh(s, agent, Some(id), reply_to),
+        Ok(()) => refresh(s, agent, Some(id), reply_to, false),
         Err(e) => s.error(&to, Some(agent), &e, Some(id)),
     }
 }
 
-/// Reads the agent's state from Finesse and sends it to the driver.
-fn refresh(s: &Arc<Shared>, agent: &str, re: Option<&str>, reply_to: &str) {
+/// Reads the agent's state (and, for a snapshot, its dialogs) from Finesse and sends it to
+/// the driver.
+fn refresh(s: &Arc<Shared>, agent: &str, re: Option<&str>, reply_to: &str, with_dialogs: bool) {
     let creds = creds_of(s, agent).or_else(|| {
         let f = &s.cfg.finesse;
         (!f.admin_user.is_empty()).then(|| Credentials {
@@ -636,12 +688,79 @@ fn refresh(s: &Arc<Shared>, agent: &str, re: Option<&str>, reply_to: &str) {
         tracing::debug!("no credentials to read agent {agent}; snapshot skipped");
         return;
     };
-    match s.rest.user(&s.base(), agent, &creds) {
-        Ok(info) => s.publish_agent(info, re, reply_to),
+    let base = s.base();
+    let info = match s.rest.user(&base, agent, &creds) {
+        Ok(info) => info,
+        // A snapshot the driver did not ask the agent for: log, do not alarm the agent.
+        Err(e) if with_dialogs => {
+            return tracing::info!("agent {agent}: snapshot not read: {}", e.message());
+        }
         Err(e) => {
             let to = s.reply_to_of(agent, reply_to);
-            s.error(&to, Some(agent), &e, re)
+            return s.error(&to, Some(agent), &e, re);
         }
+    };
+    if let Some(e) = s.state().agents.get_mut(agent) {
+        if e.creds.as_ref().is_some_and(|c| c.user == creds.user) {
+            e.verified = true;
+        }
+    }
+    let extension = info.extension.clone().unwrap_or_default();
+    s.publish_agent(info, re, reply_to);
+    if with_dialogs {
+        match s.rest.dialogs(&base, agent, &creds) {
+            Ok(list) => {
+                let dialogs = list
+                    .iter()
+                    .map(|d| xml::dialog_info(d, agent, &extension))
+                    .collect();
+                let to = s.reply_to_of(agent, reply_to);
+                s.send(
+                    &to,
+                    Message::DialogList {
+                        agent: agent.to_string(),
+                        dialogs,
+                    },
+                    re,
+                );
+            }
+            Err(e) => tracing::warn!("agent {agent}: dialogs not read: {}", e.message()),
+        }
+    }
+}
+
+/// The agent's extension, as Finesse last reported it.
+fn extension_of(s: &Shared, agent: &str) -> String {
+    s.state()
+        .agents
+        .get(agent)
+        .and_then(|a| a.info.as_ref())
+        .and_then(|i| i.extension.clone())
+        .unwrap_or_default()
+}
+
+/// Runs a call request with the agent's session, reporting failures to the driver.
+fn with_session(
+    s: &Arc<Shared>,
+    agent: &str,
+    id: &str,
+    reply_to: &str,
+    call: impl FnOnce(&Credentials, &str, &str) -> Result<(), RestError>,
+) {
+    let to = s.reply_to_of(agent, reply_to);
+    let Some(creds) = creds_of(s, agent) else {
+        let e = RestError::Api {
+            status: 0,
+            error_type: "NoSession".into(),
+            message: String::new(),
+        };
+        return s.error(&to, Some(agent), &e, Some(id));
+    };
+    if let Err(e) = finesse_ready(s) {
+        return s.error(&to, Some(agent), &e, Some(id));
+    }
+    if let Err(e) = call(&creds, &s.base(), &extension_of(s, agent)) {
+        s.error(&to, Some(agent), &e, Some(id));
     }
 }
 
@@ -734,6 +853,11 @@ fn notifications(
             }
             Err(XmppError::Auth(why)) => {
                 tracing::warn!("agent {agent}: Finesse refused the notification login ({why})");
+                let verified = s.state().agents.get(agent).is_some_and(|a| a.verified);
+                if !verified {
+                    // Unchecked credentials from a session start: nothing the agent asked for.
+                    return;
+                }
                 let to = s.reply_to_of(agent, "");
                 s.send(
                     &to,
@@ -811,6 +935,19 @@ fn read_notifications(
                     };
                     s.error(&to, Some(agent), &e, request_id.as_deref());
                 }
+                Ok(Update::Dialogs {
+                    event,
+                    dialogs,
+                    request_id,
+                }) => {
+                    let extension = extension_of(s, agent);
+                    let to = s.reply_to_of(agent, "");
+                    for d in &dialogs {
+                        let mut info = xml::dialog_info(d, agent, &extension);
+                        info.ended |= event == "DELETE";
+                        s.send(&to, Message::Dialog(info), request_id.as_deref());
+                    }
+                }
                 Ok(Update::Other(source)) => {
                     tracing::debug!("agent {agent}: notification from {source} not used yet")
                 }
@@ -886,7 +1023,7 @@ fn poll_finesse(s: &Arc<Shared>) {
 fn resnapshot(s: &Arc<Shared>) {
     let agents: Vec<String> = s.state().agents.keys().cloned().collect();
     for a in agents {
-        refresh(s, &a, None, "");
+        refresh(s, &a, None, "", true);
     }
 }
 

@@ -1,7 +1,7 @@
 //! A small XML tree over quick-xml, and the Finesse documents the connector reads:
 //! `User`, `SystemInfo`, `ApiErrors` and notification `Update`s.
 
-use driver::protocol::{AgentInfo, AgentState, ReasonCode};
+use driver::protocol::{AgentInfo, AgentState, DialogInfo, ReasonCode};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
@@ -219,6 +219,77 @@ pub fn system_info(e: &Element) -> SystemInfo {
     }
 }
 
+/// Reads a `<Dialog>` for `agent` on `extension` (the agent's participant gives its own
+/// state, actions and start time; the others are listed as participants).
+pub fn dialog_info(d: &Element, agent: &str, extension: &str) -> DialogInfo {
+    let props = d.child("mediaProperties");
+    let prop = |n: &str| props.and_then(|p| p.text_of(n)).unwrap_or_default();
+    let variables = props
+        .and_then(|p| p.child("callvariables"))
+        .map(|cv| {
+            cv.children
+                .iter()
+                .filter_map(|v| Some((v.text_of("name")?, v.text_of("value").unwrap_or_default())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let parts: Vec<&Element> = d
+        .child("participants")
+        .map(|p| p.children.iter().collect())
+        .unwrap_or_default();
+    let mine = parts
+        .iter()
+        .find(|p| p.text_of("mediaAddress").as_deref() == Some(extension));
+    let state = d.text_of("state").unwrap_or_default();
+    DialogInfo {
+        agent: agent.to_string(),
+        id: d.text_of("id").unwrap_or_default(),
+        agent_state: mine
+            .and_then(|p| p.text_of("state"))
+            .unwrap_or_else(|| state.clone()),
+        ended: matches!(state.as_str(), "DROPPED" | "FAILED"),
+        state,
+        from_address: d.text_of("fromAddress").unwrap_or_default(),
+        to_address: d.text_of("toAddress").unwrap_or_default(),
+        dnis: prop("DNIS"),
+        dialed_number: prop("dialedNumber"),
+        call_type: prop("callType"),
+        queue_name: prop("queueName"),
+        queue_number: prop("queueNumber"),
+        wrap_up_reason: prop("wrapUpReason"),
+        variables,
+        associated: d
+            .text_of("associatedDialogUri")
+            .and_then(|u| u.rsplit('/').next().map(str::to_string)),
+        actions: mine
+            .and_then(|p| p.child("actions"))
+            .map(|a| {
+                a.children
+                    .iter()
+                    .map(|x| x.text.trim().to_string())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        participants: parts
+            .iter()
+            .filter(|p| p.text_of("mediaAddress").as_deref() != Some(extension))
+            .filter_map(|p| p.text_of("mediaAddress"))
+            .collect(),
+        start_time: mine.and_then(|p| p.text_of("startTime")),
+    }
+}
+
+/// The `<Dialog>` elements of a `<Dialogs>` list, a `<dialogs>` update or a single dialog.
+pub fn dialogs(e: &Element) -> Vec<&Element> {
+    if e.name.eq_ignore_ascii_case("Dialog") {
+        return vec![e];
+    }
+    e.children
+        .iter()
+        .filter(|c| c.name.eq_ignore_ascii_case("Dialog"))
+        .collect()
+}
+
 /// A parsed notification.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Update {
@@ -236,7 +307,17 @@ pub enum Update {
         /// The `requestId`, if any.
         request_id: Option<String>,
     },
-    /// Something this release does not act on (dialogs, system), by its source.
+    /// Dialog updates (`event` is POST for a new dialog, PUT for a change, DELETE for an
+    /// ended one); the dialogs are still XML, read with the agent's extension.
+    Dialogs {
+        /// The Finesse event.
+        event: String,
+        /// The `<Dialog>` elements.
+        dialogs: Vec<Element>,
+        /// The `requestId`, if any.
+        request_id: Option<String>,
+    },
+    /// Something this release does not act on (system, team), by its source.
     Other(String),
 }
 
@@ -258,12 +339,49 @@ pub fn update(text: &str) -> Result<Update, String> {
         let error = api_error(errors).ok_or("apiErrors without apiError")?;
         return Ok(Update::Error { error, request_id });
     }
+    if let Some(d) = data.child("dialogs").or_else(|| data.child("dialog")) {
+        return Ok(Update::Dialogs {
+            event: u.text_of("event").unwrap_or_default(),
+            dialogs: dialogs(d).into_iter().cloned().collect(),
+            request_id,
+        });
+    }
     Ok(Update::Other(u.text_of("source").unwrap_or_default()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dialog() {
+        let x = "<Dialog><associatedDialogUri>/finesse/api/Dialog/5</associatedDialogUri><fromAddress>4085551234</fromAddress><id>7</id><mediaProperties><DNIS>8001</DNIS><callType>ACD_IN</callType><dialedNumber>8001</dialedNumber><queueName>Sales</queueName><callvariables><CallVariable><name>callVariable1</name><value>42</value></CallVariable><CallVariable><name>user.account</name><value>A-9</value></CallVariable></callvariables></mediaProperties><participants><Participant><actions><action>ANSWER</action></actions><mediaAddress>5001</mediaAddress><state>ALERTING</state><startTime>2026-11-26T10:00:00Z</startTime></Participant><Participant><mediaAddress>4085551234</mediaAddress><state>ACTIVE</state></Participant></participants><state>ALERTING</state><toAddress>5001</toAddress></Dialog>";
+        let d = dialog_info(&Element::parse(x).unwrap(), "1001", "5001");
+        assert_eq!(d.id, "7");
+        assert_eq!(d.from_address, "4085551234");
+        assert_eq!(d.dnis, "8001");
+        assert_eq!(d.queue_name, "Sales");
+        assert_eq!(d.actions, vec!["ANSWER".to_string()]);
+        assert_eq!(d.agent_state, "ALERTING");
+        assert_eq!(d.associated.as_deref(), Some("5"));
+        assert_eq!(d.participants, vec!["4085551234".to_string()]);
+        assert_eq!(
+            d.variables,
+            vec![
+                ("callVariable1".to_string(), "42".to_string()),
+                ("user.account".to_string(), "A-9".to_string())
+            ]
+        );
+        let upd =
+            format!("<Update><data><dialogs>{x}</dialogs></data><event>POST</event></Update>");
+        match update(&upd).unwrap() {
+            Update::Dialogs { event, dialogs, .. } => {
+                assert_eq!(event, "POST");
+                assert_eq!(dialogs.len(), 1);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn user_and_update() {

@@ -1,5 +1,5 @@
-//! Device commands and device events the driver supports, and the toolbar state per agent
-//! state (the flags sent with `CacheCommandInformation`). The matrix is in `docs/toolbar.md`.
+//! Device commands and device events the driver supports, and the toolbar state (the flags
+//! sent with `CacheCommandInformation`). The matrices are in `docs/toolbar.md`.
 
 use crate::host::CommandStatus;
 use crate::protocol::AgentState;
@@ -20,58 +20,99 @@ pub mod flags {
     pub const STR_PARAMS_OK: u32 = 32;
 }
 
-/// A device command (the `DeviceCommand` of a DEF command).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Command {
+macro_rules! commands {
+    ($($(#[$doc:meta])* $name:ident: $desc:literal, str: $str:literal;)*) => {
+        /// A device command (the `DeviceCommand` of a DEF command).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Command { $($(#[$doc])* $name,)* }
+
+        impl Command {
+            /// Every command, in toolbar order.
+            pub const ALL: &'static [Command] = &[$(Command::$name,)*];
+
+            /// The name Siebel uses.
+            pub fn name(self) -> &'static str {
+                match self { $(Command::$name => stringify!($name),)* }
+            }
+
+            /// Description for the toolbar.
+            pub fn description(self) -> &'static str {
+                match self { $(Command::$name => $desc,)* }
+            }
+
+            /// Whether the command takes the toolbar's text (a number, a reason) as its
+            /// string parameter.
+            pub fn takes_string(self) -> bool {
+                match self { $(Command::$name => $str,)* }
+            }
+        }
+    };
+}
+
+commands! {
     /// Log the agent in (agent id, password, extension).
-    LogIn,
-    /// Log the agent out.
-    LogOut,
-    /// Become Ready.
-    ChangeReadyState,
-    /// Become Not Ready (optionally with a reason code).
-    ChangeNotReadyState,
+    LogIn: "Log in to the contact center", str: false;
+    /// Log the agent out (optional reason).
+    LogOut: "Log out of the contact center", str: true;
+    /// Become Ready (pending when on a call).
+    ChangeReadyState: "Become ready for calls", str: false;
+    /// Become Not Ready, with a reason code (pending when on a call).
+    ChangeNotReadyState: "Become not ready", str: true;
+    /// Ask for wrap-up after the current call (WORK_READY).
+    ChangeWorkReadyState: "Wrap up after this call", str: false;
+    /// Set the wrap-up reason of the last call.
+    SetWrapUpReason: "Set the wrap-up reason of the last call", str: true;
+    /// Answer the ringing call.
+    AnswerCall: "Answer the call", str: false;
+    /// Hang up the current call.
+    ReleaseCall: "Hang up", str: false;
+    /// Put the current call on hold.
+    HoldCall: "Hold", str: false;
+    /// Take the held call back.
+    RetrieveCall: "Resume", str: false;
+    /// Call a number or extension (Not Ready only).
+    MakeCall: "Make a call", str: true;
+    /// Consult another party before a transfer.
+    InitTransfer: "Consult for a transfer", str: true;
+    /// Complete the consult transfer.
+    CompleteTransfer: "Complete the transfer", str: false;
+    /// Consult another party before a conference.
+    InitConference: "Consult for a conference", str: true;
+    /// Join the consulted party into a conference.
+    CompleteConference: "Complete the conference", str: false;
+    /// Single-step (blind) transfer (UCCE only).
+    TransferMute: "Blind transfer", str: true;
+    /// Switch between the held and the active call.
+    AlternateCall: "Switch calls", str: false;
+    /// Send DTMF digits on the current call.
+    SendDTMF: "Send digits", str: true;
     /// Change the driver's log level at run time (string parameter: the level).
-    SetLogLevel,
+    SetLogLevel: "Change the driver's log level", str: true;
 }
 
 impl Command {
-    /// Every command, in toolbar order.
-    pub const ALL: [Command; 5] = [
-        Command::LogIn,
-        Command::LogOut,
-        Command::ChangeReadyState,
-        Command::ChangeNotReadyState,
-        Command::SetLogLevel,
-    ];
-
-    /// The name Siebel uses.
-    pub fn name(self) -> &'static str {
-        match self {
-            Command::LogIn => "LogIn",
-            Command::LogOut => "LogOut",
-            Command::ChangeReadyState => "ChangeReadyState",
-            Command::ChangeNotReadyState => "ChangeNotReadyState",
-            Command::SetLogLevel => "SetLogLevel",
-        }
-    }
-
-    /// Description for the toolbar.
-    pub fn description(self) -> &'static str {
-        match self {
-            Command::LogIn => "Log in to the contact center",
-            Command::LogOut => "Log out of the contact center",
-            Command::ChangeReadyState => "Become ready for calls",
-            Command::ChangeNotReadyState => "Become not ready",
-            Command::SetLogLevel => "Change the driver's log level",
-        }
-    }
-
     /// Looks a command up by name (case-insensitive, as Siebel names are).
     pub fn from_name(name: &str) -> Option<Command> {
         Command::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|c| c.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// The Finesse dialog action a call command needs on the current call, if any.
+    pub fn dialog_action(self) -> Option<&'static str> {
+        Some(match self {
+            Command::AnswerCall => "ANSWER",
+            Command::ReleaseCall => "DROP",
+            Command::HoldCall => "HOLD",
+            Command::RetrieveCall => "RETRIEVE",
+            Command::InitTransfer | Command::InitConference => "CONSULT_CALL",
+            Command::CompleteTransfer => "TRANSFER",
+            Command::CompleteConference => "CONFERENCE",
+            Command::TransferMute => "TRANSFER_SST",
+            Command::SendDTMF => "SEND_DTMF",
+            _ => return None,
+        })
     }
 }
 
@@ -85,23 +126,57 @@ pub mod events {
     pub const AGENT_READY: &str = "EventAgentReady";
     /// The agent became Not Ready.
     pub const AGENT_NOT_READY: &str = "EventAgentNotReady";
+    /// The agent is in wrap-up (WORK / WORK_READY).
+    pub const AGENT_WORK: &str = "EventAgentWork";
     /// A request failed or the CTI link reported an error.
     pub const ERROR: &str = "EventError";
     /// The agent's reason codes of a category (after login, when reason codes are on).
     pub const REASON_CODES: &str = "EventReasonCodes";
+    /// A call rings at the agent (inbound, transfer, consult from another agent).
+    pub const RINGING: &str = "EventRinging";
+    /// The agent's outbound call is being dialed.
+    pub const DIALING: &str = "EventDialing";
+    /// A call is connected.
+    pub const ESTABLISHED: &str = "EventEstablished";
+    /// A call was put on hold.
+    pub const HELD: &str = "EventHeld";
+    /// A held call was taken back.
+    pub const RETRIEVED: &str = "EventRetrieved";
+    /// A call ended for the agent.
+    pub const RELEASED: &str = "EventReleased";
     /// Every event, as returned by `RequestCommandEventList`.
-    pub const ALL: [&str; 6] = [
+    pub const ALL: [&str; 13] = [
         AGENT_LOGIN,
         AGENT_LOGOUT,
         AGENT_READY,
         AGENT_NOT_READY,
+        AGENT_WORK,
         ERROR,
         REASON_CODES,
+        RINGING,
+        DIALING,
+        ESTABLISHED,
+        HELD,
+        RETRIEVED,
+        RELEASED,
     ];
 }
 
+/// The current call, as the toolbar needs it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallView {
+    /// The actions Finesse allows the agent on it now.
+    pub actions: Vec<String>,
+    /// It is ringing at the agent.
+    pub alerting: bool,
+    /// The agent's calls in all.
+    pub calls: usize,
+    /// Another call of the agent is on hold (switching is possible).
+    pub other_held: bool,
+}
+
 /// What the toolbar depends on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ToolbarInput {
     /// Broker link up and a connector in service.
     pub online: bool,
@@ -113,20 +188,32 @@ pub struct ToolbarInput {
     pub pending: Option<AgentState>,
     /// Not Ready reason codes are on: Not Ready stays available to change the reason.
     pub reasons: bool,
+    /// The current call, if any.
+    pub call: Option<CallView>,
+    /// UCCX rules (no single-step transfer).
+    pub uccx: bool,
+    /// A call ended and its wrap-up reason can still be set.
+    pub wrap_up: bool,
 }
 
-/// The status of every command for this situation (the matrix of `docs/toolbar.md`).
-pub fn toolbar(input: ToolbarInput) -> Vec<CommandStatus> {
+/// The status of every command for this situation (the matrices of `docs/toolbar.md`).
+pub fn toolbar(input: &ToolbarInput) -> Vec<CommandStatus> {
     use flags::*;
     use AgentState::*;
     let state = input.state.unwrap_or(Logout);
-    let on_call = matches!(state, Talking | Hold);
+    let on_call = matches!(state, Talking | Hold) || input.call.is_some();
+    let can = |a: &str| {
+        input
+            .call
+            .as_ref()
+            .is_some_and(|c| c.actions.iter().any(|x| x == a))
+    };
     Command::ALL
-        .into_iter()
-        .map(|c| {
+        .iter()
+        .map(|&c| {
             let allowed = match c {
                 Command::LogIn => state == Logout,
-                Command::LogOut => state == NotReady,
+                Command::LogOut => state == NotReady && !on_call,
                 Command::ChangeReadyState => {
                     matches!(state, NotReady | Work | WorkReady) || on_call
                 }
@@ -135,7 +222,13 @@ pub fn toolbar(input: ToolbarInput) -> Vec<CommandStatus> {
                         || on_call
                         || (state == NotReady && input.reasons)
                 }
+                Command::ChangeWorkReadyState => on_call,
+                Command::SetWrapUpReason => input.wrap_up,
+                Command::MakeCall => state == NotReady && !on_call,
+                Command::AlternateCall => input.call.as_ref().is_some_and(|v| v.other_held),
+                Command::TransferMute if input.uccx => false,
                 Command::SetLogLevel => true,
+                other => other.dialog_action().is_some_and(can),
             };
             // SetLogLevel acts on the driver itself: always available.
             let enabled = c == Command::SetLogLevel || (input.online && !input.busy && allowed);
@@ -147,10 +240,17 @@ pub fn toolbar(input: ToolbarInput) -> Vec<CommandStatus> {
                 (c, input.pending),
                 (Command::ChangeReadyState, Some(Ready))
                     | (Command::ChangeNotReadyState, Some(NotReady))
-            );
+                    | (Command::ChangeWorkReadyState, Some(WorkReady))
+                    | (Command::ChangeWorkReadyState, Some(Work))
+            ) || (c == Command::AnswerCall
+                && enabled
+                && input.call.as_ref().is_some_and(|v| v.alerting));
             let mut f = NO_PARAMS_OK;
-            if matches!(c, Command::ChangeNotReadyState | Command::SetLogLevel) {
-                f |= STR_PARAMS_OK; // the reason code / level may come as the string parameter
+            if c.takes_string() {
+                f |= STR_PARAMS_OK;
+            }
+            if c == Command::TransferMute && input.uccx {
+                f |= NOT_SUPPORTED;
             }
             if !enabled {
                 f |= DISABLED;
@@ -177,7 +277,7 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for c in Command::ALL {
-            assert_eq!(Command::from_name(&c.name().to_lowercase()), Some(c));
+            assert_eq!(Command::from_name(&c.name().to_lowercase()), Some(*c));
         }
         assert_eq!(Command::from_name("Fly"), None);
     }
@@ -186,45 +286,93 @@ mod tests {
         serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
     }
 
-    #[test]
-    fn matrix_of_the_docs() {
+    fn flag_letters(cell: &str) -> u32 {
+        use flags::*;
+        cell.split_whitespace()
+            .map(|f| match f {
+                "D" => DISABLED,
+                "C" => CHECKED,
+                "B" => BLINKING,
+                "N" => NOT_SUPPORTED,
+                _ => 0,
+            })
+            .fold(0, |a, b| a | b)
+    }
+
+    /// Checks every cell of the tables of `docs/toolbar.md` whose first header is `first`;
+    /// `inputs` is the number of input columns, `make` builds the toolbar input of a row.
+    fn check_tables(first: &str, inputs: usize, make: impl Fn(&[&str]) -> ToolbarInput) -> usize {
         use flags::*;
         let doc = include_str!("../../docs/toolbar.md");
+        let mut header: Vec<&str> = Vec::new();
         let mut rows = 0;
-        for line in doc
-            .lines()
-            .filter(|l| l.starts_with("| ") && !l.starts_with("| state"))
-        {
+        for line in doc.lines() {
+            if !line.starts_with('|') {
+                header.clear();
+                continue;
+            }
             let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
-            assert_eq!(cells.len(), 10, "{line}");
-            let input = ToolbarInput {
-                state: state(cells[0]),
-                online: cells[1] == "yes",
-                busy: cells[2] == "yes",
-                pending: state(cells[3]),
-                reasons: cells[4] == "yes",
-            };
-            assert!(input.state.is_some(), "{line}");
-            let got = toolbar(input);
-            for (i, c) in got.iter().enumerate() {
-                let want = cells[5 + i]
-                    .split_whitespace()
-                    .map(|f| match f {
-                        "D" => DISABLED,
-                        "C" => CHECKED,
-                        "B" => BLINKING,
-                        _ => 0,
-                    })
-                    .fold(0, |a, b| a | b);
-                let base = if matches!(c.name, "ChangeNotReadyState" | "SetLogLevel") {
-                    NO_PARAMS_OK | STR_PARAMS_OK
-                } else {
-                    NO_PARAMS_OK
-                };
-                assert_eq!(c.flags, base | want, "{} in row {line}", c.name);
+            if cells[0].starts_with("---") {
+                continue;
+            }
+            if header.is_empty() {
+                header = cells;
+                continue;
+            }
+            if header[0] != first {
+                continue;
+            }
+            assert_eq!(cells.len(), header.len(), "{line}");
+            let got = toolbar(&make(&cells));
+            for (col, name) in header.iter().enumerate().skip(inputs) {
+                let c = got
+                    .iter()
+                    .find(|c| c.name == *name)
+                    .unwrap_or_else(|| panic!("no command {name}"));
+                let cmd = Command::from_name(name).unwrap();
+                let base = NO_PARAMS_OK | if cmd.takes_string() { STR_PARAMS_OK } else { 0 };
+                assert_eq!(
+                    c.flags,
+                    base | flag_letters(cells[col]),
+                    "{name} in row {line}"
+                );
             }
             rows += 1;
         }
-        assert!(rows >= 18, "the table has {rows} rows");
+        rows
+    }
+
+    #[test]
+    fn agent_state_matrix_of_the_docs() {
+        let rows = check_tables("state", 5, |c| ToolbarInput {
+            state: state(c[0]),
+            online: c[1] == "yes",
+            busy: c[2] == "yes",
+            pending: state(c[3]),
+            reasons: c[4] == "yes",
+            ..ToolbarInput::default()
+        });
+        assert!(rows >= 18, "{rows} rows");
+    }
+
+    #[test]
+    fn call_matrix_of_the_docs() {
+        let rows = check_tables("call actions", 4, |c| ToolbarInput {
+            state: Some(AgentState::Talking),
+            online: true,
+            call: Some(CallView {
+                actions: c[0]
+                    .split_whitespace()
+                    .filter(|a| *a != "–")
+                    .map(str::to_string)
+                    .collect(),
+                alerting: c[1] == "yes",
+                calls: if c[2] == "yes" { 2 } else { 1 },
+                other_held: c[2] == "yes",
+            }),
+            uccx: c[3] == "UCCX",
+            ..ToolbarInput::default()
+        });
+        assert!(rows >= 8, "{rows} rows");
     }
 }

@@ -112,6 +112,8 @@ pub struct DriverConfig {
     pub not_ready_reasons: bool,
     /// Logout reason codes are offered (optional at logout).
     pub logout_reasons: bool,
+    /// The call variable that carries the caller-entered digits (field `CED`), if any.
+    pub ced_variable: Option<String>,
 }
 
 impl fmt::Debug for DriverConfig {
@@ -145,6 +147,7 @@ impl fmt::Debug for DriverConfig {
             .field("force_logout", &self.force_logout)
             .field("not_ready_reasons", &self.not_ready_reasons)
             .field("logout_reasons", &self.logout_reasons)
+            .field("ced_variable", &self.ced_variable)
             .finish()
     }
 }
@@ -169,6 +172,7 @@ impl Default for DriverConfig {
             force_logout: false,
             not_ready_reasons: false,
             logout_reasons: false,
+            ced_variable: None,
         }
     }
 }
@@ -305,6 +309,7 @@ impl DriverConfig {
                 "forcelogoutonrelease" => c.force_logout = flag("ForceLogoutOnRelease", v)?,
                 "notreadyreasoncodes" => c.not_ready_reasons = flag("NotReadyReasonCodes", v)?,
                 "logoutreasoncodes" => c.logout_reasons = flag("LogoutReasonCodes", v)?,
+                "cedvariable" => c.ced_variable = (!v.is_empty()).then(|| v.to_string()),
                 "securekey" => des_key = v.to_string(),
                 "secureiv" => des_iv = v.to_string(),
                 _ => unknown.push(raw_key.clone()),

@@ -37,6 +37,16 @@ pub trait Host: Send {
         media_target: &str,
         info: &[(String, String)],
     );
+    /// `IndicateNewWorkItem`: a call arrives (mode: 1 inbound, 2 outbound).
+    fn indicate_new_work_item(&self, tracking_id: &str, description: &str, mode: i32);
+    /// `WorkItemStarted`: the call connected (start time in seconds since the epoch).
+    fn work_item_started(&self, tracking_id: &str, description: &str, target: &str, start: i64);
+    /// `WorkItemSuspended`: the call is on hold.
+    fn work_item_suspended(&self, tracking_id: &str);
+    /// `WorkItemResumed`: the call is back from hold.
+    fn work_item_resumed(&self, tracking_id: &str);
+    /// `WorkItemReleased`: the call ended (stop time in seconds since the epoch).
+    fn work_item_released(&self, tracking_id: &str, stop: i64);
 }
 
 /// Holds a session's [`Host`] and guarantees no call reaches it after release.

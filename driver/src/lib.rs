@@ -1,6 +1,7 @@
 //! The Siebel CTI driver's logic, in safe Rust: configuration, agent sessions, commands,
 //! events and the broker link. The C ABI (`ffi-shim/`) wraps [`Driver`].
 
+pub mod calls;
 pub mod commands;
 pub mod config;
 pub mod host;
@@ -20,6 +21,7 @@ use commands::Command;
 use config::{ConfigError, DriverConfig, ServiceConfig};
 use host::{Host, HostSlot};
 use link::{Link, LinkSender, LinkSettings};
+pub use sessions::WorkItemOp;
 use sessions::{Cmd, Sessions};
 
 /// How long releasing a driver waits for its link thread to finish.
@@ -37,6 +39,7 @@ pub struct Driver {
 pub struct Service {
     id: u64,
     slot: Arc<HostSlot>,
+    work_items: sessions::WorkItemIds,
 }
 
 /// Why a command was refused at once.
@@ -46,6 +49,8 @@ pub enum InvokeError {
     UnknownCommand(String),
     /// The driver instance is shutting down.
     Stopped,
+    /// No call has this tracking id.
+    UnknownWorkItem(String),
 }
 
 impl std::fmt::Display for InvokeError {
@@ -53,6 +58,7 @@ impl std::fmt::Display for InvokeError {
         match self {
             InvokeError::UnknownCommand(c) => write!(f, "unknown command {c:?}"),
             InvokeError::Stopped => f.write_str("the driver instance is stopping"),
+            InvokeError::UnknownWorkItem(t) => write!(f, "no work item with tracking id {t:?}"),
         }
     }
 }
@@ -132,15 +138,21 @@ impl Driver {
         }
         let id = self.next_session.fetch_add(1, Ordering::Relaxed);
         let slot = Arc::new(HostSlot::new(host));
+        let work_items = sessions::WorkItemIds::default();
         tracing::info!("session {id} requested: {:?}", parsed.config);
         if !self.link.send(Cmd::Add {
             id,
             slot: slot.clone(),
             service: parsed.config,
+            work_items: work_items.clone(),
         }) {
             return Err(InvokeError::Stopped);
         }
-        Ok(Service { id, slot })
+        Ok(Service {
+            id,
+            slot,
+            work_items,
+        })
     }
 
     /// Queues a toolbar command; the outcome arrives through the session's host.
@@ -165,6 +177,32 @@ impl Driver {
             command,
             string_param: string_param.to_string(),
             params,
+        }) {
+            Ok(())
+        } else {
+            Err(InvokeError::Stopped)
+        }
+    }
+
+    /// Acts on a work item (a call) as Siebel asks; an unknown tracking id is refused at once.
+    pub fn work_item(
+        &self,
+        service: &Service,
+        tracking: &str,
+        op: WorkItemOp,
+    ) -> Result<(), InvokeError> {
+        let known = service
+            .work_items
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(tracking);
+        if !known {
+            return Err(InvokeError::UnknownWorkItem(tracking.to_string()));
+        }
+        if self.link.send(Cmd::WorkItem {
+            id: service.id,
+            tracking: tracking.to_string(),
+            op,
         }) {
             Ok(())
         } else {

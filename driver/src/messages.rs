@@ -144,6 +144,14 @@ pub enum Msg {
     ReasonRequired(String),
     /// The reason given is not one of the agent's (given, the agent's reasons).
     UnknownReason(String, String),
+    /// A call command with no call to act on.
+    NoCall,
+    /// A call command that needs a number, without one.
+    MissingNumber,
+    /// Make call outside Not Ready (or during a call).
+    MakeCallNeedsNotReady,
+    /// Single-step transfer under UCCX.
+    SingleStepUccx,
     /// The log level was changed.
     LogLevel(String),
     /// An unknown log level was asked for.
@@ -200,6 +208,10 @@ impl Msg {
             Msg::UnknownReason(given, list) => {
                 c.text("unknown_reason", &[("reason", given), ("reasons", list)])
             }
+            Msg::NoCall => c.text("no_call", &[]),
+            Msg::MissingNumber => c.text("missing_number", &[]),
+            Msg::MakeCallNeedsNotReady => c.text("make_call_not_ready", &[]),
+            Msg::SingleStepUccx => c.text("single_step_uccx", &[]),
             Msg::LogLevel(l) => c.text("log_level", &[("level", l)]),
             Msg::BadLogLevel(l) => c.text("bad_log_level", &[("level", l)]),
         }

@@ -137,8 +137,47 @@ pub enum Message {
         #[serde(default)]
         detail: String,
     },
+    /// Request: a call control action on one of the agent's dialogs.
+    CallAction {
+        /// Agent id.
+        agent: String,
+        /// Finesse dialog id.
+        dialog: String,
+        /// The action.
+        action: CallAction,
+        /// Target number for transfers, consult calls; digits for DTMF.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+    },
+    /// Request: place a call from the agent's extension.
+    MakeCall {
+        /// Agent id.
+        agent: String,
+        /// Number or extension to call.
+        to: String,
+    },
+    /// Request: set call data on a dialog (wrap-up reason, call variables).
+    UpdateCallData {
+        /// Agent id.
+        agent: String,
+        /// Dialog id.
+        dialog: String,
+        /// Wrap-up reason label.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wrap_up_reason: Option<String>,
+    },
     /// Event: the agent's state.
     Agent(AgentInfo),
+    /// Event: one of the agent's calls, as it is now.
+    Dialog(DialogInfo),
+    /// Event: all the agent's calls (the dialog part of a snapshot); a call the driver knows
+    /// but this list lacks has ended.
+    DialogList {
+        /// Agent id.
+        agent: String,
+        /// The calls.
+        dialogs: Vec<DialogInfo>,
+    },
     /// Event: a request failed, or something went wrong for an agent.
     Error {
         /// Agent id, if the error concerns one.
@@ -200,6 +239,103 @@ impl AgentState {
             AgentState::Unknown => "UNKNOWN",
         }
     }
+}
+
+/// Call control actions (Finesse `requestedAction`s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CallAction {
+    /// Answer an alerting call.
+    Answer,
+    /// Put the call on hold.
+    Hold,
+    /// Take the call off hold.
+    Retrieve,
+    /// Hang up.
+    Drop,
+    /// Single-step (blind) transfer to `to` (UCCE).
+    TransferSst,
+    /// Start a consult call to `to` from this (held) call.
+    ConsultCall,
+    /// Complete a consult transfer (on the consult dialog).
+    Transfer,
+    /// Complete a conference (on the consult dialog).
+    Conference,
+    /// Send DTMF digits (`to`).
+    SendDtmf,
+}
+
+impl CallAction {
+    /// The Finesse name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallAction::Answer => "ANSWER",
+            CallAction::Hold => "HOLD",
+            CallAction::Retrieve => "RETRIEVE",
+            CallAction::Drop => "DROP",
+            CallAction::TransferSst => "TRANSFER_SST",
+            CallAction::ConsultCall => "CONSULT_CALL",
+            CallAction::Transfer => "TRANSFER",
+            CallAction::Conference => "CONFERENCE",
+            CallAction::SendDtmf => "SEND_DTMF",
+        }
+    }
+}
+
+/// A call of an agent, from Finesse's Dialog.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DialogInfo {
+    /// Agent id.
+    pub agent: String,
+    /// Finesse dialog id (the work item's tracking id in Siebel).
+    pub id: String,
+    /// Dialog state: INITIATING, INITIATED, ALERTING, ACTIVE, HELD, FAILED, DROPPED.
+    pub state: String,
+    /// The agent's own participant state (e.g. ALERTING while the dialog is ACTIVE for a
+    /// conference invitee, DROPPED when the agent left).
+    pub agent_state: String,
+    /// Calling number (ANI).
+    pub from_address: String,
+    /// Called number.
+    pub to_address: String,
+    /// DNIS.
+    #[serde(default)]
+    pub dnis: String,
+    /// Dialed number.
+    #[serde(default)]
+    pub dialed_number: String,
+    /// Call type (ACD_IN, PREROUTE_ACD_IN, OUT, AGENT_INSIDE, CONSULT, TRANSFER, CONFERENCE...).
+    #[serde(default)]
+    pub call_type: String,
+    /// Queue name.
+    #[serde(default)]
+    pub queue_name: String,
+    /// Queue number.
+    #[serde(default)]
+    pub queue_number: String,
+    /// Wrap-up reason.
+    #[serde(default)]
+    pub wrap_up_reason: String,
+    /// Call variables and ECC variables in Finesse order (`callVariable1`..`callVariable10`,
+    /// `user.*`).
+    #[serde(default)]
+    pub variables: Vec<(String, String)>,
+    /// The dialog this one consults from, if any (a consult call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub associated: Option<String>,
+    /// The actions the agent may take now.
+    #[serde(default)]
+    pub actions: Vec<String>,
+    /// Other parties' addresses.
+    #[serde(default)]
+    pub participants: Vec<String>,
+    /// When the agent's participation started (ISO 8601), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    /// Whether the dialog ended (Finesse DELETE, or DROPPED/FAILED).
+    #[serde(default)]
+    pub ended: bool,
 }
 
 /// A reason code as Finesse defines it.

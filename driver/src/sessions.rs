@@ -2,17 +2,19 @@
 //! become host calls. Everything here runs on the driver instance's one link thread, so the
 //! session table needs no lock and callbacks for a session never overlap.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::calls::{Calls, Effect};
 use crate::commands::{events, toolbar, Command, ToolbarInput};
-use crate::config::{present, DriverConfig, LogLevel, ServiceConfig};
+use crate::config::{present, Deployment, DriverConfig, LogLevel, ServiceConfig};
 use crate::host::HostSlot;
 use crate::link::{LinkHandler, Outbox};
 use crate::messages::{Catalog, Msg};
 use crate::protocol::{
-    driver_queue, status_topic, AgentInfo, AgentState, Envelope, Message, ReasonCode, SystemStatus,
+    driver_queue, status_topic, AgentInfo, AgentState, CallAction, Envelope, Message, ReasonCode,
+    SystemStatus,
 };
 use crate::stomp::Frame;
 
@@ -28,6 +30,13 @@ pub(crate) enum Cmd {
         id: u64,
         slot: Arc<HostSlot>,
         service: ServiceConfig,
+        work_items: WorkItemIds,
+    },
+    /// Siebel acted on a work item (`AcceptWorkItem`, `ReleaseWorkItem`...).
+    WorkItem {
+        id: u64,
+        tracking: String,
+        op: WorkItemOp,
     },
     /// The session ended (its slot is already released).
     Remove { id: u64 },
@@ -41,8 +50,27 @@ pub(crate) enum Cmd {
     },
 }
 
+/// The tracking ids of a session's work items, shared with host threads so that work-item
+/// entry points can refuse unknown ids at once.
+pub(crate) type WorkItemIds = Arc<Mutex<HashSet<String>>>;
+
+/// What Siebel asked of a work item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkItemOp {
+    /// `AcceptWorkItem`: answer.
+    Accept,
+    /// `ReleaseWorkItem`: hang up.
+    Release,
+    /// `SuspendWorkItem`: hold.
+    Suspend,
+    /// `ResumeWorkItem`: make it the active call (the other one is held).
+    Resume,
+}
+
 struct Session {
     slot: Arc<HostSlot>,
+    calls: Calls,
+    work_items: WorkItemIds,
     service: ServiceConfig,
     agent: Option<String>,
     info: Option<AgentInfo>,
@@ -135,12 +163,16 @@ impl Sessions {
         let Some(s) = self.sessions.get(&id) else {
             return;
         };
-        let items = toolbar(ToolbarInput {
+        let items = toolbar(&ToolbarInput {
             online: self.online(),
             busy: !s.pending.is_empty(),
             state: s.state(),
             pending: s.info.as_ref().and_then(|i| i.pending_state),
             reasons: self.cfg.not_ready_reasons,
+            call: s.calls.view(),
+            uccx: self.cfg.deployment == Deployment::Uccx,
+            wrap_up: s.calls.last_ended().is_some()
+                && matches!(s.state(), Some(AgentState::Work | AgentState::WorkReady)),
         });
         s.slot.call(|h| h.cache_command_information(&items));
     }
@@ -272,6 +304,31 @@ impl Sessions {
         if !self.online() {
             return self.fail(id, Some(&track), "Offline", &Msg::Offline);
         }
+        if let Some(agent) = s.agent.clone().filter(|_| {
+            !matches!(
+                command,
+                Command::LogIn
+                    | Command::LogOut
+                    | Command::ChangeReadyState
+                    | Command::ChangeNotReadyState
+                    | Command::SetLogLevel
+            )
+        }) {
+            let number = param(&["PhoneNumber", "Number", "Digits", "To"]);
+            let reason = param(&["WrapUpReason", "Reason"]);
+            let tracking = params
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("TrackingID"))
+                .and_then(|(_, v)| present(v));
+            return match self.call_request(id, agent, command, number, reason, tracking) {
+                Ok(msgs) => {
+                    for m in msgs {
+                        self.send_tracked(out, id, &track, m);
+                    }
+                }
+                Err((code, msg)) => self.fail(id, Some(&track), code, &msg),
+            };
+        }
         let msg = match command {
             Command::SetLogLevel => return,
             Command::LogIn => {
@@ -353,15 +410,22 @@ impl Sessions {
                     },
                 }
             }
+            // Call commands without a logged-in agent.
+            _ => return self.fail(id, Some(&track), "NotLoggedIn", &Msg::NotLoggedIn),
         };
+        self.send_tracked(out, id, &track, msg);
+    }
+
+    /// Sends a request on behalf of a command; its answer (or failure) settles the command.
+    fn send_tracked(&mut self, out: &mut Outbox<'_>, id: u64, track: &str, msg: Message) {
         match self.request(out, msg) {
             Some(req) => {
                 if let Some(s) = self.sessions.get_mut(&id) {
-                    s.pending.insert(req, (track, Instant::now()));
+                    s.pending.insert(req, (track.to_string(), Instant::now()));
                 }
                 self.refresh_toolbar(id);
             }
-            None => self.fail(id, Some(&track), "Offline", &Msg::Offline),
+            None => self.fail(id, Some(track), "Offline", &Msg::Offline),
         }
     }
 
@@ -457,6 +521,181 @@ impl Sessions {
             .call(|h| h.handle_event(events::REASON_CODES, &fields, ""));
     }
 
+    /// Applies dialog updates to the agent's calls and plays the effects on the host.
+    fn on_dialogs(
+        &mut self,
+        agent: &str,
+        re: Option<&str>,
+        update: impl FnOnce(&mut Calls, &str, Option<&str>) -> Vec<Effect>,
+    ) {
+        let Some(&id) = self.by_agent.get(agent) else {
+            tracing::debug!("dialog for agent {agent} that no session owns");
+            return;
+        };
+        let ced = self.cfg.ced_variable.clone();
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        if let Some(re) = re {
+            s.pending.remove(re);
+        }
+        let extension = s
+            .info
+            .as_ref()
+            .and_then(|i| i.extension.clone())
+            .unwrap_or_default();
+        let effects = update(&mut s.calls, &extension, ced.as_deref());
+        *s.work_items.lock().unwrap_or_else(|e| e.into_inner()) =
+            s.calls.ids().into_iter().collect();
+        let slot = s.slot.clone();
+        slot.call(|h| {
+            for e in &effects {
+                match e {
+                    Effect::NewWorkItem {
+                        tracking,
+                        description,
+                        mode,
+                    } => h.indicate_new_work_item(tracking, description, *mode),
+                    Effect::Started {
+                        tracking,
+                        description,
+                        target,
+                        start,
+                    } => h.work_item_started(tracking, description, target, *start),
+                    Effect::Suspended(t) => h.work_item_suspended(t),
+                    Effect::Resumed(t) => h.work_item_resumed(t),
+                    Effect::Released { tracking, stop } => h.work_item_released(tracking, *stop),
+                    Effect::Event {
+                        name,
+                        fields,
+                        tracking,
+                    } => h.handle_event(name, fields, tracking),
+                }
+            }
+        });
+        self.refresh_toolbar(id);
+    }
+
+    /// Builds the request of a call command, or the reason it cannot run.
+    fn call_request(
+        &self,
+        id: u64,
+        agent: String,
+        command: Command,
+        number: Option<String>,
+        reason: Option<String>,
+        tracking: Option<String>,
+    ) -> Result<Vec<Message>, (&'static str, Msg)> {
+        let s = self.sessions.get(&id).ok_or(("NoSession", Msg::NoCall))?;
+        let state = s.state();
+        let target = match tracking {
+            Some(t) => Some(s.calls.get(&t).ok_or(("UnknownWorkItem", Msg::NoCall))?),
+            None => s.calls.current(),
+        };
+        let action = |call: &crate::calls::WorkItem, action: CallAction, to: Option<String>| {
+            Message::CallAction {
+                agent: agent.clone(),
+                dialog: call.info.id.clone(),
+                action,
+                to,
+            }
+        };
+        Ok(match command {
+            Command::MakeCall => {
+                if state != Some(AgentState::NotReady) || s.calls.current().is_some() {
+                    return Err(("MakeCallNeedsNotReady", Msg::MakeCallNeedsNotReady));
+                }
+                let to = number.ok_or(("MissingNumber", Msg::MissingNumber))?;
+                vec![Message::MakeCall { agent, to }]
+            }
+            Command::ChangeWorkReadyState => vec![Message::SetState {
+                agent,
+                state: AgentState::WorkReady,
+                reason: None,
+            }],
+            Command::SetWrapUpReason => {
+                let dialog = target
+                    .map(|c| c.info.id.clone())
+                    .or_else(|| s.calls.last_ended().map(str::to_string))
+                    .ok_or(("NoCall", Msg::NoCall))?;
+                let reason = reason.ok_or(("MissingReason", Msg::ReasonRequired(String::new())))?;
+                vec![Message::UpdateCallData {
+                    agent,
+                    dialog,
+                    wrap_up_reason: Some(reason),
+                }]
+            }
+            Command::AlternateCall => {
+                // The held call to take back: the selected one, else any other held call.
+                let current = target.ok_or(("NoCall", Msg::NoCall))?;
+                let pick = if current.held {
+                    current
+                } else {
+                    s.calls
+                        .all()
+                        .find(|w| w.info.id != current.info.id && w.held)
+                        .ok_or(("NoCall", Msg::NoCall))?
+                };
+                let mut v: Vec<Message> = s
+                    .calls
+                    .all()
+                    .filter(|w| w.info.id != pick.info.id && !w.held)
+                    .map(|w| action(w, CallAction::Hold, None))
+                    .collect();
+                v.push(action(pick, CallAction::Retrieve, None));
+                v
+            }
+            Command::TransferMute if self.cfg.deployment == Deployment::Uccx => {
+                return Err(("NotSupported", Msg::SingleStepUccx))
+            }
+            Command::AnswerCall
+            | Command::ReleaseCall
+            | Command::HoldCall
+            | Command::RetrieveCall
+            | Command::InitTransfer
+            | Command::InitConference
+            | Command::TransferMute
+            | Command::CompleteTransfer
+            | Command::CompleteConference
+            | Command::SendDTMF => {
+                let wanted = command.dialog_action().unwrap_or_default();
+                // Completing a transfer/conference acts on the consult call, whichever call
+                // is selected: pick the call that offers the action.
+                let call = target
+                    .filter(|c| c.info.actions.iter().any(|a| a == wanted))
+                    .or_else(|| {
+                        s.calls
+                            .all()
+                            .find(|c| c.info.actions.iter().any(|a| a == wanted))
+                    })
+                    .or(target)
+                    .ok_or(("NoCall", Msg::NoCall))?;
+                let (act, to) = match command {
+                    Command::AnswerCall => (CallAction::Answer, None),
+                    Command::ReleaseCall => (CallAction::Drop, None),
+                    Command::HoldCall => (CallAction::Hold, None),
+                    Command::RetrieveCall => (CallAction::Retrieve, None),
+                    Command::CompleteTransfer => (CallAction::Transfer, None),
+                    Command::CompleteConference => (CallAction::Conference, None),
+                    Command::InitTransfer | Command::InitConference => (
+                        CallAction::ConsultCall,
+                        Some(number.ok_or(("MissingNumber", Msg::MissingNumber))?),
+                    ),
+                    Command::TransferMute => (
+                        CallAction::TransferSst,
+                        Some(number.ok_or(("MissingNumber", Msg::MissingNumber))?),
+                    ),
+                    _ => (
+                        CallAction::SendDtmf,
+                        Some(number.ok_or(("MissingNumber", Msg::MissingNumber))?),
+                    ),
+                };
+                vec![action(call, act, to)]
+            }
+            _ => Vec::new(),
+        })
+    }
+
     fn on_agent(&mut self, out: &mut Outbox<'_>, info: AgentInfo, re: Option<&str>) {
         let Some(&id) = self.by_agent.get(&info.agent) else {
             tracing::debug!("event for agent {} that no session owns", info.agent);
@@ -499,6 +738,9 @@ impl Sessions {
                     Some(AgentState::Ready) => h.handle_event(events::AGENT_READY, &fields, ""),
                     Some(AgentState::NotReady) => {
                         h.handle_event(events::AGENT_NOT_READY, &fields, "")
+                    }
+                    Some(AgentState::Work | AgentState::WorkReady) => {
+                        h.handle_event(events::AGENT_WORK, &fields, "")
                     }
                     _ => {}
                 }
@@ -605,6 +847,17 @@ impl Sessions {
                 category,
                 codes,
             } => self.on_reason_codes(&agent, category, codes),
+            Message::Dialog(d) => {
+                let agent = d.agent.clone();
+                self.on_dialogs(&agent, re.as_deref(), |calls, ext, ced| {
+                    calls.apply(d, ext, ced)
+                })
+            }
+            Message::DialogList { agent, dialogs } => {
+                self.on_dialogs(&agent, re.as_deref(), |calls, ext, ced| {
+                    calls.reconcile(dialogs, ext, ced)
+                })
+            }
             Message::Error {
                 agent,
                 code,
@@ -732,13 +985,20 @@ impl LinkHandler<Cmd> for Sessions {
 
     fn on_command(&mut self, cmd: Cmd, out: &mut Outbox<'_>) {
         match cmd {
-            Cmd::Add { id, slot, service } => {
+            Cmd::Add {
+                id,
+                slot,
+                service,
+                work_items,
+            } => {
                 let agent = service.agent_id.clone();
                 let password = service.password.as_deref().map(|p| self.wire_password(p).0);
                 self.sessions.insert(
                     id,
                     Session {
                         slot,
+                        calls: Calls::default(),
+                        work_items,
                         service,
                         agent: None,
                         info: None,
@@ -790,6 +1050,33 @@ impl LinkHandler<Cmd> for Sessions {
                 string_param,
                 params,
             } => self.invoke(out, id, track, command, string_param, params),
+            Cmd::WorkItem { id, tracking, op } => {
+                let command = match op {
+                    WorkItemOp::Accept => Command::AnswerCall,
+                    WorkItemOp::Release => Command::ReleaseCall,
+                    WorkItemOp::Suspend => Command::HoldCall,
+                    WorkItemOp::Resume => {
+                        // Selecting a held call: it becomes current and the calls switch.
+                        let held = self.sessions.get_mut(&id).is_some_and(|s| {
+                            s.calls.select(&tracking)
+                                && s.calls.get(&tracking).is_some_and(|w| w.held)
+                        });
+                        if !held {
+                            return self.refresh_toolbar(id);
+                        }
+                        Command::AlternateCall
+                    }
+                };
+                let params = vec![("TrackingID".to_string(), tracking.clone())];
+                self.invoke(
+                    out,
+                    id,
+                    format!("workitem-{tracking}"),
+                    command,
+                    String::new(),
+                    params,
+                );
+            }
         }
     }
 

@@ -124,4 +124,72 @@ impl Host for ClientHost {
         };
         Self::log_result("UpdateObjectInformation", rc);
     }
+
+    fn indicate_new_work_item(&self, tracking_id: &str, description: &str, mode: i32) {
+        let Some(f) = self.iface.IndicateNewWorkItem else {
+            return;
+        };
+        let (mut t, mut old, mut d) = (wide(tracking_id), wide(""), wide(description));
+        // SAFETY: as above.
+        let rc = unsafe {
+            f(
+                self.iface.clientHandle,
+                t.as_mut_ptr(),
+                old.as_mut_ptr(),
+                d.as_mut_ptr(),
+                mode,
+            )
+        };
+        Self::log_result("IndicateNewWorkItem", rc);
+    }
+
+    fn work_item_started(&self, tracking_id: &str, description: &str, target: &str, start: i64) {
+        let Some(f) = self.iface.WorkItemStarted else {
+            return;
+        };
+        let (mut t, mut old, mut d, mut m) =
+            (wide(tracking_id), wide(""), wide(description), wide(target));
+        // SAFETY: as above; time_t is 32 or 64 bits depending on the target.
+        let rc = unsafe {
+            f(
+                self.iface.clientHandle,
+                t.as_mut_ptr(),
+                old.as_mut_ptr(),
+                d.as_mut_ptr(),
+                m.as_mut_ptr(),
+                start as TimeT,
+            )
+        };
+        Self::log_result("WorkItemStarted", rc);
+    }
+
+    fn work_item_suspended(&self, tracking_id: &str) {
+        let Some(f) = self.iface.WorkItemSuspended else {
+            return;
+        };
+        let mut t = wide(tracking_id);
+        // SAFETY: as above.
+        let rc = unsafe { f(self.iface.clientHandle, t.as_mut_ptr()) };
+        Self::log_result("WorkItemSuspended", rc);
+    }
+
+    fn work_item_resumed(&self, tracking_id: &str) {
+        let Some(f) = self.iface.WorkItemResumed else {
+            return;
+        };
+        let mut t = wide(tracking_id);
+        // SAFETY: as above.
+        let rc = unsafe { f(self.iface.clientHandle, t.as_mut_ptr()) };
+        Self::log_result("WorkItemResumed", rc);
+    }
+
+    fn work_item_released(&self, tracking_id: &str, stop: i64) {
+        let Some(f) = self.iface.WorkItemReleased else {
+            return;
+        };
+        let mut t = wide(tracking_id);
+        // SAFETY: as above.
+        let rc = unsafe { f(self.iface.clientHandle, t.as_mut_ptr(), stop as TimeT) };
+        Self::log_result("WorkItemReleased", rc);
+    }
 }

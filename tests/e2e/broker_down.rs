@@ -10,6 +10,7 @@ use crate::common::*;
 
 const D: i64 = 2;
 const N: i64 = 16;
+const S: i64 = 32;
 
 #[test]
 fn driver_starts_without_broker_and_recovers_when_it_comes_up() {
@@ -69,12 +70,12 @@ fn driver_starts_without_broker_and_recovers_when_it_comes_up() {
     let m = c.mark();
     proxy.crash();
     wait_status(&c, m, "cannot reach the message broker");
-    wait_toolbar(&c, m, "LogOut", N | D);
+    wait_toolbar(&c, m, "LogOut", N | S | D);
     let m = c.mark();
     proxy.recover();
     wait_status(&c, m, "CTI is available");
     // Snapshot after reconnect: the agent is still logged in (NOT_READY), no new login event.
-    wait_toolbar(&c, m, "LogOut", N);
+    wait_toolbar(&c, m, "LogOut", N | S);
     assert!(c.calls()[m..]
         .iter()
         .all(|c| c.event_name() != Some("EventAgentLogin")));

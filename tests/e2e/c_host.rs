@@ -61,7 +61,9 @@ fn c_host_logs_an_agent_in_and_out_under_valgrind() {
         valgrind.status.code()
     );
     assert!(
-        stdout.contains("commands: LogIn LogOut ChangeReadyState ChangeNotReadyState SetLogLevel"),
+        stdout.contains(
+            "commands: LogIn LogOut ChangeReadyState ChangeNotReadyState ChangeWorkReadyState"
+        ),
         "{stdout}"
     );
     assert!(

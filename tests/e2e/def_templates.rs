@@ -12,7 +12,10 @@ fn templates_use_exactly_the_commands_and_events_the_driver_supports() {
     let params = vec![
         ("Driver:BrokerPort".to_string(), broker().port().to_string()),
         ("Driver:ClientId".to_string(), unique("def-check")),
-        ("Driver:LogFile".to_string(), log_file().display().to_string()),
+        (
+            "Driver:LogFile".to_string(),
+            log_file().display().to_string(),
+        ),
     ];
     let server = CommServer::start(library(), "ENU", &params).unwrap();
     let commands: BTreeSet<String> = server.commands.iter().cloned().collect();
@@ -29,7 +32,10 @@ fn templates_use_exactly_the_commands_and_events_the_driver_supports() {
             .into_iter()
             .map(|h| h.device_event)
             .collect();
-        assert_eq!(used_commands, commands, "{name}: DeviceCommands vs the driver");
+        assert_eq!(
+            used_commands, commands,
+            "{name}: DeviceCommands vs the driver"
+        );
         assert_eq!(used_events, events, "{name}: DeviceEvents vs the driver");
         // Every handler's response and every command's data exist.
         for h in def.event_handlers() {

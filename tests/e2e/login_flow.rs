@@ -23,15 +23,12 @@ fn agent_logs_in_changes_state_and_logs_out_from_the_def_commands() {
     )
     .unwrap();
     assert_eq!(
-        server.commands,
-        [
-            "LogIn",
-            "LogOut",
-            "ChangeReadyState",
-            "ChangeNotReadyState",
-            "SetLogLevel"
-        ]
+        server.commands[..4],
+        ["LogIn", "LogOut", "ChangeReadyState", "ChangeNotReadyState"]
     );
+    for c in ["AnswerCall", "MakeCall", "TransferMute", "SetLogLevel"] {
+        assert!(server.commands.iter().any(|x| x == c), "{c}");
+    }
     assert!(server.events.contains(&"EventAgentLogin".to_string()));
 
     let mut agent = server
@@ -46,7 +43,7 @@ fn agent_logs_in_changes_state_and_logs_out_from_the_def_commands() {
         (
             "LogOut".into(),
             "Log out of the contact center".into(),
-            N | D
+            N | S | D
         )
     );
 
@@ -64,7 +61,7 @@ fn agent_logs_in_changes_state_and_logs_out_from_the_def_commands() {
         wait_status(&c, m, "Logged in"),
         "Logged in as Ann Lee on extension 5001."
     );
-    wait_toolbar(&c, m, "LogOut", N);
+    wait_toolbar(&c, m, "LogOut", N | S);
     let tb = c.toolbar().unwrap();
     assert_eq!(tb[0].2, N | D, "LogIn disabled once logged in");
     assert_eq!(tb[2].2, N, "Ready enabled");

@@ -3,8 +3,10 @@
 
 mod broker_down;
 mod c_host;
+mod chain;
 mod common;
 mod def_templates;
 mod exports;
+mod finesse_login;
 mod hostile_input;
 mod login_flow;

@@ -1,0 +1,419 @@
+//! The calls of one agent session as Siebel work items: Finesse dialogs in, work-item calls
+//! and device events out. Pure logic (no I/O): [`Calls::apply`] returns the effects the
+//! session then plays on its host, in order.
+
+use std::collections::BTreeMap;
+
+use crate::commands::{events, CallView};
+use crate::protocol::DialogInfo;
+
+/// `SCWorkItemMode`: inbound.
+pub const MODE_INBOUND: i32 = 1;
+/// `SCWorkItemMode`: outbound (started by the agent).
+pub const MODE_OUTBOUND: i32 = 2;
+
+/// What the host must be told.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// `IndicateNewWorkItem`.
+    NewWorkItem {
+        /// Tracking id (the dialog id).
+        tracking: String,
+        /// The work item's description.
+        description: String,
+        /// `SCWorkItemMode`.
+        mode: i32,
+    },
+    /// `WorkItemStarted` (the call connected: the phone call timer starts).
+    Started {
+        /// Tracking id.
+        tracking: String,
+        /// Description.
+        description: String,
+        /// The agent's extension.
+        target: String,
+        /// Start time, seconds since the epoch.
+        start: i64,
+    },
+    /// `WorkItemSuspended`.
+    Suspended(String),
+    /// `WorkItemResumed`.
+    Resumed(String),
+    /// `WorkItemReleased` (the phone call timer stops).
+    Released {
+        /// Tracking id.
+        tracking: String,
+        /// Stop time, seconds since the epoch.
+        stop: i64,
+    },
+    /// `HandleEvent`.
+    Event {
+        /// Device event name.
+        name: &'static str,
+        /// Fields.
+        fields: Vec<(String, String)>,
+        /// Work item tracking id.
+        tracking: String,
+    },
+}
+
+/// One call.
+#[derive(Clone, Debug)]
+pub struct WorkItem {
+    /// The last dialog information.
+    pub info: DialogInfo,
+    /// Started by the agent (outbound, consult).
+    pub outbound: bool,
+    /// `WorkItemStarted` was sent.
+    pub started: bool,
+    /// On hold now.
+    pub held: bool,
+}
+
+impl WorkItem {
+    fn description(&self) -> String {
+        if self.outbound {
+            format!("Call to {}", self.info.to_address)
+        } else {
+            format!("Call from {}", self.info.from_address)
+        }
+    }
+}
+
+/// The agent's calls.
+#[derive(Default, Debug)]
+pub struct Calls {
+    items: BTreeMap<String, WorkItem>,
+    current: Option<String>,
+    last_ended: Option<String>,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The fields of a call event.
+pub fn call_fields(
+    item: &WorkItem,
+    extension: &str,
+    ced_variable: Option<&str>,
+) -> Vec<(String, String)> {
+    let d = &item.info;
+    let mut f = vec![
+        ("AgentId".to_string(), d.agent.clone()),
+        ("Extension".to_string(), extension.to_string()),
+        ("DialogId".to_string(), d.id.clone()),
+        ("ANI".to_string(), d.from_address.clone()),
+        ("DNIS".to_string(), d.dnis.clone()),
+        ("DialedNumber".to_string(), d.dialed_number.clone()),
+        ("ToAddress".to_string(), d.to_address.clone()),
+        ("CallType".to_string(), d.call_type.clone()),
+        ("QueueName".to_string(), d.queue_name.clone()),
+        ("QueueNumber".to_string(), d.queue_number.clone()),
+        (
+            "Direction".to_string(),
+            if item.outbound { "Outbound" } else { "Inbound" }.to_string(),
+        ),
+        ("CallState".to_string(), d.agent_state.clone()),
+        (
+            "OtherParty".to_string(),
+            if item.outbound {
+                d.to_address.clone()
+            } else {
+                d.from_address.clone()
+            },
+        ),
+    ];
+    if let Some(a) = &d.associated {
+        f.push(("AssociatedDialogId".to_string(), a.clone()));
+    }
+    if !d.wrap_up_reason.is_empty() {
+        f.push(("WrapUpReason".to_string(), d.wrap_up_reason.clone()));
+    }
+    for (name, value) in &d.variables {
+        // callVariable1 -> CallVariable1; ECC variables keep Finesse's name (user.*).
+        let key = match name.strip_prefix("callVariable") {
+            Some(n) => format!("CallVariable{n}"),
+            None => name.clone(),
+        };
+        f.push((key, value.clone()));
+    }
+    if let Some(var) = ced_variable {
+        if let Some((_, v)) = d
+            .variables
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(var))
+        {
+            f.push(("CED".to_string(), v.clone()));
+        }
+    }
+    f
+}
+
+impl Calls {
+    /// The call the toolbar works on: the selected one, else the newest.
+    pub fn current(&self) -> Option<&WorkItem> {
+        self.current
+            .as_ref()
+            .and_then(|c| self.items.get(c))
+            .or_else(|| self.items.values().last())
+    }
+
+    /// A call by tracking id.
+    pub fn get(&self, tracking: &str) -> Option<&WorkItem> {
+        self.items.get(tracking)
+    }
+
+    /// Every call.
+    pub fn all(&self) -> impl Iterator<Item = &WorkItem> {
+        self.items.values()
+    }
+
+    /// The tracking ids of the calls.
+    pub fn ids(&self) -> Vec<String> {
+        self.items.keys().cloned().collect()
+    }
+
+    /// The last call that ended (for its wrap-up reason).
+    pub fn last_ended(&self) -> Option<&str> {
+        self.last_ended.as_deref()
+    }
+
+    /// Makes a call the current one.
+    pub fn select(&mut self, tracking: &str) -> bool {
+        if self.items.contains_key(tracking) {
+            self.current = Some(tracking.to_string());
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The view the toolbar needs.
+    pub fn view(&self) -> Option<CallView> {
+        let cur = self.current()?;
+        Some(CallView {
+            actions: cur.info.actions.clone(),
+            alerting: cur.info.agent_state == "ALERTING",
+            calls: self.items.len(),
+            other_held: self
+                .items
+                .values()
+                .any(|w| w.info.id != cur.info.id && w.held),
+        })
+    }
+
+    /// Applies a dialog update; returns what to tell the host.
+    pub fn apply(
+        &mut self,
+        d: DialogInfo,
+        extension: &str,
+        ced_variable: Option<&str>,
+    ) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let id = d.id.clone();
+        let ended = d.ended || matches!(d.agent_state.as_str(), "DROPPED" | "FAILED");
+        let is_new = !self.items.contains_key(&id);
+        if is_new {
+            if ended {
+                return out;
+            }
+            let outbound = d.from_address == extension
+                || matches!(d.agent_state.as_str(), "INITIATING" | "INITIATED");
+            let item = WorkItem {
+                info: d.clone(),
+                outbound,
+                started: false,
+                held: false,
+            };
+            out.push(Effect::NewWorkItem {
+                tracking: id.clone(),
+                description: item.description(),
+                mode: if outbound {
+                    MODE_OUTBOUND
+                } else {
+                    MODE_INBOUND
+                },
+            });
+            self.items.insert(id.clone(), item);
+            self.current = Some(id.clone());
+        }
+        let item = self.items.get_mut(&id).expect("inserted above");
+        let before = item.info.agent_state.clone();
+        item.info = d;
+        let state = item.info.agent_state.clone();
+        let fields = call_fields(item, extension, ced_variable);
+        let event = |name| Effect::Event {
+            name,
+            fields: fields.clone(),
+            tracking: id.clone(),
+        };
+        if ended {
+            let item = self.items.remove(&id).expect("present");
+            if item.started || !item.outbound {
+                out.push(Effect::Released {
+                    tracking: id.clone(),
+                    stop: now(),
+                });
+            }
+            out.push(event(events::RELEASED));
+            self.last_ended = Some(id.clone());
+            if self.current.as_deref() == Some(id.as_str()) {
+                self.current = self.items.keys().last().cloned();
+            }
+            return out;
+        }
+        if is_new || before != state {
+            match state.as_str() {
+                "ALERTING" => out.push(event(events::RINGING)),
+                "INITIATING" | "INITIATED" => {
+                    if is_new {
+                        out.push(event(events::DIALING))
+                    }
+                }
+                "ACTIVE" => {
+                    if !item.started {
+                        item.started = true;
+                        out.push(Effect::Started {
+                            tracking: id.clone(),
+                            description: item.description(),
+                            target: extension.to_string(),
+                            start: now(),
+                        });
+                        out.push(event(events::ESTABLISHED));
+                    } else if item.held {
+                        item.held = false;
+                        out.push(Effect::Resumed(id.clone()));
+                        out.push(event(events::RETRIEVED));
+                    }
+                    self.current = Some(id.clone());
+                }
+                "HELD" => {
+                    if !item.held {
+                        item.held = true;
+                        out.push(Effect::Suspended(id.clone()));
+                        out.push(event(events::HELD));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Applies a full list (snapshot): updates each call and releases the calls the list lacks.
+    pub fn reconcile(
+        &mut self,
+        list: Vec<DialogInfo>,
+        extension: &str,
+        ced_variable: Option<&str>,
+    ) -> Vec<Effect> {
+        let present: Vec<String> = list.iter().map(|d| d.id.clone()).collect();
+        let gone: Vec<DialogInfo> = self
+            .items
+            .values()
+            .filter(|w| !present.contains(&w.info.id))
+            .map(|w| DialogInfo {
+                ended: true,
+                ..w.info.clone()
+            })
+            .collect();
+        let mut out = Vec::new();
+        for d in gone.into_iter().chain(list) {
+            out.extend(self.apply(d, extension, ced_variable));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dialog(id: &str, state: &str, from: &str, to: &str) -> DialogInfo {
+        DialogInfo {
+            agent: "1001".into(),
+            id: id.into(),
+            state: state.into(),
+            agent_state: state.into(),
+            from_address: from.into(),
+            to_address: to.into(),
+            variables: vec![
+                ("callVariable1".into(), "42".into()),
+                ("user.account".into(), "A-9".into()),
+            ],
+            ..DialogInfo::default()
+        }
+    }
+
+    fn names(effects: &[Effect]) -> Vec<String> {
+        effects
+            .iter()
+            .map(|e| match e {
+                Effect::NewWorkItem { mode, .. } => format!("New{mode}"),
+                Effect::Started { .. } => "Started".into(),
+                Effect::Suspended(_) => "Suspended".into(),
+                Effect::Resumed(_) => "Resumed".into(),
+                Effect::Released { .. } => "Released".into(),
+                Effect::Event { name, .. } => name.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn inbound_call_life() {
+        let mut c = Calls::default();
+        let e = c.apply(
+            dialog("7", "ALERTING", "4085551234", "5001"),
+            "5001",
+            Some("callVariable1"),
+        );
+        assert_eq!(names(&e), ["New1", "EventRinging"]);
+        match &e[1] {
+            Effect::Event { fields, .. } => {
+                let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+                assert_eq!(get("ANI"), Some("4085551234"));
+                assert_eq!(get("CallVariable1"), Some("42"));
+                assert_eq!(get("user.account"), Some("A-9"));
+                assert_eq!(get("CED"), Some("42"));
+                assert_eq!(get("Direction"), Some("Inbound"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = c.apply(dialog("7", "ACTIVE", "4085551234", "5001"), "5001", None);
+        assert_eq!(names(&e), ["Started", "EventEstablished"]);
+        assert!(c
+            .apply(dialog("7", "ACTIVE", "4085551234", "5001"), "5001", None)
+            .is_empty());
+        let e = c.apply(dialog("7", "HELD", "4085551234", "5001"), "5001", None);
+        assert_eq!(names(&e), ["Suspended", "EventHeld"]);
+        let e = c.apply(dialog("7", "ACTIVE", "4085551234", "5001"), "5001", None);
+        assert_eq!(names(&e), ["Resumed", "EventRetrieved"]);
+        let e = c.apply(dialog("7", "DROPPED", "4085551234", "5001"), "5001", None);
+        assert_eq!(names(&e), ["Released", "EventReleased"]);
+        assert!(c.current().is_none());
+        assert_eq!(c.last_ended(), Some("7"));
+    }
+
+    #[test]
+    fn outbound_and_reconcile() {
+        let mut c = Calls::default();
+        let e = c.apply(dialog("8", "INITIATING", "5001", "5551000"), "5001", None);
+        assert_eq!(names(&e), ["New2", "EventDialing"]);
+        let e = c.apply(dialog("8", "ACTIVE", "5001", "5551000"), "5001", None);
+        assert_eq!(names(&e), ["Started", "EventEstablished"]);
+        c.apply(dialog("9", "ALERTING", "4085550000", "5001"), "5001", None);
+        assert_eq!(c.view().unwrap().calls, 2);
+        // A snapshot with only call 9: call 8 ended meanwhile.
+        let e = c.reconcile(
+            vec![dialog("9", "ALERTING", "4085550000", "5001")],
+            "5001",
+            None,
+        );
+        assert_eq!(names(&e), ["Released", "EventReleased"]);
+        assert_eq!(c.ids(), ["9"]);
+    }
+}

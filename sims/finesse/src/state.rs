@@ -1,0 +1,1330 @@
+//! The simulated contact center: agents, dialogs, and Finesse's rules (UCCE and UCCX) for agent
+//! state changes and call control. Every accepted change yields the notifications to publish.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::config::{AgentConfig, Deployment, ReasonCode, SimConfig};
+use crate::render;
+
+/// An agent state as Finesse names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentState {
+    /// Signed out.
+    Logout,
+    /// Signed in, not available for routed calls.
+    NotReady,
+    /// Available for routed calls.
+    Ready,
+    /// A routed call is alerting.
+    Reserved,
+    /// On a call.
+    Talking,
+    /// All calls held (UCCE).
+    Hold,
+    /// Wrap-up, then NOT_READY.
+    Work,
+    /// Wrap-up, then READY.
+    WorkReady,
+}
+
+impl AgentState {
+    /// The Finesse name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentState::Logout => "LOGOUT",
+            AgentState::NotReady => "NOT_READY",
+            AgentState::Ready => "READY",
+            AgentState::Reserved => "RESERVED",
+            AgentState::Talking => "TALKING",
+            AgentState::Hold => "HOLD",
+            AgentState::Work => "WORK",
+            AgentState::WorkReady => "WORK_READY",
+        }
+    }
+}
+
+/// A failure answered to a request (synchronously as an HTTP error, or asynchronously as an
+/// `<apiErrors>` notification).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// Finesse's error type (`Invalid State`, `Invalid Input`, …).
+    pub error_type: String,
+    /// A human-readable message.
+    pub message: String,
+    /// What the error is about (a state, a parameter, an action).
+    pub data: String,
+    /// The peripheral (CTI) error code of an asynchronous failure.
+    pub peripheral_code: String,
+}
+
+impl ApiError {
+    /// An error with `status`, `error_type`, `message` and `data`.
+    pub fn new(
+        status: u16,
+        error_type: &str,
+        message: impl Into<String>,
+        data: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            status,
+            error_type: error_type.into(),
+            message: message.into(),
+            data: data.into(),
+            peripheral_code: String::new(),
+        }
+    }
+
+    fn invalid_state(message: impl Into<String>, data: &str) -> Self {
+        Self::new(400, "Invalid State", message, data)
+    }
+
+    fn invalid_input(message: impl Into<String>, data: &str) -> Self {
+        Self::new(400, "Invalid Input", message, data)
+    }
+
+    fn missing(param: &str) -> Self {
+        Self::new(
+            400,
+            "Parameter Missing",
+            format!("{param} is required"),
+            param,
+        )
+    }
+}
+
+/// An agent and its live state.
+#[derive(Debug, Clone)]
+pub struct Agent {
+    /// The configured user.
+    pub config: AgentConfig,
+    /// The current state.
+    pub state: AgentState,
+    /// When the state last changed (ISO 8601, UTC).
+    pub state_change_time: String,
+    /// A state requested during a call, applied when the call ends.
+    pub pending: Option<AgentState>,
+    /// The reason code of the pending NOT_READY.
+    pending_reason: Option<String>,
+    /// The current reason code id (NOT_READY, LOGOUT).
+    pub reason_code_id: Option<String>,
+    /// The extension signed in with (empty when signed out).
+    pub extension: String,
+    /// The state before the current calls began (None when not on a call).
+    pre_call: Option<AgentState>,
+    /// When the agent last became READY (for longest-available routing).
+    ready_since: u128,
+}
+
+/// A participant (call leg) of a dialog.
+#[derive(Debug, Clone)]
+pub struct Participant {
+    /// Extension or phone number.
+    pub media_address: String,
+    /// The agent behind this leg, when it is one of ours.
+    pub agent_id: Option<String>,
+    /// ALERTING, ACTIVE, HELD, INITIATING, INITIATED, DROPPED, FAILED.
+    pub state: String,
+    /// When the leg started.
+    pub start_time: String,
+    /// When the leg's state last changed.
+    pub state_change_time: String,
+}
+
+/// A call (Finesse Dialog) as one agent sees it.
+#[derive(Debug, Clone)]
+pub struct Dialog {
+    /// The dialog id.
+    pub id: String,
+    /// The agent whose dialog this is.
+    pub agent_id: String,
+    /// Calling address.
+    pub from: String,
+    /// Called address.
+    pub to: String,
+    /// INITIATING, INITIATED, ALERTING, ACTIVE, DROPPED, FAILED.
+    pub state: String,
+    /// ACD_IN, PREROUTE_ACD_IN, OUT, CONSULT, …
+    pub call_type: String,
+    /// DNIS.
+    pub dnis: String,
+    /// The dialed number.
+    pub dialed_number: String,
+    /// The queue (skill group / CSQ) name.
+    pub queue_name: String,
+    /// The queue number.
+    pub queue_number: String,
+    /// The wrap-up reason set with UPDATE_CALL_DATA.
+    pub wrap_up_reason: String,
+    /// callVariable1…callVariable10.
+    pub call_variables: BTreeMap<String, String>,
+    /// ECC variables (`user.*`).
+    pub ecc: BTreeMap<String, String>,
+    /// The legs: the agent's first, then the far end(s).
+    pub participants: Vec<Participant>,
+    /// The linked dialog (consult call and its original).
+    pub associated: Option<String>,
+    /// Routed by the contact center (ACD) rather than dialed directly.
+    pub routed: bool,
+}
+
+impl Dialog {
+    fn agent_leg(&self) -> &Participant {
+        &self.participants[0]
+    }
+
+    fn agent_leg_mut(&mut self) -> &mut Participant {
+        &mut self.participants[0]
+    }
+
+    fn is_consult(&self) -> bool {
+        self.call_type == "CONSULT"
+    }
+}
+
+/// One notification to publish: the node and the `<Update>` document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publish {
+    /// The pubsub node (`/finesse/api/User/{id}` or `…/Dialogs`).
+    pub node: String,
+    /// The `<Update>` XML.
+    pub update: String,
+}
+
+/// A PUT /User/{id} request.
+#[derive(Debug, Clone, Default)]
+pub struct StateRequest {
+    /// The requested state name.
+    pub state: String,
+    /// The extension (LOGIN).
+    pub extension: Option<String>,
+    /// The reason code id (NOT_READY, LOGOUT).
+    pub reason_code_id: Option<String>,
+}
+
+/// A PUT /Dialog/{id} request.
+#[derive(Debug, Clone, Default)]
+pub struct DialogRequest {
+    /// The requested action.
+    pub action: String,
+    /// The destination (TRANSFER_SST, CONSULT_CALL).
+    pub to_address: Option<String>,
+    /// DTMF digits (SEND_DTMF).
+    pub dtmf: Option<String>,
+    /// Call variables and ECC variables to set (UPDATE_CALL_DATA).
+    pub call_variables: Vec<(String, String)>,
+    /// The wrap-up reason to set (UPDATE_CALL_DATA).
+    pub wrap_up_reason: Option<String>,
+}
+
+/// An inbound call placed through the admin API.
+#[derive(Debug, Clone, Default)]
+pub struct InboundCall {
+    /// Deliver to this agent…
+    pub to_agent: Option<String>,
+    /// …or route to a READY agent of this queue.
+    pub queue: Option<String>,
+    /// Caller's number.
+    pub ani: String,
+    /// Dialed number.
+    pub dnis: String,
+    /// callVariable1..10.
+    pub call_variables: BTreeMap<String, String>,
+    /// user.* ECC variables.
+    pub ecc: BTreeMap<String, String>,
+    /// The call type (default ACD_IN).
+    pub call_type: String,
+}
+
+/// All simulated state, guarded by one lock in the server.
+#[derive(Debug)]
+pub struct Sim {
+    /// The configuration.
+    pub config: SimConfig,
+    /// Agents by id.
+    pub agents: BTreeMap<String, Agent>,
+    /// Live dialogs by id.
+    pub dialogs: BTreeMap<String, Dialog>,
+    next_dialog: u64,
+    /// Whether Finesse is OUT_OF_SERVICE.
+    pub out_of_service: bool,
+    /// The next `count` REST requests fail with `status`.
+    pub rest_failure: Option<(u16, u32)>,
+}
+
+const LIVE_STATES: [&str; 5] = ["INITIATING", "INITIATED", "ALERTING", "ACTIVE", "HELD"];
+
+impl Sim {
+    /// A simulator with every agent signed out.
+    pub fn new(config: SimConfig) -> Sim {
+        let now = timestamp();
+        let agents = config
+            .agents
+            .iter()
+            .map(|c| {
+                let agent = Agent {
+                    config: c.clone(),
+                    state: AgentState::Logout,
+                    state_change_time: now.clone(),
+                    pending: None,
+                    pending_reason: None,
+                    reason_code_id: None,
+                    extension: String::new(),
+                    pre_call: None,
+                    ready_since: 0,
+                };
+                (c.id.clone(), agent)
+            })
+            .collect();
+        // Dialog ids look like Finesse's numeric call ids; distinct sims start apart.
+        let seed = (now_millis() % 1_000_000) as u64 * 100;
+        Sim {
+            config,
+            agents,
+            dialogs: BTreeMap::new(),
+            next_dialog: 16_000_000 + seed,
+            out_of_service: false,
+            rest_failure: None,
+        }
+    }
+
+    /// The reason code with database id `id`, in either category.
+    pub fn reason(&self, id: &str) -> Option<&ReasonCode> {
+        self.config
+            .not_ready_reasons
+            .iter()
+            .chain(&self.config.logout_reasons)
+            .find(|r| r.id == id)
+    }
+
+    /// The agent's live dialogs, oldest first.
+    pub fn agent_dialogs<'a>(&'a self, agent_id: &'a str) -> impl Iterator<Item = &'a Dialog> + 'a {
+        self.dialogs
+            .values()
+            .filter(move |d| d.agent_id == agent_id)
+    }
+
+    fn user_publish(&self, agent_id: &str, request_id: &str) -> Publish {
+        let agent = &self.agents[agent_id];
+        let data = render::user(self, agent, "user");
+        Publish {
+            node: render::user_uri(agent_id),
+            update: render::update(&data, "PUT", request_id, &render::user_uri(agent_id)),
+        }
+    }
+
+    fn dialog_publish(&self, d: &Dialog, event: &str, request_id: &str) -> Publish {
+        let node = render::dialogs_uri(&d.agent_id);
+        let update = if event == "PUT" {
+            render::update(
+                &render::dialog(self, d, "dialog"),
+                "PUT",
+                request_id,
+                &render::dialog_uri(&d.id),
+            )
+        } else {
+            let data = format!("<dialogs>{}</dialogs>", render::dialog(self, d, "Dialog"));
+            render::update(&data, event, request_id, &node)
+        };
+        Publish { node, update }
+    }
+
+    /// The notification of an asynchronous failure, on the agent's dialog node.
+    pub fn error_publish(&self, agent_id: &str, error: &ApiError, request_id: &str) -> Publish {
+        let node = render::dialogs_uri(agent_id);
+        Publish {
+            update: render::update(&render::async_api_errors(error), "PUT", request_id, &node),
+            node,
+        }
+    }
+
+    /// Applies PUT /User/{id}.
+    pub fn change_state(
+        &mut self,
+        agent_id: &str,
+        req: &StateRequest,
+        request_id: &str,
+    ) -> Result<Vec<Publish>, ApiError> {
+        let deployment = self.config.deployment;
+        let on_call = self.agent_dialogs(agent_id).next().is_some();
+        let reason = match req.reason_code_id.as_deref().filter(|r| !r.is_empty()) {
+            Some(id) => {
+                let category = if req.state == "LOGOUT" {
+                    "LOGOUT"
+                } else {
+                    "NOT_READY"
+                };
+                match self.reason(id) {
+                    Some(r)
+                        if r.category == category
+                            && matches!(req.state.as_str(), "NOT_READY" | "LOGOUT") =>
+                    {
+                        Some(id.to_string())
+                    }
+                    _ => {
+                        return Err(ApiError::invalid_input(
+                            format!("reason code {id} is not a {category} reason code"),
+                            "reasonCodeId",
+                        ))
+                    }
+                }
+            }
+            None => None,
+        };
+        let agent = self
+            .agents
+            .get_mut(agent_id)
+            .ok_or_else(|| ApiError::new(404, "Not Found", "no such user", agent_id))?;
+        let current = agent.state;
+        let signed_in = current != AgentState::Logout;
+        let invalid = || {
+            ApiError::invalid_state(
+                format!("cannot change from {} to {}", current.as_str(), req.state),
+                &req.state,
+            )
+        };
+        match req.state.as_str() {
+            "LOGIN" => {
+                let ext = req
+                    .extension
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty())
+                    .ok_or_else(|| ApiError::missing("extension"))?;
+                if !ext.chars().all(|c| c.is_ascii_digit()) {
+                    return Err(ApiError::new(
+                        400,
+                        "Bad Request",
+                        "the extension is invalid",
+                        ext,
+                    ));
+                }
+                if !signed_in {
+                    agent.extension = ext.to_string();
+                    set_state(agent, AgentState::NotReady, None);
+                }
+                // Signing in again keeps the current state (Finesse forces a sign-in).
+            }
+            "LOGOUT" => {
+                let allowed = match deployment {
+                    Deployment::Ucce => current == AgentState::NotReady,
+                    Deployment::Uccx => matches!(current, AgentState::NotReady | AgentState::Ready),
+                };
+                if !allowed || on_call {
+                    return Err(invalid());
+                }
+                agent.extension.clear();
+                set_state(agent, AgentState::Logout, reason);
+            }
+            "READY" | "NOT_READY" => {
+                let target = if req.state == "READY" {
+                    AgentState::Ready
+                } else {
+                    AgentState::NotReady
+                };
+                if !signed_in {
+                    return Err(invalid());
+                }
+                if on_call {
+                    agent.pending = Some(target);
+                    agent.pending_reason = reason;
+                } else {
+                    let allowed = match current {
+                        AgentState::NotReady => true, // NOT_READY -> NOT_READY changes the reason code
+                        AgentState::Ready => target == AgentState::NotReady,
+                        AgentState::Work | AgentState::WorkReady => true,
+                        _ => false,
+                    };
+                    if !allowed {
+                        return Err(invalid());
+                    }
+                    set_state(
+                        agent,
+                        target,
+                        if target == AgentState::NotReady {
+                            reason
+                        } else {
+                            None
+                        },
+                    );
+                }
+            }
+            "WORK" | "WORK_READY" => {
+                // UCCE agents may choose wrap-up during a call; UCCX agents set READY,
+                // NOT_READY and LOGOUT only.
+                if deployment == Deployment::Uccx || !on_call {
+                    return Err(invalid());
+                }
+                agent.pending = Some(if req.state == "WORK" {
+                    AgentState::Work
+                } else {
+                    AgentState::WorkReady
+                });
+                agent.pending_reason = None;
+            }
+            "" => return Err(ApiError::missing("state")),
+            other => {
+                return Err(ApiError::invalid_input(
+                    format!("unknown state {other}"),
+                    "state",
+                ))
+            }
+        }
+        Ok(vec![self.user_publish(agent_id, request_id)])
+    }
+
+    fn new_dialog_id(&mut self) -> String {
+        self.next_dialog += 1;
+        self.next_dialog.to_string()
+    }
+
+    /// A dialog with the agent's leg and the far end's; `legs` = (agent leg state, far leg
+    /// state). The far end is the caller of an alerting (inbound) call, else the called number.
+    fn new_dialog(
+        &mut self,
+        agent_id: &str,
+        from: &str,
+        to: &str,
+        call_type: &str,
+        legs: (&str, &str),
+    ) -> Dialog {
+        let (agent_leg_state, far_state) = legs;
+        let far_address = if agent_leg_state == "ALERTING" {
+            from
+        } else {
+            to
+        };
+        let now = timestamp();
+        let extension = self.agents[agent_id].extension.clone();
+        let leg = |addr: &str, agent: Option<String>, state: &str| Participant {
+            media_address: addr.to_string(),
+            agent_id: agent,
+            state: state.to_string(),
+            start_time: now.clone(),
+            state_change_time: now.clone(),
+        };
+        Dialog {
+            id: self.new_dialog_id(),
+            agent_id: agent_id.to_string(),
+            from: from.to_string(),
+            to: to.to_string(),
+            state: agent_leg_state.to_string(),
+            call_type: call_type.to_string(),
+            dnis: String::new(),
+            dialed_number: String::new(),
+            queue_name: String::new(),
+            queue_number: String::new(),
+            wrap_up_reason: String::new(),
+            call_variables: BTreeMap::new(),
+            ecc: BTreeMap::new(),
+            participants: vec![
+                leg(&extension, Some(agent_id.to_string()), agent_leg_state),
+                leg(far_address, None, far_state),
+            ],
+            associated: None,
+            routed: false,
+        }
+    }
+
+    /// Applies POST /User/{id}/Dialogs (MAKE_CALL).
+    pub fn make_call(
+        &mut self,
+        agent_id: &str,
+        to: &str,
+        request_id: &str,
+    ) -> Result<Vec<Publish>, ApiError> {
+        let agent = &self.agents[agent_id];
+        if agent.state == AgentState::Logout {
+            return Err(ApiError::invalid_state("the agent is signed out", "LOGOUT"));
+        }
+        let live: Vec<&Dialog> = self.agent_dialogs(agent_id).collect();
+        let allowed = match self.config.deployment {
+            Deployment::Uccx => live.is_empty() && agent.state == AgentState::NotReady,
+            Deployment::Ucce if live.is_empty() => agent.state == AgentState::NotReady,
+            Deployment::Ucce => live.iter().all(|d| d.agent_leg().state == "HELD"),
+        };
+        if !allowed {
+            return Err(ApiError::invalid_state(
+                format!("cannot make a call in state {}", agent.state.as_str()),
+                agent.state.as_str(),
+            ));
+        }
+        if !valid_address(to) {
+            return Ok(vec![self.async_error(
+                agent_id,
+                "MAKE_CALL",
+                to,
+                request_id,
+            )]);
+        }
+        let ext = agent.extension.clone();
+        let mut d = self.new_dialog(agent_id, &ext, to, "OUT", ("INITIATING", ""));
+        d.dialed_number = to.to_string();
+        let mut out = vec![self.dialog_publish(&d, "POST", request_id)];
+        d.state = "INITIATED".into();
+        set_leg(d.agent_leg_mut(), "INITIATED");
+        set_leg(&mut d.participants[1], "ALERTING");
+        out.push(self.dialog_publish(&d, "PUT", request_id));
+        self.dialogs.insert(d.id.clone(), d);
+        out.extend(self.refresh_agent(agent_id, request_id));
+        Ok(out)
+    }
+
+    fn async_error(&self, agent_id: &str, action: &str, to: &str, request_id: &str) -> Publish {
+        let mut e = ApiError::new(
+            400,
+            "Invalid Destination",
+            format!("{action} failed: invalid destination {to:?}"),
+            action,
+        );
+        e.peripheral_code = "13121".into();
+        self.error_publish(agent_id, &e, request_id)
+    }
+
+    /// Applies POST /Dialog/{id} (CONSULT_CALL).
+    pub fn consult_call(
+        &mut self,
+        agent_id: &str,
+        dialog_id: &str,
+        to: &str,
+        request_id: &str,
+    ) -> Result<Vec<Publish>, ApiError> {
+        let original = self.owned_dialog(agent_id, dialog_id)?;
+        if original.agent_leg().state != "ACTIVE"
+            || original.associated.is_some()
+            || original.is_consult()
+        {
+            return Err(ApiError::invalid_state(
+                "CONSULT_CALL needs an active call without a consult call",
+                "CONSULT_CALL",
+            ));
+        }
+        if self.agent_dialogs(agent_id).count() > 1 {
+            return Err(ApiError::invalid_state(
+                "the agent already has another call",
+                "CONSULT_CALL",
+            ));
+        }
+        if !valid_address(to) {
+            return Ok(vec![self.async_error(
+                agent_id,
+                "CONSULT_CALL",
+                to,
+                request_id,
+            )]);
+        }
+        let mut out = Vec::new();
+        let ext = self.agents[agent_id].extension.clone();
+        {
+            let d = self.dialogs.get_mut(dialog_id).expect("checked above");
+            set_leg(d.agent_leg_mut(), "HELD");
+        }
+        let mut consult = self.new_dialog(agent_id, &ext, to, "CONSULT", ("INITIATING", ""));
+        consult.dialed_number = to.to_string();
+        consult.associated = Some(dialog_id.to_string());
+        consult.routed = self.dialogs[dialog_id].routed;
+        self.dialogs.get_mut(dialog_id).expect("checked").associated = Some(consult.id.clone());
+        out.push(self.dialog_publish(&self.dialogs[dialog_id], "PUT", request_id));
+        out.push(self.dialog_publish(&consult, "POST", request_id));
+        consult.state = "INITIATED".into();
+        set_leg(consult.agent_leg_mut(), "INITIATED");
+        set_leg(&mut consult.participants[1], "ALERTING");
+        out.push(self.dialog_publish(&consult, "PUT", request_id));
+        self.dialogs.insert(consult.id.clone(), consult);
+        out.extend(self.refresh_agent(agent_id, request_id));
+        Ok(out)
+    }
+
+    fn owned_dialog(&self, agent_id: &str, dialog_id: &str) -> Result<&Dialog, ApiError> {
+        self.dialogs
+            .get(dialog_id)
+            .filter(|d| d.agent_id == agent_id)
+            .ok_or_else(|| {
+                ApiError::new(
+                    404,
+                    "Not Found",
+                    format!("dialog {dialog_id} not found"),
+                    dialog_id,
+                )
+            })
+    }
+
+    /// Applies PUT /Dialog/{id}.
+    pub fn dialog_action(
+        &mut self,
+        agent_id: &str,
+        dialog_id: &str,
+        req: &DialogRequest,
+        request_id: &str,
+    ) -> Result<Vec<Publish>, ApiError> {
+        let d = self.owned_dialog(agent_id, dialog_id)?;
+        let leg_state = d.agent_leg().state.clone();
+        let action = req.action.as_str();
+        let not_now = || {
+            ApiError::invalid_state(
+                format!("{action} is not allowed while the call is {leg_state}"),
+                action,
+            )
+        };
+        let mut out = Vec::new();
+        match action {
+            "ANSWER" => {
+                if leg_state != "ALERTING" {
+                    return Err(not_now());
+                }
+                let d = self.dialogs.get_mut(dialog_id).expect("checked");
+                d.state = "ACTIVE".into();
+                set_leg(d.agent_leg_mut(), "ACTIVE");
+                out.push(self.dialog_publish(&self.dialogs[dialog_id], "PUT", request_id));
+            }
+            "HOLD" | "RETRIEVE" => {
+                let (from, to) = if action == "HOLD" {
+                    ("ACTIVE", "HELD")
+                } else {
+                    ("HELD", "ACTIVE")
+                };
+                if leg_state != from {
+                    return Err(not_now());
+                }
+                if action == "RETRIEVE"
+                    && self
+                        .agent_dialogs(agent_id)
+                        .any(|o| o.id != dialog_id && o.agent_leg().state == "ACTIVE")
+                {
+                    return Err(ApiError::invalid_state("another call is active", action));
+                }
+                set_leg(
+                    self.dialogs
+                        .get_mut(dialog_id)
+                        .expect("checked")
+                        .agent_leg_mut(),
+                    to,
+                );
+                out.push(self.dialog_publish(&self.dialogs[dialog_id], "PUT", request_id));
+            }
+            "DROP" => {
+                if !LIVE_STATES.contains(&leg_state.as_str()) || leg_state == "ALERTING" {
+                    return Err(not_now());
+                }
+                out.extend(self.end_dialog(dialog_id, request_id));
+            }
+            "TRANSFER_SST" => {
+                if self.config.deployment == Deployment::Uccx {
+                    return Err(ApiError::new(
+                        400,
+                        "Invalid Action",
+                        "single-step transfer is not supported in Unified CCX",
+                        action,
+                    ));
+                }
+                if leg_state != "ACTIVE" {
+                    return Err(not_now());
+                }
+                let to = req
+                    .to_address
+                    .as_deref()
+                    .filter(|t| !t.is_empty())
+                    .ok_or_else(|| ApiError::missing("toAddress"))?;
+                if !valid_address(to) {
+                    return Ok(vec![self.async_error(agent_id, action, to, request_id)]);
+                }
+                out.extend(self.end_dialog(dialog_id, request_id));
+            }
+            "TRANSFER" | "CONFERENCE" => {
+                let (original, consult) = self.consult_pair(dialog_id).ok_or_else(|| {
+                    ApiError::invalid_state(format!("{action} needs a consult call"), action)
+                })?;
+                let consult_state = self.dialogs[&consult].agent_leg().state.clone();
+                let ok = match action {
+                    "TRANSFER" => matches!(consult_state.as_str(), "ACTIVE" | "INITIATED"),
+                    _ => consult_state == "ACTIVE",
+                };
+                if !ok {
+                    return Err(ApiError::invalid_state(
+                        format!(
+                            "{action} is not allowed while the consult call is {consult_state}"
+                        ),
+                        action,
+                    ));
+                }
+                if action == "TRANSFER" {
+                    out.extend(self.end_dialog(&consult, request_id));
+                    out.extend(self.end_dialog(&original, request_id));
+                } else {
+                    let c = self.dialogs.remove(&consult).expect("pair");
+                    let far = c.participants[1].clone();
+                    out.push(self.dialog_publish(&c, "DELETE", request_id));
+                    let d = self.dialogs.get_mut(&original).expect("pair");
+                    d.associated = None;
+                    d.call_type = "CONFERENCE".into();
+                    set_leg(d.agent_leg_mut(), "ACTIVE");
+                    d.participants.push(far);
+                    out.push(self.dialog_publish(&self.dialogs[&original], "PUT", request_id));
+                    out.extend(self.refresh_agent(agent_id, request_id));
+                }
+            }
+            "SEND_DTMF" => {
+                if leg_state != "ACTIVE" {
+                    return Err(not_now());
+                }
+                let digits = req
+                    .dtmf
+                    .as_deref()
+                    .filter(|t| !t.is_empty())
+                    .ok_or_else(|| ApiError::missing("actionParams/dtmfString"))?;
+                if !digits
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || "*#ABCD".contains(c))
+                {
+                    return Err(ApiError::invalid_input(
+                        "DTMF digits are 0-9, *, #, A-D",
+                        "dtmfString",
+                    ));
+                }
+                out.push(self.dialog_publish(&self.dialogs[dialog_id], "PUT", request_id));
+            }
+            "UPDATE_CALL_DATA" => {
+                for (name, _) in &req.call_variables {
+                    let is_var = name
+                        .strip_prefix("callVariable")
+                        .and_then(|n| n.parse::<u8>().ok())
+                        .is_some_and(|n| (1..=10).contains(&n));
+                    if !is_var && !name.starts_with("user.") {
+                        return Err(ApiError::invalid_input(
+                            format!("unknown call variable {name}"),
+                            name,
+                        ));
+                    }
+                }
+                let d = self.dialogs.get_mut(dialog_id).expect("checked");
+                for (name, value) in &req.call_variables {
+                    let map = if name.starts_with("user.") {
+                        &mut d.ecc
+                    } else {
+                        &mut d.call_variables
+                    };
+                    map.insert(name.clone(), value.clone());
+                }
+                if let Some(w) = &req.wrap_up_reason {
+                    d.wrap_up_reason = w.clone();
+                }
+                out.push(self.dialog_publish(&self.dialogs[dialog_id], "PUT", request_id));
+            }
+            "" => return Err(ApiError::missing("requestedAction")),
+            other => {
+                return Err(ApiError::invalid_input(
+                    format!("unknown requestedAction {other}"),
+                    "requestedAction",
+                ))
+            }
+        }
+        out.extend(self.refresh_agent(agent_id, request_id));
+        Ok(out)
+    }
+
+    /// (original, consult) when `dialog_id` is either half of a consult pair.
+    fn consult_pair(&self, dialog_id: &str) -> Option<(String, String)> {
+        let d = self.dialogs.get(dialog_id)?;
+        let other = self.dialogs.get(d.associated.as_deref()?)?;
+        if d.is_consult() {
+            Some((other.id.clone(), d.id.clone()))
+        } else {
+            Some((d.id.clone(), other.id.clone()))
+        }
+    }
+
+    /// Ends a dialog for its agent: a PUT with DROPPED legs, then the DELETE.
+    fn end_dialog(&mut self, dialog_id: &str, request_id: &str) -> Vec<Publish> {
+        let Some(mut d) = self.dialogs.remove(dialog_id) else {
+            return Vec::new();
+        };
+        if let Some(other) = d
+            .associated
+            .as_deref()
+            .and_then(|a| self.dialogs.get_mut(a))
+        {
+            other.associated = None;
+        }
+        d.state = "DROPPED".into();
+        for p in &mut d.participants {
+            set_leg(p, "DROPPED");
+        }
+        let mut out = vec![
+            self.dialog_publish(&d, "PUT", request_id),
+            self.dialog_publish(&d, "DELETE", request_id),
+        ];
+        if let Some(other) = d.associated.as_deref().and_then(|a| self.dialogs.get(a)) {
+            out.push(self.dialog_publish(other, "PUT", request_id));
+        }
+        out.extend(self.refresh_agent(&d.agent_id, request_id));
+        out
+    }
+
+    /// Recomputes the agent's state from its calls; a user notification when it changed.
+    fn refresh_agent(&mut self, agent_id: &str, request_id: &str) -> Vec<Publish> {
+        let deployment = self.config.deployment;
+        let legs: Vec<(String, bool)> = self
+            .agent_dialogs(agent_id)
+            .map(|d| (d.agent_leg().state.clone(), d.routed))
+            .collect();
+        let agent = self.agents.get_mut(agent_id).expect("known agent");
+        let before = (agent.state, agent.pending);
+        if legs.is_empty() {
+            if let Some(pre) = agent.pre_call.take() {
+                let (next, reason) = match agent.pending.take() {
+                    Some(p) => (p, agent.pending_reason.take()),
+                    None if matches!(
+                        pre,
+                        AgentState::Ready
+                            | AgentState::NotReady
+                            | AgentState::Work
+                            | AgentState::WorkReady
+                    ) =>
+                    {
+                        (pre, agent.reason_code_id.clone())
+                    }
+                    None => (AgentState::NotReady, None),
+                };
+                set_state(
+                    agent,
+                    next,
+                    if next == AgentState::NotReady {
+                        reason
+                    } else {
+                        None
+                    },
+                );
+            }
+        } else {
+            if agent.pre_call.is_none() {
+                agent.pre_call = Some(agent.state);
+            }
+            let any = |s: &str| legs.iter().any(|(l, _)| l == s);
+            let routed = legs.iter().any(|(_, r)| *r);
+            let derived = if deployment == Deployment::Uccx && !routed {
+                None // UCCX: non-routed calls leave the agent state alone
+            } else if any("ACTIVE") || any("INITIATING") || any("INITIATED") {
+                Some(AgentState::Talking)
+            } else if any("HELD") {
+                Some(if deployment == Deployment::Uccx {
+                    AgentState::Talking
+                } else {
+                    AgentState::Hold
+                })
+            } else if any("ALERTING") && routed {
+                Some(AgentState::Reserved)
+            } else {
+                None
+            };
+            if let Some(s) = derived {
+                if s != agent.state {
+                    set_state(agent, s, agent.reason_code_id.clone());
+                }
+            }
+        }
+        if (agent.state, agent.pending) != before {
+            vec![self.user_publish(agent_id, request_id)]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Places an inbound call (admin API): the dialog id and the notifications, or an HTTP
+    /// status and message.
+    pub fn inbound_call(
+        &mut self,
+        call: &InboundCall,
+    ) -> Result<(String, Vec<Publish>), (u16, String)> {
+        let agent_id = match (&call.to_agent, &call.queue) {
+            (Some(a), _) => {
+                let agent = self.agents.get(a).ok_or((404, format!("no agent {a}")))?;
+                if agent.state == AgentState::Logout {
+                    return Err((409, format!("agent {a} is signed out")));
+                }
+                if self.config.deployment == Deployment::Uccx
+                    && self.agent_dialogs(a).next().is_some()
+                {
+                    return Err((
+                        409,
+                        format!("agent {a} already has a call (UCCX: one regular call)"),
+                    ));
+                }
+                a.clone()
+            }
+            (None, Some(_)) => self
+                .agents
+                .values()
+                .filter(|a| {
+                    a.state == AgentState::Ready
+                        && self.agent_dialogs(&a.config.id).next().is_none()
+                })
+                .min_by_key(|a| a.ready_since)
+                .map(|a| a.config.id.clone())
+                .ok_or((409, "no READY agent for the queue".to_string()))?,
+            (None, None) => return Err((400, "give \"to\" (an agent id) or \"queue\"".into())),
+        };
+        let call_type = if call.call_type.is_empty() {
+            "ACD_IN"
+        } else {
+            call.call_type.as_str()
+        };
+        let ext = self.agents[&agent_id].extension.clone();
+        let dnis = if call.dnis.is_empty() {
+            ext.clone()
+        } else {
+            call.dnis.clone()
+        };
+        let mut d = self.new_dialog(
+            &agent_id,
+            &call.ani,
+            &dnis,
+            call_type,
+            ("ALERTING", "ACTIVE"),
+        );
+        d.dnis = dnis.clone();
+        d.dialed_number = dnis;
+        d.routed =
+            call.queue.is_some() || call_type.contains("ACD") || call_type.starts_with("PREROUTE");
+        if let Some(q) = &call.queue {
+            d.queue_name = q.clone();
+            d.queue_number = q
+                .bytes()
+                .fold(5000u32, |a, b| (a * 31 + u32::from(b)) % 10_000)
+                .to_string();
+        }
+        d.call_variables = call.call_variables.clone();
+        d.ecc = call.ecc.clone();
+        let id = d.id.clone();
+        let mut out = vec![self.dialog_publish(&d, "POST", "")];
+        self.dialogs.insert(id.clone(), d);
+        out.extend(self.refresh_agent(&agent_id, ""));
+        Ok((id, out))
+    }
+
+    /// The far end hangs up (admin API).
+    pub fn far_end_hangup(&mut self, dialog_id: &str) -> Result<Vec<Publish>, (u16, String)> {
+        if !self.dialogs.contains_key(dialog_id) {
+            return Err((404, format!("no dialog {dialog_id}")));
+        }
+        Ok(self.end_dialog(dialog_id, ""))
+    }
+
+    /// The far end of an outbound or consult call answers (admin API).
+    pub fn far_end_answer(&mut self, dialog_id: &str) -> Result<Vec<Publish>, (u16, String)> {
+        let d = self
+            .dialogs
+            .get_mut(dialog_id)
+            .ok_or((404, format!("no dialog {dialog_id}")))?;
+        if d.agent_leg().state != "INITIATED" {
+            return Err((
+                409,
+                format!("dialog {dialog_id} is not ringing at the far end"),
+            ));
+        }
+        d.state = "ACTIVE".into();
+        set_leg(d.agent_leg_mut(), "ACTIVE");
+        for p in d.participants.iter_mut().skip(1) {
+            set_leg(p, "ACTIVE");
+        }
+        let agent_id = d.agent_id.clone();
+        let mut out = vec![self.dialog_publish(&self.dialogs[dialog_id], "PUT", "")];
+        out.extend(self.refresh_agent(&agent_id, ""));
+        Ok(out)
+    }
+
+    /// The actions `p` may take now (only the agent's own leg has any).
+    pub fn participant_actions(&self, d: &Dialog, p: &Participant) -> Vec<&'static str> {
+        if p.agent_id.as_deref() != Some(d.agent_id.as_str()) {
+            return Vec::new();
+        }
+        let ucce = self.config.deployment == Deployment::Ucce;
+        let paired = d.associated.is_some();
+        let mut actions = Vec::new();
+        match p.state.as_str() {
+            "ALERTING" => actions.extend(["ANSWER", "UPDATE_CALL_DATA"]),
+            "INITIATING" | "INITIATED" => {
+                actions.extend(["DROP", "UPDATE_CALL_DATA"]);
+                if d.is_consult() && p.state == "INITIATED" {
+                    actions.push("TRANSFER");
+                }
+            }
+            "ACTIVE" => {
+                actions.extend(["HOLD", "DROP", "SEND_DTMF", "UPDATE_CALL_DATA"]);
+                if !paired && !d.is_consult() {
+                    actions.push("CONSULT_CALL");
+                    if ucce {
+                        actions.push("TRANSFER_SST");
+                    }
+                }
+                if d.is_consult() && paired {
+                    actions.extend(["TRANSFER", "CONFERENCE"]);
+                }
+            }
+            "HELD" => actions.extend(["RETRIEVE", "DROP", "UPDATE_CALL_DATA"]),
+            _ => {}
+        }
+        actions
+    }
+}
+
+fn set_state(agent: &mut Agent, state: AgentState, reason: Option<String>) {
+    if state == AgentState::Ready && agent.state != AgentState::Ready {
+        agent.ready_since = now_millis();
+    }
+    agent.state = state;
+    agent.reason_code_id = reason;
+    agent.state_change_time = timestamp();
+    if matches!(
+        state,
+        AgentState::Logout | AgentState::Ready | AgentState::NotReady
+    ) && agent.pre_call.is_none()
+    {
+        agent.pending = None;
+        agent.pending_reason = None;
+    }
+}
+
+fn set_leg(p: &mut Participant, state: &str) {
+    p.state = state.to_string();
+    p.state_change_time = timestamp();
+}
+
+/// A dialable address: digits, optionally with a leading `+`, `*` and `#`.
+fn valid_address(to: &str) -> bool {
+    let digits = to.strip_prefix('+').unwrap_or(to);
+    !digits.is_empty()
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+}
+
+fn now_millis() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+/// The current time as Finesse writes it: `2024-05-01T12:34:56.789Z`.
+pub fn timestamp() -> String {
+    format_millis(now_millis())
+}
+
+fn format_millis(ms: u128) -> String {
+    let secs = (ms / 1000) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        ms % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SimConfig;
+
+    fn sim(deployment: &str) -> Sim {
+        let text = include_str!("../finesse-sim.example.toml").replace(
+            "deployment = \"UCCE\"",
+            &format!("deployment = \"{deployment}\""),
+        );
+        Sim::new(SimConfig::from_toml(&text).unwrap())
+    }
+
+    fn req(state: &str) -> StateRequest {
+        StateRequest {
+            state: state.into(),
+            ..Default::default()
+        }
+    }
+
+    fn login(s: &mut Sim) {
+        let r = StateRequest {
+            state: "LOGIN".into(),
+            extension: Some("5001".into()),
+            reason_code_id: None,
+        };
+        s.change_state("1001", &r, "").unwrap();
+    }
+
+    #[test]
+    fn timestamps_are_iso8601() {
+        assert_eq!(format_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(format_millis(1_709_251_199_123), "2024-02-29T23:59:59.123Z");
+    }
+
+    #[test]
+    fn login_needs_an_extension_and_lands_in_not_ready() {
+        let mut s = sim("UCCE");
+        assert_eq!(
+            s.change_state("1001", &req("LOGIN"), "")
+                .unwrap_err()
+                .error_type,
+            "Parameter Missing"
+        );
+        assert_eq!(
+            s.change_state("1001", &req("READY"), "")
+                .unwrap_err()
+                .error_type,
+            "Invalid State"
+        );
+        login(&mut s);
+        assert_eq!(s.agents["1001"].state, AgentState::NotReady);
+    }
+
+    #[test]
+    fn ucce_logout_only_from_not_ready_uccx_also_from_ready() {
+        for (dep, ok) in [("UCCE", false), ("UCCX", true)] {
+            let mut s = sim(dep);
+            login(&mut s);
+            s.change_state("1001", &req("READY"), "").unwrap();
+            assert_eq!(
+                s.change_state("1001", &req("LOGOUT"), "").is_ok(),
+                ok,
+                "{dep}"
+            );
+        }
+    }
+
+    #[test]
+    fn reason_codes_are_checked_by_category() {
+        let mut s = sim("UCCE");
+        login(&mut s);
+        let mut r = req("NOT_READY");
+        r.reason_code_id = Some("21".into()); // a LOGOUT code
+        assert_eq!(
+            s.change_state("1001", &r, "").unwrap_err().error_type,
+            "Invalid Input"
+        );
+        r.reason_code_id = Some("11".into());
+        s.change_state("1001", &r, "").unwrap();
+        assert_eq!(s.agents["1001"].reason_code_id.as_deref(), Some("11"));
+    }
+
+    #[test]
+    fn state_requests_during_a_call_become_pending() {
+        let mut s = sim("UCCE");
+        login(&mut s);
+        s.change_state("1001", &req("READY"), "").unwrap();
+        let call = InboundCall {
+            to_agent: Some("1001".into()),
+            ani: "4085551234".into(),
+            ..Default::default()
+        };
+        let (id, _) = s.inbound_call(&call).unwrap();
+        assert_eq!(s.agents["1001"].state, AgentState::Reserved);
+        let answer = DialogRequest {
+            action: "ANSWER".into(),
+            ..Default::default()
+        };
+        s.dialog_action("1001", &id, &answer, "").unwrap();
+        assert_eq!(s.agents["1001"].state, AgentState::Talking);
+        s.change_state("1001", &req("WORK_READY"), "").unwrap();
+        assert_eq!(s.agents["1001"].pending, Some(AgentState::WorkReady));
+        s.far_end_hangup(&id).unwrap();
+        assert_eq!(s.agents["1001"].state, AgentState::WorkReady);
+        assert_eq!(s.agents["1001"].pending, None);
+        s.change_state("1001", &req("READY"), "").unwrap();
+        assert_eq!(s.agents["1001"].state, AgentState::Ready);
+    }
+
+    #[test]
+    fn uccx_refuses_work_states_sst_and_second_calls() {
+        let mut s = sim("UCCX");
+        login(&mut s);
+        let call = InboundCall {
+            to_agent: Some("1001".into()),
+            ani: "1".into(),
+            ..Default::default()
+        };
+        let (id, _) = s.inbound_call(&call).unwrap();
+        assert_eq!(s.inbound_call(&call).unwrap_err().0, 409);
+        s.dialog_action(
+            "1001",
+            &id,
+            &DialogRequest {
+                action: "ANSWER".into(),
+                ..Default::default()
+            },
+            "",
+        )
+        .unwrap();
+        assert!(s.change_state("1001", &req("WORK"), "").is_err());
+        let sst = DialogRequest {
+            action: "TRANSFER_SST".into(),
+            to_address: Some("6000".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            s.dialog_action("1001", &id, &sst, "").unwrap_err().status,
+            400
+        );
+    }
+
+    #[test]
+    fn consult_then_transfer_ends_both_dialogs() {
+        let mut s = sim("UCCE");
+        login(&mut s);
+        let call = InboundCall {
+            to_agent: Some("1001".into()),
+            ani: "1".into(),
+            ..Default::default()
+        };
+        let (id, _) = s.inbound_call(&call).unwrap();
+        s.dialog_action(
+            "1001",
+            &id,
+            &DialogRequest {
+                action: "ANSWER".into(),
+                ..Default::default()
+            },
+            "",
+        )
+        .unwrap();
+        s.consult_call("1001", &id, "6000", "r1").unwrap();
+        let consult = s.dialogs[&id].associated.clone().unwrap();
+        assert_eq!(s.dialogs[&id].agent_leg().state, "HELD");
+        s.far_end_answer(&consult).unwrap();
+        let transfer = DialogRequest {
+            action: "TRANSFER".into(),
+            ..Default::default()
+        };
+        let out = s.dialog_action("1001", &consult, &transfer, "r2").unwrap();
+        assert!(s.dialogs.is_empty());
+        assert_eq!(
+            out.iter()
+                .filter(|p| p.update.contains("<event>DELETE</event>"))
+                .count(),
+            2
+        );
+        assert_eq!(s.agents["1001"].state, AgentState::NotReady);
+    }
+
+    #[test]
+    fn invalid_destinations_fail_asynchronously() {
+        let mut s = sim("UCCE");
+        login(&mut s);
+        let out = s.make_call("1001", "abc", "rq").unwrap();
+        assert!(
+            out[0].update.contains("<apiErrors>")
+                && out[0].update.contains("<requestId>rq</requestId>")
+        );
+        assert!(s.dialogs.is_empty());
+    }
+}

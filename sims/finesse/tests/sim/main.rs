@@ -1,0 +1,513 @@
+//! End-to-end tests of finesse-sim against the real Prosody (SIEBEL_CTI_TEST_XMPP, default
+//! 127.0.0.1:5222; start it with scripts/prosody.sh start). Each test uses its own agent ids,
+//! so the tests run in parallel against one Prosody.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use finesse_sim::xml;
+use finesse_sim::xmpp::{pubsub_event, XmppClient};
+use finesse_sim::{AgentConfig, Deployment, FinesseSim, ReasonCode, SimConfig, WrapUpReason};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+fn xmpp_addr() -> SocketAddr {
+    std::env::var("SIEBEL_CTI_TEST_XMPP")
+        .unwrap_or_else(|_| "127.0.0.1:5222".into())
+        .parse()
+        .expect("SIEBEL_CTI_TEST_XMPP is HOST:PORT")
+}
+
+fn unique_id() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    format!(
+        "t{}x{}x{}",
+        std::process::id(),
+        millis % 100_000_000,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+struct Fixture {
+    sim: FinesseSim,
+    agent: AgentConfig,
+    xmpp: XmppClient,
+}
+
+fn reason(id: &str, code: &str, label: &str, category: &str) -> ReasonCode {
+    ReasonCode {
+        id: id.into(),
+        code: code.into(),
+        label: label.into(),
+        category: category.into(),
+    }
+}
+
+/// A simulator with one fresh agent, and that agent's XMPP session (logged in as the agent only).
+fn fixture(deployment: Deployment) -> Fixture {
+    let id = unique_id();
+    let agent = AgentConfig {
+        id: id.clone(),
+        password: format!("pw-{id}"),
+        first_name: "Test".into(),
+        last_name: "Agent".into(),
+        extension: "5001".into(),
+        team_id: "1".into(),
+        team_name: "Team".into(),
+    };
+    let config = SimConfig {
+        http: "127.0.0.1:0".parse().unwrap(),
+        deployment,
+        xmpp: xmpp_addr(),
+        xmpp_domain: "finesse.local".into(),
+        pubsub_domain: "pubsub.finesse.local".into(),
+        admin_user: "finesse-admin".into(),
+        admin_password: "finesse-admin-pw".into(),
+        agents: vec![agent.clone()],
+        not_ready_reasons: vec![reason("11", "10", "Break", "NOT_READY")],
+        logout_reasons: vec![reason("21", "30", "End of shift", "LOGOUT")],
+        wrap_up_reasons: vec![WrapUpReason {
+            id: "31".into(),
+            label: "Sale".into(),
+        }],
+    };
+    let sim = FinesseSim::start(config)
+        .expect("finesse-sim starts (is Prosody running? scripts/prosody.sh start)");
+    let xmpp = XmppClient::login(
+        xmpp_addr(),
+        "finesse.local",
+        &agent.id,
+        &agent.password,
+        "desktop",
+        WAIT,
+    )
+    .expect("agent logs in to XMPP");
+    Fixture { sim, agent, xmpp }
+}
+
+struct Response {
+    status: u16,
+    body: String,
+    head: String,
+}
+
+/// A minimal HTTP/1.1 client (one request per connection).
+fn http(
+    base: &str,
+    method: &str,
+    path: &str,
+    auth: Option<(&str, &str)>,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Response {
+    let addr = base.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some((u, p)) = auth {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
+        req.push_str(&format!("Authorization: Basic {token}\r\n"));
+    }
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Response {
+        status,
+        body: body.to_string(),
+        head: head.to_string(),
+    }
+}
+
+impl Fixture {
+    fn rest(&self, method: &str, path: &str, body: &str, request_id: &str) -> Response {
+        let headers: Vec<(&str, &str)> = if request_id.is_empty() {
+            vec![]
+        } else {
+            vec![("requestId", request_id)]
+        };
+        let auth = Some((self.agent.id.as_str(), self.agent.password.as_str()));
+        http(
+            &self.sim.base_url(),
+            method,
+            &format!("/finesse/api{path}"),
+            auth,
+            &headers,
+            body,
+        )
+    }
+
+    fn admin(&self, method: &str, path: &str, body: &str) -> Response {
+        http(
+            &self.sim.base_url(),
+            method,
+            &format!("/admin{path}"),
+            None,
+            &[("Content-Type", "application/json")],
+            body,
+        )
+    }
+
+    fn put_state(&self, state_xml: &str, request_id: &str) -> Response {
+        self.rest(
+            "PUT",
+            &format!("/User/{}", self.agent.id),
+            &format!("<User>{state_xml}</User>"),
+            request_id,
+        )
+    }
+
+    /// Waits for the next `<Update>` on the agent's node (`""` user node, `"/Dialogs"`)
+    /// that satisfies `want`; returns it parsed.
+    fn update(&mut self, node_suffix: &str, want: impl Fn(&xml::Element) -> bool) -> xml::Element {
+        let node = format!("/finesse/api/User/{}{node_suffix}", self.agent.id);
+        let deadline = Instant::now() + WAIT;
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            let Some(stanza) = self.xmpp.next_stanza(deadline - Instant::now()).unwrap() else {
+                break;
+            };
+            let Some(event) = pubsub_event(&stanza) else {
+                continue;
+            };
+            for payload in event.payloads {
+                let update = xml::parse(&payload).expect("the notification is an XML Update");
+                if event.node == node && want(&update) {
+                    return update;
+                }
+                seen.push(payload);
+            }
+        }
+        panic!("no matching update on {node}; seen: {seen:#?}");
+    }
+}
+
+fn text(e: &xml::Element, path: &str) -> String {
+    e.find(path)
+        .map(|c| c.text().trim().to_string())
+        .unwrap_or_default()
+}
+
+fn user_state(update: &xml::Element) -> String {
+    text(update, "data/user/state")
+}
+
+#[test]
+fn agent_state_changes_are_notified_over_xmpp() {
+    let mut f = fixture(Deployment::Ucce);
+    let r = f.put_state(
+        "<state>LOGIN</state><extension>5001</extension>",
+        "req-login",
+    );
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert!(r.head.contains("requestId: req-login"), "{}", r.head);
+    let u = f.update("", |u| user_state(u) == "NOT_READY");
+    assert_eq!(text(&u, "event"), "PUT");
+    assert_eq!(text(&u, "requestId"), "req-login");
+    assert_eq!(
+        text(&u, "source"),
+        format!("/finesse/api/User/{}", f.agent.id)
+    );
+    assert_eq!(text(&u, "data/user/extension"), "5001");
+
+    assert_eq!(f.put_state("<state>READY</state>", "r2").status, 202);
+    f.update("", |u| {
+        user_state(u) == "READY" && text(u, "requestId") == "r2"
+    });
+
+    assert_eq!(
+        f.put_state(
+            "<state>NOT_READY</state><reasonCodeId>11</reasonCodeId>",
+            "r3"
+        )
+        .status,
+        202
+    );
+    let u = f.update("", |u| {
+        user_state(u) == "NOT_READY" && text(u, "requestId") == "r3"
+    });
+    assert_eq!(text(&u, "data/user/reasonCodeId"), "11");
+    assert_eq!(text(&u, "data/user/ReasonCode/label"), "Break");
+
+    let user = f.rest("GET", &format!("/User/{}", f.agent.id), "", "");
+    assert_eq!(user.status, 200);
+    assert!(user.head.contains("application/xml"));
+    assert_eq!(text(&xml::parse(&user.body).unwrap(), "state"), "NOT_READY");
+    let codes = f.rest(
+        "GET",
+        &format!("/User/{}/ReasonCodes?category=LOGOUT", f.agent.id),
+        "",
+        "",
+    );
+    assert_eq!(
+        text(&xml::parse(&codes.body).unwrap(), "ReasonCode/label"),
+        "End of shift"
+    );
+
+    assert_eq!(
+        f.put_state("<state>LOGOUT</state><reasonCodeId>21</reasonCodeId>", "r4")
+            .status,
+        202
+    );
+    f.update("", |u| {
+        user_state(u) == "LOGOUT" && text(u, "requestId") == "r4"
+    });
+    f.sim.stop();
+}
+
+#[test]
+fn bad_credentials_and_invalid_requests_are_refused() {
+    let f = fixture(Deployment::Ucce);
+    let base = f.sim.base_url();
+    let path = format!("/finesse/api/User/{}", f.agent.id);
+    let r = http(&base, "GET", &path, Some((&f.agent.id, "wrong")), &[], "");
+    assert_eq!(r.status, 401);
+    assert!(
+        r.body.contains("<ApiErrors><ApiError>")
+            && r.body.contains("<ErrorType>Unauthorized</ErrorType>"),
+        "{}",
+        r.body
+    );
+    assert_eq!(http(&base, "GET", &path, None, &[], "").status, 401);
+    assert_eq!(f.rest("GET", "/User/someone-else", "", "").status, 401);
+
+    let r = f.put_state("<state>READY</state>", "");
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body.contains("<ErrorType>Invalid State</ErrorType>"),
+        "{}",
+        r.body
+    );
+    let r = f.rest(
+        "PUT",
+        &format!("/User/{}", f.agent.id),
+        "<User><state>LOGIN",
+        "",
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("<ApiErrors>"), "{}", r.body);
+    assert_eq!(
+        f.put_state("<state>LOGIN</state>", "").status,
+        400,
+        "LOGIN needs an extension"
+    );
+    f.sim.stop();
+}
+
+#[test]
+fn inbound_call_is_offered_answered_and_dropped() {
+    let mut f = fixture(Deployment::Ucce);
+    f.put_state("<state>LOGIN</state><extension>5001</extension>", "");
+    f.put_state("<state>READY</state>", "");
+    f.update("", |u| user_state(u) == "READY");
+
+    let r = f.admin(
+        "POST",
+        "/calls",
+        &format!(r#"{{"to":"{}","ani":"4085550100","dnis":"8005551000","callVariables":{{"callVariable1":"acct-42"}},"ecc":{{"user.case":"C-7"}}}}"#, f.agent.id),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let dialog_id = serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["dialogId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let u = f.update("/Dialogs", |u| text(u, "event") == "POST");
+    assert_eq!(text(&u, "data/dialogs/Dialog/id"), dialog_id);
+    assert_eq!(text(&u, "data/dialogs/Dialog/state"), "ALERTING");
+    assert_eq!(text(&u, "data/dialogs/Dialog/fromAddress"), "4085550100");
+    assert_eq!(
+        text(&u, "data/dialogs/Dialog/mediaProperties/callType"),
+        "ACD_IN"
+    );
+    assert!(
+        text(
+            &u,
+            "data/dialogs/Dialog/participants/Participant/actions/action"
+        ) == "ANSWER"
+    );
+    let vars: Vec<(String, String)> = u
+        .find("data/dialogs/Dialog/mediaProperties/callvariables")
+        .unwrap()
+        .elements()
+        .map(|v| (text(v, "name"), text(v, "value")))
+        .collect();
+    assert!(
+        vars.contains(&("callVariable1".into(), "acct-42".into())),
+        "{vars:?}"
+    );
+    assert!(
+        vars.contains(&("user.case".into(), "C-7".into())),
+        "{vars:?}"
+    );
+    f.update("", |u| user_state(u) == "RESERVED");
+
+    let answer = "<Dialog><requestedAction>ANSWER</requestedAction><targetMediaAddress>5001</targetMediaAddress></Dialog>";
+    assert_eq!(
+        f.rest("PUT", &format!("/Dialog/{dialog_id}"), answer, "ans")
+            .status,
+        202
+    );
+    let u = f.update("/Dialogs", |u| {
+        text(u, "event") == "PUT" && text(u, "requestId") == "ans"
+    });
+    assert_eq!(text(&u, "data/dialog/state"), "ACTIVE");
+    assert_eq!(
+        text(&u, "source"),
+        format!("/finesse/api/Dialog/{dialog_id}")
+    );
+    f.update("", |u| user_state(u) == "TALKING");
+
+    let list = f.rest("GET", &format!("/User/{}/Dialogs", f.agent.id), "", "");
+    assert_eq!(
+        text(&xml::parse(&list.body).unwrap(), "Dialog/id"),
+        dialog_id
+    );
+
+    let drop = "<Dialog><requestedAction>DROP</requestedAction><targetMediaAddress>5001</targetMediaAddress></Dialog>";
+    assert_eq!(
+        f.rest("PUT", &format!("/Dialog/{dialog_id}"), drop, "drop")
+            .status,
+        202
+    );
+    let u = f.update("/Dialogs", |u| text(u, "event") == "DELETE");
+    assert_eq!(text(&u, "requestId"), "drop");
+    assert_eq!(text(&u, "data/dialogs/Dialog/id"), dialog_id);
+    f.update("", |u| user_state(u) == "READY");
+    f.sim.stop();
+}
+
+#[test]
+fn uccx_refuses_single_step_transfer() {
+    let mut f = fixture(Deployment::Uccx);
+    f.put_state("<state>LOGIN</state><extension>5001</extension>", "");
+    let r = f.admin(
+        "POST",
+        "/calls",
+        &format!(r#"{{"to":"{}","ani":"100"}}"#, f.agent.id),
+    );
+    let dialog_id = serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["dialogId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    f.update("/Dialogs", |u| text(u, "event") == "POST");
+    let answer = "<Dialog><requestedAction>ANSWER</requestedAction></Dialog>";
+    assert_eq!(
+        f.rest("PUT", &format!("/Dialog/{dialog_id}"), answer, "")
+            .status,
+        202
+    );
+    let u = f.update("/Dialogs", |u| text(u, "data/dialog/state") == "ACTIVE");
+    let actions: Vec<String> = u
+        .find("data/dialog/participants/Participant/actions")
+        .unwrap()
+        .elements()
+        .map(|a| a.text())
+        .collect();
+    assert!(
+        !actions.contains(&"TRANSFER_SST".to_string()),
+        "{actions:?}"
+    );
+    let sst = "<Dialog><requestedAction>TRANSFER_SST</requestedAction><toAddress>6000</toAddress></Dialog>";
+    let r = f.rest("PUT", &format!("/Dialog/{dialog_id}"), sst, "");
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("<ApiErrors>"));
+    f.sim.stop();
+}
+
+#[test]
+fn out_of_service_shows_in_system_info_and_rest() {
+    let f = fixture(Deployment::Ucce);
+    let base = f.sim.base_url();
+    let info = http(&base, "GET", "/finesse/api/SystemInfo", None, &[], "");
+    let e = xml::parse(&info.body).unwrap();
+    assert_eq!(text(&e, "status"), "IN_SERVICE");
+    assert_eq!(text(&e, "deploymentType"), "UCCE");
+    assert_eq!(text(&e, "xmppDomain"), "finesse.local");
+    assert_eq!(text(&e, "xmppPubSubDomain"), "pubsub.finesse.local");
+
+    assert_eq!(
+        f.admin("POST", "/failures", r#"{"outOfService":true}"#)
+            .status,
+        200
+    );
+    let info = http(&base, "GET", "/finesse/api/SystemInfo", None, &[], "");
+    assert_eq!(
+        text(&xml::parse(&info.body).unwrap(), "status"),
+        "OUT_OF_SERVICE"
+    );
+    assert_eq!(
+        f.rest("GET", &format!("/User/{}", f.agent.id), "", "")
+            .status,
+        503
+    );
+
+    assert_eq!(
+        f.admin("POST", "/failures", r#"{"outOfService":false}"#)
+            .status,
+        200
+    );
+    assert_eq!(
+        f.rest("GET", &format!("/User/{}", f.agent.id), "", "")
+            .status,
+        200
+    );
+    assert_eq!(
+        f.admin("POST", "/failures", r#"{"restStatus":500,"count":1}"#)
+            .status,
+        200
+    );
+    assert_eq!(
+        f.rest("GET", &format!("/User/{}", f.agent.id), "", "")
+            .status,
+        500
+    );
+    assert_eq!(
+        f.rest("GET", &format!("/User/{}", f.agent.id), "", "")
+            .status,
+        200
+    );
+    f.sim.stop();
+}
+
+#[test]
+fn notifications_survive_an_xmpp_drop() {
+    let mut f = fixture(Deployment::Ucce);
+    assert_eq!(
+        f.admin("POST", "/failures", r#"{"xmppDrop":true}"#).status,
+        200
+    );
+    assert_eq!(
+        f.put_state(
+            "<state>LOGIN</state><extension>5001</extension>",
+            "after-drop"
+        )
+        .status,
+        202
+    );
+    f.update("", |u| text(u, "requestId") == "after-drop");
+    let state: serde_json::Value =
+        serde_json::from_str(&f.admin("GET", "/state", "").body).unwrap();
+    assert_eq!(state["agents"][0]["state"], "NOT_READY");
+    f.sim.stop();
+}

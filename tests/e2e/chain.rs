@@ -1,0 +1,200 @@
+//! The whole chain in one test process: finesse-sim (REST + Prosody XMPP), the connector,
+//! and scs-sim driving the real library, all through the real ActiveMQ.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use connector::{Connector, ConnectorConfig};
+use finesse_sim::{AgentConfig, Deployment, FinesseSim, ReasonCode, SimConfig, WrapUpReason};
+use scs_sim::CommServer;
+
+use crate::common::*;
+
+/// The XMPP server finesse-sim publishes through.
+pub fn xmpp() -> SocketAddr {
+    std::env::var("SIEBEL_CTI_TEST_XMPP")
+        .unwrap_or_else(|_| "127.0.0.1:5222".into())
+        .parse()
+        .expect("SIEBEL_CTI_TEST_XMPP is IP:PORT")
+}
+
+/// A fresh numeric agent id, unique in this run (several sims share one Prosody).
+pub fn agent_id() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "7{:05}{:02}",
+        std::process::id() % 100_000,
+        N.fetch_add(1, Ordering::Relaxed) % 100
+    )
+}
+
+/// One agent of a chain.
+#[derive(Clone, Debug)]
+pub struct TestAgent {
+    /// Agent id.
+    pub id: String,
+    /// Password.
+    pub password: String,
+    /// Extension.
+    pub extension: String,
+}
+
+/// A running chain.
+pub struct Chain {
+    /// The simulator.
+    pub sim: Option<FinesseSim>,
+    /// The connector.
+    pub connector: Option<Connector>,
+    /// The connector's configuration (to start it again).
+    pub connector_config: ConnectorConfig,
+    /// The Siebel side.
+    pub server: CommServer,
+    /// The agents the simulator knows.
+    pub agents: Vec<TestAgent>,
+}
+
+/// Not Ready reason codes of the simulator.
+pub fn not_ready_reasons() -> Vec<ReasonCode> {
+    [("1", "11", "Break"), ("2", "12", "Lunch")]
+        .into_iter()
+        .map(|(id, code, label)| ReasonCode {
+            id: id.into(),
+            code: code.into(),
+            label: label.into(),
+            category: "NOT_READY".into(),
+        })
+        .collect()
+}
+
+impl Chain {
+    /// Starts a chain with `n` agents, the UCCE or UCCX rules and the matching DEF template.
+    pub fn start(deployment: Deployment, n: usize) -> Chain {
+        let agents: Vec<TestAgent> = (0..n)
+            .map(|i| {
+                let id = agent_id();
+                TestAgent {
+                    password: format!("pw-{id}"),
+                    extension: format!("5{:03}", i + 1),
+                    id,
+                }
+            })
+            .collect();
+        let sim = FinesseSim::start(SimConfig {
+            http: "127.0.0.1:0".parse().unwrap(),
+            deployment,
+            xmpp: xmpp(),
+            xmpp_domain: "finesse.local".into(),
+            pubsub_domain: "pubsub.finesse.local".into(),
+            admin_user: "finesse-admin".into(),
+            admin_password: "finesse-admin-pw".into(),
+            agents: agents
+                .iter()
+                .enumerate()
+                .map(|(i, a)| AgentConfig {
+                    id: a.id.clone(),
+                    password: a.password.clone(),
+                    first_name: ["Ann", "Bo", "Cy"][i % 3].into(),
+                    last_name: ["Lee", "Kim", "Ng"][i % 3].into(),
+                    extension: a.extension.clone(),
+                    team_id: "1".into(),
+                    team_name: "Sales".into(),
+                })
+                .collect(),
+            not_ready_reasons: not_ready_reasons(),
+            logout_reasons: vec![ReasonCode {
+                id: "9".into(),
+                code: "99".into(),
+                label: "End of shift".into(),
+                category: "LOGOUT".into(),
+            }],
+            wrap_up_reasons: vec![WrapUpReason {
+                id: "1".into(),
+                label: "Sale".into(),
+            }],
+        })
+        .expect("finesse-sim starts (is Prosody running? scripts/prosody.sh start)");
+        let queue = format!("/queue/{}", unique("chain.requests"));
+        let toml = format!(
+            "[connector]\nname = \"{}\"\n[broker]\nhost = \"{}\"\nport = {}\nrequest_queue = \"{queue}\"\nheartbeat_ms = 1000\n\
+             [finesse]\nprimary = \"{}\"\npoll_ms = 200\nrequest_timeout_ms = 2000\n[monitor]\nlisten = \"127.0.0.1:0\"\n",
+            unique("connector"),
+            broker().ip(),
+            broker().port(),
+            sim.base_url()
+        );
+        let connector_config = ConnectorConfig::from_toml(&toml, []).unwrap();
+        let connector = Connector::start(connector_config.clone()).unwrap();
+        let (def, profile) = match deployment {
+            Deployment::Ucce => ("ucce.def", "Cisco UCCE"),
+            Deployment::Uccx => ("uccx.def", "Cisco UCCX"),
+        };
+        let server = CommServer::from_def(
+            library(),
+            template(def),
+            profile,
+            "ENU",
+            &isolated(broker(), &queue),
+        )
+        .unwrap();
+        Chain {
+            sim: Some(sim),
+            connector: Some(connector),
+            connector_config,
+            server,
+            agents,
+        }
+    }
+
+    /// The simulator.
+    pub fn sim(&self) -> &FinesseSim {
+        self.sim.as_ref().unwrap()
+    }
+
+    /// The monitor console's base URL.
+    pub fn monitor(&self) -> String {
+        format!(
+            "http://{}",
+            self.connector.as_ref().unwrap().monitor_addr().unwrap()
+        )
+    }
+
+    /// A Siebel session for agent `i` with its login data, waiting until CTI is available.
+    pub fn session(&self, i: usize) -> scs_sim::Agent {
+        let a = &self.agents[i];
+        let agent = self
+            .server
+            .request_service(&login(&a.id, &a.password, &a.extension), &[], false)
+            .unwrap();
+        wait_status(&agent.client, 0, "CTI is available");
+        agent
+    }
+
+    /// Stops the connector.
+    pub fn stop_connector(&mut self) {
+        if let Some(c) = self.connector.take() {
+            c.stop();
+        }
+    }
+
+    /// Starts the connector again with the same configuration.
+    pub fn start_connector(&mut self) {
+        self.connector = Some(Connector::start(self.connector_config.clone()).unwrap());
+    }
+}
+
+/// POSTs JSON to the simulator's admin API; returns the JSON answer.
+pub fn admin(sim: &FinesseSim, path: &str, body: serde_json::Value) -> serde_json::Value {
+    let resp = ureq::post(&format!("{}{path}", sim.base_url()))
+        .send_json(body)
+        .unwrap_or_else(|e| panic!("admin {path}: {e}"));
+    resp.into_json().unwrap_or(serde_json::Value::Null)
+}
+
+/// GETs a JSON document.
+pub fn get_json(url: &str) -> serde_json::Value {
+    ureq::get(url)
+        .call()
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .into_json()
+        .unwrap()
+}

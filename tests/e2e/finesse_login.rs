@@ -1,0 +1,242 @@
+//! Issue 3: an agent logs in to Finesse from the Siebel toolbar, end to end:
+//! scs-sim -> driver -> ActiveMQ -> connector -> finesse-sim (REST) and Prosody (XMPP).
+
+use std::time::Duration;
+
+use finesse_sim::Deployment;
+use scs_sim::Call;
+use serde_json::json;
+
+use crate::chain::*;
+use crate::common::*;
+
+const D: i64 = 2;
+const C: i64 = 4;
+const N: i64 = 16;
+const S: i64 = 32;
+
+fn agent_in_console(chain: &Chain, id: &str, state: &str) -> serde_json::Value {
+    let url = format!("{}/health", chain.monitor());
+    for _ in 0..100 {
+        let h = get_json(&url);
+        if let Some(a) = h["agents"]
+            .as_array()
+            .and_then(|v| v.iter().find(|a| a["id"] == id))
+        {
+            if a["state"] == state {
+                return a.clone();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!(
+        "agent {id} never {state} in the console: {}",
+        get_json(&url)
+    );
+}
+
+#[test]
+fn login_ready_not_ready_logout_through_finesse() {
+    let chain = Chain::start(Deployment::Ucce, 1);
+    let a = chain.agents[0].clone();
+    let mut agent = chain.session(0);
+    let c = agent.client.clone();
+    wait_toolbar(&c, 0, "LogIn", N);
+
+    let m = c.mark();
+    agent.run_command("SignOnGroup").unwrap();
+    let ev = wait_event(&c, m, "EventAgentLogin");
+    assert_eq!(ev.field("AgentId"), Some(a.id.as_str()));
+    assert_eq!(ev.field("AgentState"), Some("NOT_READY"));
+    assert_eq!(ev.field("Extension"), Some(a.extension.as_str()));
+    assert_eq!(
+        wait_status(&c, m, "Logged in"),
+        format!("Logged in as Ann Lee on extension {}.", a.extension)
+    );
+    wait_toolbar(&c, m, "ChangeNotReadyState", N | S | D | C);
+    let seen = agent_in_console(&chain, &a.id, "NOT_READY");
+    assert_eq!(seen["notifications"], true, "{seen}");
+    assert_eq!(seen["extension"], a.extension.as_str());
+
+    let m = c.mark();
+    agent.run_command("Ready").unwrap();
+    wait_event(&c, m, "EventAgentReady");
+    wait_toolbar(&c, m, "ChangeReadyState", N | D | C);
+    agent_in_console(&chain, &a.id, "READY");
+
+    // Not Ready with a reason code id: Finesse reports the code and its label.
+    let m = c.mark();
+    agent.invoke("ChangeNotReadyState", "2", &[]);
+    let ev = wait_event(&c, m, "EventAgentNotReady");
+    assert_eq!(ev.field("ReasonCode"), Some("12"));
+    assert_eq!(ev.field("ReasonLabel"), Some("Lunch"));
+    wait_status(&c, m, "State: Not Ready (Lunch).");
+
+    // A state change made outside Siebel (e.g. by a supervisor) reaches the toolbar through
+    // the XMPP notification alone.
+    let m = c.mark();
+    admin(
+        chain.sim(),
+        "/admin/agents/state",
+        json!({"agent": a.id, "state": "READY"}),
+    );
+    wait_event(&c, m, "EventAgentReady");
+    wait_toolbar(&c, m, "LogOut", N | S | D);
+
+    // Finesse logs out only from Not Ready.
+    let m = c.mark();
+    agent.run_command("NotReady").unwrap();
+    wait_event(&c, m, "EventAgentNotReady");
+    let m = c.mark();
+    agent.run_command("SignOffGroup").unwrap();
+    wait_event(&c, m, "EventAgentLogout");
+    wait_toolbar(&c, m, "LogIn", N);
+    agent_in_console(&chain, &a.id, "LOGOUT");
+    agent.release();
+}
+
+#[test]
+fn wrong_password_is_a_clear_error_on_the_toolbar_and_in_the_log() {
+    let chain = Chain::start(Deployment::Uccx, 1);
+    let a = chain.agents[0].clone();
+    let mut agent = chain
+        .server
+        .request_service(&login(&a.id, "not-the-password", &a.extension), &[], false)
+        .unwrap();
+    let c = agent.client.clone();
+    wait_status(&c, 0, "CTI is available");
+    let m = c.mark();
+    let (_, track) = agent.invoke("LogIn", "", &[]);
+    let err = c
+        .wait_for(m, WAIT, |c| matches!(c, Call::HandleError { .. }))
+        .unwrap_or_else(|| panic!("no HandleError: {:#?}", c.calls()));
+    assert_eq!(
+        err,
+        Call::HandleError {
+            tracking_id: Some(track),
+            text: "Login failed: invalid agent id or password.".into()
+        }
+    );
+    wait_status(&c, m, "invalid agent id or password");
+    wait_toolbar(&c, m, "LogIn", N);
+    let log = std::fs::read_to_string(log_file()).unwrap();
+    assert!(
+        log.contains("Unauthorized: Login failed: invalid agent id or password."),
+        "{log}"
+    );
+    assert!(!log.contains("not-the-password"));
+    agent.release();
+}
+
+#[test]
+fn finesse_down_at_login_is_reported_then_recovers() {
+    let chain = Chain::start(Deployment::Ucce, 1);
+    let mut agent = chain.session(0);
+    let c = agent.client.clone();
+    // The session-start snapshot has been read (so the failure below hits the login).
+    agent_in_console(&chain, &chain.agents[0].id, "LOGOUT");
+
+    // Finesse answers 503 to the login request itself.
+    admin(
+        chain.sim(),
+        "/admin/failures",
+        json!({"restStatus": 503, "count": 1}),
+    );
+    let m = c.mark();
+    let (_, track) = agent.invoke("LogIn", "", &[]);
+    match c.wait_for(m, WAIT, |c| matches!(c, Call::HandleError { .. })) {
+        Some(Call::HandleError { tracking_id, text }) => {
+            assert_eq!(tracking_id, Some(track));
+            assert_eq!(text, "Cisco Finesse is unavailable; try again shortly.");
+        }
+        other => panic!("{other:?}"),
+    }
+    wait_toolbar(&c, m, "LogIn", N);
+
+    // Finesse goes out of service: the connector says so, the toolbar is disabled.
+    let m = c.mark();
+    admin(
+        chain.sim(),
+        "/admin/failures",
+        json!({"outOfService": true}),
+    );
+    let text = wait_status(&c, m, "out of service");
+    assert!(
+        text.contains("OUT_OF_SERVICE") || text.contains("503"),
+        "{text}"
+    );
+    wait_toolbar(&c, m, "LogIn", N | D);
+    let m = c.mark();
+    agent.invoke("LogIn", "", &[]);
+    wait_status(&c, m, "CTI is unavailable right now");
+
+    // Back in service: the same session logs in.
+    let m = c.mark();
+    admin(
+        chain.sim(),
+        "/admin/failures",
+        json!({"outOfService": false}),
+    );
+    wait_status(&c, m, "CTI is available");
+    wait_toolbar(&c, m, "LogIn", N);
+    let m = c.mark();
+    agent.invoke("LogIn", "", &[]);
+    wait_event(&c, m, "EventAgentLogin");
+    agent.release();
+}
+
+#[test]
+fn connector_restart_keeps_the_agents_state_in_siebel() {
+    let mut chain = Chain::start(Deployment::Ucce, 2);
+    let mut first = chain.session(0);
+    let mut second = chain.session(1);
+    for (agent, cmd, event) in [
+        (&mut first, "Ready", "EventAgentReady"),
+        (&mut second, "NotReady", "EventAgentNotReady"),
+    ] {
+        let c = agent.client.clone();
+        let m = c.mark();
+        agent.run_command("SignOnGroup").unwrap();
+        wait_event(&c, m, "EventAgentLogin");
+        if cmd == "Ready" {
+            let m = c.mark();
+            agent.run_command(cmd).unwrap();
+            wait_event(&c, m, event);
+        }
+    }
+
+    let (c1, c2) = (first.client.clone(), second.client.clone());
+    let (m1, m2) = (c1.mark(), c2.mark());
+    chain.stop_connector();
+    wait_status(&c1, m1, "out of service");
+    wait_toolbar(&c1, m1, "ChangeNotReadyState", N | S | D);
+    chain.start_connector();
+    wait_status(&c1, m1, "CTI is available");
+    wait_status(&c2, m2, "CTI is available");
+    // State rebuilt from Finesse via snapshot: Ready stays Ready, Not Ready stays Not Ready,
+    // and nobody was logged out or in again.
+    wait_toolbar(&c1, m1, "ChangeReadyState", N | D | C);
+    wait_toolbar(&c2, m2, "ChangeNotReadyState", N | S | D | C);
+    for (c, m) in [(&c1, m1), (&c2, m2)] {
+        assert!(
+            c.calls()[m..].iter().all(|x| !matches!(
+                x.event_name(),
+                Some("EventAgentLogin") | Some("EventAgentLogout")
+            )),
+            "{:#?}",
+            &c.calls()[m..]
+        );
+    }
+    // The new connector serves the agents' next requests (it has their sessions again).
+    let m = c2.mark();
+    second.run_command("Ready").unwrap();
+    wait_event(&c2, m, "EventAgentReady");
+    let m = c1.mark();
+    chain.sim();
+    admin(
+        chain.sim(),
+        "/admin/agents/state",
+        json!({"agent": chain.agents[0].id, "state": "NOT_READY"}),
+    );
+    wait_event(&c1, m, "EventAgentNotReady");
+}
