@@ -31,7 +31,12 @@ while [[ $# -gt 0 ]]; do
 done
 
 rc=0
-cargo test --workspace "${cargo_args[@]}" -- --test-threads=2 "${test_args[@]}" || rc=$?
+# The end-to-end tests dlopen target/debug/libsiebel_cti.so and run the simulators' binaries:
+# `cargo test` alone does not refresh the cdylib, so build everything first.
+cargo build --workspace "${cargo_args[@]}" || rc=$?
+if [[ $rc -eq 0 ]]; then
+    cargo test --workspace "${cargo_args[@]}" -- --test-threads=2 "${test_args[@]}" || rc=$?
+fi
 
 echo "test.sh: cargo test exited with $rc; the ActiveMQ broker and Prosody are left running (scripts/activemq.sh stop, scripts/prosody.sh stop)" >&2
 exit "$rc"

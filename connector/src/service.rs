@@ -945,7 +945,7 @@ fn read_notifications(
                     for d in &dialogs {
                         let mut info = xml::dialog_info(d, agent, &extension);
                         info.ended |= event == "DELETE";
-                        s.send(&to, Message::Dialog(info), request_id.as_deref());
+                        s.send(&to, Message::Dialog(Box::new(info)), request_id.as_deref());
                     }
                 }
                 Ok(Update::Other(source)) => {

@@ -269,11 +269,7 @@ impl Calls {
         if is_new || before != state {
             match state.as_str() {
                 "ALERTING" => out.push(event(events::RINGING)),
-                "INITIATING" | "INITIATED" => {
-                    if is_new {
-                        out.push(event(events::DIALING))
-                    }
-                }
+                "INITIATING" | "INITIATED" if is_new => out.push(event(events::DIALING)),
                 "ACTIVE" => {
                     if !item.started {
                         item.started = true;
@@ -291,12 +287,10 @@ impl Calls {
                     }
                     self.current = Some(id.clone());
                 }
-                "HELD" => {
-                    if !item.held {
-                        item.held = true;
-                        out.push(Effect::Suspended(id.clone()));
-                        out.push(event(events::HELD));
-                    }
+                "HELD" if !item.held => {
+                    item.held = true;
+                    out.push(Effect::Suspended(id.clone()));
+                    out.push(event(events::HELD));
                 }
                 _ => {}
             }

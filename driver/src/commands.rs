@@ -223,7 +223,7 @@ pub fn toolbar(input: &ToolbarInput) -> Vec<CommandStatus> {
                         || (state == NotReady && input.reasons)
                 }
                 Command::ChangeWorkReadyState => on_call,
-                Command::SetWrapUpReason => input.wrap_up,
+                Command::SetWrapUpReason => input.wrap_up || input.call.is_some(),
                 Command::MakeCall => state == NotReady && !on_call,
                 Command::AlternateCall => input.call.as_ref().is_some_and(|v| v.other_held),
                 Command::TransferMute if input.uccx => false,

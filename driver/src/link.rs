@@ -70,6 +70,11 @@ impl Outbox<'_> {
     pub fn send(&mut self, frame: &Frame) -> bool {
         match self.conn.as_mut() {
             Some(c) if c.established => {
+                tracing::trace!(
+                    "frame out: {} {:?}",
+                    frame.command,
+                    frame.get("destination")
+                );
                 frame.encode(&mut c.out);
                 c.last_tx = Instant::now();
                 true
@@ -381,6 +386,7 @@ impl<C> Link<C> {
                 tracing::error!("broker error: {m}");
                 return self.fail(handler, &format!("broker error: {m}"));
             }
+            tracing::trace!("frame in: {} {:?}", frame.command, frame.get("destination"));
             let mut out = Outbox { conn: Some(c) };
             handler.on_frame(frame, &mut out);
         }

@@ -169,7 +169,7 @@ pub enum Message {
     /// Event: the agent's state.
     Agent(AgentInfo),
     /// Event: one of the agent's calls, as it is now.
-    Dialog(DialogInfo),
+    Dialog(Box<DialogInfo>),
     /// Event: all the agent's calls (the dialog part of a snapshot); a call the driver knows
     /// but this list lacks has ended.
     DialogList {

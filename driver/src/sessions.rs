@@ -392,9 +392,13 @@ impl Sessions {
                     Command::LogOut => "LOGOUT",
                     _ => "NOT_READY",
                 };
-                let reason = match self.resolve_reason(id, category, given.as_deref()) {
-                    Ok(r) => r,
-                    Err((code, msg)) => return self.fail(id, Some(&track), code, &msg),
+                let reason = if command == Command::ChangeReadyState {
+                    None
+                } else {
+                    match self.resolve_reason(id, category, given.as_deref()) {
+                        Ok(r) => r,
+                        Err((code, msg)) => return self.fail(id, Some(&track), code, &msg),
+                    }
                 };
                 match command {
                     Command::LogOut => Message::Logout { agent, reason },
@@ -850,7 +854,7 @@ impl Sessions {
             Message::Dialog(d) => {
                 let agent = d.agent.clone();
                 self.on_dialogs(&agent, re.as_deref(), |calls, ext, ced| {
-                    calls.apply(d, ext, ced)
+                    calls.apply(*d, ext, ced)
                 })
             }
             Message::DialogList { agent, dialogs } => {

@@ -66,9 +66,37 @@ pub fn not_ready_reasons() -> Vec<ReasonCode> {
         .collect()
 }
 
+/// The log of the connector and finesse-sim running in this test process (the driver logs
+/// into its own file from inside the library).
+pub fn connector_log() -> std::path::PathBuf {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("connector-{}.log", std::process::id()));
+    INIT.call_once(|| {
+        let file = std::fs::File::create(&path).unwrap();
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init();
+    });
+    path
+}
+
 impl Chain {
     /// Starts a chain with `n` agents, the UCCE or UCCX rules and the matching DEF template.
     pub fn start(deployment: Deployment, n: usize) -> Chain {
+        Chain::start_with(deployment, n, &[], "")
+    }
+
+    /// Like `start`, with extra driver parameters and extra connector TOML.
+    pub fn start_with(
+        deployment: Deployment,
+        n: usize,
+        driver_params: &[(&str, &str)],
+        connector_toml: &str,
+    ) -> Chain {
+        connector_log();
         let agents: Vec<TestAgent> = (0..n)
             .map(|i| {
                 let id = agent_id();
@@ -116,7 +144,7 @@ impl Chain {
         let queue = format!("/queue/{}", unique("chain.requests"));
         let toml = format!(
             "[connector]\nname = \"{}\"\n[broker]\nhost = \"{}\"\nport = {}\nrequest_queue = \"{queue}\"\nheartbeat_ms = 1000\n\
-             [finesse]\nprimary = \"{}\"\npoll_ms = 200\nrequest_timeout_ms = 2000\n[monitor]\nlisten = \"127.0.0.1:0\"\n",
+             [finesse]\nprimary = \"{}\"\npoll_ms = 200\nrequest_timeout_ms = 2000\n[monitor]\nlisten = \"127.0.0.1:0\"\n{connector_toml}",
             unique("connector"),
             broker().ip(),
             broker().port(),
@@ -128,14 +156,14 @@ impl Chain {
             Deployment::Ucce => ("ucce.def", "Cisco UCCE"),
             Deployment::Uccx => ("uccx.def", "Cisco UCCX"),
         };
-        let server = CommServer::from_def(
-            library(),
-            template(def),
-            profile,
-            "ENU",
-            &isolated(broker(), &queue),
-        )
-        .unwrap();
+        let mut params = isolated(broker(), &queue);
+        params.extend(
+            driver_params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        let server =
+            CommServer::from_def(library(), template(def), profile, "ENU", &params).unwrap();
         Chain {
             sim: Some(sim),
             connector: Some(connector),

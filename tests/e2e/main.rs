@@ -1,6 +1,7 @@
 //! End-to-end tests of the driver library through scs-sim and a real ActiveMQ
 //! (`SIEBEL_CTI_TEST_BROKER`, default 127.0.0.1:61613; `scripts/test.sh` starts it).
 
+mod agent_state;
 mod broker_down;
 mod c_host;
 mod chain;

@@ -341,7 +341,22 @@ impl Agent {
                     .collect(),
                 None => Vec::new(),
             };
-        Ok(vec![self.invoke(&device, "", &params)])
+        // Like Siebel's toolbar: a command that takes a string parameter (SC_CF_STRPARAMSOK in
+        // the driver's last CacheCommandInformation) gets the text box's content.
+        let takes_text = self
+            .client
+            .toolbar()
+            .and_then(|t| {
+                t.into_iter()
+                    .find(|(n, _, _)| n.eq_ignore_ascii_case(&device))
+            })
+            .is_some_and(|(_, _, flags)| flags & 32 != 0);
+        let text = if takes_text {
+            self.login.selected_text.clone()
+        } else {
+            String::new()
+        };
+        Ok(vec![self.invoke(&device, &text, &params)])
     }
 
     /// The raw service handle (for hostile-input tests).

@@ -1,0 +1,374 @@
+//! Issue 4: every agent-state feature through the whole chain (scs-sim -> driver -> ActiveMQ
+//! -> connector -> finesse-sim).
+
+use std::time::Duration;
+
+use finesse_sim::{Deployment, FinesseSim};
+use scs_sim::Call;
+use serde_json::json;
+
+use crate::chain::*;
+use crate::common::*;
+
+const D: i64 = 2;
+const C: i64 = 4;
+const B: i64 = 8;
+const N: i64 = 16;
+const S: i64 = 32;
+
+/// The simulator's view of an agent (state, pendingState, reasonCodeId...).
+fn sim_agent(sim: &FinesseSim, id: &str) -> serde_json::Value {
+    let state = get_json(&format!("{}/admin/state", sim.base_url()));
+    state["agents"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["id"] == id))
+        .cloned()
+        .unwrap_or_else(|| panic!("agent {id} not in {state}"))
+}
+
+/// Waits until the simulator's agent field has a value.
+fn wait_sim(sim: &FinesseSim, id: &str, field: &str, want: serde_json::Value) {
+    for _ in 0..100 {
+        if sim_agent(sim, id)[field] == want {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("agent {id}: {field} never {want}: {}", sim_agent(sim, id));
+}
+
+fn logged_in(chain: &Chain, i: usize) -> scs_sim::Agent {
+    let mut agent = chain.session(i);
+    let c = agent.client.clone();
+    let m = c.mark();
+    agent.run_command("SignOnGroup").unwrap();
+    wait_event(&c, m, "EventAgentLogin");
+    agent
+}
+
+#[test]
+fn force_logout_when_the_siebel_session_ends_only_if_enabled() {
+    let chain = Chain::start_with(
+        Deployment::Ucce,
+        2,
+        &[("Driver:ForceLogoutOnRelease", "TRUE")],
+        "",
+    );
+    let mut agent = logged_in(&chain, 0);
+    wait_sim(
+        chain.sim(),
+        &chain.agents[0].id,
+        "state",
+        json!("NOT_READY"),
+    );
+    agent.release();
+    wait_sim(chain.sim(), &chain.agents[0].id, "state", json!("LOGOUT"));
+
+    let plain = Chain::start(Deployment::Ucce, 1);
+    let mut agent = logged_in(&plain, 0);
+    agent.release();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        sim_agent(plain.sim(), &plain.agents[0].id)["state"],
+        "NOT_READY",
+        "without ForceLogoutOnRelease the agent stays logged in"
+    );
+}
+
+#[test]
+fn not_ready_reason_codes_required_offered_and_changeable() {
+    let chain = Chain::start_with(
+        Deployment::Ucce,
+        1,
+        &[
+            ("Driver:NotReadyReasonCodes", "TRUE"),
+            ("Driver:LogoutReasonCodes", "TRUE"),
+        ],
+        "",
+    );
+    let id = chain.agents[0].id.clone();
+    let mut agent = chain.session(0);
+    let c = agent.client.clone();
+    let m = c.mark();
+    agent.run_command("SignOnGroup").unwrap();
+    // The toolbar is offered the agent's reasons from Finesse.
+    let ev = c
+        .wait_for(m, WAIT, |x| {
+            x.event_name() == Some("EventReasonCodes") && x.field("Category") == Some("NOT_READY")
+        })
+        .unwrap_or_else(|| panic!("no reason codes: {:#?}", c.calls()));
+    assert_eq!(ev.field("ReasonLabels"), Some("Break|Lunch"));
+    assert_eq!(ev.field("ReasonCode2"), Some("12"));
+    // In Not Ready, Not Ready stays enabled (pressed) to change the reason.
+    wait_toolbar(&c, m, "ChangeNotReadyState", N | S | C);
+
+    let m = c.mark();
+    agent.run_command("Ready").unwrap();
+    wait_event(&c, m, "EventAgentReady");
+
+    // Not Ready without a reason is refused, naming the choices.
+    let m = c.mark();
+    let (_, track) = agent.invoke("ChangeNotReadyState", "", &[]);
+    let err = c
+        .wait_for(m, WAIT, |x| matches!(x, Call::HandleError { .. }))
+        .unwrap();
+    assert_eq!(
+        err,
+        Call::HandleError {
+            tracking_id: Some(track),
+            text: "Choose a Not Ready reason: Break, Lunch.".into()
+        }
+    );
+    // A reason that is not the agent's is refused too.
+    let m = c.mark();
+    agent.set_text("Nap");
+    agent.run_command("NotReady").unwrap();
+    wait_status(&c, m, "\"Nap\" is not one of your reasons: Break, Lunch.");
+
+    // By label from the toolbar box.
+    let m = c.mark();
+    agent.set_text("lunch");
+    agent.run_command("NotReady").unwrap();
+    let ev = wait_event(&c, m, "EventAgentNotReady");
+    assert_eq!(ev.field("ReasonCode"), Some("12"));
+    wait_sim(chain.sim(), &id, "reasonCodeId", json!("2"));
+    // NOT_READY -> NOT_READY with another reason (by code).
+    let m = c.mark();
+    agent.invoke("ChangeNotReadyState", "11", &[]);
+    let ev = wait_event(&c, m, "EventAgentNotReady");
+    assert_eq!(ev.field("ReasonLabel"), Some("Break"));
+    wait_status(&c, m, "State: Not Ready (Break).");
+
+    // Logout with a logout reason (optional, checked against the agent's list).
+    let m = c.mark();
+    agent.set_text("End of shift");
+    agent.run_command("SignOff").unwrap();
+    wait_event(&c, m, "EventAgentLogout");
+    wait_sim(chain.sim(), &id, "state", json!("LOGOUT"));
+    wait_sim(chain.sim(), &id, "reasonCodeId", json!("9"));
+}
+
+fn ring_and_answer(chain: &Chain, agent: &mut scs_sim::Agent, i: usize) -> String {
+    let c = agent.client.clone();
+    let m = c.mark();
+    let call = admin(
+        chain.sim(),
+        "/admin/calls",
+        json!({"to": chain.agents[i].id, "ani": "4085551234", "dnis": "8001"}),
+    );
+    let dialog = call["dialogId"].as_str().unwrap().to_string();
+    wait_event(&c, m, "EventRinging");
+    let m = c.mark();
+    agent.invoke("AnswerCall", "", &[]);
+    wait_event(&c, m, "EventEstablished");
+    dialog
+}
+
+#[test]
+fn pending_not_ready_during_a_call_takes_effect_when_it_ends() {
+    let chain = Chain::start(Deployment::Ucce, 1);
+    let id = chain.agents[0].id.clone();
+    let mut agent = logged_in(&chain, 0);
+    let c = agent.client.clone();
+    let m = c.mark();
+    agent.run_command("Ready").unwrap();
+    wait_event(&c, m, "EventAgentReady");
+    let dialog = ring_and_answer(&chain, &mut agent, 0);
+
+    let m = c.mark();
+    agent.invoke("ChangeNotReadyState", "1", &[]);
+    wait_status(&c, m, "State: Talking; Not Ready when the call ends.");
+    wait_toolbar(&c, m, "ChangeNotReadyState", N | S | B);
+    wait_sim(chain.sim(), &id, "pendingState", json!("NOT_READY"));
+
+    let m = c.mark();
+    admin(
+        chain.sim(),
+        &format!("/admin/calls/{dialog}/hangup"),
+        json!({}),
+    );
+    wait_event(&c, m, "EventReleased");
+    let ev = wait_event(&c, m, "EventAgentNotReady");
+    assert_eq!(ev.field("ReasonLabel"), Some("Break"));
+    wait_toolbar(&c, m, "ChangeNotReadyState", N | S | D | C);
+}
+
+#[test]
+fn optional_wrap_up_with_a_reason_then_ready() {
+    let chain = Chain::start(Deployment::Ucce, 1);
+    let id = chain.agents[0].id.clone();
+    let mut agent = logged_in(&chain, 0);
+    let c = agent.client.clone();
+    let m = c.mark();
+    agent.run_command("Ready").unwrap();
+    wait_event(&c, m, "EventAgentReady");
+
+    // Without asking for wrap-up: straight back to Ready, no wrap-up shown.
+    let dialog = ring_and_answer(&chain, &mut agent, 0);
+    let m = c.mark();
+    admin(
+        chain.sim(),
+        &format!("/admin/calls/{dialog}/hangup"),
+        json!({}),
+    );
+    wait_event(&c, m, "EventAgentReady");
+    assert!(c.calls()[m..]
+        .iter()
+        .all(|x| x.event_name() != Some("EventAgentWork")));
+
+    // Asking for wrap-up during the call, with a wrap-up reason stored on the call.
+    let dialog = ring_and_answer(&chain, &mut agent, 0);
+    let m = c.mark();
+    agent.invoke("ChangeWorkReadyState", "", &[]);
+    wait_toolbar(&c, m, "ChangeWorkReadyState", N | B);
+    wait_sim(chain.sim(), &id, "pendingState", json!("WORK_READY"));
+    agent.invoke("SetWrapUpReason", "Sale", &[]);
+    for _ in 0..100 {
+        let st = get_json(&format!("{}/admin/state", chain.sim().base_url()));
+        if st["dialogs"][0]["wrapUpReason"] == "Sale" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let st = get_json(&format!("{}/admin/state", chain.sim().base_url()));
+    assert_eq!(st["dialogs"][0]["wrapUpReason"], "Sale", "{st}");
+
+    let m = c.mark();
+    admin(
+        chain.sim(),
+        &format!("/admin/calls/{dialog}/hangup"),
+        json!({}),
+    );
+    let ev = wait_event(&c, m, "EventAgentWork");
+    assert_eq!(ev.field("AgentState"), Some("WORK_READY"));
+    // During wrap-up, Ready and Not Ready are offered.
+    wait_toolbar(&c, m, "ChangeReadyState", N);
+    let tb = c.toolbar().unwrap();
+    let flags = |n: &str| tb.iter().find(|t| t.0 == n).unwrap().2;
+    assert_eq!(flags("ChangeNotReadyState"), N | S);
+    let m = c.mark();
+    agent.run_command("Ready").unwrap();
+    wait_event(&c, m, "EventAgentReady");
+}
+
+#[test]
+fn secure_password_is_encrypted_on_the_wire_and_never_logged_in_clear() {
+    let key = "0123456789abcdeffedcba987654321089abcdef01234567";
+    let iv = "1234567890abcdef";
+    let chain = Chain::start_with(
+        Deployment::Ucce,
+        1,
+        &[
+            ("Driver:UseSecurePassword", "TRUE"),
+            ("Driver:SecureKey", key),
+            ("Driver:SecureIV", iv),
+        ],
+        &format!("[security]\ndes_key = \"{key}\"\ndes_iv = \"{iv}\"\n"),
+    );
+    let password = chain.agents[0].password.clone();
+    let agent = logged_in(&chain, 0);
+    let c = agent.client.clone();
+    wait_status(&c, 0, "Logged in as Ann Lee");
+    let encrypted = driver::secure::TripleDes::from_hex("k", key, "i", iv)
+        .unwrap()
+        .encrypt(&password);
+    for log in [log_file(), connector_log()] {
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(!text.is_empty(), "{} is empty", log.display());
+        assert!(
+            !text.contains(&password),
+            "{} holds the clear password",
+            log.display()
+        );
+    }
+    // The driver log shows that the encrypted form was sent (masked as well).
+    let text = std::fs::read_to_string(log_file()).unwrap();
+    assert!(
+        text.contains(r#""encrypted":true"#),
+        "no encrypted login in the driver log"
+    );
+    assert!(!encrypted.is_empty());
+}
+
+#[test]
+fn update_object_information_and_state_timer_start() {
+    let chain = Chain::start(Deployment::Uccx, 1);
+    let mut agent = logged_in(&chain, 0);
+    let c = agent.client.clone();
+    let obj = c
+        .wait_for(0, WAIT, |x| {
+            matches!(x, Call::UpdateObjectInformation { info, .. } if info.contains(&("4".into(), "TRUE".into())))
+        })
+        .unwrap();
+    match obj {
+        Call::UpdateObjectInformation {
+            info, media_target, ..
+        } => {
+            assert_eq!(media_target, chain.agents[0].extension);
+            assert!(
+                info.contains(&("13".into(), "TRUE".into())),
+                "logged on: {info:?}"
+            );
+        }
+        _ => unreachable!(),
+    }
+    let m = c.mark();
+    agent.run_command("Ready").unwrap();
+    let ev = wait_event(&c, m, "EventAgentReady");
+    let t = ev.field("StateChangeTime").expect("state timer start time");
+    assert!(t.contains('T') && t.len() >= 19, "ISO 8601: {t}");
+    let busy = c
+        .wait_for(m, WAIT, |x| {
+            matches!(x, Call::UpdateObjectInformation { info, .. } if info.contains(&("4".into(), "FALSE".into())))
+        });
+    assert!(busy.is_some(), "not-ready flag cleared on Ready");
+}
+
+#[test]
+fn log_level_changes_at_run_time() {
+    let (_peer, queue) = peer();
+    let server = scs_sim::CommServer::from_def(
+        library(),
+        template("ucce.def"),
+        "Cisco UCCE",
+        "ENU",
+        &isolated(broker(), &queue),
+    )
+    .unwrap();
+    let mut agent = server
+        .request_service(&login("1001", "secret", "5001"), &[], false)
+        .unwrap();
+    let c = agent.client.clone();
+    wait_status(&c, 0, "CTI is available");
+    let m = c.mark();
+    agent.set_text("trace");
+    agent.run_command("SetLogLevel").unwrap();
+    wait_status(&c, m, "Log level set to trace.");
+    let m = c.mark();
+    agent.run_command("SignOnGroup").unwrap();
+    wait_event(&c, m, "EventAgentLogin");
+    let log = std::fs::read_to_string(log_file()).unwrap();
+    assert!(
+        log.contains(" TRACE "),
+        "trace lines after SetLogLevel trace"
+    );
+    // Back to debug: no more trace lines from now on.
+    let m = c.mark();
+    agent.set_text("debug");
+    agent.run_command("SetLogLevel").unwrap();
+    wait_status(&c, m, "Log level set to debug.");
+    let before = std::fs::read_to_string(log_file()).unwrap().len();
+    let m = c.mark();
+    agent.run_command("SignOffGroup").unwrap();
+    wait_event(&c, m, "EventAgentLogout");
+    let after = std::fs::read_to_string(log_file()).unwrap();
+    assert!(
+        !after[before..].contains(" TRACE "),
+        "trace lines after SetLogLevel debug"
+    );
+    // A wrong level is refused with the choices.
+    let m = c.mark();
+    agent.set_text("loud");
+    agent.run_command("SetLogLevel").unwrap();
+    wait_status(&c, m, "Unknown log level loud");
+}
