@@ -14,7 +14,7 @@ use std::ffi::c_long;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use driver::Driver;
+use driver::{Driver, WorkItemOp};
 
 use client::ClientHost;
 use handles::ServiceEntry;
@@ -322,8 +322,9 @@ pub unsafe extern "C" fn InvokeCommand(
     })
 }
 
-/// `InvokeCommandEx`: typed commands (make call, send message). Calls are not supported by
-/// this release yet, so every type is refused with `SC_EC_CMD_NOT_SUPPORTED`.
+/// `InvokeCommandEx`: typed commands. `SC_CT_MAKECALL` is the driver's `MakeCall` with the
+/// dataset's `PhoneNumber`; `SC_CT_SENDMESSAGE` (email) is not a voice command and is refused
+/// with `SC_EC_CMD_NOT_SUPPORTED`.
 ///
 /// # Safety
 /// Pointers are null or valid as `include/scapi.h` describes.
@@ -335,22 +336,69 @@ pub unsafe extern "C" fn InvokeCommandEx(
     dataset_param: *const ISC_KVParamList,
 ) -> ISC_RESULT {
     const NAME: &str = "InvokeCommandEx";
+    /// `SC_CT_MAKECALL`.
+    const MAKE_CALL: SCCommandTypeEx = 1;
     guard(NAME, || {
-        if let Err(rc) = service_of(NAME, handle) {
-            return rc;
+        let (d, s) = match service_of(NAME, handle) {
+            Ok(x) => x,
+            Err(rc) => return rc,
+        };
+        let parsed = read(track_id, "clntCmdTrackID").and_then(|t| {
+            Ok((
+                t.unwrap_or_default(),
+                read_kv(dataset_param, "datasetParam")?,
+            ))
+        });
+        let (track, params) = match parsed {
+            Ok(x) => x,
+            Err(e) => return reject(NAME, ec::ERROR, e),
+        };
+        if command_type != MAKE_CALL {
+            tracing::warn!("{NAME}: command type {command_type} is not supported (voice only)");
+            return ec::CMD_NOT_SUPPORTED;
         }
-        if let Err(e) =
-            read(track_id, "clntCmdTrackID").and_then(|_| read_kv(dataset_param, "datasetParam"))
-        {
-            return reject(NAME, ec::ERROR, e);
+        match d.invoke(&s, &track, "MakeCall", "", params) {
+            Ok(()) => ec::OK,
+            Err(e) => {
+                tracing::error!("{NAME}: {e}");
+                ec::ERROR
+            }
         }
-        tracing::warn!("{NAME}: command type {command_type} is not supported");
-        ec::CMD_NOT_SUPPORTED
     })
 }
 
-/// Validates a service handle and a tracking id for the work-item methods. This release has
-/// no work items (calls come later), so every tracking id is unknown.
+/// Acts on a work item (a call): answer, hang up, hold, or select it (resume).
+unsafe fn work_item(
+    name: &str,
+    handle: ISC_SERVICE_HANDLE,
+    tracking: ISC_STRING,
+    op: WorkItemOp,
+) -> ISC_RESULT {
+    guard(name, || {
+        let (d, s) = match service_of(name, handle) {
+            Ok(x) => x,
+            Err(rc) => return rc,
+        };
+        let tracking = match read(tracking, "trackingID") {
+            Err(e) => return reject(name, ec::ERROR, e),
+            Ok(t) => t.unwrap_or_default(),
+        };
+        match d.work_item(&s, &tracking, op) {
+            Ok(()) => ec::OK,
+            Err(e @ driver::InvokeError::UnknownWorkItem(_)) => {
+                tracing::warn!("{name}: {e}");
+                ec::INVALID_ITEM_TRACKING_ID
+            }
+            Err(e) => {
+                tracing::error!("{name}: {e}");
+                ec::ERROR
+            }
+        }
+    })
+}
+
+/// Validates a service handle and a tracking id for the queue methods: this driver never
+/// queues work items or events, so every tracking id is unknown to them.
 unsafe fn no_work_item(name: &str, handle: ISC_SERVICE_HANDLE, tracking: ISC_STRING) -> ISC_RESULT {
     guard(name, || {
         if let Err(rc) = service_of(name, handle) {
@@ -378,7 +426,7 @@ pub unsafe extern "C" fn AcceptWorkItem(
     handle: ISC_SERVICE_HANDLE,
     tracking: ISC_STRING,
 ) -> ISC_RESULT {
-    no_work_item("AcceptWorkItem", handle, tracking)
+    work_item("AcceptWorkItem", handle, tracking, WorkItemOp::Accept)
 }
 
 /// `ReleaseWorkItem`.
@@ -390,7 +438,7 @@ pub unsafe extern "C" fn ReleaseWorkItem(
     handle: ISC_SERVICE_HANDLE,
     tracking: ISC_STRING,
 ) -> ISC_RESULT {
-    no_work_item("ReleaseWorkItem", handle, tracking)
+    work_item("ReleaseWorkItem", handle, tracking, WorkItemOp::Release)
 }
 
 /// `SuspendWorkItem`.
@@ -402,7 +450,7 @@ pub unsafe extern "C" fn SuspendWorkItem(
     handle: ISC_SERVICE_HANDLE,
     tracking: ISC_STRING,
 ) -> ISC_RESULT {
-    no_work_item("SuspendWorkItem", handle, tracking)
+    work_item("SuspendWorkItem", handle, tracking, WorkItemOp::Suspend)
 }
 
 /// `ResumeWorkItem`.
@@ -414,7 +462,7 @@ pub unsafe extern "C" fn ResumeWorkItem(
     handle: ISC_SERVICE_HANDLE,
     tracking: ISC_STRING,
 ) -> ISC_RESULT {
-    no_work_item("ResumeWorkItem", handle, tracking)
+    work_item("ResumeWorkItem", handle, tracking, WorkItemOp::Resume)
 }
 
 /// `RevokeQueuedWorkItem`.

@@ -4,6 +4,7 @@
 mod agent_state;
 mod broker_down;
 mod c_host;
+mod calls;
 mod chain;
 mod common;
 mod def_templates;

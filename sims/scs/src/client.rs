@@ -9,6 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::engine::Engine;
 use crate::scapi::*;
 
 /// One callback from the driver, decoded.
@@ -119,10 +120,12 @@ impl Call {
     }
 }
 
-/// One agent's client: the record of callbacks, and an optional echo to stdout.
+/// One agent's client: the record of callbacks, an optional echo to stdout, and the event
+/// engine that runs Siebel's event responses (screen pops, activities).
 pub struct Client {
     label: String,
     echo: bool,
+    engine: Option<Arc<Engine>>,
     calls: Mutex<Vec<Call>>,
     cv: Condvar,
 }
@@ -130,9 +133,15 @@ pub struct Client {
 impl Client {
     /// A new client; `echo` prints each call as it arrives (the CLI uses it).
     pub fn new(label: &str, echo: bool) -> Arc<Client> {
+        Client::with_engine(label, echo, None)
+    }
+
+    /// A new client whose device events run through `engine`.
+    pub fn with_engine(label: &str, echo: bool, engine: Option<Arc<Engine>>) -> Arc<Client> {
         Arc::new(Client {
             label: label.to_string(),
             echo,
+            engine,
             calls: Mutex::new(Vec::new()),
             cv: Condvar::new(),
         })
@@ -141,6 +150,32 @@ impl Client {
     fn record(&self, call: Call) {
         if self.echo {
             println!("[{}] {}", self.label, describe(&call));
+        }
+        if let Some(engine) = &self.engine {
+            match &call {
+                Call::HandleEvent {
+                    name,
+                    fields,
+                    tracking_id,
+                    ..
+                } => {
+                    if let Some(o) = engine.handle_event(name, fields, tracking_id) {
+                        if self.echo && o.pop.is_some() {
+                            println!(
+                                "[{}] screen pop {:?} (activities {:?})",
+                                self.label, o.pop, o.activities
+                            );
+                        }
+                    }
+                }
+                Call::WorkItemStarted {
+                    tracking_id,
+                    start_time,
+                    ..
+                } => engine.work_started(tracking_id, *start_time),
+                Call::WorkItemReleased { tracking_id, .. } => engine.work_released(tracking_id),
+                _ => {}
+            }
         }
         self.calls
             .lock()

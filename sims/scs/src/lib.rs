@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod def;
+pub mod engine;
 pub mod library;
 pub mod peer;
 #[path = "../../../ffi-shim/src/types.rs"]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::client::Client;
 use crate::def::{self, Def};
+use crate::engine::Engine;
 use crate::library::Library;
 use crate::scapi::*;
 
@@ -91,6 +92,7 @@ pub struct CommServer {
     pub events: Vec<String>,
     def: Option<Def>,
     profile: String,
+    engine: Option<Arc<Engine>>,
 }
 
 /// An agent's login data, the values of Siebel's `{@AgentId}`, `{@AgentPin}`,
@@ -169,6 +171,7 @@ impl CommServer {
                 events,
                 def: None,
                 profile: String::new(),
+                engine: None,
             })
         }
     }
@@ -197,6 +200,12 @@ impl CommServer {
         let text = std::fs::read_to_string(path)
             .map_err(|e| SimError(format!("cannot read {}: {e}", path.display())))?;
         def::parse(&text).map_err(|e| SimError(format!("{}: {e}", path.display())))
+    }
+
+    /// Runs every later session's device events through this engine (screen pops,
+    /// activities), as Siebel runs the DEF's event handlers.
+    pub fn set_engine(&mut self, engine: Arc<Engine>) {
+        self.engine = Some(engine);
     }
 
     /// The library.
@@ -231,7 +240,7 @@ impl CommServer {
         } else {
             format!("agent {}", login.agent_id)
         };
-        let client = Client::new(&label, echo);
+        let client = Client::with_engine(&label, echo, self.engine.clone());
         let mut w = Wide::new();
         let conn = w.s("");
         let list = w.kv(&params);
@@ -257,6 +266,7 @@ impl CommServer {
             def: self.def.clone(),
             track: 0,
             released: false,
+            selected: Vec::new(),
         })
     }
 }
@@ -266,6 +276,26 @@ impl Drop for CommServer {
         // SAFETY: our handle, released once.
         unsafe { (self.lib.api.ReleaseISCDriverInstance)(self.handle as ISC_DRIVER_HANDLE) };
     }
+}
+
+/// Replaces `[Field]` references (fields of the selected record) in command data.
+fn expand_fields(text: &str, field: &impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('[') {
+        let Some(len) = rest[start..].find(']') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let name = &rest[start + 1..start + len];
+        match field(name) {
+            Some(v) => out.push_str(&v),
+            None => out.push_str(&rest[start..=start + len]),
+        }
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn merge(mut base: Vec<(String, String)>, overrides: &[(String, String)]) -> Vec<(String, String)> {
@@ -288,6 +318,7 @@ pub struct Agent {
     def: Option<Def>,
     track: u64,
     released: bool,
+    selected: Vec<(String, String)>,
 }
 
 impl Agent {
@@ -332,15 +363,31 @@ impl Agent {
         let device = cmd
             .device_command
             .ok_or_else(|| SimError(format!("command {name:?} has no DeviceCommand")))?;
-        let params: Vec<(String, String)> =
-            match cmd.cmd_data.as_deref().and_then(|d| def.command_data(d)) {
-                Some(data) => data
-                    .params
-                    .iter()
-                    .map(|(k, v)| (k.clone(), def::expand(v, |m| self.login.macro_value(m))))
-                    .collect(),
-                None => Vec::new(),
-            };
+        let data = cmd.cmd_data.as_deref().and_then(|d| def.command_data(d));
+        let field = |name: &str| {
+            let name = name.trim().trim_matches('\'');
+            self.selected
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        // RequiredField.X: the selected record must have X matching the pattern.
+        for (f, pattern) in data.iter().flat_map(|d| d.required_fields.iter()) {
+            let value = field(f).unwrap_or_default();
+            if !crate::engine::wildcard(pattern, &value) {
+                return Err(SimError(format!(
+                    "command {name:?} needs a selected record with {f} matching {pattern:?}"
+                )));
+            }
+        }
+        let params: Vec<(String, String)> = data
+            .iter()
+            .flat_map(|d| d.params.iter())
+            .map(|(k, v)| {
+                let v = def::expand(v, |m| self.login.macro_value(m));
+                (k.clone(), expand_fields(&v, &field))
+            })
+            .collect();
         // Like Siebel's toolbar: a command that takes a string parameter (SC_CF_STRPARAMSOK in
         // the driver's last CacheCommandInformation) gets the text box's content.
         let takes_text = self
@@ -362,6 +409,23 @@ impl Agent {
     /// The raw service handle (for hostile-input tests).
     pub fn raw_handle(&self) -> ISC_SERVICE_HANDLE {
         self.handle as ISC_SERVICE_HANDLE
+    }
+
+    /// `ResumeWorkItem`: the agent selects a work item in Siebel's list.
+    pub fn resume_work_item(&self, tracking: &str) -> ISC_RESULT {
+        let mut w = Wide::new();
+        let t = w.s(tracking);
+        // SAFETY: as in `CommServer::start`.
+        unsafe { (self.lib.api.ResumeWorkItem)(self.handle as ISC_SERVICE_HANDLE, t) }
+    }
+
+    /// Selects a record in the current view (its fields by Siebel name), for command data
+    /// that refers to `[Field]`s of the selected record.
+    pub fn select_record(&mut self, fields: &[(&str, &str)]) {
+        self.selected = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
     }
 
     /// Types text in the toolbar's text box (what `{@SelectedText}` expands to).

@@ -1,0 +1,501 @@
+//! Issue 5: call control, work items and the Siebel side of a call (screen pops, activities
+//! in SQLite) through the whole chain.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use finesse_sim::{Deployment, FinesseSim};
+use scs_sim::engine::{Contact, Engine, Pop};
+use scs_sim::Call;
+use serde_json::json;
+
+use crate::chain::*;
+use crate::common::*;
+
+const D: i64 = 2;
+const B: i64 = 8;
+const N: i64 = 16;
+const NS: i64 = 1;
+
+/// The contact store: one contact on 4085551234, two sharing 6505550000, none elsewhere.
+fn contacts() -> Vec<Contact> {
+    let c = |id: &str, first: &str, last: &str, phone: &str| Contact {
+        id: id.into(),
+        first_name: first.into(),
+        last_name: last.into(),
+        work_phone: phone.into(),
+        account_id: format!("ACC-{id}"),
+    };
+    vec![
+        c("1-ANN", "Ann", "Archer", "4085551234"),
+        c("1-BOB", "Bob", "Baker", "6505550000"),
+        c("1-BEA", "Bea", "Baker", "6505550000"),
+        c("1-CAL", "Cal", "Cole", "5551000"),
+    ]
+}
+
+/// A chain whose Siebel side runs the DEF's event responses into a SQLite file.
+fn chain_with_engine(deployment: Deployment, n: usize) -> (Chain, Arc<Engine>) {
+    let mut chain = Chain::start_with(
+        deployment,
+        n,
+        &[("Driver:CedVariable", "callVariable2")],
+        "",
+    );
+    let db = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{}.sqlite", unique("activities")));
+    let def = match deployment {
+        Deployment::Ucce => "ucce.def",
+        Deployment::Uccx => "uccx.def",
+    };
+    let engine = Arc::new(Engine::new(template(def), contacts(), Some(&db)).unwrap());
+    chain.server.set_engine(engine.clone());
+    (chain, engine)
+}
+
+fn logged_in(chain: &Chain, i: usize, ready: bool) -> scs_sim::Agent {
+    let mut agent = chain.session(i);
+    let c = agent.client.clone();
+    let m = c.mark();
+    agent.run_command("SignOnGroup").unwrap();
+    wait_event(&c, m, "EventAgentLogin");
+    if ready {
+        let m = c.mark();
+        agent.run_command("Ready").unwrap();
+        wait_event(&c, m, "EventAgentReady");
+    }
+    agent
+}
+
+fn place(sim: &FinesseSim, agent: &str, ani: &str, extra: serde_json::Value) -> String {
+    let mut body = json!({"to": agent, "ani": ani, "dnis": "8001"});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    admin(sim, "/admin/calls", body)["dialogId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn flags(c: &scs_sim::Client, command: &str) -> i64 {
+    c.toolbar()
+        .unwrap()
+        .into_iter()
+        .find(|t| t.0 == command)
+        .unwrap()
+        .2
+}
+
+fn wait_outcome(engine: &Engine, tracking: &str, handler: &str) -> scs_sim::engine::Outcome {
+    for _ in 0..100 {
+        if let Some(o) = engine
+            .outcomes()
+            .into_iter()
+            .find(|o| o.tracking == tracking && o.handler == handler)
+        {
+            return o;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("no {handler} for {tracking}: {:#?}", engine.outcomes());
+}
+
+#[test]
+fn inbound_call_data_answer_hold_resume_release_with_pops_and_activities() {
+    let (chain, engine) = chain_with_engine(Deployment::Ucce, 1);
+    let mut agent = logged_in(&chain, 0, true);
+    let c = agent.client.clone();
+
+    // Single match: ring with the call data, pop the contact, log the activity.
+    let m = c.mark();
+    let dialog = place(
+        chain.sim(),
+        &chain.agents[0].id,
+        "4085551234",
+        json!({"callVariables": {"callVariable1": "42", "callVariable2": "1-ANN"}, "ecc": {"user.account": "A-9"}}),
+    );
+    let new = c
+        .wait_for(m, WAIT, |x| matches!(x, Call::IndicateNewWorkItem { .. }))
+        .unwrap();
+    assert_eq!(
+        new,
+        Call::IndicateNewWorkItem {
+            tracking_id: dialog.clone(),
+            old_tracking_id: String::new(),
+            description: "Call from 4085551234".into(),
+            mode: 1
+        }
+    );
+    let ring = wait_event(&c, m, "EventRinging");
+    for (k, v) in [
+        ("ANI", "4085551234"),
+        ("DNIS", "8001"),
+        ("CallVariable1", "42"),
+        ("user.account", "A-9"),
+        ("CED", "1-ANN"),
+        ("Direction", "Inbound"),
+    ] {
+        assert_eq!(ring.field(k), Some(v), "{k} in {ring:?}");
+    }
+    assert!(matches!(ring, Call::HandleEvent { ref tracking_id, .. } if *tracking_id == dialog));
+    wait_toolbar(&c, m, "AnswerCall", N | B);
+    // The caller-entered digits (CED) name the contact: the CED handler wins.
+    let o = wait_outcome(&engine, &dialog, "InboundCallWithCED");
+    assert_eq!(
+        o.pop,
+        Some(Pop::Single {
+            view: "Contact Detail View".into(),
+            id: "1-ANN".into()
+        })
+    );
+
+    let m = c.mark();
+    agent.run_command("AnswerCall").unwrap();
+    let started = c
+        .wait_for(m, WAIT, |x| matches!(x, Call::WorkItemStarted { .. }))
+        .unwrap();
+    wait_event(&c, m, "EventEstablished");
+    let start_time = match started {
+        Call::WorkItemStarted {
+            start_time,
+            tracking_id,
+            ..
+        } => {
+            assert_eq!(tracking_id, dialog);
+            start_time
+        }
+        _ => unreachable!(),
+    };
+    wait_toolbar(&c, m, "HoldCall", N);
+    assert_eq!(
+        flags(&c, "TransferMute"),
+        N | 32,
+        "blind transfer offered under UCCE"
+    );
+
+    let m = c.mark();
+    agent.run_command("HoldCall").unwrap();
+    wait_event(&c, m, "EventHeld");
+    assert!(c.calls()[m..].contains(&Call::WorkItemSuspended(dialog.clone())));
+    wait_toolbar(&c, m, "RetrieveCall", N);
+    let m = c.mark();
+    agent.run_command("RetrieveCall").unwrap();
+    wait_event(&c, m, "EventRetrieved");
+    assert!(c.calls()[m..].contains(&Call::WorkItemResumed(dialog.clone())));
+
+    std::thread::sleep(Duration::from_millis(1100));
+    let m = c.mark();
+    agent.run_command("ReleaseCall").unwrap();
+    wait_event(&c, m, "EventReleased");
+    let stop = c
+        .wait_for(m, WAIT, |x| matches!(x, Call::WorkItemReleased { .. }))
+        .unwrap();
+    match stop {
+        Call::WorkItemReleased {
+            stop_time,
+            tracking_id,
+        } => {
+            assert_eq!(tracking_id, dialog);
+            assert!(
+                stop_time > start_time,
+                "the phone call timer ran: {start_time}..{stop_time}"
+            );
+        }
+        _ => unreachable!(),
+    }
+    wait_toolbar(&c, m, "AnswerCall", N | D);
+
+    // Several matches, then none: the list view and the find dialog.
+    let d2 = place(chain.sim(), &chain.agents[0].id, "6505550000", json!({}));
+    let o = wait_outcome(&engine, &d2, "InboundCall");
+    assert_eq!(
+        o.pop,
+        Some(Pop::Multi {
+            view: "Contact List View".into(),
+            ids: vec!["1-BOB".into(), "1-BEA".into()]
+        })
+    );
+    admin(chain.sim(), &format!("/admin/calls/{d2}/hangup"), json!({}));
+    let d3 = place(chain.sim(), &chain.agents[0].id, "2125550000", json!({}));
+    let o = wait_outcome(&engine, &d3, "InboundCall");
+    assert_eq!(
+        o.pop,
+        Some(Pop::Find {
+            dialog: "Contact".into(),
+            fields: vec![("Work Phone #".into(), "2125550000".into())]
+        })
+    );
+    admin(chain.sim(), &format!("/admin/calls/{d3}/hangup"), json!({}));
+
+    // The activities, with the after-call fields once each call ended.
+    let mut acts = Vec::new();
+    for _ in 0..100 {
+        acts = engine.activities().unwrap();
+        if acts.len() == 3 && acts.iter().all(|a| !a.after_work.is_empty()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(acts.len(), 3, "{acts:#?}");
+    assert_eq!(acts[0].tracking, dialog);
+    assert_eq!(acts[0].contact_id, "1-ANN");
+    assert_eq!(acts[0].activity_type, "Call - Inbound");
+    assert_eq!(acts[0].fields["Call Id"], dialog);
+    assert_eq!(acts[0].after_work["Status"], "Done");
+    let secs: u64 = acts[0].after_work["ACD Call Duration"].parse().unwrap();
+    assert!(secs >= 1, "duration {secs}");
+    assert_eq!(acts[1].contact_id, "", "several contacts: not linked");
+    assert_eq!(acts[1].event_log, "LogInboundCallMultipleContacts");
+    assert_eq!(acts[2].event_log, "LogInboundCallContactNotFound");
+    assert_eq!(acts[2].description, "Inbound call from 2125550000");
+}
+
+#[test]
+fn outbound_calls_need_not_ready_and_can_use_the_selected_contact() {
+    let (chain, engine) = chain_with_engine(Deployment::Ucce, 1);
+    let mut agent = logged_in(&chain, 0, true);
+    let c = agent.client.clone();
+
+    // Ready: refused with a clear message, MakeCall disabled.
+    assert_eq!(flags(&c, "MakeCall"), N | 32 | D);
+    let m = c.mark();
+    let (_, track) = agent.invoke("MakeCall", "5551000", &[]);
+    let err = c
+        .wait_for(m, WAIT, |x| matches!(x, Call::HandleError { .. }))
+        .unwrap();
+    assert_eq!(
+        err,
+        Call::HandleError {
+            tracking_id: Some(track),
+            text: "Outbound calls need Not Ready and no call in progress.".into()
+        }
+    );
+
+    let m = c.mark();
+    agent.run_command("NotReady").unwrap();
+    wait_event(&c, m, "EventAgentNotReady");
+    // Make call to the selected contact: the number comes from the record.
+    agent.select_record(&[("Id", "1-CAL"), ("Work Phone #", "5551000")]);
+    let m = c.mark();
+    agent.run_command("MakeCallToContact").unwrap();
+    let new = c
+        .wait_for(m, WAIT, |x| matches!(x, Call::IndicateNewWorkItem { .. }))
+        .unwrap();
+    let dialog = match new {
+        Call::IndicateNewWorkItem {
+            tracking_id,
+            mode,
+            description,
+            ..
+        } => {
+            assert_eq!(mode, 2, "outbound work item");
+            assert_eq!(description, "Call to 5551000");
+            tracking_id
+        }
+        _ => unreachable!(),
+    };
+    wait_event(&c, m, "EventDialing");
+    let o = wait_outcome(&engine, &dialog, "OutboundCall");
+    assert_eq!(
+        o.pop,
+        Some(Pop::Single {
+            view: "Contact Detail View".into(),
+            id: "1-CAL".into()
+        })
+    );
+    let m = c.mark();
+    admin(
+        chain.sim(),
+        &format!("/admin/calls/{dialog}/answer"),
+        json!({}),
+    );
+    wait_event(&c, m, "EventEstablished");
+    let m = c.mark();
+    agent.run_command("ReleaseCall").unwrap();
+    wait_event(&c, m, "EventReleased");
+    wait_event(&c, m, "EventAgentNotReady");
+    let acts = engine.activities().unwrap();
+    assert_eq!(acts.len(), 1);
+    assert_eq!(acts[0].activity_type, "Call - Outbound");
+    assert_eq!(acts[0].contact_id, "1-CAL");
+
+    // A typed number, with no contact selected: refused when the record lacks a phone.
+    agent.select_record(&[("Id", "1-X")]);
+    assert!(agent.run_command("MakeCallToContact").is_err());
+    let m = c.mark();
+    agent.set_text("2125550000");
+    agent.run_command("MakeCall").unwrap();
+    wait_event(&c, m, "EventDialing");
+}
+
+#[test]
+fn consult_transfer_conference_and_blind_transfer_under_ucce() {
+    let (chain, _engine) = chain_with_engine(Deployment::Ucce, 1);
+    let id = chain.agents[0].id.clone();
+    let mut agent = logged_in(&chain, 0, true);
+    let c = agent.client.clone();
+    let answer = |agent: &mut scs_sim::Agent, ani: &str| {
+        let m = c.mark();
+        let d = place(chain.sim(), &id, ani, json!({}));
+        wait_event(&c, m, "EventRinging");
+        agent.invoke("AnswerCall", "", &[]);
+        wait_event(&c, m, "EventEstablished");
+        d
+    };
+
+    // Consult transfer.
+    let original = answer(&mut agent, "4085551234");
+    let m = c.mark();
+    agent.set_text("5552000");
+    agent.run_command("InitTransfer").unwrap();
+    wait_event(&c, m, "EventHeld");
+    let dialing = wait_event(&c, m, "EventDialing");
+    let consult = dialing.field("DialogId").unwrap().to_string();
+    assert_eq!(dialing.field("AssociatedDialogId"), Some(original.as_str()));
+    admin(
+        chain.sim(),
+        &format!("/admin/calls/{consult}/answer"),
+        json!({}),
+    );
+    wait_event(&c, m, "EventEstablished");
+    wait_toolbar(&c, m, "CompleteTransfer", N);
+    let m = c.mark();
+    agent.run_command("CompleteTransfer").unwrap();
+    for d in [&original, &consult] {
+        c.wait_for(
+            m,
+            WAIT,
+            |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if tracking_id == d),
+        )
+        .unwrap_or_else(|| panic!("{d} not released: {:#?}", &c.calls()[m..]));
+    }
+
+    // Conference.
+    let original = answer(&mut agent, "6505550000");
+    let m = c.mark();
+    agent.invoke("InitConference", "5553000", &[]);
+    let consult = wait_event(&c, m, "EventDialing")
+        .field("DialogId")
+        .unwrap()
+        .to_string();
+    admin(
+        chain.sim(),
+        &format!("/admin/calls/{consult}/answer"),
+        json!({}),
+    );
+    wait_event(&c, m, "EventEstablished");
+    let m = c.mark();
+    agent.run_command("CompleteConference").unwrap();
+    c.wait_for(
+        m,
+        WAIT,
+        |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == consult),
+    )
+    .unwrap();
+    let conf = c.wait_for(m, WAIT, |x| {
+        x.event_name() == Some("EventRetrieved") || x.field("CallType") == Some("CONFERENCE")
+    });
+    assert!(
+        conf.is_some(),
+        "the original call is back as a conference: {:#?}",
+        &c.calls()[m..]
+    );
+    let m = c.mark();
+    agent.run_command("ReleaseCall").unwrap();
+    c.wait_for(
+        m,
+        WAIT,
+        |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == original),
+    )
+    .unwrap();
+
+    // Single-step (blind) transfer.
+    let call = answer(&mut agent, "2125550000");
+    let m = c.mark();
+    agent.invoke("TransferMute", "5554000", &[]);
+    c.wait_for(
+        m,
+        WAIT,
+        |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == call),
+    )
+    .unwrap();
+}
+
+#[test]
+fn uccx_refuses_blind_transfer_and_allows_one_call_plus_consults() {
+    let (chain, _engine) = chain_with_engine(Deployment::Uccx, 1);
+    let id = chain.agents[0].id.clone();
+    let mut agent = logged_in(&chain, 0, true);
+    let c = agent.client.clone();
+    let m = c.mark();
+    let dialog = place(chain.sim(), &id, "4085551234", json!({}));
+    wait_event(&c, m, "EventRinging");
+    agent.invoke("AnswerCall", "", &[]);
+    wait_event(&c, m, "EventEstablished");
+    wait_toolbar(&c, m, "HoldCall", N);
+    assert_eq!(flags(&c, "TransferMute"), N | 32 | D | NS);
+    let m = c.mark();
+    let (_, track) = agent.invoke("TransferMute", "5554000", &[]);
+    let err = c
+        .wait_for(m, WAIT, |x| matches!(x, Call::HandleError { .. }))
+        .unwrap();
+    assert_eq!(
+        err,
+        Call::HandleError {
+            tracking_id: Some(track),
+            text: "Single-step transfer is not available with Cisco UCCX: use a consult transfer."
+                .into()
+        }
+    );
+    // A second regular call is not offered to a UCCX agent on a call.
+    let refused = ureq::post(&format!("{}/admin/calls", chain.sim().base_url()))
+        .send_json(json!({"to": id, "ani": "6505550000"}));
+    assert!(
+        matches!(refused, Err(ureq::Error::Status(409, _))),
+        "{refused:?}"
+    );
+    // But a consult call is.
+    let m = c.mark();
+    agent.invoke("InitTransfer", "5552000", &[]);
+    let consult = wait_event(&c, m, "EventDialing");
+    assert_eq!(consult.field("AssociatedDialogId"), Some(dialog.as_str()));
+}
+
+#[test]
+fn several_calls_are_work_items_and_selecting_one_switches_calls() {
+    let (chain, _engine) = chain_with_engine(Deployment::Ucce, 1);
+    let id = chain.agents[0].id.clone();
+    let mut agent = logged_in(&chain, 0, true);
+    let c = agent.client.clone();
+    let m = c.mark();
+    let first = place(chain.sim(), &id, "4085551234", json!({}));
+    wait_event(&c, m, "EventRinging");
+    agent.invoke("AnswerCall", "", &[]);
+    wait_event(&c, m, "EventEstablished");
+    let m = c.mark();
+    agent.invoke("HoldCall", "", &[]);
+    wait_event(&c, m, "EventHeld");
+
+    let m = c.mark();
+    let second = place(chain.sim(), &id, "6505550000", json!({}));
+    wait_event(&c, m, "EventRinging");
+    agent.invoke("AnswerCall", "", &[]);
+    wait_event(&c, m, "EventEstablished");
+    wait_toolbar(&c, m, "AlternateCall", N);
+
+    // The agent selects the held work item in Siebel: the calls switch.
+    let m = c.mark();
+    assert_eq!(agent.resume_work_item(&first), 0);
+    c.wait_for(m, WAIT, |x| *x == Call::WorkItemSuspended(second.clone()))
+        .unwrap_or_else(|| panic!("{:#?}", &c.calls()[m..]));
+    c.wait_for(m, WAIT, |x| *x == Call::WorkItemResumed(first.clone()))
+        .unwrap();
+    // And back with the toolbar's switch button.
+    let m = c.mark();
+    agent.run_command("AlternateCall").unwrap();
+    c.wait_for(m, WAIT, |x| *x == Call::WorkItemResumed(second.clone()))
+        .unwrap();
+    // An unknown work item is refused at once.
+    assert_eq!(agent.resume_work_item("no-such-call"), 13);
+}
