@@ -1,28 +1,82 @@
 #!/usr/bin/env bash
-# scripts/demo.sh — the demo: starts ActiveMQ, a scripted connector peer on the broker, and
-# scs-sim (the mock Siebel Communications Server) with the UCCE DEF template; scs-sim loads the
-# real driver library and logs agent 1001 in, makes it Ready, Not Ready, and logs it out,
-# printing every callback Siebel would receive.
+# scripts/demo.sh — the demo: starts ActiveMQ, Prosody, finesse-sim (REST on 127.0.0.1:8082),
+# the connector (monitor console on http://127.0.0.1:8090/) and scs-sim with the UCCE DEF
+# template. scs-sim loads the real driver library, logs agent 1001 in (NOT_READY), makes it
+# READY, takes an inbound call (screen pop + phone call activity in SQLite), and keeps the agent
+# READY so that the console shows it. `scripts/demo.sh stop` stops what the demo started.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 REPO_ROOT=$(cd -- "$SCRIPT_DIR/.." && pwd -P)
 cd "$REPO_ROOT"
+RUN=target/demo
+mkdir -p "$RUN"
 
+stop_demo() {
+    for name in connector finesse-sim; do
+        if [[ -f $RUN/$name.pid ]]; then
+            kill "$(cat "$RUN/$name.pid")" 2>/dev/null || true
+            rm -f "$RUN/$name.pid"
+        fi
+    done
+}
+
+if [[ ${1:-} == stop ]]; then
+    stop_demo
+    bash "$SCRIPT_DIR/activemq.sh" stop
+    bash "$SCRIPT_DIR/prosody.sh" stop
+    exit 0
+fi
+
+bash "$SCRIPT_DIR/deps.sh"
 bash "$SCRIPT_DIR/activemq.sh" start
+bash "$SCRIPT_DIR/prosody.sh" start
 cargo build --quiet --workspace
-SIM=target/debug/scs-sim
-LOG=target/demo
-mkdir -p "$LOG"
+stop_demo
 
-"$SIM" peer --broker 127.0.0.1:61613 --agent 1001:secret:Ann:Lee > "$LOG/peer.log" 2>&1 &
-PEER=$!
-trap 'kill "$PEER" 2>/dev/null || true' EXIT
+target/debug/finesse-sim --config sims/finesse/finesse-sim.example.toml > "$RUN/finesse-sim.log" 2>&1 &
+echo $! > "$RUN/finesse-sim.pid"
+for _ in $(seq 1 50); do
+    curl -sf http://127.0.0.1:8082/finesse/api/SystemInfo > /dev/null && break
+    sleep 0.2
+done
+
+cat > "$RUN/connector.toml" <<TOML
+[connector]
+name = "demo-connector"
+[finesse]
+primary = "http://127.0.0.1:8082"
+poll_ms = 1000
+[monitor]
+listen = "127.0.0.1:8090"
+[log]
+level = "debug"
+file = "$REPO_ROOT/$RUN/connector.log"
+TOML
+target/debug/siebel-cti-connector --config "$RUN/connector.toml" > "$RUN/connector.out" 2>&1 &
+echo $! > "$RUN/connector.pid"
 sleep 1
 
-echo "== scs-sim: agent 1001 on extension 5001 (driver log: $LOG/driver.log)"
-"$SIM" --def def-templates/ucce.def --profile "Cisco UCCE" \
-    --set "Driver:LogFile=$REPO_ROOT/$LOG/driver.log" \
-    --agent 1001 --pin secret --dn 5001 --wait 1 \
-    --command SignOnGroup --command Ready --command NotReady --command SignOffGroup
-echo "== done; the broker keeps running (scripts/activemq.sh stop)"
+echo "== monitor console: http://127.0.0.1:8090/   (health: http://127.0.0.1:8090/health)"
+echo "== scs-sim: agent 1001 on extension 5001; driver log $RUN/driver.log"
+rm -f "$RUN/activities.sqlite"
+# An inbound call from a known contact arrives while the agent is Ready.
+( sleep 8; curl -sf -X POST http://127.0.0.1:8082/admin/calls -H 'Content-Type: application/json' \
+    -d '{"to":"1001","ani":"4085551234","dnis":"8001","callVariables":{"callVariable1":"42"}}' \
+    > "$RUN/call.json" ) &
+HOLD=5
+[[ -t 0 ]] && HOLD=60
+{
+    echo "wait 4"
+    echo "Ready"
+    echo "wait 6"
+    echo "AnswerCall"
+    echo "wait 3"
+    echo "ReleaseCall"
+    echo "wait $HOLD"
+} | target/debug/scs-sim --def def-templates/ucce.def --profile "Cisco UCCE" \
+    --set "Driver:LogFile=$REPO_ROOT/$RUN/driver.log" --set "Driver:LogLevel=debug" \
+    --contacts scripts/demo/contacts.csv --activities "$RUN/activities.sqlite" \
+    --agent 1001 --pin 1001pw --dn 5001 --wait 2 --command SignOnGroup --stdin
+echo "== activities are in $RUN/activities.sqlite; the console still runs: http://127.0.0.1:8090/"
+echo "== stop everything with: bash scripts/demo.sh stop"

@@ -90,7 +90,7 @@ pub(crate) fn health(s: &Shared) -> serde_json::Value {
         "finesse": { "node": node, "inService": finesse_up, "detail": detail },
         "drivers": drivers,
         "agents": agents,
-        "calls": [],
+        "calls": s.call_views(),
     })
 }
 
@@ -120,6 +120,21 @@ fn page(s: &Shared) -> String {
     if rows.is_empty() {
         rows.push_str("<tr><td colspan=\"6\">no agents yet</td></tr>");
     }
+    let mut calls = String::new();
+    for c in s.call_views() {
+        calls.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&c.agent),
+            esc(&c.id),
+            esc(&c.state),
+            esc(&c.from),
+            esc(&c.to),
+            esc(&c.call_type)
+        ));
+    }
+    if calls.is_empty() {
+        calls.push_str("<tr><td colspan=\"6\">no calls</td></tr>");
+    }
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"2\">\
 <title>Siebel CTI connector {name}</title><style>body{{font-family:sans-serif;margin:2em}}\
@@ -127,9 +142,9 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 10px;t
 .READY{{color:#080}}.NOT_READY{{color:#a60}}.LOGOUT{{color:#888}}.DOWN{{color:#c00}}</style></head><body>\
 <h1>Connector {name}: {status}</h1>\
 <p>Broker {broker}: <b class=\"{bk}\">{bk}</b> &middot; Finesse {node}: <b class=\"{fk}\">{fk}</b> ({detail}) &middot; \
-{drivers} driver instance(s) &middot; up {uptime} s</p>\
+{drivers} driver instance(s) seen &middot; up {uptime} s</p>\
 <h2>Agents</h2><table><tr><th>agent</th><th>state</th><th>reason</th><th>extension</th><th>notifications</th><th>driver queue</th></tr>{rows}</table>\
-<h2>Calls</h2><p>No call handling in this release.</p></body></html>",
+<h2>Calls</h2><table><tr><th>agent</th><th>dialog</th><th>state</th><th>from</th><th>to</th><th>type</th></tr>{calls}</table></body></html>",
         name = esc(&s.cfg.connector.name),
         status = h["status"].as_str().unwrap_or_default(),
         broker = esc(h["broker"]["address"].as_str().unwrap_or_default()),

@@ -58,6 +58,8 @@ pub(crate) struct AgentEntry {
     xmpp: Option<XmppSession>,
     /// Whether the notification session is logged in now.
     pub notifications_up: Arc<AtomicBool>,
+    /// The agent's calls, by dialog id.
+    pub calls: std::collections::BTreeMap<String, driver::protocol::DialogInfo>,
 }
 
 struct XmppSession {
@@ -710,10 +712,13 @@ fn refresh(s: &Arc<Shared>, agent: &str, re: Option<&str>, reply_to: &str, with_
     if with_dialogs {
         match s.rest.dialogs(&base, agent, &creds) {
             Ok(list) => {
-                let dialogs = list
+                let dialogs: Vec<_> = list
                     .iter()
                     .map(|d| xml::dialog_info(d, agent, &extension))
                     .collect();
+                if let Some(e) = s.state().agents.get_mut(agent) {
+                    e.calls = dialogs.iter().map(|d| (d.id.clone(), d.clone())).collect();
+                }
                 let to = s.reply_to_of(agent, reply_to);
                 s.send(
                     &to,
@@ -945,6 +950,7 @@ fn read_notifications(
                     for d in &dialogs {
                         let mut info = xml::dialog_info(d, agent, &extension);
                         info.ended |= event == "DELETE";
+                        s.remember_call(&info);
                         s.send(&to, Message::Dialog(Box::new(info)), request_id.as_deref());
                     }
                 }
@@ -1050,7 +1056,50 @@ pub(crate) struct AgentView {
     pub notifications: bool,
 }
 
+/// A view of one call for the console.
+#[derive(Clone, Debug, serde::Serialize)]
+pub(crate) struct CallView {
+    pub agent: String,
+    pub id: String,
+    pub state: String,
+    pub from: String,
+    pub to: String,
+    pub call_type: String,
+}
+
 impl Shared {
+    /// Keeps the console's list of calls current.
+    fn remember_call(&self, d: &driver::protocol::DialogInfo) {
+        let mut st = self.state();
+        let e = st.agents.entry(d.agent.clone()).or_default();
+        if d.ended || matches!(d.agent_state.as_str(), "DROPPED" | "FAILED") {
+            e.calls.remove(&d.id);
+        } else {
+            e.calls.insert(d.id.clone(), d.clone());
+        }
+    }
+
+    /// The calls, by agent, for the console.
+    pub(crate) fn call_views(&self) -> Vec<CallView> {
+        let st = self.state();
+        let mut v: Vec<CallView> = st
+            .agents
+            .iter()
+            .flat_map(|(agent, a)| {
+                a.calls.values().map(move |d| CallView {
+                    agent: agent.clone(),
+                    id: d.id.clone(),
+                    state: d.agent_state.clone(),
+                    from: d.from_address.clone(),
+                    to: d.to_address.clone(),
+                    call_type: d.call_type.clone(),
+                })
+            })
+            .collect();
+        v.sort_by(|a, b| (&a.agent, &a.id).cmp(&(&b.agent, &b.id)));
+        v
+    }
+
     /// The agents, sorted by id, for the console.
     pub(crate) fn agent_views(&self) -> Vec<AgentView> {
         let st = self.state();

@@ -173,6 +173,15 @@ fn inbound_call_data_answer_hold_resume_release_with_pops_and_activities() {
         N | 32,
         "blind transfer offered under UCCE"
     );
+    let health = get_json(&format!("{}/health", chain.monitor()));
+    assert!(
+        health["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == dialog.as_str() && x["state"] == "ACTIVE"),
+        "the console lists the call: {health}"
+    );
 
     let m = c.mark();
     agent.run_command("HoldCall").unwrap();
@@ -498,4 +507,215 @@ fn several_calls_are_work_items_and_selecting_one_switches_calls() {
         .unwrap();
     // An unknown work item is refused at once.
     assert_eq!(agent.resume_work_item("no-such-call"), 13);
+}
+
+/// The toolbar's enabled commands (neither disabled nor unsupported), for step checks.
+fn enabled(c: &scs_sim::Client) -> Vec<String> {
+    c.toolbar()
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.2 & (D | NS) == 0 && t.0 != "SetLogLevel")
+        .map(|t| t.0)
+        .collect()
+}
+
+/// Waits until exactly these commands are enabled.
+fn step(c: &scs_sim::Client, want: &[&str]) {
+    for _ in 0..100 {
+        if enabled(c) == want {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("toolbar {:?}, expected {want:?}", enabled(c));
+}
+
+const ON_CALL: [&str; 10] = [
+    "ChangeReadyState",
+    "ChangeNotReadyState",
+    "ChangeWorkReadyState",
+    "SetWrapUpReason",
+    "ReleaseCall",
+    "HoldCall",
+    "InitTransfer",
+    "InitConference",
+    "TransferMute",
+    "SendDTMF",
+];
+
+#[test]
+fn a_day_in_the_life_of_an_agent() {
+    let (chain, engine) = chain_with_engine(Deployment::Ucce, 1);
+    let id = chain.agents[0].id.clone();
+    let mut agent = chain.session(0);
+    let c = agent.client.clone();
+    step(&c, &["LogIn"]);
+
+    // Login, Ready.
+    let m = c.mark();
+    agent.run_command("SignOnGroup").unwrap();
+    wait_event(&c, m, "EventAgentLogin");
+    step(&c, &["LogOut", "ChangeReadyState", "MakeCall"]);
+    agent.run_command("Ready").unwrap();
+    wait_event(&c, m, "EventAgentReady");
+    step(&c, &["ChangeNotReadyState"]);
+
+    // Three inbound calls with screen pops: single, multiple and no match; the third one is
+    // consult-transferred.
+    for (ani, pop) in [
+        ("4085551234", "single"),
+        ("6505550000", "multi"),
+        ("2125550000", "none"),
+    ] {
+        let m = c.mark();
+        let d = place(chain.sim(), &id, ani, json!({}));
+        wait_event(&c, m, "EventRinging");
+        step(
+            &c,
+            &[
+                "ChangeReadyState",
+                "ChangeNotReadyState",
+                "ChangeWorkReadyState",
+                "SetWrapUpReason",
+                "AnswerCall",
+            ],
+        );
+        let o = wait_outcome(&engine, &d, "InboundCall");
+        match (pop, &o.pop) {
+            ("single", Some(Pop::Single { .. }))
+            | ("multi", Some(Pop::Multi { .. }))
+            | ("none", Some(Pop::Find { .. })) => {}
+            (want, got) => panic!("{want} pop expected, got {got:?}"),
+        }
+        agent.run_command("AnswerCall").unwrap();
+        wait_event(&c, m, "EventEstablished");
+        step(&c, &ON_CALL);
+        let m = c.mark();
+        if pop != "none" {
+            agent.run_command("ReleaseCall").unwrap();
+            wait_event(&c, m, "EventReleased");
+            wait_event(&c, m, "EventAgentReady");
+            step(&c, &["ChangeNotReadyState"]);
+            continue;
+        }
+        agent.invoke("InitTransfer", "5552000", &[]);
+        let consult = wait_event(&c, m, "EventDialing")
+            .field("DialogId")
+            .unwrap()
+            .to_string();
+        admin(
+            chain.sim(),
+            &format!("/admin/calls/{consult}/answer"),
+            json!({}),
+        );
+        wait_event(&c, m, "EventEstablished");
+        agent.run_command("CompleteTransfer").unwrap();
+        c.wait_for(
+            m,
+            WAIT,
+            |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == d),
+        )
+        .unwrap();
+        wait_event(&c, m, "EventAgentReady");
+        step(&c, &["ChangeNotReadyState"]);
+    }
+
+    // A conference, then wrap-up with a reason.
+    let m = c.mark();
+    let d = place(chain.sim(), &id, "4085551234", json!({}));
+    wait_event(&c, m, "EventRinging");
+    agent.run_command("AnswerCall").unwrap();
+    wait_event(&c, m, "EventEstablished");
+    let m = c.mark();
+    agent.invoke("InitConference", "5553000", &[]);
+    let consult = wait_event(&c, m, "EventDialing")
+        .field("DialogId")
+        .unwrap()
+        .to_string();
+    admin(
+        chain.sim(),
+        &format!("/admin/calls/{consult}/answer"),
+        json!({}),
+    );
+    wait_event(&c, m, "EventEstablished");
+    agent.run_command("CompleteConference").unwrap();
+    c.wait_for(
+        m,
+        WAIT,
+        |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == consult),
+    )
+    .unwrap();
+    let m = c.mark();
+    agent.invoke("ChangeWorkReadyState", "", &[]);
+    wait_toolbar(&c, m, "ChangeWorkReadyState", N | B);
+    agent.invoke("SetWrapUpReason", "Sale", &[]);
+    let m = c.mark();
+    agent.run_command("ReleaseCall").unwrap();
+    c.wait_for(
+        m,
+        WAIT,
+        |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == d),
+    )
+    .unwrap();
+    wait_event(&c, m, "EventAgentWork");
+    step(
+        &c,
+        &["ChangeReadyState", "ChangeNotReadyState", "SetWrapUpReason"],
+    );
+
+    // Not Ready with a reason, an outbound call to the selected contact, logout.
+    let m = c.mark();
+    agent.invoke("ChangeNotReadyState", "2", &[]);
+    let ev = wait_event(&c, m, "EventAgentNotReady");
+    assert_eq!(ev.field("ReasonLabel"), Some("Lunch"));
+    step(&c, &["LogOut", "ChangeReadyState", "MakeCall"]);
+    let m = c.mark();
+    agent.select_record(&[("Id", "1-CAL"), ("Work Phone #", "5551000")]);
+    agent.run_command("MakeCallToContact").unwrap();
+    let out = wait_event(&c, m, "EventDialing")
+        .field("DialogId")
+        .unwrap()
+        .to_string();
+    admin(
+        chain.sim(),
+        &format!("/admin/calls/{out}/answer"),
+        json!({}),
+    );
+    wait_event(&c, m, "EventEstablished");
+    agent.run_command("ReleaseCall").unwrap();
+    wait_event(&c, m, "EventReleased");
+    wait_event(&c, m, "EventAgentNotReady");
+    step(&c, &["LogOut", "ChangeReadyState", "MakeCall"]);
+    let m = c.mark();
+    agent.run_command("SignOff").unwrap();
+    wait_event(&c, m, "EventAgentLogout");
+    step(&c, &["LogIn"]);
+
+    // The activities of the day: 4 inbound calls and 1 outbound, all closed.
+    let mut acts = Vec::new();
+    for _ in 0..100 {
+        acts = engine.activities().unwrap();
+        if acts.len() == 5 && acts.iter().all(|a| !a.after_work.is_empty()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let kinds: Vec<(&str, &str)> = acts
+        .iter()
+        .map(|a| (a.activity_type.as_str(), a.contact_id.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("Call - Inbound", "1-ANN"),
+            ("Call - Inbound", ""),
+            ("Call - Inbound", ""),
+            ("Call - Inbound", "1-ANN"),
+            ("Call - Outbound", "1-CAL"),
+        ],
+        "{acts:#?}"
+    );
+    assert!(acts
+        .iter()
+        .all(|a| a.after_work.get("Status").map(String::as_str) == Some("Done")));
 }

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use scs_sim::engine::{Contact, Engine};
 use scs_sim::library::{default_library_path, Library};
 use scs_sim::peer::{PeerAgent, ScriptedPeer};
 use scs_sim::server::AgentLogin;
@@ -19,6 +20,8 @@ use scs_sim::{CommServer, SimError};
 const USAGE: &str = "usage:
   scs-sim [--lib PATH] --def FILE --profile NAME [--lang ENU] [--set Driver:Key=Value]...
           --agent ID --pin PIN --dn EXT [--command NAME [--text TOOLBAR-TEXT]]... [--wait SECONDS]
+          [--stdin] [--contacts CONTACTS.csv] [--activities ACTIVITIES.sqlite]
+          (--stdin: more commands from standard input, one per line: NAME [text] | wait S | quit)
   scs-sim peer [--broker HOST:PORT] [--queue /queue/siebelcti.requests] --agent ID:PIN:FIRST:LAST...";
 
 fn main() {
@@ -48,6 +51,9 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
     let mut overrides = Vec::new();
     let mut commands = Vec::new();
     let mut wait = 3.0f64;
+    let mut stdin_commands = false;
+    let mut contacts_file: Option<PathBuf> = None;
+    let mut activities: Option<PathBuf> = None;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -72,6 +78,9 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
                     .parse()
                     .map_err(|_| SimError("--wait takes seconds".into()))?
             }
+            "--stdin" => stdin_commands = true,
+            "--contacts" => contacts_file = Some(PathBuf::from(value(args, &mut i)?)),
+            "--activities" => activities = Some(PathBuf::from(value(args, &mut i)?)),
             "--set" => {
                 let kv = value(args, &mut i)?;
                 let (k, v) = kv
@@ -93,20 +102,81 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
     let library = Arc::new(Library::load(&lib)?);
     println!("loaded {}", library.path().display());
     let def = CommServer::read_def(&def_path)?;
-    let server = CommServer::from_def(library, def, &profile, &lang, &overrides)?;
+    let contacts = match &contacts_file {
+        Some(p) => read_contacts(p)?,
+        None => Vec::new(),
+    };
+    let engine = Arc::new(Engine::new(def.clone(), contacts, activities.as_deref())?);
+    let mut server = CommServer::from_def(library, def, &profile, &lang, &overrides)?;
+    server.set_engine(engine.clone());
     println!("driver commands: {}", server.commands.join(", "));
     println!("driver events:   {}", server.events.join(", "));
     let mut agent = server.request_service(&login, &[], true)?;
     std::thread::sleep(Duration::from_millis(500));
     for (c, text) in &commands {
-        agent.set_text(text);
-        for (rc, track) in agent.run_command(c)? {
-            println!("InvokeCommand {c} [{track}] -> {rc}");
-        }
+        run(&mut agent, c, text);
         std::thread::sleep(Duration::from_secs_f64(wait));
     }
+    if stdin_commands {
+        // One line each: `COMMAND [toolbar text]`, `wait SECONDS`, or `quit`.
+        for line in std::io::stdin().lines() {
+            let line = line.map_err(|e| SimError(format!("stdin: {e}")))?;
+            let (word, rest) = line.trim().split_once(' ').unwrap_or((line.trim(), ""));
+            match word {
+                "" => {}
+                "quit" => break,
+                "wait" => {
+                    std::thread::sleep(Duration::from_secs_f64(rest.trim().parse().unwrap_or(1.0)))
+                }
+                command => run(&mut agent, command, rest.trim()),
+            }
+        }
+    }
     agent.release();
+    for a in engine.activities()? {
+        println!(
+            "activity {}: {} {:?} contact {:?} call {} {:?}",
+            a.id, a.activity_type, a.description, a.contact_id, a.tracking, a.after_work
+        );
+    }
     Ok(())
+}
+
+fn run(agent: &mut scs_sim::Agent, command: &str, text: &str) {
+    agent.set_text(text);
+    match agent.run_command(command) {
+        Ok(results) => {
+            for (rc, track) in results {
+                println!("InvokeCommand {command} [{track}] -> {rc}");
+            }
+        }
+        Err(e) => println!("command {command}: {e}"),
+    }
+}
+
+/// Reads a contact store: CSV lines `id,first name,last name,work phone,account id`.
+fn read_contacts(path: &std::path::Path) -> Result<Vec<Contact>, SimError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SimError(format!("cannot read {}: {e}", path.display())))?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').map(str::trim).collect();
+            match f.as_slice() {
+                [id, first, last, phone, account] => Ok(Contact {
+                    id: id.to_string(),
+                    first_name: first.to_string(),
+                    last_name: last.to_string(),
+                    work_phone: phone.to_string(),
+                    account_id: account.to_string(),
+                }),
+                _ => Err(SimError(format!(
+                    "{}: bad contact line {l:?}",
+                    path.display()
+                ))),
+            }
+        })
+        .collect()
 }
 
 fn run_peer(args: &[String]) -> Result<(), SimError> {
