@@ -114,6 +114,8 @@ pub struct DriverConfig {
     pub logout_reasons: bool,
     /// The call variable that carries the caller-entered digits (field `CED`), if any.
     pub ced_variable: Option<String>,
+    /// Restart the last call's work-item timer on wrap-up (advanced setup).
+    pub reset_timer_on_wrap_up: bool,
 }
 
 impl fmt::Debug for DriverConfig {
@@ -148,6 +150,7 @@ impl fmt::Debug for DriverConfig {
             .field("not_ready_reasons", &self.not_ready_reasons)
             .field("logout_reasons", &self.logout_reasons)
             .field("ced_variable", &self.ced_variable)
+            .field("reset_timer_on_wrap_up", &self.reset_timer_on_wrap_up)
             .finish()
     }
 }
@@ -173,6 +176,7 @@ impl Default for DriverConfig {
             not_ready_reasons: false,
             logout_reasons: false,
             ced_variable: None,
+            reset_timer_on_wrap_up: false,
         }
     }
 }
@@ -310,6 +314,7 @@ impl DriverConfig {
                 "notreadyreasoncodes" => c.not_ready_reasons = flag("NotReadyReasonCodes", v)?,
                 "logoutreasoncodes" => c.logout_reasons = flag("LogoutReasonCodes", v)?,
                 "cedvariable" => c.ced_variable = (!v.is_empty()).then(|| v.to_string()),
+                "resettimeronwrapup" => c.reset_timer_on_wrap_up = flag("ResetTimerOnWrapUp", v)?,
                 "securekey" => des_key = v.to_string(),
                 "secureiv" => des_iv = v.to_string(),
                 _ => unknown.push(raw_key.clone()),

@@ -767,8 +767,40 @@ impl Sessions {
             if is_in && !was_in {
                 self.fetch_reasons(out, &info.agent);
             }
+            if self.cfg.reset_timer_on_wrap_up {
+                self.wrap_up_timer(id, old, new);
+            }
         }
         self.refresh_toolbar(id);
+    }
+
+    /// `Driver:ResetTimerOnWrapUp`: the last call's work item times the wrap-up too. Entering
+    /// WORK / WORK_READY restarts its timer (`WorkItemStarted` with the wrap-up's start time);
+    /// leaving wrap-up stops it (`WorkItemReleased`). Siebel does not reset the timer itself.
+    fn wrap_up_timer(&mut self, id: u64, old: Option<AgentState>, new: Option<AgentState>) {
+        let work =
+            |s: Option<AgentState>| matches!(s, Some(AgentState::Work | AgentState::WorkReady));
+        let Some(s) = self.sessions.get(&id) else {
+            return;
+        };
+        let Some(last) = s.calls.last_ended().map(str::to_string) else {
+            return;
+        };
+        let extension = s
+            .info
+            .as_ref()
+            .and_then(|i| i.extension.clone())
+            .unwrap_or_default();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        if work(new) && !work(old) {
+            s.slot
+                .call(|h| h.work_item_started(&last, "Wrap-up", &extension, now));
+        } else if work(old) && !work(new) {
+            s.slot.call(|h| h.work_item_released(&last, now));
+        }
     }
 
     fn on_error(&mut self, agent: Option<String>, code: String, message: String, re: Option<&str>) {

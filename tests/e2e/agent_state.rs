@@ -372,3 +372,63 @@ fn log_level_changes_at_run_time() {
     agent.run_command("SetLogLevel").unwrap();
     wait_status(&c, m, "Unknown log level loud");
 }
+
+#[test]
+fn wrap_up_resets_the_phone_call_timer_when_the_advanced_option_is_on() {
+    let chain = Chain::start_with(
+        Deployment::Ucce,
+        1,
+        &[("Driver:ResetTimerOnWrapUp", "TRUE")],
+        "",
+    );
+    let mut agent = logged_in(&chain, 0);
+    let c = agent.client.clone();
+    let m = c.mark();
+    agent.run_command("Ready").unwrap();
+    wait_event(&c, m, "EventAgentReady");
+    let dialog = ring_and_answer(&chain, &mut agent, 0);
+    agent.invoke("ChangeWorkReadyState", "", &[]);
+    wait_sim(
+        chain.sim(),
+        &chain.agents[0].id,
+        "pendingState",
+        json!("WORK_READY"),
+    );
+    let m = c.mark();
+    admin(
+        chain.sim(),
+        &format!("/admin/calls/{dialog}/hangup"),
+        json!({}),
+    );
+    wait_event(&c, m, "EventAgentWork");
+    // After the call's release, the same work item starts again: the wrap-up timer.
+    let released = c
+        .calls()
+        .iter()
+        .skip(m)
+        .position(
+            |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == dialog),
+        )
+        .expect("call released");
+    let restarted = c
+        .wait_for(m, WAIT, |x| {
+            matches!(x, Call::WorkItemStarted { tracking_id, description, .. } if *tracking_id == dialog && description == "Wrap-up")
+        })
+        .expect("timer restarted on wrap-up");
+    let pos = c
+        .calls()
+        .iter()
+        .skip(m)
+        .position(|x| *x == restarted)
+        .unwrap();
+    assert!(pos > released);
+    let m = c.mark();
+    agent.run_command("Ready").unwrap();
+    wait_event(&c, m, "EventAgentReady");
+    c.wait_for(
+        m,
+        WAIT,
+        |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == dialog),
+    )
+    .expect("wrap-up timer stopped");
+}
