@@ -27,96 +27,38 @@ STOMP_PORT=${STOMP_PORT:-61613}
 OPENWIRE_PORT=${OPENWIRE_PORT:-61616}
 START_TIMEOUT=${ACTIVEMQ_START_TIMEOUT:-60}
 STOP_TIMEOUT=30
+STOP_POLL=0.2
 JAVA_OPTS=${ACTIVEMQ_JAVA_OPTS:--Xms64M -Xmx256M}
 
 AMQ_HOME=/usr/share/activemq
 AMQ_JAR="$AMQ_HOME/bin/activemq.jar"
 AMQ_INSTANCE=/etc/activemq/instances-available/main
 
-log() { printf 'activemq: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+LOG_TAG=activemq
+# messages of the shared start/stop/status (scripts/lib.sh)
+SVC_NOUN=broker SVC_KIND=broker SVC_PROTO="STOMP "
+SVC_ENDPOINT="STOMP on $HOST:$STOMP_PORT"
+SVC_TIMEOUT_WHAT="STOMP port $HOST:$STOMP_PORT did not answer CONNECT"
+SVC_STARTED_INFO="STOMP on $HOST:$STOMP_PORT, OpenWire on $HOST:$OPENWIRE_PORT; log $LOG_FILE"
+SVC_STATUS_UP="STOMP answers on $HOST:$STOMP_PORT"
+SVC_STATUS_NOT_READY="but STOMP does not answer on $HOST:$STOMP_PORT yet"
+SVC_LOGS=("$LOG_FILE")
 
-# --- installation -------------------------------------------------------------------------
-
-as_root() {
-    if [[ $EUID -eq 0 ]]; then "$@"
-    elif command -v sudo >/dev/null 2>&1; then sudo "$@"
-    else die "need root (or sudo) to run: $*"
-    fi
-}
-
-# apt-get that waits for the apt/dpkg lock (another apt-get may be running in the background)
-# instead of failing; its output is shown only when it fails.
-apt_get() {
-    local out attempt rc
-    out=$(mktemp)
-    for attempt in $(seq 1 120); do
-        rc=0
-        as_root env DEBIAN_FRONTEND=noninteractive \
-            apt-get -q -o DPkg::Lock::Timeout=600 "$@" >"$out" 2>&1 || rc=$?
-        if [[ $rc -eq 0 ]]; then rm -f "$out"; return 0; fi
-        if grep -qE 'Could not get lock|Unable to lock|Unable to acquire the dpkg' "$out"; then
-            [[ $attempt -eq 1 ]] && log "waiting for the apt/dpkg lock held by another process..."
-            sleep 5
-            continue
-        fi
-        cat "$out" >&2; rm -f "$out"; return "$rc"
-    done
-    cat "$out" >&2; rm -f "$out"
-    die "gave up waiting for the apt/dpkg lock"
-}
-
-apt_lists_know() {  # true when the local package lists have an install candidate for $1
-    local cand
-    cand=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')
-    [[ -n $cand && $cand != "(none)" ]]
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$SCRIPT_DIR/lib.sh"
 
 cmd_install() {
     [[ -f $AMQ_JAR ]] && return 0
-    local pkgs=(activemq) t0=$SECONDS updated=0
+    local pkgs=(activemq) t0=$SECONDS
     command -v java >/dev/null 2>&1 || pkgs+=(default-jre-headless)
-    log "installing ${pkgs[*]} from Debian's packages..."
-    if ! apt_lists_know activemq; then
-        apt_get update; updated=1
-    fi
-    if ! apt_get install -y --no-install-recommends "${pkgs[@]}"; then
-        # stale package lists give 404s: refresh them once and try again
-        [[ $updated -eq 1 ]] && die "apt-get install ${pkgs[*]} failed"
-        log "install failed; refreshing package lists and retrying once"
-        apt_get update
-        apt_get install -y --no-install-recommends "${pkgs[@]}" || die "apt-get install ${pkgs[*]} failed"
-    fi
+    apt_install_updating activemq "${pkgs[@]}"
     [[ -f $AMQ_JAR ]] || die "$AMQ_JAR still missing after installing activemq"
     command -v java >/dev/null 2>&1 || die "no java on PATH after installing activemq"
     log "installed in $((SECONDS - t0)) s"
 }
 
-# --- process / port helpers ----------------------------------------------------------------
-
-read_pid() { [[ -s $PID_FILE ]] && tr -dc '0-9' <"$PID_FILE"; }
-
-# The broker this script started: pid from the pid file, alive, and really our java process
-# (guards against a recycled pid).
-broker_pid() {
-    local pid
-    pid=$(read_pid) || return 1
-    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-Dactivemq.base=$BASE " || return 1
-    printf '%s\n' "$pid"
-}
-
-port_open() {  # something accepts TCP connections on $HOST:$1
-    # shellcheck disable=SC2016  # expanded by the inner bash
-    timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$HOST" "$1" 2>/dev/null
-}
-
-port_owner() {  # best effort: which process listens on port $1
-    command -v ss >/dev/null 2>&1 || { echo "unknown process"; return; }
-    local owner
-    owner=$(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:(([^)]*))' | head -n1 || true)
-    echo "${owner:-unknown process}"
-}
+# The broker this script started: really our java process.
+svc_pid() { pid_if_cmdline_has "-Dactivemq.base=$BASE "; }
 
 # Sends a real STOMP 1.2 CONNECT and prints the CONNECTED frame's first lines; fails otherwise.
 stomp_connect() {
@@ -133,6 +75,7 @@ stomp_connect() {
 }
 
 stomp_ready() { stomp_connect >/dev/null; }
+svc_ready() { stomp_ready; }
 
 # --- config ----------------------------------------------------------------------------------
 
@@ -163,9 +106,9 @@ log4j.appender.console.layout.ConversionPattern=%d{ISO8601} | %-5p | %m | %c | %
 EOF
 }
 
-# --- commands --------------------------------------------------------------------------------
+# --- start hooks -----------------------------------------------------------------------------
 
-check_ports_free() {
+svc_check_ports() {
     local port name
     for port in "$STOMP_PORT" "$OPENWIRE_PORT"; do
         port_open "$port" || continue
@@ -174,126 +117,18 @@ check_ports_free() {
     done
 }
 
-wait_ready() {  # $1 = pid; waits up to START_TIMEOUT for a STOMP CONNECTED answer
-    local pid=$1 deadline=$((SECONDS + START_TIMEOUT))
-    while (( SECONDS < deadline )); do
-        if stomp_ready; then return 0; fi
-        kill -0 "$pid" 2>/dev/null || { log "broker process $pid exited during startup"; return 1; }
-        sleep 0.2
-    done
-    log "STOMP port $HOST:$STOMP_PORT did not answer CONNECT within ${START_TIMEOUT} s"
-    return 1
-}
-
-show_log_tail() {
-    log "last lines of $LOG_FILE:"
-    tail -n 40 "$LOG_FILE" >&2 2>/dev/null || true
-}
-
-cmd_start() {
-    local clean=0 arg pid t0
-    for arg in "$@"; do
-        case $arg in
-            --clean) clean=1 ;;
-            *) die "unknown option for start: $arg" ;;
-        esac
-    done
-    cmd_install
-
-    if pid=$(broker_pid); then
-        if [[ $clean -eq 0 ]]; then
-            if stomp_ready; then
-                log "already running (pid $pid), STOMP on $HOST:$STOMP_PORT"
-                return 0
-            fi
-            log "broker pid $pid is alive but STOMP does not answer yet; waiting"
-            if wait_ready "$pid"; then log "running (pid $pid), STOMP on $HOST:$STOMP_PORT"; return 0; fi
-            log "restarting the unresponsive broker"
-        fi
-        cmd_stop
-    fi
-    rm -f "$PID_FILE"
-
-    check_ports_free
-    if [[ $clean -eq 1 ]]; then
-        log "--clean: deleting $DATA_DIR"
-        rm -rf "$DATA_DIR"
-    fi
-    write_config
-    [[ -f $LOG_FILE ]] && mv -f "$LOG_FILE" "$LOG_FILE.1"
-
-    t0=$(date +%s.%N)
-    # The child bash records its own pid, then execs (nohup) java under that same pid, in a
-    # session of its own so that it outlives this shell and CI steps.
-    # shellcheck disable=SC2016,SC2086
-    (cd "$BASE" && exec setsid bash -c 'echo $$ >"$0"; exec nohup "$@"' "$PID_FILE" \
+svc_launch() {
+    # shellcheck disable=SC2086  # JAVA_OPTS is split on purpose
+    spawn_detached "$LOG_FILE" \
         java $JAVA_OPTS -Djava.awt.headless=true \
             -Djava.io.tmpdir="$TMP_DIR" \
             -Dlog4j.configuration="file:$CONF_DIR/log4j.properties" \
             -Dlog4j2.configurationFile="$CONF_DIR/log4j2.properties" \
             -Dactivemq.home="$AMQ_HOME" -Dactivemq.base="$BASE" \
             -Dactivemq.conf="$CONF_DIR" -Dactivemq.data="$DATA_DIR" \
-            -jar "$AMQ_JAR" start "xbean:file:$CONF_DIR/activemq.xml" \
-        </dev/null >"$LOG_FILE" 2>&1 &)
-
-    for _ in $(seq 1 50); do [[ -s $PID_FILE ]] && break; sleep 0.1; done
-    pid=$(read_pid) || { show_log_tail; die "broker did not record its pid"; }
-
-    if ! wait_ready "$pid"; then
-        show_log_tail
-        cmd_stop   # leave no half-started broker behind
-        exit 1
-    fi
-    log "started (pid $pid) in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s; STOMP on $HOST:$STOMP_PORT, OpenWire on $HOST:$OPENWIRE_PORT; log $LOG_FILE"
+            -jar "$AMQ_JAR" start "xbean:file:$CONF_DIR/activemq.xml"
 }
 
-cmd_stop() {
-    local pid
-    if ! pid=$(broker_pid); then
-        rm -f "$PID_FILE"
-        log "not running"
-        return 0
-    fi
-    log "stopping broker (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + STOP_TIMEOUT))
-    while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "still alive after ${STOP_TIMEOUT} s; sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    fi
-    rm -f "$PID_FILE"
-    log "stopped"
-}
+show_log_tail() { tail_log 40 "$LOG_FILE"; }
 
-cmd_status() {
-    local pid
-    if pid=$(broker_pid); then
-        if stomp_ready; then
-            echo "running (pid $pid), STOMP answers on $HOST:$STOMP_PORT"
-        else
-            echo "running (pid $pid), but STOMP does not answer on $HOST:$STOMP_PORT yet"
-        fi
-        return 0
-    fi
-    echo "stopped"
-    return 3
-}
-
-usage() {
-    echo "usage: $0 install | start [--clean] | stop | status | restart [--clean]" >&2
-    exit 2
-}
-
-[[ $# -ge 1 ]] || usage
-cmd=$1; shift
-case $cmd in
-    install) cmd_install ;;
-    start)   cmd_start "$@" ;;
-    stop)    cmd_stop ;;
-    status)  cmd_status ;;
-    restart) cmd_stop; cmd_start "$@" ;;
-    -h|--help|help) usage ;;
-    *) usage ;;
-esac
+svc_main "$@"

@@ -10,36 +10,10 @@ set -euo pipefail
 declare -A PKG_OF=([gcc]=gcc [valgrind]=valgrind [pkg-config]=pkg-config)
 TOOLS=(gcc valgrind pkg-config)
 
-log() { printf 'deps: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-as_root() {
-    if [[ $EUID -eq 0 ]]; then "$@"
-    elif command -v sudo >/dev/null 2>&1; then sudo "$@"
-    else die "need root (or sudo) to run: $*"
-    fi
-}
-
-# apt-get that waits for the apt/dpkg lock (another apt-get may be running in the background)
-# instead of failing; its output is shown only when it fails.
-apt_get() {
-    local out attempt rc
-    out=$(mktemp)
-    for attempt in $(seq 1 120); do
-        rc=0
-        as_root env DEBIAN_FRONTEND=noninteractive \
-            apt-get -q -o DPkg::Lock::Timeout=600 "$@" >"$out" 2>&1 || rc=$?
-        if [[ $rc -eq 0 ]]; then rm -f "$out"; return 0; fi
-        if grep -qE 'Could not get lock|Unable to lock|Unable to acquire the dpkg' "$out"; then
-            [[ $attempt -eq 1 ]] && log "waiting for the apt/dpkg lock held by another process..."
-            sleep 5
-            continue
-        fi
-        cat "$out" >&2; rm -f "$out"; return "$rc"
-    done
-    cat "$out" >&2; rm -f "$out"
-    die "gave up waiting for the apt/dpkg lock"
-}
+SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
+LOG_TAG=deps
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$SCRIPT_DIR/lib.sh"
 
 missing=()
 for tool in "${TOOLS[@]}"; do
@@ -50,7 +24,7 @@ done
 t0=$SECONDS
 log "installing ${missing[*]}"
 apt_get update
-apt_get install -y --no-install-recommends "${missing[@]}" || die "apt-get install ${missing[*]} failed"
+apt_install "${missing[@]}"
 for tool in "${TOOLS[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool still missing after installing ${PKG_OF[$tool]}"
 done

@@ -86,6 +86,8 @@ pub(crate) struct State {
 /// Everything the threads share.
 pub(crate) struct Shared {
     pub cfg: ConnectorConfig,
+    /// This process's instance id (see `Message::System`).
+    instance: String,
     des: Option<driver::secure::TripleDes>,
     pub nodes: Vec<String>,
     rest: Rest,
@@ -135,6 +137,7 @@ impl Shared {
             },
             connector: self.cfg.connector.name.clone(),
             detail: st.detail.clone(),
+            instance: self.instance.clone(),
         }
     }
 
@@ -207,7 +210,12 @@ impl Connector {
         cfg.validate()?;
         let nodes = cfg.nodes();
         let des = cfg.triple_des()?;
+        let started_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
         let shared = Arc::new(Shared {
+            instance: format!("{}-{}-{started_ms}", cfg.connector.name, std::process::id()),
             des,
             rest: Rest::new(Duration::from_millis(cfg.finesse.request_timeout_ms)),
             nodes,

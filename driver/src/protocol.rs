@@ -136,6 +136,10 @@ pub enum Message {
         /// Human detail (e.g. which Finesse node is in use, or why it is out of service).
         #[serde(default)]
         detail: String,
+        /// Unique per connector process start: tells a restarted connector from its
+        /// predecessor of the same name (whose last words may arrive late).
+        #[serde(default)]
+        instance: String,
     },
     /// Request: a call control action on one of the agent's dialogs.
     CallAction {

@@ -848,10 +848,11 @@ impl Sessions {
                 status,
                 connector,
                 detail,
+                instance,
             } => match status {
                 SystemStatus::InService => {
                     let was_online = self.online();
-                    self.connector = Some(connector);
+                    self.connector = Some(format!("{connector}/{instance}"));
                     self.out_of_service = None;
                     self.hello_at = None;
                     if !was_online {
@@ -863,7 +864,10 @@ impl Sessions {
                     }
                 }
                 SystemStatus::OutOfService => {
-                    let ours = self.connector.as_deref() == Some(connector.as_str());
+                    // Only the connector instance we rely on can take us offline: a stale
+                    // OUT_OF_SERVICE of a restarted connector's predecessor is ignored.
+                    let ours = self.connector.as_deref()
+                        == Some(format!("{connector}/{instance}").as_str());
                     let news = self.out_of_service.as_deref() != Some(detail.as_str());
                     // Tell the agents once per change, not at every repeated Hello answer.
                     if ours || (self.connector.is_none() && news) {

@@ -140,6 +140,19 @@ fn inbound_call_data_answer_hold_resume_release_with_pops_and_activities() {
     }
     assert!(matches!(ring, Call::HandleEvent { ref tracking_id, .. } if *tracking_id == dialog));
     wait_toolbar(&c, m, "AnswerCall", N | B);
+    // The communication dashboard is filled from the call data.
+    let dashboard = engine.dashboard();
+    for (k, v) in [
+        ("Calling Number", "4085551234"),
+        ("Dialed Number", "8001"),
+        ("Entered Digits", "1-ANN"),
+        ("Call Variable 1", "42"),
+    ] {
+        assert!(
+            dashboard.contains(&(k.to_string(), v.to_string())),
+            "{k}={v} in {dashboard:?}"
+        );
+    }
     // The caller-entered digits (CED) name the contact: the CED handler wins.
     let o = wait_outcome(&engine, &dialog, "InboundCallWithCED");
     assert_eq!(
@@ -512,7 +525,7 @@ fn several_calls_are_work_items_and_selecting_one_switches_calls() {
 /// The toolbar's enabled commands (neither disabled nor unsupported), for step checks.
 fn enabled(c: &scs_sim::Client) -> Vec<String> {
     c.toolbar()
-        .unwrap()
+        .unwrap_or_default()
         .into_iter()
         .filter(|t| t.2 & (D | NS) == 0 && t.0 != "SetLogLevel")
         .map(|t| t.0)

@@ -51,6 +51,8 @@ pub struct Chain {
     pub server: CommServer,
     /// The agents the simulator knows.
     pub agents: Vec<TestAgent>,
+    /// The secondary Finesse node, if any.
+    pub secondary: Option<FinesseSim>,
 }
 
 /// Not Ready reason codes of the simulator.
@@ -96,6 +98,22 @@ impl Chain {
         driver_params: &[(&str, &str)],
         connector_toml: &str,
     ) -> Chain {
+        Chain::build(deployment, n, driver_params, connector_toml, false)
+    }
+
+    /// A chain whose connector knows a secondary Finesse node (a second simulator with the
+    /// same agents).
+    pub fn start_with_secondary(deployment: Deployment, n: usize) -> Chain {
+        Chain::build(deployment, n, &[], "", true)
+    }
+
+    fn build(
+        deployment: Deployment,
+        n: usize,
+        driver_params: &[(&str, &str)],
+        connector_toml: &str,
+        with_secondary: bool,
+    ) -> Chain {
         connector_log();
         let agents: Vec<TestAgent> = (0..n)
             .map(|i| {
@@ -107,7 +125,7 @@ impl Chain {
                 }
             })
             .collect();
-        let sim = FinesseSim::start(SimConfig {
+        let sim_config = SimConfig {
             http: "127.0.0.1:0".parse().unwrap(),
             deployment,
             xmpp: xmpp(),
@@ -139,12 +157,15 @@ impl Chain {
                 id: "1".into(),
                 label: "Sale".into(),
             }],
-        })
-        .expect("finesse-sim starts (is Prosody running? scripts/prosody.sh start)");
+        };
+        let sim = FinesseSim::start(sim_config.clone())
+            .expect("finesse-sim starts (is Prosody running? scripts/prosody.sh start)");
+        let secondary = with_secondary.then(|| FinesseSim::start(sim_config.clone()).unwrap());
+        let secondary_url = secondary.as_ref().map(|s| s.base_url()).unwrap_or_default();
         let queue = format!("/queue/{}", unique("chain.requests"));
         let toml = format!(
             "[connector]\nname = \"{}\"\n[broker]\nhost = \"{}\"\nport = {}\nrequest_queue = \"{queue}\"\nheartbeat_ms = 1000\n\
-             [finesse]\nprimary = \"{}\"\npoll_ms = 200\nrequest_timeout_ms = 2000\n[monitor]\nlisten = \"127.0.0.1:0\"\n{connector_toml}",
+             [finesse]\nprimary = \"{}\"\nsecondary = \"{secondary_url}\"\npoll_ms = 200\nrequest_timeout_ms = 2000\n[monitor]\nlisten = \"127.0.0.1:0\"\n{connector_toml}",
             unique("connector"),
             broker().ip(),
             broker().port(),
@@ -170,6 +191,7 @@ impl Chain {
             connector_config,
             server,
             agents,
+            secondary,
         }
     }
 

@@ -240,3 +240,69 @@ fn connector_restart_keeps_the_agents_state_in_siebel() {
     );
     wait_event(&c1, m, "EventAgentNotReady");
 }
+
+#[test]
+fn the_connector_fails_over_to_the_secondary_finesse_node() {
+    // Real Finesse nodes share the contact center's state; two simulators do not, so the
+    // agent is logged in on both, as it would be seen from either node.
+    let chain = Chain::start_with_secondary(Deployment::Ucce, 1);
+    let a = chain.agents[0].clone();
+    let secondary = chain.secondary.as_ref().unwrap();
+    let mut agent = chain.session(0);
+    let c = agent.client.clone();
+    let m = c.mark();
+    agent.run_command("SignOnGroup").unwrap();
+    wait_event(&c, m, "EventAgentLogin");
+    let login = ureq::put(&format!(
+        "{}/finesse/api/User/{}",
+        secondary.base_url(),
+        a.id
+    ))
+    .set(
+        "Authorization",
+        &format!("Basic {}", basic(&a.id, &a.password)),
+    )
+    .set("Content-Type", "application/xml")
+    .send_string(&format!(
+        "<User><state>LOGIN</state><extension>{}</extension></User>",
+        a.extension
+    ));
+    assert!(login.is_ok(), "{login:?}");
+
+    // The primary goes out of service: the connector moves to the secondary by itself.
+    let m = c.mark();
+    admin(
+        chain.sim(),
+        "/admin/failures",
+        json!({"outOfService": true}),
+    );
+    let url = format!("{}/health", chain.monitor());
+    let mut health = get_json(&url);
+    for _ in 0..100 {
+        if health["finesse"]["node"] == secondary.base_url().as_str() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        health = get_json(&url);
+    }
+    assert_eq!(
+        health["finesse"]["node"],
+        secondary.base_url().as_str(),
+        "{health}"
+    );
+    assert_eq!(health["status"], "IN_SERVICE");
+    // The agent noticed nothing but keeps working, now through the secondary.
+    assert!(c.calls()[m..]
+        .iter()
+        .all(|x| x.event_name() != Some("EventAgentLogout")));
+    let m = c.mark();
+    agent.run_command("Ready").unwrap();
+    wait_event(&c, m, "EventAgentReady");
+    let state = get_json(&format!("{}/admin/state", secondary.base_url()));
+    assert_eq!(state["agents"][0]["state"], "READY", "{state}");
+}
+
+fn basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+}

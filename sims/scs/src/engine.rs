@@ -114,6 +114,11 @@ struct Work {
     fields: Vec<(String, String)>,
 }
 
+/// The business service and method an event response calls to fill the communication
+/// (customer) dashboard; its `ServiceParam.X` values, expanded from the event, become the
+/// dashboard's fields.
+pub const DASHBOARD_METHOD: &str = "Persistent Customer Dashboard.Update Dashboard from CTI";
+
 /// The engine of one simulated Communications Server.
 pub struct Engine {
     def: Def,
@@ -121,6 +126,7 @@ pub struct Engine {
     db: Mutex<Connection>,
     outcomes: Mutex<Vec<Outcome>>,
     work: Mutex<HashMap<String, Work>>,
+    dashboard: Mutex<Vec<(String, String)>>,
 }
 
 fn now_secs() -> u64 {
@@ -229,6 +235,7 @@ impl Engine {
             db: Mutex::new(db),
             outcomes: Mutex::new(Vec::new()),
             work: Mutex::new(HashMap::new()),
+            dashboard: Mutex::new(Vec::new()),
         })
     }
 
@@ -267,6 +274,19 @@ impl Engine {
             w.fields = fields.to_vec();
         }
         let lookup = |name: &str| self.lookup(name, fields, tracking, None);
+        // Step 1 of an event response: the business service method (the dashboard's).
+        if let Some(section) = self.def.section("EventResponse", &response_name) {
+            if section
+                .get("ServiceMethod")
+                .is_some_and(|m| m.eq_ignore_ascii_case(DASHBOARD_METHOD))
+            {
+                *self.dashboard.lock().unwrap_or_else(|e| e.into_inner()) = section
+                    .with_prefix("ServiceParam.")
+                    .into_iter()
+                    .map(|(k, v)| (k, def::expand(&v, lookup)))
+                    .collect();
+            }
+        }
         let mut outcome = Outcome {
             handler: handler.name.clone(),
             response: response_name.clone(),
@@ -481,6 +501,14 @@ impl Engine {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(tracking);
+    }
+
+    /// The communication dashboard's fields, as the last event response filled them.
+    pub fn dashboard(&self) -> Vec<(String, String)> {
+        self.dashboard
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Every event response run so far.

@@ -139,6 +139,7 @@ fn serve(
                     status: SystemStatus::InService,
                     connector: "scripted-peer".into(),
                     detail: String::new(),
+                    instance: String::new(),
                 },
             )),
             Message::Connect {
