@@ -772,13 +772,17 @@ fn with_session(
     if let Err(e) = finesse_ready(s) {
         return s.error(&to, Some(agent), &e, Some(id));
     }
-    if let Err(e) = call(&creds, &s.base(), &extension_of(s, agent)) {
-        s.error(&to, Some(agent), &e, Some(id));
+    match call(&creds, &s.base(), &extension_of(s, agent)) {
+        Ok(()) => s.send(&to, Message::Accepted {}, Some(id)),
+        Err(e) => s.error(&to, Some(agent), &e, Some(id)),
     }
 }
 
 /// Starts the agent's notification session if it has credentials and none runs.
 fn ensure_notifications(s: &Arc<Shared>, agent: &str) {
+    if s.stopping.load(Ordering::Acquire) {
+        return;
+    }
     let mut st = s.state();
     let Some(entry) = st.agents.get_mut(agent) else {
         return;
@@ -822,7 +826,7 @@ fn notifications(
     up: &AtomicBool,
 ) {
     let mut backoff = Duration::from_millis(500);
-    while !stop.load(Ordering::Acquire) {
+    while !stop.load(Ordering::Acquire) && !s.stopping.load(Ordering::Acquire) {
         let (base, domain, pubsub) = {
             let st = s.state();
             let host_domain = st.system.xmpp_domain.clone();

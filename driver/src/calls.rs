@@ -252,13 +252,13 @@ impl Calls {
             tracking: id.clone(),
         };
         if ended {
-            let item = self.items.remove(&id).expect("present");
-            if item.started || !item.outbound {
-                out.push(Effect::Released {
-                    tracking: id.clone(),
-                    stop: now(),
-                });
-            }
+            // Every item was announced with IndicateNewWorkItem: always release it, even a
+            // call that never connected (busy, wrong number, abandoned).
+            self.items.remove(&id);
+            out.push(Effect::Released {
+                tracking: id.clone(),
+                stop: now(),
+            });
             out.push(event(events::RELEASED));
             self.last_ended = Some(id.clone());
             if self.current.as_deref() == Some(id.as_str()) {
@@ -401,6 +401,10 @@ mod tests {
         assert_eq!(names(&e), ["Started", "EventEstablished"]);
         c.apply(dialog("9", "ALERTING", "4085550000", "5001"), "5001", None);
         assert_eq!(c.view().unwrap().calls, 2);
+        // A call that never connects is released too (its work item was announced).
+        c.apply(dialog("10", "INITIATING", "5001", "5559999"), "5001", None);
+        let e = c.apply(dialog("10", "FAILED", "5001", "5559999"), "5001", None);
+        assert_eq!(names(&e), ["Released", "EventReleased"]);
         // A snapshot with only call 9: call 8 ended meanwhile.
         let e = c.reconcile(
             vec![dialog("9", "ALERTING", "4085550000", "5001")],

@@ -200,10 +200,10 @@ fn valid_id_char(c: char) -> bool {
 /// Strips an optional `prefix` (case-insensitive) from a parameter name.
 fn strip_prefix<'a>(key: &'a str, prefix: &str) -> &'a str {
     let k = key.trim();
-    if k.len() >= prefix.len() && k[..prefix.len()].eq_ignore_ascii_case(prefix) {
-        &k[prefix.len()..]
-    } else {
-        k
+    // `get` (not slicing): a prefix-length cut inside a multi-byte character is no match.
+    match (k.get(..prefix.len()), k.get(prefix.len()..)) {
+        (Some(head), Some(rest)) if head.eq_ignore_ascii_case(prefix) => rest,
+        _ => k,
     }
 }
 
@@ -488,6 +488,14 @@ mod tests {
         assert!(!format!("{:?}", p.config).contains("hunter2"));
         let s = ServiceConfig::from_params(&kv(&[("Service:AgentPassword", "pin123")]));
         assert!(!format!("{:?}", s.config).contains("pin123"));
+    }
+
+    #[test]
+    fn non_ascii_parameter_names_are_not_a_panic() {
+        let s = ServiceConfig::from_params(&kv(&[("Param.Téléphone", "1"), ("Dri€", "x")]));
+        assert_eq!(s.unknown.len(), 2);
+        let d = DriverConfig::from_params(&kv(&[("Driv€r:X", "1"), ("é", "2")])).unwrap();
+        assert_eq!(d.unknown.len(), 2);
     }
 
     #[test]

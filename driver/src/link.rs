@@ -234,7 +234,9 @@ impl<C> Link<C> {
             None => d = d.min(self.next_attempt),
             Some(c) if !c.established => d = d.min(c.started + self.settings.connect_timeout),
             Some(c) => {
-                if !c.send_every.is_zero() {
+                // A heart-beat is only queued when nothing waits to be written (a WRITABLE
+                // event wakes the loop when the socket drains): no busy loop meanwhile.
+                if !c.send_every.is_zero() && c.out.is_empty() {
                     d = d.min(c.last_tx + c.send_every);
                 }
                 if !c.expect_every.is_zero() {

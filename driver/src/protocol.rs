@@ -170,6 +170,9 @@ pub enum Message {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         wrap_up_reason: Option<String>,
     },
+    /// Event: Finesse accepted the request `re`; its outcome follows as events (call
+    /// requests, whose notifications need not name the request).
+    Accepted {},
     /// Event: the agent's state.
     Agent(AgentInfo),
     /// Event: one of the agent's calls, as it is now.

@@ -664,15 +664,19 @@ impl Sessions {
             | Command::SendDTMF => {
                 let wanted = command.dialog_action().unwrap_or_default();
                 // Completing a transfer/conference acts on the consult call, whichever call
-                // is selected: pick the call that offers the action.
+                // is selected; any other action stays on the call Siebel named (never on
+                // another call that happens to offer it).
+                let completes = matches!(
+                    command,
+                    Command::CompleteTransfer | Command::CompleteConference
+                );
                 let call = target
-                    .filter(|c| c.info.actions.iter().any(|a| a == wanted))
+                    .filter(|c| !completes || c.info.actions.iter().any(|a| a == wanted))
                     .or_else(|| {
                         s.calls
                             .all()
-                            .find(|c| c.info.actions.iter().any(|a| a == wanted))
+                            .find(|c| completes && c.info.actions.iter().any(|a| a == wanted))
                     })
-                    .or(target)
                     .ok_or(("NoCall", Msg::NoCall))?;
                 let (act, to) = match command {
                     Command::AnswerCall => (CallAction::Answer, None),
@@ -841,7 +845,8 @@ impl Sessions {
                 return;
             }
         };
-        tracing::debug!("<- {}", env.redacted());
+        let env_text = env.redacted();
+        tracing::debug!("<- {env_text}");
         let re = env.re.clone();
         match env.msg {
             Message::System {
@@ -852,14 +857,20 @@ impl Sessions {
             } => match status {
                 SystemStatus::InService => {
                     let was_online = self.online();
-                    self.connector = Some(format!("{connector}/{instance}"));
+                    let id = format!("{connector}/{instance}");
+                    // Another connector instance (a restart without a goodbye, a failover
+                    // to the passive one) holds none of our agents: attach them again.
+                    let new_instance = self.connector.as_deref() != Some(id.as_str());
+                    self.connector = Some(id);
                     self.out_of_service = None;
                     self.hello_at = None;
-                    if !was_online {
+                    if !was_online || new_instance {
                         let agents: Vec<String> = self.by_agent.keys().cloned().collect();
                         for a in agents {
                             self.attach(out, &a);
                         }
+                    }
+                    if !was_online {
                         self.broadcast_status();
                     }
                 }
@@ -903,7 +914,19 @@ impl Sessions {
                 code,
                 message,
             } => self.on_error(agent, code, message, re.as_deref()),
-            other => tracing::warn!("ignored a request sent to a driver queue: {other:?}"),
+            Message::Accepted {} => {
+                // Finesse took the request; its outcome follows as events.
+                if let Some(re) = re.as_deref() {
+                    let owner = self
+                        .sessions
+                        .iter_mut()
+                        .find_map(|(id, s)| s.pending.remove(re).map(|_| *id));
+                    if let Some(id) = owner {
+                        self.refresh_toolbar(id);
+                    }
+                }
+            }
+            _ => tracing::warn!("ignored a request sent to a driver queue: {}", env_text),
         }
     }
 

@@ -732,3 +732,59 @@ fn a_day_in_the_life_of_an_agent() {
         .iter()
         .all(|a| a.after_work.get("Status").map(String::as_str) == Some("Done")));
 }
+
+#[test]
+fn a_consult_call_pops_the_customer_on_the_consulted_agents_screen() {
+    let (chain, engine) = chain_with_engine(Deployment::Ucce, 2);
+    let (a_id, b_ext) = (
+        chain.agents[0].id.clone(),
+        chain.agents[1].extension.clone(),
+    );
+    let mut first = logged_in(&chain, 0, true);
+    let mut second = logged_in(&chain, 1, false);
+    let (c1, c2) = (first.client.clone(), second.client.clone());
+    // The routing script put the caller's number in call variable 10.
+    let m = c1.mark();
+    place(
+        chain.sim(),
+        &a_id,
+        "4085551234",
+        json!({"callVariables": {"callVariable10": "4085551234"}}),
+    );
+    wait_event(&c1, m, "EventRinging");
+    first.run_command("AnswerCall").unwrap();
+    wait_event(&c1, m, "EventEstablished");
+
+    // Agent A consults agent B: B's phone rings with the customer's call data.
+    let m2 = c2.mark();
+    first.invoke("InitTransfer", &b_ext, &[]);
+    let ring = wait_event(&c2, m2, "EventRinging");
+    assert_eq!(ring.field("CallType"), Some("CONSULT"));
+    assert_eq!(ring.field("CallVariable10"), Some("4085551234"));
+    let consult = ring.field("DialogId").unwrap().to_string();
+    let o = wait_outcome(&engine, &consult, "InboundConsultCall");
+    assert_eq!(
+        o.pop,
+        Some(Pop::Single {
+            view: "Contact Detail View".into(),
+            id: "1-ANN".into()
+        }),
+        "the consulted agent sees the customer"
+    );
+    // B answers, A completes the transfer: B keeps the customer.
+    let m2 = c2.mark();
+    second.invoke("AnswerCall", "", &[]);
+    wait_event(&c2, m2, "EventEstablished");
+    let m = c1.mark();
+    wait_toolbar(&c1, m, "CompleteTransfer", N);
+    first.run_command("CompleteTransfer").unwrap();
+    wait_event(&c1, m, "EventReleased");
+    wait_event(&c1, m, "EventAgentReady");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !c2.calls()[m2..].iter().any(
+            |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == consult)
+        ),
+        "the consulted agent keeps the call"
+    );
+}

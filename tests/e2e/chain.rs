@@ -165,11 +165,12 @@ impl Chain {
         let queue = format!("/queue/{}", unique("chain.requests"));
         let toml = format!(
             "[connector]\nname = \"{}\"\n[broker]\nhost = \"{}\"\nport = {}\nrequest_queue = \"{queue}\"\nheartbeat_ms = 1000\n\
-             [finesse]\nprimary = \"{}\"\nsecondary = \"{secondary_url}\"\npoll_ms = 200\nrequest_timeout_ms = 2000\n[monitor]\nlisten = \"127.0.0.1:0\"\n{connector_toml}",
+             [finesse]\nprimary = \"{}\"\nsecondary = \"{secondary_url}\"\nxmpp_port = {}\npoll_ms = 200\nrequest_timeout_ms = 2000\n[monitor]\nlisten = \"127.0.0.1:0\"\n{connector_toml}",
             unique("connector"),
             broker().ip(),
             broker().port(),
-            sim.base_url()
+            sim.base_url(),
+            xmpp().port()
         );
         let connector_config = ConnectorConfig::from_toml(&toml, []).unwrap();
         let connector = Connector::start(connector_config.clone()).unwrap();

@@ -157,6 +157,7 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &str) -> Reply {
                         "toAddress": d.to,
                         "callType": d.call_type,
                         "associatedDialogId": d.associated,
+                        "peerDialogId": d.peer,
                         "callVariables": d.call_variables,
                         "ecc": d.ecc,
                         "wrapUpReason": d.wrap_up_reason,

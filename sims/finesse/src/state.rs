@@ -168,6 +168,12 @@ pub struct Dialog {
     pub associated: Option<String>,
     /// Routed by the contact center (ACD) rather than dialed directly.
     pub routed: bool,
+    /// The other agent's dialog of the same call, when the far end is another agent of the
+    /// simulator (each side names the other's; a conference names the other agent's).
+    pub peer: Option<String>,
+    /// This agent was called by another agent of the simulator (consult or make call): its state
+    /// follows the call (also in UCCX), RESERVED while alerting only when it was READY.
+    pub called_by_agent: bool,
 }
 
 impl Dialog {
@@ -525,6 +531,8 @@ impl Sim {
             ],
             associated: None,
             routed: false,
+            peer: None,
+            called_by_agent: false,
         }
     }
 
@@ -560,16 +568,103 @@ impl Sim {
             )]);
         }
         let ext = agent.extension.clone();
-        let mut d = self.new_dialog(agent_id, &ext, to, "OUT", ("INITIATING", ""));
+        let target = self.agent_at(agent_id, to);
+        let call_type = if target.is_some() {
+            "AGENT_INSIDE"
+        } else {
+            "OUT"
+        };
+        let mut d = self.new_dialog(agent_id, &ext, to, call_type, ("INITIATING", ""));
         d.dialed_number = to.to_string();
+        d.participants[1].agent_id.clone_from(&target);
         let mut out = vec![self.dialog_publish(&d, "POST", request_id)];
         d.state = "INITIATED".into();
         set_leg(d.agent_leg_mut(), "INITIATED");
         set_leg(&mut d.participants[1], "ALERTING");
         out.push(self.dialog_publish(&d, "PUT", request_id));
-        self.dialogs.insert(d.id.clone(), d);
+        let id = d.id.clone();
+        self.dialogs.insert(id.clone(), d);
         out.extend(self.refresh_agent(agent_id, request_id));
+        if let Some(target) = target {
+            out.extend(self.ring_agent(&target, &id, None));
+        }
         Ok(out)
+    }
+
+    /// The signed-in agent, other than `caller`, whose extension is `address`.
+    fn agent_at(&self, caller: &str, address: &str) -> Option<String> {
+        self.agents
+            .values()
+            .find(|a| {
+                a.config.id != caller && a.state != AgentState::Logout && a.extension == address
+            })
+            .map(|a| a.config.id.clone())
+    }
+
+    /// Rings agent `target` for the caller's INITIATED dialog `caller_dialog`: the target gets
+    /// an ALERTING dialog of its own (POST), linked to the caller's both ways. `media` is the
+    /// dialog whose media properties (call and ECC variables, DNIS, dialed number, queue) the
+    /// target's dialog carries: the original call of a consult.
+    fn ring_agent(
+        &mut self,
+        target: &str,
+        caller_dialog: &str,
+        media: Option<&str>,
+    ) -> Vec<Publish> {
+        let Some(c) = self.dialogs.get(caller_dialog) else {
+            return Vec::new();
+        };
+        let (caller, from, call_type) = (c.agent_id.clone(), c.from.clone(), c.call_type.clone());
+        let Some(to) = self.agents.get(target).map(|a| a.extension.clone()) else {
+            return Vec::new();
+        };
+        let mut d = self.new_dialog(target, &from, &to, &call_type, ("ALERTING", "ACTIVE"));
+        d.participants[1].agent_id = Some(caller);
+        d.called_by_agent = true;
+        d.peer = Some(caller_dialog.to_string());
+        d.dnis.clone_from(&to);
+        d.dialed_number = to;
+        if let Some(m) = media.and_then(|m| self.dialogs.get(m)) {
+            d.dnis.clone_from(&m.dnis);
+            d.dialed_number.clone_from(&m.dialed_number);
+            d.queue_name.clone_from(&m.queue_name);
+            d.queue_number.clone_from(&m.queue_number);
+            d.call_variables.clone_from(&m.call_variables);
+            d.ecc.clone_from(&m.ecc);
+        }
+        if let Some(c) = self.dialogs.get_mut(caller_dialog) {
+            c.peer = Some(d.id.clone());
+        }
+        let mut out = vec![self.dialog_publish(&d, "POST", "")];
+        self.dialogs.insert(d.id.clone(), d);
+        out.extend(self.refresh_agent(target, ""));
+        out
+    }
+
+    /// Agent `agent_id` answered its side of an agent-to-agent call: its leg becomes ACTIVE in
+    /// the peer dialog, and a caller's leg waiting in INITIATED becomes ACTIVE too.
+    fn connect_peer(&mut self, peer_id: &str, agent_id: &str) -> Vec<Publish> {
+        let Some(p) = self.dialogs.get_mut(peer_id) else {
+            return Vec::new();
+        };
+        for leg in p.participants.iter_mut().skip(1) {
+            if leg.agent_id.as_deref() == Some(agent_id) {
+                set_leg(leg, "ACTIVE");
+            }
+        }
+        if p.agent_leg().state == "INITIATED" {
+            p.state = "ACTIVE".into();
+            set_leg(p.agent_leg_mut(), "ACTIVE");
+            for leg in p.participants.iter_mut().skip(1) {
+                if leg.state == "ALERTING" {
+                    set_leg(leg, "ACTIVE");
+                }
+            }
+        }
+        let owner = p.agent_id.clone();
+        let mut out = vec![self.dialog_publish(&self.dialogs[peer_id], "PUT", "")];
+        out.extend(self.refresh_agent(&owner, ""));
+        out
     }
 
     fn async_error(&self, agent_id: &str, action: &str, to: &str, request_id: &str) -> Publish {
@@ -621,8 +716,10 @@ impl Sim {
             let d = self.dialogs.get_mut(dialog_id).expect("checked above");
             set_leg(d.agent_leg_mut(), "HELD");
         }
+        let target = self.agent_at(agent_id, to);
         let mut consult = self.new_dialog(agent_id, &ext, to, "CONSULT", ("INITIATING", ""));
         consult.dialed_number = to.to_string();
+        consult.participants[1].agent_id.clone_from(&target);
         consult.associated = Some(dialog_id.to_string());
         consult.routed = self.dialogs[dialog_id].routed;
         self.dialogs.get_mut(dialog_id).expect("checked").associated = Some(consult.id.clone());
@@ -632,8 +729,12 @@ impl Sim {
         set_leg(consult.agent_leg_mut(), "INITIATED");
         set_leg(&mut consult.participants[1], "ALERTING");
         out.push(self.dialog_publish(&consult, "PUT", request_id));
-        self.dialogs.insert(consult.id.clone(), consult);
+        let consult_id = consult.id.clone();
+        self.dialogs.insert(consult_id.clone(), consult);
         out.extend(self.refresh_agent(agent_id, request_id));
+        if let Some(target) = target {
+            out.extend(self.ring_agent(&target, &consult_id, Some(dialog_id)));
+        }
         Ok(out)
     }
 
@@ -677,7 +778,11 @@ impl Sim {
                 let d = self.dialogs.get_mut(dialog_id).expect("checked");
                 d.state = "ACTIVE".into();
                 set_leg(d.agent_leg_mut(), "ACTIVE");
+                let peer = d.peer.clone();
                 out.push(self.dialog_publish(&self.dialogs[dialog_id], "PUT", request_id));
+                if let Some(peer) = peer {
+                    out.extend(self.connect_peer(&peer, agent_id));
+                }
             }
             "HOLD" | "RETRIEVE" => {
                 let (from, to) = if action == "HOLD" {
@@ -750,18 +855,11 @@ impl Sim {
                     ));
                 }
                 if action == "TRANSFER" {
+                    out.extend(self.bridge(&original, &consult));
                     out.extend(self.end_dialog(&consult, request_id));
                     out.extend(self.end_dialog(&original, request_id));
                 } else {
-                    let c = self.dialogs.remove(&consult).expect("pair");
-                    let far = c.participants[1].clone();
-                    out.push(self.dialog_publish(&c, "DELETE", request_id));
-                    let d = self.dialogs.get_mut(&original).expect("pair");
-                    d.associated = None;
-                    d.call_type = "CONFERENCE".into();
-                    set_leg(d.agent_leg_mut(), "ACTIVE");
-                    d.participants.push(far);
-                    out.push(self.dialog_publish(&self.dialogs[&original], "PUT", request_id));
+                    out.extend(self.conference(&original, &consult, request_id)?);
                     out.extend(self.refresh_agent(agent_id, request_id));
                 }
             }
@@ -824,6 +922,104 @@ impl Sim {
         Ok(out)
     }
 
+    /// TRANSFER, before the transferring agent's two dialogs end: connects the original call's
+    /// far end(s) with the consult call's. A consulted agent's dialog carries on with the
+    /// original far end as its other party (callType TRANSFER); an agent on the original call
+    /// sees the consulted party instead of the transferring agent. Nothing to do when neither
+    /// far end is an agent of the simulator.
+    fn bridge(&mut self, original: &str, consult: &str) -> Vec<Publish> {
+        let (Some(o), Some(c)) = (self.dialogs.get(original), self.dialogs.get(consult)) else {
+            return Vec::new();
+        };
+        let transferring = o.agent_id.clone();
+        let (po, pc) = (o.peer.clone(), c.peer.clone());
+        let far_o: Vec<Participant> = o.participants.iter().skip(1).cloned().collect();
+        let far_c: Vec<Participant> = c.participants.iter().skip(1).cloned().collect();
+        for id in [original, consult] {
+            if let Some(d) = self.dialogs.get_mut(id) {
+                d.peer = None;
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(id) = pc.as_deref() {
+            if let Some(p) = self.dialogs.get_mut(id) {
+                p.participants.truncate(1);
+                p.participants.extend(far_o);
+                p.peer.clone_from(&po);
+                if p.is_consult() {
+                    p.call_type = "TRANSFER".into();
+                }
+                out.push(self.dialog_publish(&self.dialogs[id], "PUT", ""));
+            }
+        }
+        if let Some(id) = po.as_deref() {
+            if let Some(p) = self.dialogs.get_mut(id) {
+                p.participants
+                    .retain(|l| l.agent_id.as_deref() != Some(transferring.as_str()));
+                p.participants.extend(far_c);
+                p.peer.clone_from(&pc);
+                out.push(self.dialog_publish(&self.dialogs[id], "PUT", ""));
+            }
+        }
+        out
+    }
+
+    /// CONFERENCE: the consult call's far end joins the original dialog (callType CONFERENCE)
+    /// and the consult dialog is deleted. When one of the two calls is with another agent of
+    /// the simulator, that agent's dialog stays ACTIVE, lists every party too and becomes a
+    /// CONFERENCE; a conference of two calls that both reach other agents is refused.
+    fn conference(
+        &mut self,
+        original: &str,
+        consult: &str,
+        request_id: &str,
+    ) -> Result<Vec<Publish>, ApiError> {
+        let (Some(o), Some(c)) = (self.dialogs.get(original), self.dialogs.get(consult)) else {
+            return Err(ApiError::invalid_state(
+                "CONFERENCE needs a consult call",
+                "CONFERENCE",
+            ));
+        };
+        let (po, pc) = (o.peer.clone(), c.peer.clone());
+        if po.is_some() && pc.is_some() {
+            return Err(ApiError::new(
+                400,
+                "Invalid Action",
+                "a conference of two calls with other agents is not simulated",
+                "CONFERENCE",
+            ));
+        }
+        let existing: Vec<Participant> = o.participants.iter().skip(1).cloned().collect();
+        let Some(c) = self.dialogs.remove(consult) else {
+            return Ok(Vec::new());
+        };
+        let added: Vec<Participant> = c.participants.iter().skip(1).cloned().collect();
+        let mut out = vec![self.dialog_publish(&c, "DELETE", request_id)];
+        if let Some(d) = self.dialogs.get_mut(original) {
+            d.associated = None;
+            d.call_type = "CONFERENCE".into();
+            set_leg(d.agent_leg_mut(), "ACTIVE");
+            d.participants.extend(added.iter().cloned());
+            if pc.is_some() {
+                d.peer.clone_from(&pc);
+            }
+            out.push(self.dialog_publish(&self.dialogs[original], "PUT", request_id));
+        }
+        let (other, joining) = match (&pc, &po) {
+            (Some(p), _) => (p.as_str(), existing),
+            (None, Some(p)) => (p.as_str(), added),
+            (None, None) => return Ok(out),
+        };
+        if let Some(p) = self.dialogs.get_mut(other) {
+            p.participants.extend(joining);
+            p.call_type = "CONFERENCE".into();
+            p.associated = None;
+            p.peer = Some(original.to_string());
+            out.push(self.dialog_publish(&self.dialogs[other], "PUT", ""));
+        }
+        Ok(out)
+    }
+
     /// (original, consult) when `dialog_id` is either half of a consult pair.
     fn consult_pair(&self, dialog_id: &str) -> Option<(String, String)> {
         let d = self.dialogs.get(dialog_id)?;
@@ -859,15 +1055,29 @@ impl Sim {
             out.push(self.dialog_publish(other, "PUT", request_id));
         }
         out.extend(self.refresh_agent(&d.agent_id, request_id));
+        // The other agent of a call between two agents: a two-party call ends for both; a
+        // conference goes on without this agent.
+        if let Some(peer) = d.peer.as_deref() {
+            match self.dialogs.get_mut(peer) {
+                Some(p) if p.participants.len() > 2 => {
+                    p.participants
+                        .retain(|l| l.agent_id.as_deref() != Some(d.agent_id.as_str()));
+                    p.peer = None;
+                    out.push(self.dialog_publish(&self.dialogs[peer], "PUT", ""));
+                }
+                Some(_) => out.extend(self.end_dialog(peer, "")),
+                None => {}
+            }
+        }
         out
     }
 
     /// Recomputes the agent's state from its calls; a user notification when it changed.
     fn refresh_agent(&mut self, agent_id: &str, request_id: &str) -> Vec<Publish> {
         let deployment = self.config.deployment;
-        let legs: Vec<(String, bool)> = self
+        let legs: Vec<(String, bool, bool)> = self
             .agent_dialogs(agent_id)
-            .map(|d| (d.agent_leg().state.clone(), d.routed))
+            .map(|d| (d.agent_leg().state.clone(), d.routed, d.called_by_agent))
             .collect();
         let agent = self.agents.get_mut(agent_id).expect("known agent");
         let before = (agent.state, agent.pending);
@@ -901,9 +1111,13 @@ impl Sim {
             if agent.pre_call.is_none() {
                 agent.pre_call = Some(agent.state);
             }
-            let any = |s: &str| legs.iter().any(|(l, _)| l == s);
-            let routed = legs.iter().any(|(_, r)| *r);
-            let derived = if deployment == Deployment::Uccx && !routed {
+            let any = |s: &str| legs.iter().any(|(l, _, _)| l == s);
+            let counted = legs.iter().any(|(_, r, c)| *r || *c);
+            // A call from another agent reserves a READY agent only (NOT_READY stays).
+            let reserving = legs.iter().any(|(l, r, c)| {
+                l == "ALERTING" && (*r || (*c && agent.state == AgentState::Ready))
+            });
+            let derived = if deployment == Deployment::Uccx && !counted {
                 None // UCCX: non-routed calls leave the agent state alone
             } else if any("ACTIVE") || any("INITIATING") || any("INITIATED") {
                 Some(AgentState::Talking)
@@ -913,7 +1127,7 @@ impl Sim {
                 } else {
                     AgentState::Hold
                 })
-            } else if any("ALERTING") && routed {
+            } else if reserving {
                 Some(AgentState::Reserved)
             } else {
                 None
@@ -1005,10 +1219,16 @@ impl Sim {
 
     /// The far end hangs up (admin API).
     pub fn far_end_hangup(&mut self, dialog_id: &str) -> Result<Vec<Publish>, (u16, String)> {
-        if !self.dialogs.contains_key(dialog_id) {
+        let Some(d) = self.dialogs.get(dialog_id) else {
             return Err((404, format!("no dialog {dialog_id}")));
+        };
+        // The whole call ends, also for another agent on it (even in a conference).
+        let peer = d.peer.clone();
+        let mut out = self.end_dialog(dialog_id, "");
+        if let Some(peer) = peer {
+            out.extend(self.end_dialog(&peer, ""));
         }
-        Ok(self.end_dialog(dialog_id, ""))
+        Ok(out)
     }
 
     /// The far end of an outbound or consult call answers (admin API).
@@ -1017,16 +1237,31 @@ impl Sim {
             .dialogs
             .get_mut(dialog_id)
             .ok_or((404, format!("no dialog {dialog_id}")))?;
-        if d.agent_leg().state != "INITIATED" {
+        let ringing = |p: &Participant| p.agent_id.is_none() && p.state == "ALERTING";
+        if d.agent_leg().state == "INITIATED" {
+            if let Some(agent) = d
+                .participants
+                .iter()
+                .skip(1)
+                .find_map(|p| p.agent_id.clone())
+            {
+                return Err((
+                    409,
+                    format!("the far end of dialog {dialog_id} is agent {agent}: it answers with ANSWER"),
+                ));
+            }
+            d.state = "ACTIVE".into();
+            set_leg(d.agent_leg_mut(), "ACTIVE");
+        } else if !d.participants.iter().skip(1).any(ringing) {
             return Err((
                 409,
                 format!("dialog {dialog_id} is not ringing at the far end"),
             ));
         }
-        d.state = "ACTIVE".into();
-        set_leg(d.agent_leg_mut(), "ACTIVE");
         for p in d.participants.iter_mut().skip(1) {
-            set_leg(p, "ACTIVE");
+            if p.agent_id.is_none() {
+                set_leg(p, "ACTIVE");
+            }
         }
         let agent_id = d.agent_id.clone();
         let mut out = vec![self.dialog_publish(&self.dialogs[dialog_id], "PUT", "")];
@@ -1314,6 +1549,170 @@ mod tests {
             2
         );
         assert_eq!(s.agents["1001"].state, AgentState::NotReady);
+    }
+
+    fn login_as(s: &mut Sim, agent: &str, extension: &str) {
+        let r = StateRequest {
+            state: "LOGIN".into(),
+            extension: Some(extension.into()),
+            reason_code_id: None,
+        };
+        s.change_state(agent, &r, "").unwrap();
+    }
+
+    fn act(s: &mut Sim, agent: &str, dialog: &str, action: &str) -> Vec<Publish> {
+        let r = DialogRequest {
+            action: action.into(),
+            ..Default::default()
+        };
+        s.dialog_action(agent, dialog, &r, "").unwrap()
+    }
+
+    /// 1001 (5001) on an answered customer call with data, consulting 1002 (5002):
+    /// (customer dialog, 1001's consult dialog, 1002's dialog).
+    fn consult_to_agent(s: &mut Sim) -> (String, String, String) {
+        login(s);
+        login_as(s, "1002", "5002");
+        let call = InboundCall {
+            to_agent: Some("1001".into()),
+            ani: "4085550100".into(),
+            dnis: "8005551000".into(),
+            call_variables: [("callVariable1".to_string(), "acct-42".to_string())].into(),
+            ecc: [("user.case".to_string(), "C-7".to_string())].into(),
+            ..Default::default()
+        };
+        let (original, _) = s.inbound_call(&call).unwrap();
+        act(s, "1001", &original, "ANSWER");
+        let out = s.consult_call("1001", &original, "5002", "rq").unwrap();
+        let consult = s.dialogs[&original].associated.clone().unwrap();
+        let target = s.dialogs[&consult].peer.clone().unwrap();
+        assert!(out.iter().any(|p| p.node == render::dialogs_uri("1002")
+            && p.update.contains("<event>POST</event>")
+            && p.update.contains("<callType>CONSULT</callType>")));
+        (original, consult, target)
+    }
+
+    #[test]
+    fn consult_to_an_agent_rings_it_with_the_call_data_and_transfers_the_customer() {
+        let mut s = sim("UCCE");
+        login_as(&mut s, "1002", "5002");
+        s.change_state("1002", &req("READY"), "").unwrap();
+        let (original, consult, target) = consult_to_agent(&mut s);
+        let b = &s.dialogs[&target];
+        assert_eq!(
+            (b.agent_id.as_str(), b.state.as_str()),
+            ("1002", "ALERTING")
+        );
+        assert_eq!((b.from.as_str(), b.to.as_str()), ("5001", "5002"));
+        assert_eq!(b.call_type, "CONSULT");
+        assert_eq!(b.dnis, "8005551000");
+        assert_eq!(b.call_variables["callVariable1"], "acct-42");
+        assert_eq!(b.ecc["user.case"], "C-7");
+        assert_eq!(b.participants[1].agent_id.as_deref(), Some("1001"));
+        assert_eq!(s.dialogs[&consult].agent_leg().state, "INITIATED");
+        assert_eq!(s.agents["1002"].state, AgentState::Reserved);
+        assert_eq!(s.far_end_answer(&consult).unwrap_err().0, 409);
+
+        act(&mut s, "1002", &target, "ANSWER");
+        assert_eq!(s.dialogs[&consult].state, "ACTIVE");
+        assert_eq!(s.dialogs[&consult].participants[1].state, "ACTIVE");
+        assert_eq!(s.dialogs[&target].state, "ACTIVE");
+        assert_eq!(s.agents["1002"].state, AgentState::Talking);
+        let c = &s.dialogs[&consult];
+        let actions = s.participant_actions(c, c.agent_leg());
+        assert!(actions.contains(&"TRANSFER") && actions.contains(&"CONFERENCE"));
+
+        act(&mut s, "1001", &consult, "TRANSFER");
+        assert!(!s.dialogs.contains_key(&original) && !s.dialogs.contains_key(&consult));
+        assert_eq!(s.agents["1001"].state, AgentState::NotReady);
+        let b = &s.dialogs[&target];
+        assert_eq!(b.state, "ACTIVE");
+        assert_eq!(b.call_type, "TRANSFER");
+        assert_eq!(b.participants.len(), 2);
+        assert_eq!(b.participants[1].media_address, "4085550100");
+        assert_eq!(b.participants[1].agent_id, None);
+        assert_eq!(b.peer, None);
+        assert!(s
+            .participant_actions(b, b.agent_leg())
+            .contains(&"CONSULT_CALL"));
+        s.far_end_hangup(&target).unwrap();
+        assert!(s.dialogs.is_empty());
+        assert_eq!(s.agents["1002"].state, AgentState::Ready);
+    }
+
+    #[test]
+    fn a_not_ready_agent_is_consulted_and_a_drop_ends_both_legs() {
+        let mut s = sim("UCCE");
+        let (original, consult, target) = consult_to_agent(&mut s);
+        assert_eq!(s.agents["1002"].state, AgentState::NotReady);
+        act(&mut s, "1001", &consult, "DROP");
+        assert!(!s.dialogs.contains_key(&target));
+        assert_eq!(s.agents["1002"].state, AgentState::NotReady);
+        assert_eq!(s.dialogs[&original].associated, None);
+
+        // Again, answered, and dropped by the consulted agent.
+        act(&mut s, "1001", &original, "RETRIEVE");
+        s.consult_call("1001", &original, "5002", "").unwrap();
+        let consult = s.dialogs[&original].associated.clone().unwrap();
+        let target = s.dialogs[&consult].peer.clone().unwrap();
+        act(&mut s, "1002", &target, "ANSWER");
+        assert_eq!(s.agents["1002"].state, AgentState::Talking);
+        act(&mut s, "1002", &target, "DROP");
+        assert!(!s.dialogs.contains_key(&consult) && !s.dialogs.contains_key(&target));
+        assert_eq!(s.agents["1002"].state, AgentState::NotReady);
+        assert!(s.dialogs.contains_key(&original));
+    }
+
+    #[test]
+    fn conference_with_an_agent_lists_every_party_and_survives_a_drop() {
+        let mut s = sim("UCCE");
+        let (original, consult, target) = consult_to_agent(&mut s);
+        act(&mut s, "1002", &target, "ANSWER");
+        act(&mut s, "1001", &consult, "CONFERENCE");
+        assert!(!s.dialogs.contains_key(&consult));
+        let a = &s.dialogs[&original];
+        let b = &s.dialogs[&target];
+        assert_eq!((a.participants.len(), b.participants.len()), (3, 3));
+        assert_eq!(
+            (a.call_type.as_str(), b.call_type.as_str()),
+            ("CONFERENCE", "CONFERENCE")
+        );
+        assert_eq!(b.state, "ACTIVE");
+        act(&mut s, "1001", &original, "DROP");
+        let b = &s.dialogs[&target];
+        assert_eq!(b.participants.len(), 2);
+        assert_eq!(b.participants[1].media_address, "4085550100");
+        assert_eq!(s.agents["1001"].state, AgentState::NotReady);
+        assert_eq!(s.agents["1002"].state, AgentState::Talking);
+    }
+
+    #[test]
+    fn make_call_to_an_agent_is_agent_inside() {
+        for dep in ["UCCE", "UCCX"] {
+            let mut s = sim(dep);
+            login(&mut s);
+            login_as(&mut s, "1002", "5002");
+            s.make_call("1001", "5002", "").unwrap();
+            let a = s.agent_dialogs("1001").next().unwrap().clone();
+            let b = s.dialogs[a.peer.as_deref().unwrap()].clone();
+            assert_eq!(
+                (a.call_type.as_str(), b.call_type.as_str()),
+                ("AGENT_INSIDE", "AGENT_INSIDE")
+            );
+            assert_eq!((b.from.as_str(), b.state.as_str()), ("5001", "ALERTING"));
+            act(&mut s, "1002", &b.id, "ANSWER");
+            assert_eq!(s.dialogs[&a.id].state, "ACTIVE", "{dep}");
+            assert_eq!(s.agents["1002"].state, AgentState::Talking, "{dep}");
+            act(&mut s, "1001", &a.id, "DROP");
+            assert!(s.dialogs.is_empty(), "{dep}");
+            assert_eq!(s.agents["1002"].state, AgentState::NotReady, "{dep}");
+        }
+        // A signed-out agent's extension is an outside number.
+        let mut s = sim("UCCE");
+        login(&mut s);
+        s.make_call("1001", "5002", "").unwrap();
+        assert_eq!(s.agent_dialogs("1001").next().unwrap().call_type, "OUT");
+        assert!(s.agent_dialogs("1002").next().is_none());
     }
 
     #[test]

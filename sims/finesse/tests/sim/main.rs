@@ -35,10 +35,31 @@ fn unique_id() -> String {
     )
 }
 
-struct Fixture {
-    sim: FinesseSim,
+/// One agent's desktop: its REST credentials and its own XMPP session.
+struct Desk {
+    base: String,
     agent: AgentConfig,
     xmpp: XmppClient,
+}
+
+/// A simulator and the desk of its first agent (`others`: the desks of the other agents).
+struct Fixture {
+    sim: FinesseSim,
+    desk: Desk,
+    others: Vec<Desk>,
+}
+
+impl std::ops::Deref for Fixture {
+    type Target = Desk;
+    fn deref(&self) -> &Desk {
+        &self.desk
+    }
+}
+
+impl std::ops::DerefMut for Fixture {
+    fn deref_mut(&mut self) -> &mut Desk {
+        &mut self.desk
+    }
 }
 
 fn reason(id: &str, code: &str, label: &str, category: &str) -> ReasonCode {
@@ -52,16 +73,25 @@ fn reason(id: &str, code: &str, label: &str, category: &str) -> ReasonCode {
 
 /// A simulator with one fresh agent, and that agent's XMPP session (logged in as the agent only).
 fn fixture(deployment: Deployment) -> Fixture {
-    let id = unique_id();
-    let agent = AgentConfig {
-        id: id.clone(),
-        password: format!("pw-{id}"),
-        first_name: "Test".into(),
-        last_name: "Agent".into(),
-        extension: "5001".into(),
-        team_id: "1".into(),
-        team_name: "Team".into(),
-    };
+    fixture_with(deployment, 1)
+}
+
+/// A simulator with `n` fresh agents (usual extensions 5001, 5002, …), each with its XMPP session.
+fn fixture_with(deployment: Deployment, n: usize) -> Fixture {
+    let agents: Vec<AgentConfig> = (0..n)
+        .map(|i| {
+            let id = unique_id();
+            AgentConfig {
+                id: id.clone(),
+                password: format!("pw-{id}"),
+                first_name: "Test".into(),
+                last_name: "Agent".into(),
+                extension: format!("{}", 5001 + i),
+                team_id: "1".into(),
+                team_name: "Team".into(),
+            }
+        })
+        .collect();
     let config = SimConfig {
         http: "127.0.0.1:0".parse().unwrap(),
         deployment,
@@ -70,7 +100,7 @@ fn fixture(deployment: Deployment) -> Fixture {
         pubsub_domain: "pubsub.finesse.local".into(),
         admin_user: "finesse-admin".into(),
         admin_password: "finesse-admin-pw".into(),
-        agents: vec![agent.clone()],
+        agents: agents.clone(),
         not_ready_reasons: vec![reason("11", "10", "Break", "NOT_READY")],
         logout_reasons: vec![reason("21", "30", "End of shift", "LOGOUT")],
         wrap_up_reasons: vec![WrapUpReason {
@@ -80,16 +110,25 @@ fn fixture(deployment: Deployment) -> Fixture {
     };
     let sim = FinesseSim::start(config)
         .expect("finesse-sim starts (is Prosody running? scripts/prosody.sh start)");
-    let xmpp = XmppClient::login(
-        xmpp_addr(),
-        "finesse.local",
-        &agent.id,
-        &agent.password,
-        "desktop",
-        WAIT,
-    )
-    .expect("agent logs in to XMPP");
-    Fixture { sim, agent, xmpp }
+    let mut desks = agents.into_iter().map(|agent| {
+        let xmpp = XmppClient::login(
+            xmpp_addr(),
+            "finesse.local",
+            &agent.id,
+            &agent.password,
+            "desktop",
+            WAIT,
+        )
+        .expect("agent logs in to XMPP");
+        Desk {
+            base: sim.base_url(),
+            agent,
+            xmpp,
+        }
+    });
+    let desk = desks.next().expect("at least one agent");
+    let others = desks.collect();
+    Fixture { sim, desk, others }
 }
 
 struct Response {
@@ -139,7 +178,7 @@ fn http(
     }
 }
 
-impl Fixture {
+impl Desk {
     fn rest(&self, method: &str, path: &str, body: &str, request_id: &str) -> Response {
         let headers: Vec<(&str, &str)> = if request_id.is_empty() {
             vec![]
@@ -148,7 +187,7 @@ impl Fixture {
         };
         let auth = Some((self.agent.id.as_str(), self.agent.password.as_str()));
         http(
-            &self.sim.base_url(),
+            &self.base,
             method,
             &format!("/finesse/api{path}"),
             auth,
@@ -159,7 +198,7 @@ impl Fixture {
 
     fn admin(&self, method: &str, path: &str, body: &str) -> Response {
         http(
-            &self.sim.base_url(),
+            &self.base,
             method,
             &format!("/admin{path}"),
             None,
@@ -509,5 +548,175 @@ fn notifications_survive_an_xmpp_drop() {
     let state: serde_json::Value =
         serde_json::from_str(&f.admin("GET", "/state", "").body).unwrap();
     assert_eq!(state["agents"][0]["state"], "NOT_READY");
+    f.sim.stop();
+}
+
+fn dialog_id_of(r: &Response) -> String {
+    serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["dialogId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// (name, value) of the call variables of the dialog at `path` (`data/dialog`, …).
+fn call_variables(u: &xml::Element, path: &str) -> Vec<(String, String)> {
+    u.find(&format!("{path}/mediaProperties/callvariables"))
+        .map(|vars| {
+            vars.elements()
+                .map(|v| (text(v, "name"), text(v, "value")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// (mediaAddress, state) of the participants of the dialog at `path`.
+fn participants(u: &xml::Element, path: &str) -> Vec<(String, String)> {
+    u.find(&format!("{path}/participants"))
+        .map(|ps| {
+            ps.elements()
+                .map(|p| (text(p, "mediaAddress"), text(p, "state")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn actions(u: &xml::Element, path: &str) -> Vec<String> {
+    u.find(&format!("{path}/participants/Participant/actions"))
+        .map(|a| a.elements().map(|a| a.text()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn consult_to_another_agent_then_transfer_hands_the_customer_over() {
+    let mut f = fixture_with(Deployment::Ucce, 2);
+    let mut b = f.others.pop().unwrap();
+    f.put_state("<state>LOGIN</state><extension>5001</extension>", "");
+    b.put_state("<state>LOGIN</state><extension>5002</extension>", "");
+    assert_eq!(b.put_state("<state>READY</state>", "").status, 202);
+    b.update("", |u| user_state(u) == "READY");
+
+    let r = f.admin(
+        "POST",
+        "/calls",
+        &format!(
+            r#"{{"to":"{}","ani":"4085550100","dnis":"8005551000","callVariables":{{"callVariable1":"acct-42"}},"ecc":{{"user.case":"C-7"}}}}"#,
+            f.agent.id
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let original = dialog_id_of(&r);
+    f.update("/Dialogs", |u| text(u, "event") == "POST");
+    let answer = "<Dialog><requestedAction>ANSWER</requestedAction></Dialog>";
+    assert_eq!(
+        f.rest("PUT", &format!("/Dialog/{original}"), answer, "")
+            .status,
+        202
+    );
+    f.update("/Dialogs", |u| text(u, "data/dialog/state") == "ACTIVE");
+
+    // A consults B's extension.
+    let consult_body = "<Dialog><requestedAction>CONSULT_CALL</requestedAction><toAddress>5002</toAddress><targetMediaAddress>5001</targetMediaAddress></Dialog>";
+    let r = f.rest("POST", &format!("/Dialog/{original}"), consult_body, "cons");
+    assert_eq!(r.status, 202, "{}", r.body);
+    let u = f.update("/Dialogs", |u| {
+        text(u, "event") == "POST"
+            && text(u, "data/dialogs/Dialog/mediaProperties/callType") == "CONSULT"
+    });
+    assert_eq!(text(&u, "requestId"), "cons");
+    let consult = text(&u, "data/dialogs/Dialog/id");
+    let u = f.update("/Dialogs", |u| {
+        text(u, "data/dialog/id") == consult && text(u, "data/dialog/state") == "INITIATED"
+    });
+    assert!(participants(&u, "data/dialog").contains(&("5002".into(), "ALERTING".into())));
+
+    // B is offered a CONSULT dialog carrying the customer's call data.
+    let u = b.update("/Dialogs", |u| text(u, "event") == "POST");
+    let d = "data/dialogs/Dialog";
+    let target = text(&u, &format!("{d}/id"));
+    assert_eq!(text(&u, &format!("{d}/state")), "ALERTING");
+    assert_eq!(text(&u, &format!("{d}/fromAddress")), "5001");
+    assert_eq!(text(&u, &format!("{d}/toAddress")), "5002");
+    assert_eq!(
+        text(&u, &format!("{d}/mediaProperties/callType")),
+        "CONSULT"
+    );
+    assert_eq!(text(&u, &format!("{d}/mediaProperties/DNIS")), "8005551000");
+    let vars = call_variables(&u, d);
+    assert!(
+        vars.contains(&("callVariable1".into(), "acct-42".into())),
+        "{vars:?}"
+    );
+    assert!(
+        vars.contains(&("user.case".into(), "C-7".into())),
+        "{vars:?}"
+    );
+    assert_eq!(actions(&u, d)[0], "ANSWER");
+    b.update("", |u| user_state(u) == "RESERVED");
+
+    // B answers: both legs ACTIVE.
+    let r = b.rest("PUT", &format!("/Dialog/{target}"), answer, "b-ans");
+    assert_eq!(r.status, 202, "{}", r.body);
+    let u = b.update("/Dialogs", |u| text(u, "requestId") == "b-ans");
+    assert_eq!(text(&u, "data/dialog/state"), "ACTIVE");
+    b.update("", |u| user_state(u) == "TALKING");
+    let u = f.update("/Dialogs", |u| {
+        text(u, "data/dialog/id") == consult && text(u, "data/dialog/state") == "ACTIVE"
+    });
+    let a_actions = actions(&u, "data/dialog");
+    assert!(
+        a_actions.contains(&"TRANSFER".to_string())
+            && a_actions.contains(&"CONFERENCE".to_string()),
+        "{a_actions:?}"
+    );
+
+    // A completes the transfer.
+    let transfer = "<Dialog><requestedAction>TRANSFER</requestedAction></Dialog>";
+    let r = f.rest("PUT", &format!("/Dialog/{consult}"), transfer, "xfer");
+    assert_eq!(r.status, 202, "{}", r.body);
+    let u = f.update("/Dialogs", |u| text(u, "event") == "DELETE");
+    assert_eq!(text(&u, "data/dialogs/Dialog/id"), consult);
+    let u = f.update("/Dialogs", |u| text(u, "event") == "DELETE");
+    assert_eq!(text(&u, "data/dialogs/Dialog/id"), original);
+    f.update("", |u| {
+        user_state(u) == "NOT_READY" && text(u, "requestId") == "xfer"
+    });
+    let u = b.update("/Dialogs", |u| text(u, "data/dialog/id") == target);
+    assert_eq!(text(&u, "data/dialog/state"), "ACTIVE");
+    assert_eq!(
+        participants(&u, "data/dialog"),
+        vec![
+            ("5002".to_string(), "ACTIVE".to_string()),
+            ("4085550100".to_string(), "ACTIVE".to_string())
+        ]
+    );
+
+    let list = f.rest("GET", &format!("/User/{}/Dialogs", f.agent.id), "", "");
+    assert!(
+        xml::parse(&list.body).unwrap().elements().next().is_none(),
+        "{}",
+        list.body
+    );
+    let list = b.rest("GET", &format!("/User/{}/Dialogs", b.agent.id), "", "");
+    let dialogs = xml::parse(&list.body).unwrap();
+    assert_eq!(text(&dialogs, "Dialog/id"), target);
+    assert_eq!(text(&dialogs, "Dialog/state"), "ACTIVE");
+    assert_eq!(
+        participants(&dialogs, "Dialog")[1].0,
+        "4085550100",
+        "{}",
+        list.body
+    );
+    let state: serde_json::Value =
+        serde_json::from_str(&f.admin("GET", "/state", "").body).unwrap();
+    let agent_state = |id: &str| {
+        state["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id)
+            .map(|a| a["state"].clone())
+    };
+    assert_eq!(agent_state(&f.agent.id), Some("NOT_READY".into()));
+    assert_eq!(agent_state(&b.agent.id), Some("TALKING".into()));
     f.sim.stop();
 }
