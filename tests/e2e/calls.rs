@@ -229,7 +229,19 @@ fn inbound_call_data_answer_hold_resume_release_with_pops_and_activities() {
     wait_toolbar(&c, m, "AnswerCall", N | D);
 
     // Several matches, then none: the list view and the find dialog.
-    let d2 = place(chain.sim(), &chain.agents[0].id, "6505550000", json!({}));
+    // The second call is routed by a queue to the (only) Ready agent.
+    wait_event(&c, m, "EventAgentReady");
+    let m = c.mark();
+    let d2 = admin(
+        chain.sim(),
+        "/admin/calls",
+        json!({"queue": "Sales", "ani": "6505550000", "dnis": "8002"}),
+    )["dialogId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ring = wait_event(&c, m, "EventRinging");
+    assert_eq!(ring.field("QueueName"), Some("Sales"), "{ring:?}");
     let o = wait_outcome(&engine, &d2, "InboundCall");
     assert_eq!(
         o.pop,
