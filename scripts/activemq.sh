@@ -85,9 +85,9 @@ write_config() {
     mkdir -p "$CONF_DIR" "$DATA_DIR" "$TMP_DIR"
     tmp="$CONF_DIR/activemq.xml.tmp"
     # Keep the packaged instance as is, re-point OpenWire at $OPENWIRE_PORT, add STOMP.
-    sed -E 's#^([[:space:]]*)<transportConnector name="openwire" uri="tcp://[^"]*"[[:space:]]*/>#\1<transportConnector name="openwire" uri="tcp://'"$HOST:$OPENWIRE_PORT"'"/>\n\1<transportConnector name="stomp" uri="stomp://'"$HOST:$STOMP_PORT"'"/>#' \
+    sed -E 's#^([[:space:]]*)<transportConnector name="openwire" uri="tcp://[^"]*"[[:space:]]*/>#\1<transportConnector name="openwire" uri="tcp://'"$HOST:$OPENWIRE_PORT"'"/>\n\1<transportConnector name="stomp" uri="stomp://'"$HOST:$STOMP_PORT"'?transport.tcpNoDelay=true"/>#' \
         "$src" >"$tmp"
-    grep -q "uri=\"stomp://$HOST:$STOMP_PORT\"" "$tmp" \
+    grep -q "uri=\"stomp://$HOST:$STOMP_PORT?transport.tcpNoDelay=true\"" "$tmp" \
         || die "could not add the STOMP connector to $src (its openwire line changed?)"
     mv -f "$tmp" "$CONF_DIR/activemq.xml"
     cp -f "$AMQ_INSTANCE/log4j2.properties" "$CONF_DIR/log4j2.properties"

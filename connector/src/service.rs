@@ -554,6 +554,7 @@ fn serve(s: &Arc<Shared>, job: Job) {
                         e.verified = true;
                     }
                     ensure_notifications(s, &agent);
+                    wait_notifications(s, &agent);
                     refresh(s, &agent, re, &reply_to, false);
                 }
                 Err(e) => s.error(&to, Some(&agent), &e, re),
@@ -778,6 +779,23 @@ fn with_session(
     }
 }
 
+/// Waits (at most 3 s) until the agent's notification session is up, so that what the
+/// agent does right after logging in is seen.
+fn wait_notifications(s: &Shared, agent: &str) {
+    let Some(up) = s
+        .state()
+        .agents
+        .get(agent)
+        .map(|a| a.notifications_up.clone())
+    else {
+        return;
+    };
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !up.load(Ordering::Acquire) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Starts the agent's notification session if it has credentials and none runs.
 fn ensure_notifications(s: &Arc<Shared>, agent: &str) {
     if s.stopping.load(Ordering::Acquire) {
@@ -845,7 +863,9 @@ fn notifications(
             sleep_unless(stop, Duration::from_secs(1));
             continue;
         }
-        let resource = format!("{}-{}", s.cfg.connector.name, std::process::id());
+        // Unique per connector process start: a restarted connector never collides with its
+        // predecessor's session in the XMPP server.
+        let resource = s.instance.clone();
         match XmppConn::login(
             addr,
             &domain,
@@ -861,6 +881,9 @@ fn notifications(
                 if !pubsub.is_empty() {
                     subscribe(&mut conn, &pubsub, agent, &domain);
                 }
+                // Anything that changed while the session was down (or before it first came
+                // up) is read again, so no notification is missed for good.
+                refresh(s, agent, None, "", true);
                 let result = read_notifications(s, &mut conn, agent, stop, &base);
                 up.store(false, Ordering::Release);
                 conn.close();

@@ -201,6 +201,10 @@ impl XmppConn {
         // Servers that do not need a session answer with an error; either is fine.
         c.wait_iq("sess1", timeout).ok();
         c.send("<presence/>")?;
+        // The server handles stanzas in order: once a ping is answered, the presence is in
+        // effect and pubsub events reach this session.
+        c.send("<iq type='get' id='ping1'><ping xmlns='urn:xmpp:ping'/></iq>")?;
+        c.wait_iq("ping1", timeout).ok();
         Ok(c)
     }
 

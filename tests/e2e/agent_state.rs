@@ -10,12 +10,6 @@ use serde_json::json;
 use crate::chain::*;
 use crate::common::*;
 
-const D: i64 = 2;
-const C: i64 = 4;
-const B: i64 = 8;
-const N: i64 = 16;
-const S: i64 = 32;
-
 /// The simulator's view of an agent (state, pendingState, reasonCodeId...).
 fn sim_agent(sim: &FinesseSim, id: &str) -> serde_json::Value {
     let state = get_json(&format!("{}/admin/state", sim.base_url()));
@@ -37,15 +31,6 @@ fn wait_sim(sim: &FinesseSim, id: &str, field: &str, want: serde_json::Value) {
     panic!("agent {id}: {field} never {want}: {}", sim_agent(sim, id));
 }
 
-fn logged_in(chain: &Chain, i: usize) -> scs_sim::Agent {
-    let mut agent = chain.session(i);
-    let c = agent.client.clone();
-    let m = c.mark();
-    agent.run_command("SignOnGroup").unwrap();
-    wait_event(&c, m, "EventAgentLogin");
-    agent
-}
-
 #[test]
 fn force_logout_when_the_siebel_session_ends_only_if_enabled() {
     let chain = Chain::start_with(
@@ -54,7 +39,7 @@ fn force_logout_when_the_siebel_session_ends_only_if_enabled() {
         &[("Driver:ForceLogoutOnRelease", "TRUE")],
         "",
     );
-    let mut agent = logged_in(&chain, 0);
+    let mut agent = logged_in(&chain, 0, false);
     wait_sim(
         chain.sim(),
         &chain.agents[0].id,
@@ -65,7 +50,7 @@ fn force_logout_when_the_siebel_session_ends_only_if_enabled() {
     wait_sim(chain.sim(), &chain.agents[0].id, "state", json!("LOGOUT"));
 
     let plain = Chain::start(Deployment::Ucce, 1);
-    let mut agent = logged_in(&plain, 0);
+    let mut agent = logged_in(&plain, 0, false);
     agent.release();
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
@@ -109,15 +94,12 @@ fn not_ready_reason_codes_required_offered_and_changeable() {
     // Not Ready without a reason is refused, naming the choices.
     let m = c.mark();
     let (_, track) = agent.invoke("ChangeNotReadyState", "", &[]);
-    let err = c
-        .wait_for(m, WAIT, |x| matches!(x, Call::HandleError { .. }))
-        .unwrap();
     assert_eq!(
-        err,
-        Call::HandleError {
-            tracking_id: Some(track),
-            text: "Choose a Not Ready reason: Break, Lunch.".into()
-        }
+        wait_error(&c, m),
+        (
+            Some(track),
+            "Choose a Not Ready reason: Break, Lunch.".into()
+        )
     );
     // A reason that is not the agent's is refused too.
     let m = c.mark();
@@ -148,32 +130,18 @@ fn not_ready_reason_codes_required_offered_and_changeable() {
     wait_sim(chain.sim(), &id, "reasonCodeId", json!("9"));
 }
 
-fn ring_and_answer(chain: &Chain, agent: &mut scs_sim::Agent, i: usize) -> String {
-    let c = agent.client.clone();
-    let m = c.mark();
-    let call = admin(
-        chain.sim(),
-        "/admin/calls",
-        json!({"to": chain.agents[i].id, "ani": "4085551234", "dnis": "8001"}),
-    );
-    let dialog = call["dialogId"].as_str().unwrap().to_string();
-    wait_event(&c, m, "EventRinging");
-    let m = c.mark();
-    agent.invoke("AnswerCall", "", &[]);
-    wait_event(&c, m, "EventEstablished");
-    dialog
+/// Rings agent `i` with a call from 4085551234 and answers it; returns the dialog id.
+fn call_answered(chain: &Chain, agent: &mut scs_sim::Agent, i: usize) -> String {
+    ring_and_answer(chain.sim(), agent, &chain.agents[i].id, "4085551234").0
 }
 
 #[test]
 fn pending_not_ready_during_a_call_takes_effect_when_it_ends() {
     let chain = Chain::start(Deployment::Ucce, 1);
     let id = chain.agents[0].id.clone();
-    let mut agent = logged_in(&chain, 0);
+    let mut agent = logged_in(&chain, 0, true);
     let c = agent.client.clone();
-    let m = c.mark();
-    agent.run_command("Ready").unwrap();
-    wait_event(&c, m, "EventAgentReady");
-    let dialog = ring_and_answer(&chain, &mut agent, 0);
+    let dialog = call_answered(&chain, &mut agent, 0);
 
     let m = c.mark();
     agent.invoke("ChangeNotReadyState", "1", &[]);
@@ -182,11 +150,7 @@ fn pending_not_ready_during_a_call_takes_effect_when_it_ends() {
     wait_sim(chain.sim(), &id, "pendingState", json!("NOT_READY"));
 
     let m = c.mark();
-    admin(
-        chain.sim(),
-        &format!("/admin/calls/{dialog}/hangup"),
-        json!({}),
-    );
+    hang_up(chain.sim(), &dialog);
     wait_event(&c, m, "EventReleased");
     let ev = wait_event(&c, m, "EventAgentNotReady");
     assert_eq!(ev.field("ReasonLabel"), Some("Break"));
@@ -197,27 +161,18 @@ fn pending_not_ready_during_a_call_takes_effect_when_it_ends() {
 fn optional_wrap_up_with_a_reason_then_ready() {
     let chain = Chain::start(Deployment::Ucce, 1);
     let id = chain.agents[0].id.clone();
-    let mut agent = logged_in(&chain, 0);
+    let mut agent = logged_in(&chain, 0, true);
     let c = agent.client.clone();
-    let m = c.mark();
-    agent.run_command("Ready").unwrap();
-    wait_event(&c, m, "EventAgentReady");
 
     // Without asking for wrap-up: straight back to Ready, no wrap-up shown.
-    let dialog = ring_and_answer(&chain, &mut agent, 0);
+    let dialog = call_answered(&chain, &mut agent, 0);
     let m = c.mark();
-    admin(
-        chain.sim(),
-        &format!("/admin/calls/{dialog}/hangup"),
-        json!({}),
-    );
+    hang_up(chain.sim(), &dialog);
     wait_event(&c, m, "EventAgentReady");
-    assert!(c.calls()[m..]
-        .iter()
-        .all(|x| x.event_name() != Some("EventAgentWork")));
+    assert!(no_event_since(&c, m, "EventAgentWork"));
 
     // Asking for wrap-up during the call, with a wrap-up reason stored on the call.
-    let dialog = ring_and_answer(&chain, &mut agent, 0);
+    let dialog = call_answered(&chain, &mut agent, 0);
     let m = c.mark();
     agent.invoke("ChangeWorkReadyState", "", &[]);
     wait_toolbar(&c, m, "ChangeWorkReadyState", N | B);
@@ -234,18 +189,12 @@ fn optional_wrap_up_with_a_reason_then_ready() {
     assert_eq!(st["dialogs"][0]["wrapUpReason"], "Sale", "{st}");
 
     let m = c.mark();
-    admin(
-        chain.sim(),
-        &format!("/admin/calls/{dialog}/hangup"),
-        json!({}),
-    );
+    hang_up(chain.sim(), &dialog);
     let ev = wait_event(&c, m, "EventAgentWork");
     assert_eq!(ev.field("AgentState"), Some("WORK_READY"));
     // During wrap-up, Ready and Not Ready are offered.
     wait_toolbar(&c, m, "ChangeReadyState", N);
-    let tb = c.toolbar().unwrap();
-    let flags = |n: &str| tb.iter().find(|t| t.0 == n).unwrap().2;
-    assert_eq!(flags("ChangeNotReadyState"), N | S);
+    assert_eq!(flags(&c, "ChangeNotReadyState"), N | S);
     let m = c.mark();
     agent.run_command("Ready").unwrap();
     wait_event(&c, m, "EventAgentReady");
@@ -266,7 +215,7 @@ fn secure_password_is_encrypted_on_the_wire_and_never_logged_in_clear() {
         &format!("[security]\ndes_key = \"{key}\"\ndes_iv = \"{iv}\"\n"),
     );
     let password = chain.agents[0].password.clone();
-    let agent = logged_in(&chain, 0);
+    let agent = logged_in(&chain, 0, false);
     let c = agent.client.clone();
     wait_status(&c, 0, "Logged in as Ann Lee");
     let encrypted = driver::secure::TripleDes::from_hex("k", key, "i", iv)
@@ -293,7 +242,7 @@ fn secure_password_is_encrypted_on_the_wire_and_never_logged_in_clear() {
 #[test]
 fn update_object_information_and_state_timer_start() {
     let chain = Chain::start(Deployment::Uccx, 1);
-    let mut agent = logged_in(&chain, 0);
+    let mut agent = logged_in(&chain, 0, false);
     let c = agent.client.clone();
     let obj = c
         .wait_for(0, WAIT, |x| {
@@ -326,20 +275,13 @@ fn update_object_information_and_state_timer_start() {
 
 #[test]
 fn log_level_changes_at_run_time() {
-    let (_peer, queue) = peer();
-    let server = scs_sim::CommServer::from_def(
-        library(),
-        template("ucce.def"),
-        "Cisco UCCE",
-        "ENU",
-        &isolated(broker(), &queue),
-    )
-    .unwrap();
-    let mut agent = server
-        .request_service(&login("1001", "secret", "5001"), &[], false)
-        .unwrap();
+    let (_peer, server) = peer_server("ENU");
+    let mut agent = start_session(
+        &server,
+        &login("1001", "secret", "5001"),
+        "CTI is available",
+    );
     let c = agent.client.clone();
-    wait_status(&c, 0, "CTI is available");
     let m = c.mark();
     agent.set_text("trace");
     agent.run_command("SetLogLevel").unwrap();
@@ -381,12 +323,9 @@ fn wrap_up_resets_the_phone_call_timer_when_the_advanced_option_is_on() {
         &[("Driver:ResetTimerOnWrapUp", "TRUE")],
         "",
     );
-    let mut agent = logged_in(&chain, 0);
+    let mut agent = logged_in(&chain, 0, true);
     let c = agent.client.clone();
-    let m = c.mark();
-    agent.run_command("Ready").unwrap();
-    wait_event(&c, m, "EventAgentReady");
-    let dialog = ring_and_answer(&chain, &mut agent, 0);
+    let dialog = call_answered(&chain, &mut agent, 0);
     agent.invoke("ChangeWorkReadyState", "", &[]);
     wait_sim(
         chain.sim(),
@@ -395,20 +334,14 @@ fn wrap_up_resets_the_phone_call_timer_when_the_advanced_option_is_on() {
         json!("WORK_READY"),
     );
     let m = c.mark();
-    admin(
-        chain.sim(),
-        &format!("/admin/calls/{dialog}/hangup"),
-        json!({}),
-    );
+    hang_up(chain.sim(), &dialog);
     wait_event(&c, m, "EventAgentWork");
     // After the call's release, the same work item starts again: the wrap-up timer.
     let released = c
         .calls()
         .iter()
         .skip(m)
-        .position(
-            |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == dialog),
-        )
+        .position(|x| is_released(x, &dialog))
         .expect("call released");
     let restarted = c
         .wait_for(m, WAIT, |x| {
@@ -425,10 +358,5 @@ fn wrap_up_resets_the_phone_call_timer_when_the_advanced_option_is_on() {
     let m = c.mark();
     agent.run_command("Ready").unwrap();
     wait_event(&c, m, "EventAgentReady");
-    c.wait_for(
-        m,
-        WAIT,
-        |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == dialog),
-    )
-    .expect("wrap-up timer stopped");
+    release_of(&c, m, &dialog).expect("wrap-up timer stopped");
 }

@@ -4,13 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use scs_sim::{Call, CommServer};
+use scs_sim::CommServer;
 
 use crate::common::*;
-
-const D: i64 = 2;
-const N: i64 = 16;
-const S: i64 = 32;
 
 #[test]
 fn driver_starts_without_broker_and_recovers_when_it_comes_up() {
@@ -41,18 +37,9 @@ fn driver_starts_without_broker_and_recovers_when_it_comes_up() {
     wait_status(&c, 0, "cannot reach the message broker");
     wait_toolbar(&c, 0, "LogIn", N | D);
     // A command while down: refused at once with a clear message, nothing hangs.
-    let m = c.mark();
-    let (rc, track) = agent.invoke("LogIn", "", &[]);
-    assert_eq!(rc, 0);
-    let err = c
-        .wait_for(m, WAIT, |c| matches!(c, Call::HandleError { .. }))
-        .unwrap();
-    assert_eq!(
-        err,
-        Call::HandleError {
-            tracking_id: Some(track),
-            text: "CTI is unavailable right now; try again when it is back.".into()
-        }
+    login_refused(
+        &mut agent,
+        "CTI is unavailable right now; try again when it is back.",
     );
     // Let a few reconnect attempts fail (backoff 100 -> 400 ms).
     std::thread::sleep(Duration::from_millis(900));
@@ -76,9 +63,7 @@ fn driver_starts_without_broker_and_recovers_when_it_comes_up() {
     wait_status(&c, m, "CTI is available");
     // Snapshot after reconnect: the agent is still logged in (NOT_READY), no new login event.
     wait_toolbar(&c, m, "LogOut", N | S);
-    assert!(c.calls()[m..]
-        .iter()
-        .all(|c| c.event_name() != Some("EventAgentLogin")));
+    assert!(no_event_since(&c, m, "EventAgentLogin"));
     let m = c.mark();
     agent.invoke("ChangeReadyState", "", &[]);
     wait_event(&c, m, "EventAgentReady");
@@ -86,20 +71,11 @@ fn driver_starts_without_broker_and_recovers_when_it_comes_up() {
 
 #[test]
 fn unresolvable_broker_host_is_reported_not_fatal() {
-    let params = vec![
-        (
-            "Driver:BrokerHost".to_string(),
-            "broker.invalid".to_string(),
-        ),
-        ("Driver:ClientId".to_string(), unique("siebel")),
-        (
-            "Driver:LogFile".to_string(),
-            log_file().display().to_string(),
-        ),
-    ];
+    let params = bare_params("Driver:BrokerHost", "broker.invalid".to_string(), "siebel");
     let server = CommServer::start(library(), "ENU", &params).unwrap();
-    let agent = server
-        .request_service(&login("1001", "secret", "5001"), &[], false)
-        .unwrap();
-    wait_status(&agent.client, 0, "cannot reach the message broker");
+    start_session(
+        &server,
+        &login("1001", "secret", "5001"),
+        "cannot reach the message broker",
+    );
 }

@@ -4,18 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use finesse_sim::{Deployment, FinesseSim};
+use finesse_sim::Deployment;
 use scs_sim::engine::{Contact, Engine, Pop};
 use scs_sim::Call;
 use serde_json::json;
 
 use crate::chain::*;
 use crate::common::*;
-
-const D: i64 = 2;
-const B: i64 = 8;
-const N: i64 = 16;
-const NS: i64 = 1;
 
 /// The contact store: one contact on 4085551234, two sharing 6505550000, none elsewhere.
 fn contacts() -> Vec<Contact> {
@@ -44,49 +39,13 @@ fn chain_with_engine(deployment: Deployment, n: usize) -> (Chain, Arc<Engine>) {
     );
     let db = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("{}.sqlite", unique("activities")));
-    let def = match deployment {
-        Deployment::Ucce => "ucce.def",
-        Deployment::Uccx => "uccx.def",
-    };
-    let engine = Arc::new(Engine::new(template(def), contacts(), Some(&db)).unwrap());
+    let engine =
+        Arc::new(Engine::new(template(def_name(deployment)), contacts(), Some(&db)).unwrap());
     chain.server.set_engine(engine.clone());
     (chain, engine)
 }
 
-fn logged_in(chain: &Chain, i: usize, ready: bool) -> scs_sim::Agent {
-    let mut agent = chain.session(i);
-    let c = agent.client.clone();
-    let m = c.mark();
-    agent.run_command("SignOnGroup").unwrap();
-    wait_event(&c, m, "EventAgentLogin");
-    if ready {
-        let m = c.mark();
-        agent.run_command("Ready").unwrap();
-        wait_event(&c, m, "EventAgentReady");
-    }
-    agent
-}
-
-fn place(sim: &FinesseSim, agent: &str, ani: &str, extra: serde_json::Value) -> String {
-    let mut body = json!({"to": agent, "ani": ani, "dnis": "8001"});
-    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
-        b.extend(e.clone());
-    }
-    admin(sim, "/admin/calls", body)["dialogId"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-fn flags(c: &scs_sim::Client, command: &str) -> i64 {
-    c.toolbar()
-        .unwrap()
-        .into_iter()
-        .find(|t| t.0 == command)
-        .unwrap()
-        .2
-}
-
+/// Waits until the engine ran `handler` for the work item `tracking`.
 fn wait_outcome(engine: &Engine, tracking: &str, handler: &str) -> scs_sim::engine::Outcome {
     for _ in 0..100 {
         if let Some(o) = engine
@@ -99,6 +58,20 @@ fn wait_outcome(engine: &Engine, tracking: &str, handler: &str) -> scs_sim::engi
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("no {handler} for {tracking}: {:#?}", engine.outcomes());
+}
+
+/// Waits until the engine logged `n` activities, each closed with its after-call fields
+/// (returns what it has after 5 s either way).
+fn wait_activities(engine: &Engine, n: usize) -> Vec<scs_sim::engine::Activity> {
+    let mut acts = Vec::new();
+    for _ in 0..100 {
+        acts = engine.activities().unwrap();
+        if acts.len() == n && acts.iter().all(|a| !a.after_work.is_empty()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    acts
 }
 
 #[test]
@@ -232,14 +205,10 @@ fn inbound_call_data_answer_hold_resume_release_with_pops_and_activities() {
     // The second call is routed by a queue to the (only) Ready agent.
     wait_event(&c, m, "EventAgentReady");
     let m = c.mark();
-    let d2 = admin(
+    let d2 = new_call(
         chain.sim(),
-        "/admin/calls",
         json!({"queue": "Sales", "ani": "6505550000", "dnis": "8002"}),
-    )["dialogId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    );
     let ring = wait_event(&c, m, "EventRinging");
     assert_eq!(ring.field("QueueName"), Some("Sales"), "{ring:?}");
     let o = wait_outcome(&engine, &d2, "InboundCall");
@@ -250,7 +219,7 @@ fn inbound_call_data_answer_hold_resume_release_with_pops_and_activities() {
             ids: vec!["1-BOB".into(), "1-BEA".into()]
         })
     );
-    admin(chain.sim(), &format!("/admin/calls/{d2}/hangup"), json!({}));
+    hang_up(chain.sim(), &d2);
     let d3 = place(chain.sim(), &chain.agents[0].id, "2125550000", json!({}));
     let o = wait_outcome(&engine, &d3, "InboundCall");
     assert_eq!(
@@ -260,17 +229,10 @@ fn inbound_call_data_answer_hold_resume_release_with_pops_and_activities() {
             fields: vec![("Work Phone #".into(), "2125550000".into())]
         })
     );
-    admin(chain.sim(), &format!("/admin/calls/{d3}/hangup"), json!({}));
+    hang_up(chain.sim(), &d3);
 
     // The activities, with the after-call fields once each call ended.
-    let mut acts = Vec::new();
-    for _ in 0..100 {
-        acts = engine.activities().unwrap();
-        if acts.len() == 3 && acts.iter().all(|a| !a.after_work.is_empty()) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let acts = wait_activities(&engine, 3);
     assert_eq!(acts.len(), 3, "{acts:#?}");
     assert_eq!(acts[0].tracking, dialog);
     assert_eq!(acts[0].contact_id, "1-ANN");
@@ -295,15 +257,12 @@ fn outbound_calls_need_not_ready_and_can_use_the_selected_contact() {
     assert_eq!(flags(&c, "MakeCall"), N | 32 | D);
     let m = c.mark();
     let (_, track) = agent.invoke("MakeCall", "5551000", &[]);
-    let err = c
-        .wait_for(m, WAIT, |x| matches!(x, Call::HandleError { .. }))
-        .unwrap();
     assert_eq!(
-        err,
-        Call::HandleError {
-            tracking_id: Some(track),
-            text: "Outbound calls need Not Ready and no call in progress.".into()
-        }
+        wait_error(&c, m),
+        (
+            Some(track),
+            "Outbound calls need Not Ready and no call in progress.".into()
+        )
     );
 
     let m = c.mark();
@@ -339,11 +298,7 @@ fn outbound_calls_need_not_ready_and_can_use_the_selected_contact() {
         })
     );
     let m = c.mark();
-    admin(
-        chain.sim(),
-        &format!("/admin/calls/{dialog}/answer"),
-        json!({}),
-    );
+    far_end_answers(chain.sim(), &dialog);
     wait_event(&c, m, "EventEstablished");
     let m = c.mark();
     agent.run_command("ReleaseCall").unwrap();
@@ -369,17 +324,9 @@ fn consult_transfer_conference_and_blind_transfer_under_ucce() {
     let id = chain.agents[0].id.clone();
     let mut agent = logged_in(&chain, 0, true);
     let c = agent.client.clone();
-    let answer = |agent: &mut scs_sim::Agent, ani: &str| {
-        let m = c.mark();
-        let d = place(chain.sim(), &id, ani, json!({}));
-        wait_event(&c, m, "EventRinging");
-        agent.invoke("AnswerCall", "", &[]);
-        wait_event(&c, m, "EventEstablished");
-        d
-    };
 
     // Consult transfer.
-    let original = answer(&mut agent, "4085551234");
+    let (original, _) = ring_and_answer(chain.sim(), &mut agent, &id, "4085551234");
     let m = c.mark();
     agent.set_text("5552000");
     agent.run_command("InitTransfer").unwrap();
@@ -387,46 +334,22 @@ fn consult_transfer_conference_and_blind_transfer_under_ucce() {
     let dialing = wait_event(&c, m, "EventDialing");
     let consult = dialing.field("DialogId").unwrap().to_string();
     assert_eq!(dialing.field("AssociatedDialogId"), Some(original.as_str()));
-    admin(
-        chain.sim(),
-        &format!("/admin/calls/{consult}/answer"),
-        json!({}),
-    );
+    far_end_answers(chain.sim(), &consult);
     wait_event(&c, m, "EventEstablished");
     wait_toolbar(&c, m, "CompleteTransfer", N);
     let m = c.mark();
     agent.run_command("CompleteTransfer").unwrap();
     for d in [&original, &consult] {
-        c.wait_for(
-            m,
-            WAIT,
-            |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if tracking_id == d),
-        )
-        .unwrap_or_else(|| panic!("{d} not released: {:#?}", &c.calls()[m..]));
+        wait_released(&c, m, d);
     }
 
     // Conference.
-    let original = answer(&mut agent, "6505550000");
+    let (original, _) = ring_and_answer(chain.sim(), &mut agent, &id, "6505550000");
     let m = c.mark();
-    agent.invoke("InitConference", "5553000", &[]);
-    let consult = wait_event(&c, m, "EventDialing")
-        .field("DialogId")
-        .unwrap()
-        .to_string();
-    admin(
-        chain.sim(),
-        &format!("/admin/calls/{consult}/answer"),
-        json!({}),
-    );
-    wait_event(&c, m, "EventEstablished");
+    let consult = start_consult(&mut agent, chain.sim(), m, "InitConference", "5553000");
     let m = c.mark();
     agent.run_command("CompleteConference").unwrap();
-    c.wait_for(
-        m,
-        WAIT,
-        |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == consult),
-    )
-    .unwrap();
+    wait_released(&c, m, &consult);
     let conf = c.wait_for(m, WAIT, |x| {
         x.event_name() == Some("EventRetrieved") || x.field("CallType") == Some("CONFERENCE")
     });
@@ -437,23 +360,13 @@ fn consult_transfer_conference_and_blind_transfer_under_ucce() {
     );
     let m = c.mark();
     agent.run_command("ReleaseCall").unwrap();
-    c.wait_for(
-        m,
-        WAIT,
-        |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == original),
-    )
-    .unwrap();
+    wait_released(&c, m, &original);
 
     // Single-step (blind) transfer.
-    let call = answer(&mut agent, "2125550000");
+    let (call, _) = ring_and_answer(chain.sim(), &mut agent, &id, "2125550000");
     let m = c.mark();
     agent.invoke("TransferMute", "5554000", &[]);
-    c.wait_for(
-        m,
-        WAIT,
-        |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == call),
-    )
-    .unwrap();
+    wait_released(&c, m, &call);
 }
 
 #[test]
@@ -462,25 +375,17 @@ fn uccx_refuses_blind_transfer_and_allows_one_call_plus_consults() {
     let id = chain.agents[0].id.clone();
     let mut agent = logged_in(&chain, 0, true);
     let c = agent.client.clone();
-    let m = c.mark();
-    let dialog = place(chain.sim(), &id, "4085551234", json!({}));
-    wait_event(&c, m, "EventRinging");
-    agent.invoke("AnswerCall", "", &[]);
-    wait_event(&c, m, "EventEstablished");
+    let (dialog, m) = ring_and_answer(chain.sim(), &mut agent, &id, "4085551234");
     wait_toolbar(&c, m, "HoldCall", N);
     assert_eq!(flags(&c, "TransferMute"), N | 32 | D | NS);
     let m = c.mark();
     let (_, track) = agent.invoke("TransferMute", "5554000", &[]);
-    let err = c
-        .wait_for(m, WAIT, |x| matches!(x, Call::HandleError { .. }))
-        .unwrap();
     assert_eq!(
-        err,
-        Call::HandleError {
-            tracking_id: Some(track),
-            text: "Single-step transfer is not available with Cisco UCCX: use a consult transfer."
-                .into()
-        }
+        wait_error(&c, m),
+        (
+            Some(track),
+            "Single-step transfer is not available with Cisco UCCX: use a consult transfer.".into()
+        )
     );
     // A second regular call is not offered to a UCCX agent on a call.
     let refused = ureq::post(&format!("{}/admin/calls", chain.sim().base_url()))
@@ -502,20 +407,12 @@ fn several_calls_are_work_items_and_selecting_one_switches_calls() {
     let id = chain.agents[0].id.clone();
     let mut agent = logged_in(&chain, 0, true);
     let c = agent.client.clone();
-    let m = c.mark();
-    let first = place(chain.sim(), &id, "4085551234", json!({}));
-    wait_event(&c, m, "EventRinging");
-    agent.invoke("AnswerCall", "", &[]);
-    wait_event(&c, m, "EventEstablished");
+    let (first, _) = ring_and_answer(chain.sim(), &mut agent, &id, "4085551234");
     let m = c.mark();
     agent.invoke("HoldCall", "", &[]);
     wait_event(&c, m, "EventHeld");
 
-    let m = c.mark();
-    let second = place(chain.sim(), &id, "6505550000", json!({}));
-    wait_event(&c, m, "EventRinging");
-    agent.invoke("AnswerCall", "", &[]);
-    wait_event(&c, m, "EventEstablished");
+    let (second, m) = ring_and_answer(chain.sim(), &mut agent, &id, "6505550000");
     wait_toolbar(&c, m, "AlternateCall", N);
 
     // The agent selects the held work item in Siebel: the calls switch.
@@ -623,24 +520,9 @@ fn a_day_in_the_life_of_an_agent() {
             step(&c, &["ChangeNotReadyState"]);
             continue;
         }
-        agent.invoke("InitTransfer", "5552000", &[]);
-        let consult = wait_event(&c, m, "EventDialing")
-            .field("DialogId")
-            .unwrap()
-            .to_string();
-        admin(
-            chain.sim(),
-            &format!("/admin/calls/{consult}/answer"),
-            json!({}),
-        );
-        wait_event(&c, m, "EventEstablished");
+        start_consult(&mut agent, chain.sim(), m, "InitTransfer", "5552000");
         agent.run_command("CompleteTransfer").unwrap();
-        c.wait_for(
-            m,
-            WAIT,
-            |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == d),
-        )
-        .unwrap();
+        wait_released(&c, m, &d);
         wait_event(&c, m, "EventAgentReady");
         step(&c, &["ChangeNotReadyState"]);
     }
@@ -652,36 +534,16 @@ fn a_day_in_the_life_of_an_agent() {
     agent.run_command("AnswerCall").unwrap();
     wait_event(&c, m, "EventEstablished");
     let m = c.mark();
-    agent.invoke("InitConference", "5553000", &[]);
-    let consult = wait_event(&c, m, "EventDialing")
-        .field("DialogId")
-        .unwrap()
-        .to_string();
-    admin(
-        chain.sim(),
-        &format!("/admin/calls/{consult}/answer"),
-        json!({}),
-    );
-    wait_event(&c, m, "EventEstablished");
+    let consult = start_consult(&mut agent, chain.sim(), m, "InitConference", "5553000");
     agent.run_command("CompleteConference").unwrap();
-    c.wait_for(
-        m,
-        WAIT,
-        |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == consult),
-    )
-    .unwrap();
+    wait_released(&c, m, &consult);
     let m = c.mark();
     agent.invoke("ChangeWorkReadyState", "", &[]);
     wait_toolbar(&c, m, "ChangeWorkReadyState", N | B);
     agent.invoke("SetWrapUpReason", "Sale", &[]);
     let m = c.mark();
     agent.run_command("ReleaseCall").unwrap();
-    c.wait_for(
-        m,
-        WAIT,
-        |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == d),
-    )
-    .unwrap();
+    wait_released(&c, m, &d);
     wait_event(&c, m, "EventAgentWork");
     step(
         &c,
@@ -701,11 +563,7 @@ fn a_day_in_the_life_of_an_agent() {
         .field("DialogId")
         .unwrap()
         .to_string();
-    admin(
-        chain.sim(),
-        &format!("/admin/calls/{out}/answer"),
-        json!({}),
-    );
+    far_end_answers(chain.sim(), &out);
     wait_event(&c, m, "EventEstablished");
     agent.run_command("ReleaseCall").unwrap();
     wait_event(&c, m, "EventReleased");
@@ -717,14 +575,7 @@ fn a_day_in_the_life_of_an_agent() {
     step(&c, &["LogIn"]);
 
     // The activities of the day: 4 inbound calls and 1 outbound, all closed.
-    let mut acts = Vec::new();
-    for _ in 0..100 {
-        acts = engine.activities().unwrap();
-        if acts.len() == 5 && acts.iter().all(|a| !a.after_work.is_empty()) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let acts = wait_activities(&engine, 5);
     let kinds: Vec<(&str, &str)> = acts
         .iter()
         .map(|a| (a.activity_type.as_str(), a.contact_id.as_str()))
@@ -785,18 +636,16 @@ fn a_consult_call_pops_the_customer_on_the_consulted_agents_screen() {
     );
     // B answers, A completes the transfer: B keeps the customer.
     let m2 = c2.mark();
+    let m = c1.mark();
     second.invoke("AnswerCall", "", &[]);
     wait_event(&c2, m2, "EventEstablished");
-    let m = c1.mark();
     wait_toolbar(&c1, m, "CompleteTransfer", N);
     first.run_command("CompleteTransfer").unwrap();
     wait_event(&c1, m, "EventReleased");
     wait_event(&c1, m, "EventAgentReady");
     std::thread::sleep(Duration::from_millis(300));
     assert!(
-        !c2.calls()[m2..].iter().any(
-            |x| matches!(x, Call::WorkItemReleased { tracking_id, .. } if *tracking_id == consult)
-        ),
+        !c2.calls()[m2..].iter().any(|x| is_released(x, &consult)),
         "the consulted agent keeps the call"
     );
 }

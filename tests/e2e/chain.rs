@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use connector::{Connector, ConnectorConfig};
 use finesse_sim::{AgentConfig, Deployment, FinesseSim, ReasonCode, SimConfig, WrapUpReason};
 use scs_sim::CommServer;
+use serde_json::json;
 
 use crate::common::*;
 
@@ -174,18 +175,13 @@ impl Chain {
         );
         let connector_config = ConnectorConfig::from_toml(&toml, []).unwrap();
         let connector = Connector::start(connector_config.clone()).unwrap();
-        let (def, profile) = match deployment {
-            Deployment::Ucce => ("ucce.def", "Cisco UCCE"),
-            Deployment::Uccx => ("uccx.def", "Cisco UCCX"),
-        };
         let mut params = isolated(broker(), &queue);
         params.extend(
             driver_params
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string())),
         );
-        let server =
-            CommServer::from_def(library(), template(def), profile, "ENU", &params).unwrap();
+        let server = siebel_with(def_name(deployment), "ENU", &params);
         Chain {
             sim: Some(sim),
             connector: Some(connector),
@@ -212,12 +208,11 @@ impl Chain {
     /// A Siebel session for agent `i` with its login data, waiting until CTI is available.
     pub fn session(&self, i: usize) -> scs_sim::Agent {
         let a = &self.agents[i];
-        let agent = self
-            .server
-            .request_service(&login(&a.id, &a.password, &a.extension), &[], false)
-            .unwrap();
-        wait_status(&agent.client, 0, "CTI is available");
-        agent
+        start_session(
+            &self.server,
+            &login(&a.id, &a.password, &a.extension),
+            "CTI is available",
+        )
     }
 
     /// Stops the connector.
@@ -231,6 +226,101 @@ impl Chain {
     pub fn start_connector(&mut self) {
         self.connector = Some(Connector::start(self.connector_config.clone()).unwrap());
     }
+}
+
+/// The DEF template of a deployment.
+pub fn def_name(deployment: Deployment) -> &'static str {
+    match deployment {
+        Deployment::Ucce => "ucce.def",
+        Deployment::Uccx => "uccx.def",
+    }
+}
+
+/// Logs a session's agent in (SignOnGroup) and, if `ready`, makes it Ready.
+pub fn log_in(agent: &mut scs_sim::Agent, ready: bool) {
+    let c = agent.client.clone();
+    let m = c.mark();
+    agent.run_command("SignOnGroup").unwrap();
+    wait_event(&c, m, "EventAgentLogin");
+    if ready {
+        let m = c.mark();
+        agent.run_command("Ready").unwrap();
+        wait_event(&c, m, "EventAgentReady");
+    }
+}
+
+/// A session for agent `i`, logged in and, if `ready`, Ready.
+pub fn logged_in(chain: &Chain, i: usize, ready: bool) -> scs_sim::Agent {
+    let mut agent = chain.session(i);
+    log_in(&mut agent, ready);
+    agent
+}
+
+/// Creates a call through the simulator's admin API; returns its dialog id.
+pub fn new_call(sim: &FinesseSim, body: serde_json::Value) -> String {
+    admin(sim, "/admin/calls", body)["dialogId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Rings agent `to` with a call from `ani` to 8001 (plus the `extra` call fields); returns
+/// the dialog id.
+pub fn place(sim: &FinesseSim, to: &str, ani: &str, extra: serde_json::Value) -> String {
+    let mut body = json!({"to": to, "ani": ani, "dnis": "8001"});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    new_call(sim, body)
+}
+
+/// The far end answers the call `dialog`.
+pub fn far_end_answers(sim: &FinesseSim, dialog: &str) {
+    admin(sim, &format!("/admin/calls/{dialog}/answer"), json!({}));
+}
+
+/// The far end hangs up the call `dialog`.
+pub fn hang_up(sim: &FinesseSim, dialog: &str) {
+    admin(sim, &format!("/admin/calls/{dialog}/hangup"), json!({}));
+}
+
+/// Rings agent `to` with a call from `ani`, answers it with AnswerCall and waits for
+/// EventEstablished; returns the dialog id and the mark taken before the call was placed.
+pub fn ring_and_answer(
+    sim: &FinesseSim,
+    agent: &mut scs_sim::Agent,
+    to: &str,
+    ani: &str,
+) -> (String, usize) {
+    let c = agent.client.clone();
+    let m = c.mark();
+    let dialog = place(sim, to, ani, json!({}));
+    wait_event(&c, m, "EventRinging");
+    let answered = c.mark();
+    agent.invoke("AnswerCall", "", &[]);
+    wait_event(&c, answered, "EventEstablished");
+    (dialog, m)
+}
+
+/// Starts a consult call (`command` InitTransfer or InitConference) to `to`, lets the far
+/// end answer and waits for its EventEstablished (all after `from`); returns the consult
+/// dialog id.
+pub fn start_consult(
+    agent: &mut scs_sim::Agent,
+    sim: &FinesseSim,
+    from: usize,
+    command: &str,
+    to: &str,
+) -> String {
+    let c = agent.client.clone();
+    agent.invoke(command, to, &[]);
+    let consult = wait_event(&c, from, "EventDialing")
+        .field("DialogId")
+        .unwrap()
+        .to_string();
+    far_end_answers(sim, &consult);
+    wait_event(&c, from, "EventEstablished");
+    consult
 }
 
 /// POSTs JSON to the simulator's admin API; returns the JSON answer.

@@ -14,6 +14,19 @@ use scs_sim::peer::{PeerAgent, ScriptedPeer};
 use scs_sim::server::AgentLogin;
 use scs_sim::{Call, CommServer};
 
+/// SC_CF_NOTSUPPORTED.
+pub const NS: i64 = 1;
+/// SC_CF_DISABLED.
+pub const D: i64 = 2;
+/// SC_CF_CHECKED.
+pub const C: i64 = 4;
+/// SC_CF_BLINK.
+pub const B: i64 = 8;
+/// SC_CF_NOPARAMSOK.
+pub const N: i64 = 16;
+/// SC_CF_STRPARAMSOK.
+pub const S: i64 = 32;
+
 /// How long a test waits for an expected callback.
 pub const WAIT: Duration = Duration::from_secs(10);
 
@@ -105,6 +118,48 @@ pub fn isolated(broker: SocketAddr, queue: &str) -> Vec<(String, String)> {
     ]
 }
 
+/// The three driver parameters of a bare driver instance: `key` = `value`, a unique client
+/// id starting with `client` and the test log file.
+pub fn bare_params(key: &str, value: String, client: &str) -> Vec<(String, String)> {
+    vec![
+        (key.to_string(), value),
+        ("Driver:ClientId".to_string(), unique(client)),
+        (
+            "Driver:LogFile".to_string(),
+            log_file().display().to_string(),
+        ),
+    ]
+}
+
+/// The Siebel side of a DEF template ("ucce.def" or "uccx.def", with its profile) in
+/// language `lang`, with these driver parameters.
+pub fn siebel_with(def: &str, lang: &str, params: &[(String, String)]) -> CommServer {
+    let profile = match def {
+        "uccx.def" => "Cisco UCCX",
+        _ => "Cisco UCCE",
+    };
+    CommServer::from_def(library(), template(def), profile, lang, params).unwrap()
+}
+
+/// The Siebel side of a DEF template in language `lang`, isolated on the request `queue`.
+pub fn siebel(def: &str, lang: &str, queue: &str) -> CommServer {
+    siebel_with(def, lang, &isolated(broker(), queue))
+}
+
+/// A scripted peer and a UCCE Siebel side in language `lang` talking to it.
+pub fn peer_server(lang: &str) -> (ScriptedPeer, CommServer) {
+    let (p, queue) = peer();
+    (p, siebel("ucce.def", lang, &queue))
+}
+
+/// A Siebel session with this login data, waiting for a status text containing `status`
+/// (e.g. "CTI is available").
+pub fn start_session(server: &CommServer, who: &AgentLogin, status: &str) -> scs_sim::Agent {
+    let agent = server.request_service(who, &[], false).unwrap();
+    wait_status(&agent.client, 0, status);
+    agent
+}
+
 /// A scripted peer on its own request queue; returns it and the queue.
 pub fn peer() -> (ScriptedPeer, String) {
     let queue = format!("/queue/{}", unique("test.requests"));
@@ -118,6 +173,59 @@ pub fn wait_event(client: &scs_sim::Client, from: usize, name: &str) -> Call {
     client
         .wait_for(from, WAIT, |c| c.event_name() == Some(name))
         .unwrap_or_else(|| panic!("no {name}; calls: {:#?}", client.calls()))
+}
+
+/// Waits for a HandleError; returns its tracking id and text.
+pub fn wait_error(client: &scs_sim::Client, from: usize) -> (Option<String>, String) {
+    match client.wait_for(from, WAIT, |c| matches!(c, Call::HandleError { .. })) {
+        Some(Call::HandleError { tracking_id, text }) => (tracking_id, text),
+        _ => panic!("no HandleError: {:#?}", client.calls()),
+    }
+}
+
+/// Invokes LogIn, which must return SC_EC_OK at once and then be refused with a HandleError
+/// carrying its tracking id and `text`; returns the mark taken before the command.
+pub fn login_refused(agent: &mut scs_sim::Agent, text: &str) -> usize {
+    let c = agent.client.clone();
+    let m = c.mark();
+    let (rc, track) = agent.invoke("LogIn", "", &[]);
+    assert_eq!(rc, 0);
+    assert_eq!(wait_error(&c, m), (Some(track), text.into()));
+    m
+}
+
+/// Whether this callback is the release of the work item `tracking`.
+pub fn is_released(call: &Call, tracking: &str) -> bool {
+    matches!(call, Call::WorkItemReleased { tracking_id, .. } if tracking_id == tracking)
+}
+
+/// The release of the work item `tracking` after `from`, if it comes within `WAIT`.
+pub fn release_of(client: &scs_sim::Client, from: usize, tracking: &str) -> Option<Call> {
+    client.wait_for(from, WAIT, |x| is_released(x, tracking))
+}
+
+/// Waits for the release of the work item `tracking`.
+pub fn wait_released(client: &scs_sim::Client, from: usize, tracking: &str) -> Call {
+    release_of(client, from, tracking)
+        .unwrap_or_else(|| panic!("{tracking} not released: {:#?}", &client.calls()[from..]))
+}
+
+/// Whether no HandleEvent named `name` came after `from`.
+pub fn no_event_since(client: &scs_sim::Client, from: usize, name: &str) -> bool {
+    client.calls()[from..]
+        .iter()
+        .all(|c| c.event_name() != Some(name))
+}
+
+/// The flags of `command` on the last toolbar.
+pub fn flags(client: &scs_sim::Client, command: &str) -> i64 {
+    client
+        .toolbar()
+        .unwrap()
+        .into_iter()
+        .find(|t| t.0 == command)
+        .unwrap()
+        .2
 }
 
 /// Waits for a status text containing `needle`.

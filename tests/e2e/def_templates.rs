@@ -9,14 +9,11 @@ use crate::common::*;
 
 #[test]
 fn templates_use_exactly_the_commands_and_events_the_driver_supports() {
-    let params = vec![
-        ("Driver:BrokerPort".to_string(), broker().port().to_string()),
-        ("Driver:ClientId".to_string(), unique("def-check")),
-        (
-            "Driver:LogFile".to_string(),
-            log_file().display().to_string(),
-        ),
-    ];
+    let params = bare_params(
+        "Driver:BrokerPort",
+        broker().port().to_string(),
+        "def-check",
+    );
     let server = CommServer::start(library(), "ENU", &params).unwrap();
     let commands: BTreeSet<String> = server.commands.iter().cloned().collect();
     let events: BTreeSet<String> = server.events.iter().cloned().collect();

@@ -4,16 +4,10 @@
 use std::time::Duration;
 
 use finesse_sim::Deployment;
-use scs_sim::Call;
 use serde_json::json;
 
 use crate::chain::*;
 use crate::common::*;
-
-const D: i64 = 2;
-const C: i64 = 4;
-const N: i64 = 16;
-const S: i64 = 32;
 
 fn agent_in_console(chain: &Chain, id: &str, state: &str) -> serde_json::Value {
     let url = format!("{}/health", chain.monitor());
@@ -99,23 +93,20 @@ fn login_ready_not_ready_logout_through_finesse() {
 fn wrong_password_is_a_clear_error_on_the_toolbar_and_in_the_log() {
     let chain = Chain::start(Deployment::Uccx, 1);
     let a = chain.agents[0].clone();
-    let mut agent = chain
-        .server
-        .request_service(&login(&a.id, "not-the-password", &a.extension), &[], false)
-        .unwrap();
+    let mut agent = start_session(
+        &chain.server,
+        &login(&a.id, "not-the-password", &a.extension),
+        "CTI is available",
+    );
     let c = agent.client.clone();
-    wait_status(&c, 0, "CTI is available");
     let m = c.mark();
     let (_, track) = agent.invoke("LogIn", "", &[]);
-    let err = c
-        .wait_for(m, WAIT, |c| matches!(c, Call::HandleError { .. }))
-        .unwrap_or_else(|| panic!("no HandleError: {:#?}", c.calls()));
     assert_eq!(
-        err,
-        Call::HandleError {
-            tracking_id: Some(track),
-            text: "Login failed: invalid agent id or password.".into()
-        }
+        wait_error(&c, m),
+        (
+            Some(track),
+            "Login failed: invalid agent id or password.".into()
+        )
     );
     wait_status(&c, m, "invalid agent id or password");
     wait_toolbar(&c, m, "LogIn", N);
@@ -144,13 +135,9 @@ fn finesse_down_at_login_is_reported_then_recovers() {
     );
     let m = c.mark();
     let (_, track) = agent.invoke("LogIn", "", &[]);
-    match c.wait_for(m, WAIT, |c| matches!(c, Call::HandleError { .. })) {
-        Some(Call::HandleError { tracking_id, text }) => {
-            assert_eq!(tracking_id, Some(track));
-            assert_eq!(text, "Cisco Finesse is unavailable; try again shortly.");
-        }
-        other => panic!("{other:?}"),
-    }
+    let (tracking_id, text) = wait_error(&c, m);
+    assert_eq!(tracking_id, Some(track));
+    assert_eq!(text, "Cisco Finesse is unavailable; try again shortly.");
     wait_toolbar(&c, m, "LogIn", N);
 
     // Finesse goes out of service: the connector says so, the toolbar is disabled.
@@ -190,20 +177,8 @@ fn connector_restart_keeps_the_agents_state_in_siebel() {
     let mut chain = Chain::start(Deployment::Ucce, 2);
     let mut first = chain.session(0);
     let mut second = chain.session(1);
-    for (agent, cmd, event) in [
-        (&mut first, "Ready", "EventAgentReady"),
-        (&mut second, "NotReady", "EventAgentNotReady"),
-    ] {
-        let c = agent.client.clone();
-        let m = c.mark();
-        agent.run_command("SignOnGroup").unwrap();
-        wait_event(&c, m, "EventAgentLogin");
-        if cmd == "Ready" {
-            let m = c.mark();
-            agent.run_command(cmd).unwrap();
-            wait_event(&c, m, event);
-        }
-    }
+    log_in(&mut first, true);
+    log_in(&mut second, false);
 
     let (c1, c2) = (first.client.clone(), second.client.clone());
     let (m1, m2) = (c1.mark(), c2.mark());
@@ -248,11 +223,8 @@ fn the_connector_fails_over_to_the_secondary_finesse_node() {
     let chain = Chain::start_with_secondary(Deployment::Ucce, 1);
     let a = chain.agents[0].clone();
     let secondary = chain.secondary.as_ref().unwrap();
-    let mut agent = chain.session(0);
+    let mut agent = logged_in(&chain, 0, false);
     let c = agent.client.clone();
-    let m = c.mark();
-    agent.run_command("SignOnGroup").unwrap();
-    wait_event(&c, m, "EventAgentLogin");
     let login = ureq::put(&format!(
         "{}/finesse/api/User/{}",
         secondary.base_url(),
@@ -292,9 +264,7 @@ fn the_connector_fails_over_to_the_secondary_finesse_node() {
     );
     assert_eq!(health["status"], "IN_SERVICE");
     // The agent noticed nothing but keeps working, now through the secondary.
-    assert!(c.calls()[m..]
-        .iter()
-        .all(|x| x.event_name() != Some("EventAgentLogout")));
+    assert!(no_event_since(&c, m, "EventAgentLogout"));
     let m = c.mark();
     agent.run_command("Ready").unwrap();
     wait_event(&c, m, "EventAgentReady");

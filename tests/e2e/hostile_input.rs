@@ -144,14 +144,7 @@ fn every_entry_point_rejects_bad_input_without_crashing() {
     }
 
     // A real driver and session, then bad calls against them.
-    let params = vec![
-        ("Driver:BrokerPort".to_string(), broker().port().to_string()),
-        ("Driver:ClientId".to_string(), unique("hostile")),
-        (
-            "Driver:LogFile".to_string(),
-            log_file().display().to_string(),
-        ),
-    ];
+    let params = bare_params("Driver:BrokerPort", broker().port().to_string(), "hostile");
     let server = CommServer::start(lib.clone(), "ENU", &params).unwrap();
     let dh = server.raw_handle();
     unsafe {

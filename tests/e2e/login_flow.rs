@@ -2,26 +2,13 @@
 //! Hello -> System IN_SERVICE -> Connect -> Login -> agent state -> HandleEvent,
 //! CacheCommandInformation and ShowStatusText in the host.
 
-use scs_sim::{Call, CommServer};
+use scs_sim::Call;
 
 use crate::common::*;
 
-const D: i64 = 2; // SC_CF_DISABLED
-const C: i64 = 4; // SC_CF_CHECKED
-const N: i64 = 16; // SC_CF_NOPARAMSOK
-const S: i64 = 32; // SC_CF_STRPARAMSOK
-
 #[test]
 fn agent_logs_in_changes_state_and_logs_out_from_the_def_commands() {
-    let (peer, queue) = peer();
-    let server = CommServer::from_def(
-        library(),
-        template("ucce.def"),
-        "Cisco UCCE",
-        "ENU",
-        &isolated(broker(), &queue),
-    )
-    .unwrap();
+    let (peer, server) = peer_server("ENU");
     assert_eq!(
         server.commands[..4],
         ["LogIn", "LogOut", "ChangeReadyState", "ChangeNotReadyState"]
@@ -31,12 +18,13 @@ fn agent_logs_in_changes_state_and_logs_out_from_the_def_commands() {
     }
     assert!(server.events.contains(&"EventAgentLogin".to_string()));
 
-    let mut agent = server
-        .request_service(&login("1001", "secret", "5001"), &[], false)
-        .unwrap();
-    let c = agent.client.clone();
     // Online once the peer answered Hello: LogIn enabled, the rest disabled.
-    wait_status(&c, 0, "CTI is available");
+    let mut agent = start_session(
+        &server,
+        &login("1001", "secret", "5001"),
+        "CTI is available",
+    );
+    let c = agent.client.clone();
     wait_toolbar(&c, 0, "LogIn", N);
     assert_eq!(
         c.toolbar().unwrap()[1],
@@ -130,61 +118,21 @@ fn agent_logs_in_changes_state_and_logs_out_from_the_def_commands() {
 
 #[test]
 fn wrong_password_and_missing_login_data_are_clear_errors() {
-    let (_peer, queue) = peer();
-    let server = CommServer::from_def(
-        library(),
-        template("ucce.def"),
-        "Cisco UCCE",
-        "ENU",
-        &isolated(broker(), &queue),
-    )
-    .unwrap();
-    let mut agent = server
-        .request_service(&login("1001", "wrong", "5001"), &[], false)
-        .unwrap();
+    let (_peer, server) = peer_server("ENU");
+    let mut agent = start_session(&server, &login("1001", "wrong", "5001"), "CTI is available");
     let c = agent.client.clone();
-    wait_status(&c, 0, "CTI is available");
 
-    let m = c.mark();
-    let (rc, track) = agent.invoke("LogIn", "", &[]);
-    assert_eq!(rc, 0);
-    let err = c
-        .wait_for(m, WAIT, |c| matches!(c, Call::HandleError { .. }))
-        .unwrap_or_else(|| panic!("no HandleError: {:#?}", c.calls()));
-    assert_eq!(
-        err,
-        Call::HandleError {
-            tracking_id: Some(track),
-            text: "Login failed: invalid agent id or password.".into()
-        }
-    );
+    let m = login_refused(&mut agent, "Login failed: invalid agent id or password.");
     let ev = wait_event(&c, m, "EventError");
     assert_eq!(ev.field("ErrorCode"), Some("Unauthorized"));
     wait_status(&c, m, "invalid agent id or password");
     wait_toolbar(&c, m, "LogIn", N);
-    assert!(c.calls()[m..]
-        .iter()
-        .all(|c| c.event_name() != Some("EventAgentLogin")));
+    assert!(no_event_since(&c, m, "EventAgentLogin"));
 
     // No password anywhere: refused by the driver itself, naming the field.
-    let mut nopw = server
-        .request_service(&login("1002", "", "5002"), &[], false)
-        .unwrap();
+    let mut nopw = start_session(&server, &login("1002", "", "5002"), "CTI is available");
     let c2 = nopw.client.clone();
-    wait_status(&c2, 0, "CTI is available");
-    let m = c2.mark();
-    let (rc, track) = nopw.invoke("LogIn", "", &[]);
-    assert_eq!(rc, 0);
-    let err = c2
-        .wait_for(m, WAIT, |c| matches!(c, Call::HandleError { .. }))
-        .unwrap();
-    assert_eq!(
-        err,
-        Call::HandleError {
-            tracking_id: Some(track),
-            text: "Cannot log in: the password is missing.".into()
-        }
-    );
+    login_refused(&mut nopw, "Cannot log in: the password is missing.");
     // The command data of the DEF wins over the session's parameters.
     let m = c2.mark();
     let (rc, _) = nopw.invoke("LogIn", "", &[("AgentPin".into(), "pw2".into())]);
@@ -199,20 +147,13 @@ fn wrong_password_and_missing_login_data_are_clear_errors() {
 #[test]
 fn an_agent_already_logged_in_is_restored_from_a_snapshot_at_session_start() {
     let (_peer, queue) = peer();
-    let params = isolated(broker(), &queue);
-    let server = CommServer::from_def(
-        library(),
-        template("uccx.def"),
-        "Cisco UCCX",
-        "ENU",
-        &params,
-    )
-    .unwrap();
-    let mut first = server
-        .request_service(&login("1001", "secret", "5001"), &[], false)
-        .unwrap();
+    let server = siebel("uccx.def", "ENU", &queue);
+    let mut first = start_session(
+        &server,
+        &login("1001", "secret", "5001"),
+        "CTI is available",
+    );
     let c = first.client.clone();
-    wait_status(&c, 0, "CTI is available");
     let m = c.mark();
     first.invoke("LogIn", "", &[]);
     wait_event(&c, m, "EventAgentLogin");
@@ -258,19 +199,9 @@ fn status_texts_follow_the_siebel_language_with_english_fallback() {
             "Logged in as Ann Lee on extension 5001.",
         ),
     ] {
-        let server = CommServer::from_def(
-            library(),
-            template("ucce.def"),
-            "Cisco UCCE",
-            lang,
-            &isolated(broker(), &queue),
-        )
-        .unwrap();
-        let mut agent = server
-            .request_service(&login("1001", "secret", "5001"), &[], false)
-            .unwrap();
+        let server = siebel("ucce.def", lang, &queue);
+        let mut agent = start_session(&server, &login("1001", "secret", "5001"), available);
         let c = agent.client.clone();
-        wait_status(&c, 0, available);
         let m = c.mark();
         agent.run_command("SignOnGroup").unwrap();
         wait_status(&c, m, logged_in);

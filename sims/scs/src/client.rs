@@ -126,7 +126,8 @@ pub struct Client {
     label: String,
     echo: bool,
     engine: Option<Arc<Engine>>,
-    calls: Mutex<Vec<Call>>,
+    /// Each call with when it arrived.
+    calls: Mutex<Vec<(Call, Instant)>>,
     cv: Condvar,
 }
 
@@ -180,13 +181,18 @@ impl Client {
         self.calls
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(call);
+            .push((call, Instant::now()));
         self.cv.notify_all();
     }
 
     /// Every call so far.
     pub fn calls(&self) -> Vec<Call> {
-        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(c, _)| c.clone())
+            .collect()
     }
 
     /// Number of calls so far (to wait only for later ones).
@@ -201,10 +207,20 @@ impl Client {
         timeout: Duration,
         pred: impl Fn(&Call) -> bool,
     ) -> Option<Call> {
+        self.wait_for_timed(from, timeout, pred).map(|(c, _)| c)
+    }
+
+    /// Like [`Client::wait_for`], with the time the call arrived.
+    pub fn wait_for_timed(
+        &self,
+        from: usize,
+        timeout: Duration,
+        pred: impl Fn(&Call) -> bool,
+    ) -> Option<(Call, Instant)> {
         let deadline = Instant::now() + timeout;
         let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some(c) = calls.iter().skip(from).find(|c| pred(c)) {
+            if let Some(c) = calls.iter().skip(from).find(|(c, _)| pred(c)) {
                 return Some(c.clone());
             }
             let left = deadline.saturating_duration_since(Instant::now());

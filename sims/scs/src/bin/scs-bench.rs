@@ -1,0 +1,185 @@
+//! `scs-bench [AGENTS]`: how one driver instance copes with many agents on one broker
+//! connection. Starts a scripted connector peer on the broker, creates one driver instance
+//! with AGENTS sessions (default 1000) through the real library, logs every agent in and makes
+//! it Ready, and prints the latency from `InvokeCommand` to the matching event (p50, p99,
+//! max), the throughput, and the process's threads and memory. Needs ActiveMQ on
+//! `SIEBEL_CTI_TEST_BROKER` (default 127.0.0.1:61613); build with `--release` for figures.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use scs_sim::library::{default_library_path, Library};
+use scs_sim::peer::{PeerAgent, ScriptedPeer};
+use scs_sim::server::AgentLogin;
+use scs_sim::{Call, CommServer};
+
+fn status_field(name: &str) -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(name))
+        .map(|l| l[name.len()..].trim().to_string())
+        .unwrap_or_else(|| "?".into())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn report(what: &str, mut lat: Vec<Duration>, wall: Duration) {
+    lat.sort();
+    println!(
+        "{what}: {} agents in {:.2} s ({:.0}/s); latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        lat.len(),
+        wall.as_secs_f64(),
+        lat.len() as f64 / wall.as_secs_f64(),
+        percentile(&lat, 0.5).as_secs_f64() * 1e3,
+        percentile(&lat, 0.99).as_secs_f64() * 1e3,
+        lat.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+    );
+}
+
+/// Invokes `command` for every agent at once, then waits for each one's `event`.
+fn round(
+    agents: &mut [scs_sim::Agent],
+    command: &str,
+    event: &str,
+) -> Result<(Vec<Duration>, Duration), String> {
+    let t0 = Instant::now();
+    let mut sent = Vec::with_capacity(agents.len());
+    for a in agents.iter_mut() {
+        let mark = a.client.mark();
+        let at = Instant::now();
+        let (rc, _) = a.invoke(command, "", &[]);
+        if rc != 0 {
+            return Err(format!("InvokeCommand {command} returned {rc}"));
+        }
+        sent.push((mark, at));
+    }
+    let mut lat = Vec::with_capacity(agents.len());
+    for (a, (mark, at)) in agents.iter().zip(sent) {
+        let (_, arrived) = a
+            .client
+            .wait_for_timed(mark, Duration::from_secs(60), |c| {
+                c.event_name() == Some(event)
+            })
+            .ok_or_else(|| format!("no {event} within 60 s"))?;
+        lat.push(arrived.saturating_duration_since(at));
+    }
+    Ok((lat, t0.elapsed()))
+}
+
+fn run() -> Result<(), String> {
+    let n: usize = std::env::args()
+        .nth(1)
+        .map(|a| {
+            a.parse()
+                .map_err(|_| format!("AGENTS must be a number, got {a}"))
+        })
+        .transpose()?
+        .unwrap_or(1000);
+    let broker =
+        std::env::var("SIEBEL_CTI_TEST_BROKER").unwrap_or_else(|_| "127.0.0.1:61613".into());
+    let addr = broker
+        .parse()
+        .map_err(|_| format!("bad broker address {broker}"))?;
+    let queue = format!("/queue/bench.{}", std::process::id());
+    let ids: Vec<String> = (0..n).map(|i| format!("{}", 100_000 + i)).collect();
+    let agents: HashMap<String, PeerAgent> = ids
+        .iter()
+        .map(|id| {
+            (
+                id.clone(),
+                PeerAgent {
+                    password: format!("pw{id}"),
+                    first_name: "Bench".into(),
+                    last_name: id.clone(),
+                },
+            )
+        })
+        .collect();
+    let _peer = ScriptedPeer::start(addr, &queue, agents).map_err(|e| e.to_string())?;
+    let lib = Arc::new(Library::load(&default_library_path()).map_err(|e| e.to_string())?);
+    let params = vec![
+        (
+            "Driver:BrokerPort".to_string(),
+            broker.rsplit(':').next().unwrap_or("61613").to_string(),
+        ),
+        ("Driver:RequestQueue".to_string(), queue.clone()),
+        (
+            "Driver:ClientId".to_string(),
+            format!("bench-{}", std::process::id()),
+        ),
+        ("Driver:LogLevel".to_string(), "warn".to_string()),
+    ];
+    let server = CommServer::start(lib, "ENU", &params).map_err(|e| e.to_string())?;
+    let threads_before = status_field("Threads:");
+    let t0 = Instant::now();
+    let mut sessions = Vec::with_capacity(n);
+    for (i, id) in ids.iter().enumerate() {
+        let login = AgentLogin {
+            user: format!("user{i}"),
+            agent_id: id.clone(),
+            pin: format!("pw{id}"),
+            dn: format!("{}", 50_000 + i),
+            selected_text: String::new(),
+        };
+        let params = [
+            ("Service:AgentId".to_string(), login.agent_id.clone()),
+            ("Service:AgentPassword".to_string(), login.pin.clone()),
+            ("Service:Extension".to_string(), login.dn.clone()),
+        ];
+        sessions.push(
+            server
+                .request_service(&login, &params, false)
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    let created = t0.elapsed();
+    for s in &sessions {
+        s.client
+            .wait_for(
+                0,
+                Duration::from_secs(30),
+                |c| matches!(c, Call::ShowStatusText(t) if t == "CTI is available."),
+            )
+            .ok_or("the connector peer did not answer")?;
+    }
+    println!(
+        "sessions: {n} created in {:.1} ms ({:.1} us each); driver threads: {} before, {} after",
+        created.as_secs_f64() * 1e3,
+        created.as_secs_f64() * 1e6 / n as f64,
+        threads_before,
+        status_field("Threads:")
+    );
+    let (lat, wall) = round(&mut sessions, "LogIn", "EventAgentLogin")?;
+    report("login", lat, wall);
+    let (lat, wall) = round(&mut sessions, "ChangeReadyState", "EventAgentReady")?;
+    report("ready", lat, wall);
+    println!(
+        "memory: VmRSS {}, VmHWM {}",
+        status_field("VmRSS:"),
+        status_field("VmHWM:")
+    );
+    let t = Instant::now();
+    for s in &mut sessions {
+        s.release();
+    }
+    println!(
+        "release: {n} sessions in {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("scs-bench: {e}");
+        std::process::exit(1);
+    }
+}
