@@ -202,26 +202,31 @@ fn put_user(shared: &Shared, id: &str, req: &RestRequest<'_>) -> Result<Reply, A
     Ok(accepted(req.request_id))
 }
 
-fn make_call(shared: &Shared, id: &str, req: &RestRequest<'_>) -> Result<Reply, ApiError> {
-    let body = body_element(req.body, "Dialog")?;
-    let action = body.child_text("requestedAction").unwrap_or_default();
-    if action != "MAKE_CALL" {
+/// Checks that a Dialog body requests `action`; returns its (required) `toAddress`.
+fn call_target(body: &Element, action: &str) -> Result<String, ApiError> {
+    if body.child_text("requestedAction").as_deref() != Some(action) {
         return Err(ApiError::new(
             400,
             "Invalid Input",
-            "requestedAction must be MAKE_CALL",
+            format!("requestedAction must be {action}"),
             "requestedAction",
         ));
     }
-    let to = body.child_text("toAddress").filter(|t| !t.is_empty());
-    let to = to.ok_or_else(|| {
-        ApiError::new(
-            400,
-            "Parameter Missing",
-            "toAddress is required",
-            "toAddress",
-        )
-    })?;
+    body.child_text("toAddress")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::new(
+                400,
+                "Parameter Missing",
+                "toAddress is required",
+                "toAddress",
+            )
+        })
+}
+
+fn make_call(shared: &Shared, id: &str, req: &RestRequest<'_>) -> Result<Reply, ApiError> {
+    let body = body_element(req.body, "Dialog")?;
+    let to = call_target(&body, "MAKE_CALL")?;
     let mut sim = shared.lock();
     let extension = sim.agents[id].extension.clone();
     if let Some(from) = body.child_text("fromAddress").filter(|f| !f.is_empty()) {
@@ -302,23 +307,7 @@ fn consult(
 ) -> Result<Reply, ApiError> {
     let body = body_element(req.body, "Dialog")?;
     check_target(shared, user, &body)?;
-    if body.child_text("requestedAction").as_deref() != Some("CONSULT_CALL") {
-        return Err(ApiError::new(
-            400,
-            "Invalid Input",
-            "requestedAction must be CONSULT_CALL",
-            "requestedAction",
-        ));
-    }
-    let to = body.child_text("toAddress").filter(|t| !t.is_empty());
-    let to = to.ok_or_else(|| {
-        ApiError::new(
-            400,
-            "Parameter Missing",
-            "toAddress is required",
-            "toAddress",
-        )
-    })?;
+    let to = call_target(&body, "CONSULT_CALL")?;
     let mut sim = shared.lock();
     let out = sim.consult_call(user, dialog_id, &to, req.request_id)?;
     shared.notifier.publish(out);
