@@ -215,7 +215,9 @@ impl Calls {
     ) -> Vec<Effect> {
         let mut out = Vec::new();
         let id = d.id.clone();
-        let ended = d.ended || matches!(d.agent_state.as_str(), "DROPPED" | "FAILED");
+        // WRAP_UP: the agent left the call and wraps up; the dialog stays in Finesse (for
+        // its wrap-up reason) but the work item ends here.
+        let ended = d.ended || matches!(d.agent_state.as_str(), "DROPPED" | "FAILED" | "WRAP_UP");
         let is_new = !self.items.contains_key(&id);
         if is_new {
             if ended {
@@ -401,6 +403,16 @@ mod tests {
         assert_eq!(names(&e), ["Started", "EventEstablished"]);
         c.apply(dialog("9", "ALERTING", "4085550000", "5001"), "5001", None);
         assert_eq!(c.view().unwrap().calls, 2);
+        // A call the agent leaves for wrap-up ends as a work item; later updates of the
+        // wrap-up dialog (its reason) are not new calls.
+        c.apply(dialog("11", "ALERTING", "4085550001", "5001"), "5001", None);
+        c.apply(dialog("11", "ACTIVE", "4085550001", "5001"), "5001", None);
+        let e = c.apply(dialog("11", "WRAP_UP", "4085550001", "5001"), "5001", None);
+        assert_eq!(names(&e), ["Released", "EventReleased"]);
+        assert_eq!(c.last_ended(), Some("11"));
+        assert!(c
+            .apply(dialog("11", "WRAP_UP", "4085550001", "5001"), "5001", None)
+            .is_empty());
         // A call that never connects is released too (its work item was announced).
         c.apply(dialog("10", "INITIATING", "5001", "5559999"), "5001", None);
         let e = c.apply(dialog("10", "FAILED", "5001", "5559999"), "5001", None);

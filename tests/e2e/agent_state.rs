@@ -360,3 +360,47 @@ fn wrap_up_resets_the_phone_call_timer_when_the_advanced_option_is_on() {
     wait_event(&c, m, "EventAgentReady");
     release_of(&c, m, &dialog).expect("wrap-up timer stopped");
 }
+
+#[test]
+fn wrap_up_reason_set_during_wrap_up_after_the_call_ended() {
+    let chain = Chain::start(Deployment::Ucce, 1);
+    let mut agent = logged_in(&chain, 0, true);
+    let c = agent.client.clone();
+    let dialog = call_answered(&chain, &mut agent, 0);
+    agent.invoke("ChangeWorkReadyState", "", &[]);
+    wait_sim(
+        chain.sim(),
+        &chain.agents[0].id,
+        "pendingState",
+        json!("WORK_READY"),
+    );
+    let m = c.mark();
+    hang_up(chain.sim(), &dialog);
+    wait_event(&c, m, "EventAgentWork");
+    wait_released(&c, m, &dialog);
+    // In wrap-up, the call's reason can still be set; Finesse keeps the dialog for it.
+    wait_toolbar(&c, m, "SetWrapUpReason", N | S);
+    let m = c.mark();
+    agent.set_text("Sale");
+    agent.run_command("SetWrapUpReason").unwrap();
+    let mut reason = serde_json::Value::Null;
+    for _ in 0..100 {
+        let st = get_json(&format!("{}/admin/state", chain.sim().base_url()));
+        reason = st["dialogs"]
+            .as_array()
+            .and_then(|d| d.iter().find(|x| x["id"] == dialog.as_str()))
+            .map(|d| d["wrapUpReason"].clone())
+            .unwrap_or_default();
+        if reason == "Sale" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(reason, "Sale");
+    assert!(c.calls()[m..]
+        .iter()
+        .all(|x| !matches!(x, Call::HandleError { .. })));
+    let m = c.mark();
+    agent.run_command("Ready").unwrap();
+    wait_event(&c, m, "EventAgentReady");
+}

@@ -125,7 +125,7 @@ pub struct Participant {
     pub media_address: String,
     /// The agent behind this leg, when it is one of ours.
     pub agent_id: Option<String>,
-    /// ALERTING, ACTIVE, HELD, INITIATING, INITIATED, DROPPED, FAILED.
+    /// ALERTING, ACTIVE, HELD, INITIATING, INITIATED, DROPPED, FAILED, WRAP_UP.
     pub state: String,
     /// When the leg started.
     pub start_time: String,
@@ -187,6 +187,13 @@ impl Dialog {
 
     fn is_consult(&self) -> bool {
         self.call_type == "CONSULT"
+    }
+
+    /// The call has ended and its agent is wrapping up (agent leg WRAP_UP): the dialog stays in
+    /// the agent's list, only UPDATE_CALL_DATA is allowed, and it is deleted when the agent
+    /// leaves WORK/WORK_READY.
+    pub fn in_wrap_up(&self) -> bool {
+        self.agent_leg().state == WRAP_UP
     }
 }
 
@@ -262,6 +269,9 @@ pub struct Sim {
 
 const LIVE_STATES: [&str; 5] = ["INITIATING", "INITIATED", "ALERTING", "ACTIVE", "HELD"];
 
+/// The agent leg of a dialog whose call ended while its agent went to wrap-up.
+const WRAP_UP: &str = "WRAP_UP";
+
 impl Sim {
     /// A simulator with every agent signed out.
     pub fn new(config: SimConfig) -> Sim {
@@ -305,11 +315,41 @@ impl Sim {
             .find(|r| r.id == id)
     }
 
-    /// The agent's live dialogs, oldest first.
+    /// The agent's dialogs, oldest first: its calls, and the dialogs of ended calls it is
+    /// wrapping up (agent leg WRAP_UP).
     pub fn agent_dialogs<'a>(&'a self, agent_id: &'a str) -> impl Iterator<Item = &'a Dialog> + 'a {
         self.dialogs
             .values()
             .filter(move |d| d.agent_id == agent_id)
+    }
+
+    /// The agent's calls (its dialogs but those in wrap-up), oldest first.
+    fn live_dialogs<'a>(&'a self, agent_id: &'a str) -> impl Iterator<Item = &'a Dialog> + 'a {
+        self.agent_dialogs(agent_id).filter(|d| !d.in_wrap_up())
+    }
+
+    /// Deletes the agent's wrap-up dialogs (a DELETE each) unless it is still in WORK or
+    /// WORK_READY.
+    fn close_wrap_up(&mut self, agent_id: &str, request_id: &str) -> Vec<Publish> {
+        let wrapping = self
+            .agents
+            .get(agent_id)
+            .is_some_and(|a| matches!(a.state, AgentState::Work | AgentState::WorkReady));
+        if wrapping {
+            return Vec::new();
+        }
+        let ids: Vec<String> = self
+            .agent_dialogs(agent_id)
+            .filter(|d| d.in_wrap_up())
+            .map(|d| d.id.clone())
+            .collect();
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(d) = self.dialogs.remove(&id) {
+                out.push(self.dialog_publish(&d, "DELETE", request_id));
+            }
+        }
+        out
     }
 
     fn user_publish(&self, agent_id: &str, request_id: &str) -> Publish {
@@ -354,7 +394,7 @@ impl Sim {
         request_id: &str,
     ) -> Result<Vec<Publish>, ApiError> {
         let deployment = self.config.deployment;
-        let on_call = self.agent_dialogs(agent_id).next().is_some();
+        let on_call = self.live_dialogs(agent_id).next().is_some();
         let reason = match req.reason_code_id.as_deref().filter(|r| !r.is_empty()) {
             Some(id) => {
                 let category = if req.state == "LOGOUT" {
@@ -478,7 +518,9 @@ impl Sim {
                 ))
             }
         }
-        Ok(vec![self.user_publish(agent_id, request_id)])
+        let mut out = self.close_wrap_up(agent_id, request_id);
+        out.push(self.user_publish(agent_id, request_id));
+        Ok(out)
     }
 
     fn new_dialog_id(&mut self) -> String {
@@ -547,7 +589,7 @@ impl Sim {
         if agent.state == AgentState::Logout {
             return Err(ApiError::invalid_state("the agent is signed out", "LOGOUT"));
         }
-        let live: Vec<&Dialog> = self.agent_dialogs(agent_id).collect();
+        let live: Vec<&Dialog> = self.live_dialogs(agent_id).collect();
         let allowed = match self.config.deployment {
             Deployment::Uccx => live.is_empty() && agent.state == AgentState::NotReady,
             Deployment::Ucce if live.is_empty() => agent.state == AgentState::NotReady,
@@ -696,7 +738,7 @@ impl Sim {
                 "CONSULT_CALL",
             ));
         }
-        if self.agent_dialogs(agent_id).count() > 1 {
+        if self.live_dialogs(agent_id).count() > 1 {
             return Err(ApiError::invalid_state(
                 "the agent already has another call",
                 "CONSULT_CALL",
@@ -769,6 +811,9 @@ impl Sim {
                 action,
             )
         };
+        if leg_state == WRAP_UP && !matches!(action, "" | "UPDATE_CALL_DATA") {
+            return Err(not_now());
+        }
         let mut out = Vec::new();
         match action {
             "ANSWER" => {
@@ -1031,8 +1076,15 @@ impl Sim {
         }
     }
 
-    /// Ends a dialog for its agent: a PUT with DROPPED legs, then the DELETE.
+    /// Ends a dialog for its agent: a PUT with DROPPED legs, then the DELETE. When the agent
+    /// goes to wrap-up (WORK or WORK_READY once its last call has ended), the dialog stays
+    /// instead (unless the agent's leg was still ALERTING): one PUT (dialog DROPPED, far legs
+    /// DROPPED, agent leg WRAP_UP) and no DELETE until the agent leaves wrap-up. A dialog
+    /// already in wrap-up is left alone.
     fn end_dialog(&mut self, dialog_id: &str, request_id: &str) -> Vec<Publish> {
+        if self.dialogs.get(dialog_id).is_some_and(Dialog::in_wrap_up) {
+            return Vec::new();
+        }
         let Some(mut d) = self.dialogs.remove(dialog_id) else {
             return Vec::new();
         };
@@ -1043,22 +1095,40 @@ impl Sim {
         {
             other.associated = None;
         }
+        // A call that only rang (never answered) leaves nothing to wrap up.
+        let answered = d.agent_leg().state != "ALERTING";
         d.state = "DROPPED".into();
         for p in &mut d.participants {
             set_leg(p, "DROPPED");
         }
-        let mut out = vec![
-            self.dialog_publish(&d, "PUT", request_id),
-            self.dialog_publish(&d, "DELETE", request_id),
-        ];
+        let agent_out = self.refresh_agent(&d.agent_id, request_id);
+        let wrap_up = answered
+            && self.live_dialogs(&d.agent_id).next().is_none()
+            && self
+                .agents
+                .get(&d.agent_id)
+                .is_some_and(|a| matches!(a.state, AgentState::Work | AgentState::WorkReady));
+        let mut out = Vec::new();
+        if wrap_up {
+            set_leg(d.agent_leg_mut(), WRAP_UP);
+            let mut kept = d.clone();
+            kept.associated = None;
+            kept.peer = None;
+            out.push(self.dialog_publish(&kept, "PUT", request_id));
+            self.dialogs.insert(kept.id.clone(), kept);
+        } else {
+            out.push(self.dialog_publish(&d, "PUT", request_id));
+            out.push(self.dialog_publish(&d, "DELETE", request_id));
+        }
         if let Some(other) = d.associated.as_deref().and_then(|a| self.dialogs.get(a)) {
             out.push(self.dialog_publish(other, "PUT", request_id));
         }
-        out.extend(self.refresh_agent(&d.agent_id, request_id));
+        out.extend(agent_out);
         // The other agent of a call between two agents: a two-party call ends for both; a
         // conference goes on without this agent.
         if let Some(peer) = d.peer.as_deref() {
             match self.dialogs.get_mut(peer) {
+                Some(p) if p.in_wrap_up() => {}
                 Some(p) if p.participants.len() > 2 => {
                     p.participants
                         .retain(|l| l.agent_id.as_deref() != Some(d.agent_id.as_str()));
@@ -1076,7 +1146,7 @@ impl Sim {
     fn refresh_agent(&mut self, agent_id: &str, request_id: &str) -> Vec<Publish> {
         let deployment = self.config.deployment;
         let legs: Vec<(String, bool, bool)> = self
-            .agent_dialogs(agent_id)
+            .live_dialogs(agent_id)
             .map(|d| (d.agent_leg().state.clone(), d.routed, d.called_by_agent))
             .collect();
         let agent = self.agents.get_mut(agent_id).expect("known agent");
@@ -1138,11 +1208,12 @@ impl Sim {
                 }
             }
         }
-        if (agent.state, agent.pending) != before {
-            vec![self.user_publish(agent_id, request_id)]
-        } else {
-            Vec::new()
+        let changed = (agent.state, agent.pending) != before;
+        let mut out = self.close_wrap_up(agent_id, request_id);
+        if changed {
+            out.push(self.user_publish(agent_id, request_id));
         }
+        out
     }
 
     /// Places an inbound call (admin API): the dialog id and the notifications, or an HTTP
@@ -1158,7 +1229,7 @@ impl Sim {
                     return Err((409, format!("agent {a} is signed out")));
                 }
                 if self.config.deployment == Deployment::Uccx
-                    && self.agent_dialogs(a).next().is_some()
+                    && self.live_dialogs(a).next().is_some()
                 {
                     return Err((
                         409,
@@ -1171,8 +1242,7 @@ impl Sim {
                 .agents
                 .values()
                 .filter(|a| {
-                    a.state == AgentState::Ready
-                        && self.agent_dialogs(&a.config.id).next().is_none()
+                    a.state == AgentState::Ready && self.live_dialogs(&a.config.id).next().is_none()
                 })
                 .min_by_key(|a| a.ready_since)
                 .map(|a| a.config.id.clone())
@@ -1222,6 +1292,12 @@ impl Sim {
         let Some(d) = self.dialogs.get(dialog_id) else {
             return Err((404, format!("no dialog {dialog_id}")));
         };
+        if d.in_wrap_up() {
+            return Err((
+                409,
+                format!("the call of dialog {dialog_id} has ended (its agent is wrapping up)"),
+            ));
+        }
         // The whole call ends, also for another agent on it (even in a conference).
         let peer = d.peer.clone();
         let mut out = self.end_dialog(dialog_id, "");
@@ -1298,6 +1374,7 @@ impl Sim {
                 }
             }
             "HELD" => actions.extend(["RETRIEVE", "DROP", "UPDATE_CALL_DATA"]),
+            WRAP_UP => actions.push("UPDATE_CALL_DATA"),
             _ => {}
         }
         actions
@@ -1477,6 +1554,152 @@ mod tests {
         assert_eq!(s.agents["1001"].pending, None);
         s.change_state("1001", &req("READY"), "").unwrap();
         assert_eq!(s.agents["1001"].state, AgentState::Ready);
+    }
+
+    fn events(out: &[Publish]) -> Vec<String> {
+        out.iter()
+            .map(|p| {
+                let event = ["POST", "PUT", "DELETE"]
+                    .into_iter()
+                    .find(|e| p.update.contains(&format!("<event>{e}</event>")))
+                    .unwrap_or("?");
+                let kind = if p.node.ends_with("/Dialogs") {
+                    "dialog"
+                } else {
+                    "user"
+                };
+                format!("{kind} {event}")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_call_ending_into_wrap_up_keeps_its_dialog_until_the_agent_leaves_work() {
+        let mut s = sim("UCCE");
+        login(&mut s);
+        s.change_state("1001", &req("READY"), "").unwrap();
+        let call = InboundCall {
+            to_agent: Some("1001".into()),
+            ani: "4085551234".into(),
+            ..Default::default()
+        };
+        let (id, _) = s.inbound_call(&call).unwrap();
+        act(&mut s, "1001", &id, "ANSWER");
+        s.change_state("1001", &req("WORK_READY"), "").unwrap();
+        let out = s.far_end_hangup(&id).unwrap();
+        assert_eq!(events(&out), ["dialog PUT", "user PUT"]);
+        assert!(out[0].update.contains("<state>WRAP_UP</state>"));
+        assert!(out[1].update.contains("<state>WORK_READY</state>"));
+        assert_eq!(s.agents["1001"].state, AgentState::WorkReady);
+        let d = &s.dialogs[&id];
+        assert!(d.in_wrap_up());
+        assert_eq!(d.state, "DROPPED");
+        assert_eq!(d.participants[1].state, "DROPPED");
+        assert_eq!(
+            s.participant_actions(d, d.agent_leg()),
+            ["UPDATE_CALL_DATA"]
+        );
+        assert_eq!(s.agent_dialogs("1001").count(), 1);
+
+        // Only UPDATE_CALL_DATA; the far end is gone.
+        for action in [
+            "DROP",
+            "ANSWER",
+            "HOLD",
+            "SEND_DTMF",
+            "TRANSFER",
+            "CONFERENCE",
+        ] {
+            let r = DialogRequest {
+                action: action.into(),
+                ..Default::default()
+            };
+            let e = s.dialog_action("1001", &id, &r, "").unwrap_err();
+            assert_eq!((e.status, e.error_type.as_str()), (400, "Invalid State"));
+        }
+        assert_eq!(
+            s.consult_call("1001", &id, "6000", "")
+                .unwrap_err()
+                .error_type,
+            "Invalid State"
+        );
+        assert_eq!(s.far_end_hangup(&id).unwrap_err().0, 409);
+        let update = DialogRequest {
+            action: "UPDATE_CALL_DATA".into(),
+            wrap_up_reason: Some("Sale".into()),
+            ..Default::default()
+        };
+        let out = s.dialog_action("1001", &id, &update, "w").unwrap();
+        assert_eq!(events(&out), ["dialog PUT"]);
+        assert!(out[0].update.contains("<wrapUpReason>Sale</wrapUpReason>"));
+        assert_eq!(s.dialogs[&id].wrap_up_reason, "Sale");
+
+        // A wrap-up dialog is no call: WORK_READY again is refused, READY applies at once.
+        assert!(s.change_state("1001", &req("WORK"), "").is_err());
+        let out = s.change_state("1001", &req("READY"), "r").unwrap();
+        assert_eq!(events(&out), ["dialog DELETE", "user PUT"]);
+        assert!(out[0].update.contains(&format!("<id>{id}</id>")));
+        assert!(s.dialogs.is_empty());
+        assert_eq!(s.agents["1001"].state, AgentState::Ready);
+
+        // Without wrap-up: PUT DROPPED then DELETE, as before.
+        let (id, _) = s.inbound_call(&call).unwrap();
+        act(&mut s, "1001", &id, "ANSWER");
+        let out = act(&mut s, "1001", &id, "DROP");
+        assert_eq!(events(&out), ["dialog PUT", "dialog DELETE", "user PUT"]);
+        assert!(s.dialogs.is_empty());
+    }
+
+    #[test]
+    fn a_transfer_wraps_up_the_surviving_dialog_and_a_new_call_ends_wrap_up() {
+        let mut s = sim("UCCE");
+        login(&mut s);
+        let call = InboundCall {
+            to_agent: Some("1001".into()),
+            ani: "1".into(),
+            ..Default::default()
+        };
+        let (id, _) = s.inbound_call(&call).unwrap();
+        act(&mut s, "1001", &id, "ANSWER");
+        s.change_state("1001", &req("WORK"), "").unwrap();
+        s.consult_call("1001", &id, "6000", "").unwrap();
+        let consult = s.dialogs[&id].associated.clone().unwrap();
+        s.far_end_answer(&consult).unwrap();
+        act(&mut s, "1001", &consult, "TRANSFER");
+        assert!(!s.dialogs.contains_key(&consult));
+        assert!(s.dialogs[&id].in_wrap_up());
+        assert_eq!(s.dialogs[&id].associated, None);
+        assert_eq!(s.agents["1001"].state, AgentState::Work);
+
+        // A routed call reserves the agent: wrap-up is over, the old dialog goes.
+        let (next, out) = s.inbound_call(&call).unwrap();
+        assert_eq!(events(&out), ["dialog POST", "dialog DELETE", "user PUT"]);
+        assert!(!s.dialogs.contains_key(&id));
+        assert_eq!(s.agents["1001"].state, AgentState::Reserved);
+        // Answered and ended: back to WORK (the state before the call), wrapping up again.
+        act(&mut s, "1001", &next, "ANSWER");
+        act(&mut s, "1001", &next, "DROP");
+        assert!(s.dialogs[&next].in_wrap_up());
+        assert_eq!(s.agents["1001"].state, AgentState::Work);
+    }
+
+    #[test]
+    fn a_consulted_agent_wraps_up_whichever_side_drops() {
+        for dropper in ["1001", "1002"] {
+            let mut s = sim("UCCE");
+            let (original, consult, target) = consult_to_agent(&mut s);
+            act(&mut s, "1002", &target, "ANSWER");
+            s.change_state("1002", &req("WORK_READY"), "").unwrap();
+            let dropped = if dropper == "1001" { &consult } else { &target };
+            act(&mut s, dropper, dropped, "DROP");
+            assert!(!s.dialogs.contains_key(&consult), "{dropper}");
+            let b = &s.dialogs[&target];
+            assert!(b.in_wrap_up() && b.peer.is_none(), "{dropper}");
+            assert_eq!(s.agents["1002"].state, AgentState::WorkReady);
+            assert_eq!(s.dialogs[&original].associated, None);
+            s.change_state("1002", &req("NOT_READY"), "").unwrap();
+            assert!(!s.dialogs.contains_key(&target));
+        }
     }
 
     #[test]

@@ -720,3 +720,117 @@ fn consult_to_another_agent_then_transfer_hands_the_customer_over() {
     assert_eq!(agent_state(&b.agent.id), Some("TALKING".into()));
     f.sim.stop();
 }
+
+#[test]
+fn a_call_ending_in_wrap_up_keeps_its_dialog_until_the_agent_is_ready() {
+    let mut f = fixture(Deployment::Ucce);
+    f.put_state("<state>LOGIN</state><extension>5001</extension>", "");
+    f.put_state("<state>READY</state>", "");
+    f.update("", |u| user_state(u) == "READY");
+    let r = f.admin(
+        "POST",
+        "/calls",
+        &format!(r#"{{"to":"{}","ani":"4085550100"}}"#, f.agent.id),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let dialog_id = serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["dialogId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    f.update("/Dialogs", |u| text(u, "event") == "POST");
+    let answer = "<Dialog><requestedAction>ANSWER</requestedAction><targetMediaAddress>5001</targetMediaAddress></Dialog>";
+    assert_eq!(
+        f.rest("PUT", &format!("/Dialog/{dialog_id}"), answer, "")
+            .status,
+        202
+    );
+    f.update("", |u| user_state(u) == "TALKING");
+    assert_eq!(f.put_state("<state>WORK_READY</state>", "wr").status, 202);
+    let u = f.update("", |u| text(u, "requestId") == "wr");
+    assert_eq!(text(&u, "data/user/pendingState"), "WORK_READY");
+
+    // The far end hangs up: a PUT with the agent's leg in WRAP_UP, no DELETE.
+    let r = f.admin("POST", &format!("/calls/{dialog_id}/hangup"), "");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let u = f.update("/Dialogs", |_| true); // the first dialog update after the hang-up
+    assert_eq!(text(&u, "event"), "PUT");
+    assert_eq!(text(&u, "data/dialog/id"), dialog_id);
+    assert_eq!(text(&u, "data/dialog/state"), "DROPPED");
+    let legs: Vec<(String, String, String)> = u
+        .find("data/dialog/participants")
+        .unwrap()
+        .elements()
+        .map(|p| {
+            (
+                text(p, "mediaAddress"),
+                text(p, "state"),
+                text(p, "actions/action"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        legs,
+        [
+            ("5001".into(), "WRAP_UP".into(), "UPDATE_CALL_DATA".into()),
+            ("4085550100".into(), "DROPPED".into(), String::new()),
+        ]
+    );
+    let u = f.update("", |u| user_state(u) == "WORK_READY");
+    assert_eq!(text(&u, "data/user/pendingState"), "");
+    let list = f.rest("GET", &format!("/User/{}/Dialogs", f.agent.id), "", "");
+    let list = xml::parse(&list.body).unwrap();
+    assert_eq!(text(&list, "Dialog/id"), dialog_id);
+    assert_eq!(
+        text(&list, "Dialog/participants/Participant/state"),
+        "WRAP_UP"
+    );
+
+    // Only UPDATE_CALL_DATA is allowed; the wrap-up reason is stored and echoed.
+    let drop = "<Dialog><requestedAction>DROP</requestedAction><targetMediaAddress>5001</targetMediaAddress></Dialog>";
+    let r = f.rest("PUT", &format!("/Dialog/{dialog_id}"), drop, "");
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body.contains("<ErrorType>Invalid State</ErrorType>"),
+        "{}",
+        r.body
+    );
+    let update = "<Dialog><requestedAction>UPDATE_CALL_DATA</requestedAction><mediaProperties><wrapUpReason>Sale</wrapUpReason></mediaProperties></Dialog>";
+    assert_eq!(
+        f.rest("PUT", &format!("/Dialog/{dialog_id}"), update, "wu")
+            .status,
+        202
+    );
+    let u = f.update("/Dialogs", |u| text(u, "requestId") == "wu");
+    assert_eq!(text(&u, "event"), "PUT");
+    assert_eq!(text(&u, "data/dialog/mediaProperties/wrapUpReason"), "Sale");
+    let d = f.rest("GET", &format!("/Dialog/{dialog_id}"), "", "");
+    assert_eq!(
+        text(
+            &xml::parse(&d.body).unwrap(),
+            "mediaProperties/wrapUpReason"
+        ),
+        "Sale"
+    );
+    let state: serde_json::Value =
+        serde_json::from_str(&f.admin("GET", "/state", "").body).unwrap();
+    let listed = state["dialogs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == dialog_id.as_str())
+        .expect("the wrap-up dialog is listed");
+    assert_eq!(listed["agentLegState"], "WRAP_UP");
+    assert_eq!(listed["wrapUpReason"], "Sale");
+
+    // READY ends wrap-up: the dialog is deleted.
+    assert_eq!(f.put_state("<state>READY</state>", "rd").status, 202);
+    let u = f.update("/Dialogs", |u| text(u, "event") == "DELETE");
+    assert_eq!(text(&u, "requestId"), "rd");
+    assert_eq!(text(&u, "data/dialogs/Dialog/id"), dialog_id);
+    f.update("", |u| {
+        user_state(u) == "READY" && text(u, "requestId") == "rd"
+    });
+    let list = f.rest("GET", &format!("/User/{}/Dialogs", f.agent.id), "", "");
+    assert!(xml::parse(&list.body).unwrap().find("Dialog").is_none());
+    f.sim.stop();
+}
