@@ -513,6 +513,7 @@ fn serve(s: &Arc<Shared>, job: Job) {
             let session = s.state().agents.get_mut(&agent).and_then(|a| {
                 a.reply_to = None;
                 a.creds = None;
+                a.calls.clear();
                 a.xmpp.take()
             });
             if let Some(x) = session {
@@ -724,6 +725,7 @@ fn refresh(s: &Arc<Shared>, agent: &str, re: Option<&str>, reply_to: &str, with_
                 let dialogs: Vec<_> = list
                     .iter()
                     .map(|d| xml::dialog_info(d, agent, &extension))
+                    .filter(|d| !d.id.is_empty())
                     .collect();
                 if let Some(e) = s.state().agents.get_mut(agent) {
                     e.calls = dialogs.iter().map(|d| (d.id.clone(), d.clone())).collect();
@@ -984,6 +986,10 @@ fn read_notifications(
                     let to = s.reply_to_of(agent, "");
                     for d in &dialogs {
                         let mut info = xml::dialog_info(d, agent, &extension);
+                        if info.id.is_empty() {
+                            tracing::warn!("agent {agent}: a dialog update without an id ignored");
+                            continue;
+                        }
                         info.ended |= event == "DELETE";
                         s.remember_call(&info);
                         s.send(&to, Message::Dialog(Box::new(info)), request_id.as_deref());
@@ -1062,7 +1068,14 @@ fn poll_finesse(s: &Arc<Shared>) {
 
 /// After a failover: every agent's state is read again from the new node.
 fn resnapshot(s: &Arc<Shared>) {
-    let agents: Vec<String> = s.state().agents.keys().cloned().collect();
+    // Only agents a driver still owns.
+    let agents: Vec<String> = s
+        .state()
+        .agents
+        .iter()
+        .filter(|(_, e)| e.reply_to.is_some())
+        .map(|(a, _)| a.clone())
+        .collect();
     for a in agents {
         refresh(s, &a, None, "", true);
     }

@@ -68,6 +68,10 @@ pub struct WorkItem {
     pub started: bool,
     /// On hold now.
     pub held: bool,
+    /// Order of arrival (the newest call has the highest).
+    pub seq: u64,
+    /// When the last update for this call arrived.
+    pub updated: std::time::Instant,
 }
 
 impl WorkItem {
@@ -86,6 +90,7 @@ pub struct Calls {
     items: BTreeMap<String, WorkItem>,
     current: Option<String>,
     last_ended: Option<String>,
+    seq: u64,
 }
 
 fn now() -> i64 {
@@ -159,7 +164,12 @@ impl Calls {
         self.current
             .as_ref()
             .and_then(|c| self.items.get(c))
-            .or_else(|| self.items.values().last())
+            .or_else(|| self.newest())
+    }
+
+    /// The call that arrived last.
+    fn newest(&self) -> Option<&WorkItem> {
+        self.items.values().max_by_key(|w| w.seq)
     }
 
     /// A call by tracking id.
@@ -220,16 +230,19 @@ impl Calls {
         let ended = d.ended || matches!(d.agent_state.as_str(), "DROPPED" | "FAILED" | "WRAP_UP");
         let is_new = !self.items.contains_key(&id);
         if is_new {
-            if ended {
+            if ended || id.is_empty() {
                 return out;
             }
             let outbound = d.from_address == extension
                 || matches!(d.agent_state.as_str(), "INITIATING" | "INITIATED");
+            self.seq += 1;
             let item = WorkItem {
                 info: d.clone(),
                 outbound,
                 started: false,
                 held: false,
+                seq: self.seq,
+                updated: std::time::Instant::now(),
             };
             out.push(Effect::NewWorkItem {
                 tracking: id.clone(),
@@ -243,9 +256,12 @@ impl Calls {
             self.items.insert(id.clone(), item);
             self.current = Some(id.clone());
         }
-        let item = self.items.get_mut(&id).expect("inserted above");
+        let Some(item) = self.items.get_mut(&id) else {
+            return out;
+        };
         let before = item.info.agent_state.clone();
         item.info = d;
+        item.updated = std::time::Instant::now();
         let state = item.info.agent_state.clone();
         let fields = call_fields(item, extension, ced_variable);
         let event = |name| Effect::Event {
@@ -255,55 +271,63 @@ impl Calls {
         };
         if ended {
             // Every item was announced with IndicateNewWorkItem: always release it, even a
-            // call that never connected (busy, wrong number, abandoned).
+            // call that never connected (busy, wrong number, abandoned). The event comes
+            // first, while Siebel still has the work item.
             self.items.remove(&id);
+            out.push(event(events::RELEASED));
             out.push(Effect::Released {
                 tracking: id.clone(),
                 stop: now(),
             });
-            out.push(event(events::RELEASED));
             self.last_ended = Some(id.clone());
             if self.current.as_deref() == Some(id.as_str()) {
-                self.current = self.items.keys().last().cloned();
+                self.current = self.newest().map(|w| w.info.id.clone());
             }
             return out;
         }
-        if is_new || before != state {
-            match state.as_str() {
-                "ALERTING" => out.push(event(events::RINGING)),
-                "INITIATING" | "INITIATED" if is_new => out.push(event(events::DIALING)),
-                "ACTIVE" => {
-                    if !item.started {
-                        item.started = true;
-                        out.push(Effect::Started {
-                            tracking: id.clone(),
-                            description: item.description(),
-                            target: extension.to_string(),
-                            start: now(),
-                        });
-                        out.push(event(events::ESTABLISHED));
-                    } else if item.held {
-                        item.held = false;
-                        out.push(Effect::Resumed(id.clone()));
-                        out.push(event(events::RETRIEVED));
-                    }
-                    self.current = Some(id.clone());
+        if !is_new && before == state {
+            return out;
+        }
+        match state.as_str() {
+            "ALERTING" => out.push(event(events::RINGING)),
+            "INITIATING" | "INITIATED" if is_new => out.push(event(events::DIALING)),
+            "ACTIVE" | "HELD" => {
+                // A call first seen connected (a snapshot) starts here too.
+                if !item.started {
+                    item.started = true;
+                    out.push(Effect::Started {
+                        tracking: id.clone(),
+                        description: item.description(),
+                        target: extension.to_string(),
+                        start: now(),
+                    });
+                    out.push(event(events::ESTABLISHED));
                 }
-                "HELD" if !item.held => {
+                if state == "HELD" && !item.held {
                     item.held = true;
                     out.push(Effect::Suspended(id.clone()));
                     out.push(event(events::HELD));
+                } else if state == "ACTIVE" && item.held {
+                    item.held = false;
+                    out.push(Effect::Resumed(id.clone()));
+                    out.push(event(events::RETRIEVED));
                 }
-                _ => {}
+                if state == "ACTIVE" {
+                    self.current = Some(id.clone());
+                }
             }
+            _ => {}
         }
         out
     }
 
-    /// Applies a full list (snapshot): updates each call and releases the calls the list lacks.
+    /// Applies a full list (snapshot): updates each call and releases the calls the list
+    /// lacks, except those updated after `since` (when the snapshot was asked for): their
+    /// news is newer than the list.
     pub fn reconcile(
         &mut self,
         list: Vec<DialogInfo>,
+        since: Option<std::time::Instant>,
         extension: &str,
         ced_variable: Option<&str>,
     ) -> Vec<Effect> {
@@ -312,6 +336,7 @@ impl Calls {
             .items
             .values()
             .filter(|w| !present.contains(&w.info.id))
+            .filter(|w| since.is_none_or(|t| w.updated < t))
             .map(|w| DialogInfo {
                 ended: true,
                 ..w.info.clone()
@@ -322,6 +347,11 @@ impl Calls {
             out.extend(self.apply(d, extension, ced_variable));
         }
         out
+    }
+
+    /// Ends every call (the session changed agent): what to tell the host.
+    pub fn end_all(&mut self, extension: &str) -> Vec<Effect> {
+        self.reconcile(Vec::new(), None, extension, None)
     }
 }
 
@@ -389,9 +419,52 @@ mod tests {
         let e = c.apply(dialog("7", "ACTIVE", "4085551234", "5001"), "5001", None);
         assert_eq!(names(&e), ["Resumed", "EventRetrieved"]);
         let e = c.apply(dialog("7", "DROPPED", "4085551234", "5001"), "5001", None);
-        assert_eq!(names(&e), ["Released", "EventReleased"]);
+        assert_eq!(names(&e), ["EventReleased", "Released"]);
         assert!(c.current().is_none());
         assert_eq!(c.last_ended(), Some("7"));
+    }
+
+    #[test]
+    fn a_call_first_seen_held_starts_then_holds_and_resumes() {
+        let mut c = Calls::default();
+        let e = c.reconcile(
+            vec![dialog("7", "HELD", "4085551234", "5001")],
+            None,
+            "5001",
+            None,
+        );
+        assert_eq!(
+            names(&e),
+            [
+                "New1",
+                "Started",
+                "EventEstablished",
+                "Suspended",
+                "EventHeld"
+            ]
+        );
+        let e = c.apply(dialog("7", "ACTIVE", "4085551234", "5001"), "5001", None);
+        assert_eq!(names(&e), ["Resumed", "EventRetrieved"]);
+        let e = c.apply(dialog("7", "HELD", "4085551234", "5001"), "5001", None);
+        assert_eq!(names(&e), ["Suspended", "EventHeld"]);
+        // A stale list does not end a call updated since it was asked for.
+        let asked = std::time::Instant::now() - std::time::Duration::from_secs(1);
+        assert!(c
+            .reconcile(Vec::new(), Some(asked), "5001", None)
+            .is_empty());
+        // The newest call is the current one, whatever its id's spelling.
+        c.apply(dialog("10", "ALERTING", "4085550000", "5001"), "5001", None);
+        assert_eq!(c.current().unwrap().info.id, "10");
+        let e = c.end_all("5001");
+        assert_eq!(
+            names(&e),
+            ["EventReleased", "Released", "EventReleased", "Released"]
+        );
+        assert!(c.current().is_none());
+        // An update without an id is not a call.
+        assert!(c
+            .apply(dialog("", "ALERTING", "1", "5001"), "5001", None)
+            .is_empty());
     }
 
     #[test]
@@ -408,7 +481,7 @@ mod tests {
         c.apply(dialog("11", "ALERTING", "4085550001", "5001"), "5001", None);
         c.apply(dialog("11", "ACTIVE", "4085550001", "5001"), "5001", None);
         let e = c.apply(dialog("11", "WRAP_UP", "4085550001", "5001"), "5001", None);
-        assert_eq!(names(&e), ["Released", "EventReleased"]);
+        assert_eq!(names(&e), ["EventReleased", "Released"]);
         assert_eq!(c.last_ended(), Some("11"));
         assert!(c
             .apply(dialog("11", "WRAP_UP", "4085550001", "5001"), "5001", None)
@@ -416,14 +489,15 @@ mod tests {
         // A call that never connects is released too (its work item was announced).
         c.apply(dialog("10", "INITIATING", "5001", "5559999"), "5001", None);
         let e = c.apply(dialog("10", "FAILED", "5001", "5559999"), "5001", None);
-        assert_eq!(names(&e), ["Released", "EventReleased"]);
+        assert_eq!(names(&e), ["EventReleased", "Released"]);
         // A snapshot with only call 9: call 8 ended meanwhile.
         let e = c.reconcile(
             vec![dialog("9", "ALERTING", "4085550000", "5001")],
+            None,
             "5001",
             None,
         );
-        assert_eq!(names(&e), ["Released", "EventReleased"]);
+        assert_eq!(names(&e), ["EventReleased", "Released"]);
         assert_eq!(c.ids(), ["9"]);
     }
 }

@@ -77,6 +77,11 @@ struct Session {
     /// The password of the agent's last login (or of the session's parameters), resent with
     /// `Connect` after a reconnect so a restarted connector can rebuild the Finesse session.
     password: Option<String>,
+    /// The last snapshot asked for (request id, when): a dialog list answering it does not
+    /// end calls updated since.
+    snapshot: Option<(String, Instant)>,
+    /// The work item whose timer runs for wrap-up (`Driver:ResetTimerOnWrapUp`).
+    wrap_timer: Option<String>,
     /// The agent's reason codes by category (`NOT_READY`, `LOGOUT`), once fetched.
     reasons: HashMap<String, Vec<ReasonCode>>,
     /// Request id -> the command's tracking id and when it was sent, for requests awaiting
@@ -199,11 +204,10 @@ impl Sessions {
             ("ErrorCode".to_string(), code.to_string()),
             ("ErrorMessage".to_string(), text.clone()),
         ];
-        s.slot.call(|h| {
-            h.handle_error(track, &text);
-            h.handle_event(events::ERROR, &fields, "");
-            h.show_status_text(&text);
-        });
+        // One call each, so a release from inside a callback stops the rest.
+        s.slot.call(|h| h.handle_error(track, &text));
+        s.slot.call(|h| h.handle_event(events::ERROR, &fields, ""));
+        s.slot.call(|h| h.show_status_text(&text));
     }
 
     /// Tells every session how the link stands and refreshes their toolbars.
@@ -233,12 +237,20 @@ impl Sessions {
                 encrypted: self.cfg.secure.is_some(),
             },
         );
-        self.request(
+        let snapshot = self.request(
             out,
             Message::Snapshot {
                 agent: agent.to_string(),
             },
         );
+        if let Some(s) = self
+            .by_agent
+            .get(agent)
+            .copied()
+            .and_then(|id| self.sessions.get_mut(&id))
+        {
+            s.snapshot = snapshot.map(|req| (req, Instant::now()));
+        }
     }
 
     /// The password as sent: encrypted when `Driver:UseSecurePassword` is on.
@@ -249,22 +261,35 @@ impl Sessions {
         }
     }
 
-    fn bind_agent(&mut self, id: u64, agent: &str) -> bool {
-        match self.by_agent.get(agent) {
-            Some(other) if *other != id => false,
-            _ => {
-                self.by_agent.insert(agent.to_string(), id);
-                if let Some(s) = self.sessions.get_mut(&id) {
-                    if s.agent.as_deref() != Some(agent) {
-                        if let Some(old) = s.agent.replace(agent.to_string()) {
-                            self.by_agent.remove(&old);
-                        }
-                        s.info = None;
-                    }
-                }
-                true
-            }
+    fn bind_agent(&mut self, out: &mut Outbox<'_>, id: u64, agent: &str) -> bool {
+        if self.by_agent.get(agent).is_some_and(|other| *other != id) {
+            return false;
         }
+        self.by_agent.insert(agent.to_string(), id);
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return true;
+        };
+        if s.agent.as_deref() == Some(agent) {
+            return true;
+        }
+        // Another agent in the same session: the old agent's calls end here and the
+        // connector stops routing the old agent to us.
+        let extension = s
+            .info
+            .as_ref()
+            .and_then(|i| i.extension.clone())
+            .unwrap_or_default();
+        let effects = s.calls.end_all(&extension);
+        s.pending.clear();
+        s.info = None;
+        let old = s.agent.replace(agent.to_string());
+        let slot = s.slot.clone();
+        play(&slot, &effects);
+        if let Some(old) = old {
+            self.by_agent.remove(&old);
+            self.request(out, Message::Disconnect { agent: old });
+        }
+        true
     }
 
     fn invoke(
@@ -357,7 +382,7 @@ impl Sessions {
                         &Msg::Missing("extension"),
                     );
                 };
-                if !self.bind_agent(id, &agent) {
+                if !self.bind_agent(out, id, &agent) {
                     return self.fail(id, Some(&track), "AgentInUse", &Msg::AgentInUse(agent));
                 }
                 let reply_to = self.reply_queue.clone();
@@ -552,31 +577,10 @@ impl Sessions {
         *s.work_items.lock().unwrap_or_else(|e| e.into_inner()) =
             s.calls.ids().into_iter().collect();
         let slot = s.slot.clone();
-        slot.call(|h| {
-            for e in &effects {
-                match e {
-                    Effect::NewWorkItem {
-                        tracking,
-                        description,
-                        mode,
-                    } => h.indicate_new_work_item(tracking, description, *mode),
-                    Effect::Started {
-                        tracking,
-                        description,
-                        target,
-                        start,
-                    } => h.work_item_started(tracking, description, target, *start),
-                    Effect::Suspended(t) => h.work_item_suspended(t),
-                    Effect::Resumed(t) => h.work_item_resumed(t),
-                    Effect::Released { tracking, stop } => h.work_item_released(tracking, *stop),
-                    Effect::Event {
-                        name,
-                        fields,
-                        tracking,
-                    } => h.handle_event(name, fields, tracking),
-                }
-            }
-        });
+        play(&slot, &effects);
+        if self.cfg.reset_timer_on_wrap_up {
+            self.sync_wrap_timer(id);
+        }
         self.refresh_toolbar(id);
     }
 
@@ -643,7 +647,11 @@ impl Sessions {
                 let mut v: Vec<Message> = s
                     .calls
                     .all()
-                    .filter(|w| w.info.id != pick.info.id && !w.held)
+                    .filter(|w| {
+                        w.info.id != pick.info.id
+                            && !w.held
+                            && w.info.actions.iter().any(|a| a == "HOLD")
+                    })
                     .map(|w| action(w, CallAction::Hold, None))
                     .collect();
                 v.push(action(pick, CallAction::Retrieve, None));
@@ -772,38 +780,46 @@ impl Sessions {
                 self.fetch_reasons(out, &info.agent);
             }
             if self.cfg.reset_timer_on_wrap_up {
-                self.wrap_up_timer(id, old, new);
+                self.sync_wrap_timer(id);
             }
         }
         self.refresh_toolbar(id);
     }
 
-    /// `Driver:ResetTimerOnWrapUp`: the last call's work item times the wrap-up too. Entering
-    /// WORK / WORK_READY restarts its timer (`WorkItemStarted` with the wrap-up's start time);
-    /// leaving wrap-up stops it (`WorkItemReleased`). Siebel does not reset the timer itself.
-    fn wrap_up_timer(&mut self, id: u64, old: Option<AgentState>, new: Option<AgentState>) {
-        let work =
-            |s: Option<AgentState>| matches!(s, Some(AgentState::Work | AgentState::WorkReady));
-        let Some(s) = self.sessions.get(&id) else {
+    /// `Driver:ResetTimerOnWrapUp`: the last call's work item times the wrap-up too. While
+    /// the agent is in WORK / WORK_READY with no call, that item's timer runs again
+    /// (`WorkItemStarted` at the wrap-up's start); leaving wrap-up stops it
+    /// (`WorkItemReleased`), exactly once. Siebel does not reset the timer itself. Works
+    /// whichever of the agent and dialog notifications arrives first.
+    fn sync_wrap_timer(&mut self, id: u64) {
+        let Some(s) = self.sessions.get_mut(&id) else {
             return;
         };
-        let Some(last) = s.calls.last_ended().map(str::to_string) else {
-            return;
+        let in_work = matches!(s.state(), Some(AgentState::Work | AgentState::WorkReady));
+        let wanted = if in_work && s.calls.current().is_none() {
+            s.calls.last_ended().map(str::to_string)
+        } else {
+            None
         };
+        if wanted == s.wrap_timer {
+            return;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
         let extension = s
             .info
             .as_ref()
             .and_then(|i| i.extension.clone())
             .unwrap_or_default();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        if work(new) && !work(old) {
-            s.slot
-                .call(|h| h.work_item_started(&last, "Wrap-up", &extension, now));
-        } else if work(old) && !work(new) {
-            s.slot.call(|h| h.work_item_released(&last, now));
+        let slot = s.slot.clone();
+        if let Some(old) = s.wrap_timer.take() {
+            slot.call(|h| h.work_item_released(&old, now));
+        }
+        if let Some(t) = wanted {
+            slot.call(|h| h.work_item_started(&t, "Wrap-up", &extension, now));
+            s.wrap_timer = Some(t);
         }
     }
 
@@ -905,8 +921,15 @@ impl Sessions {
                 })
             }
             Message::DialogList { agent, dialogs } => {
+                let since = self
+                    .by_agent
+                    .get(&agent)
+                    .and_then(|id| self.sessions.get(id))
+                    .and_then(|s| s.snapshot.clone())
+                    .filter(|(req, _)| re.as_deref() == Some(req.as_str()))
+                    .map(|(_, at)| at);
                 self.on_dialogs(&agent, re.as_deref(), |calls, ext, ced| {
-                    calls.reconcile(dialogs, ext, ced)
+                    calls.reconcile(dialogs, since, ext, ced)
                 })
             }
             Message::Error {
@@ -939,6 +962,34 @@ impl Sessions {
         if self.request(out, msg).is_some() {
             self.hello_at = Some(Instant::now());
         }
+    }
+}
+
+/// Plays call effects on a session's host, one callback at a time, stopping as soon as the
+/// session is released.
+fn play(slot: &HostSlot, effects: &[Effect]) {
+    for e in effects {
+        slot.call(|h| match e {
+            Effect::NewWorkItem {
+                tracking,
+                description,
+                mode,
+            } => h.indicate_new_work_item(tracking, description, *mode),
+            Effect::Started {
+                tracking,
+                description,
+                target,
+                start,
+            } => h.work_item_started(tracking, description, target, *start),
+            Effect::Suspended(t) => h.work_item_suspended(t),
+            Effect::Resumed(t) => h.work_item_resumed(t),
+            Effect::Released { tracking, stop } => h.work_item_released(tracking, *stop),
+            Effect::Event {
+                name,
+                fields,
+                tracking,
+            } => h.handle_event(name, fields, tracking),
+        });
     }
 }
 
@@ -1066,12 +1117,14 @@ impl LinkHandler<Cmd> for Sessions {
                         agent: None,
                         info: None,
                         password,
+                        snapshot: None,
+                        wrap_timer: None,
                         reasons: HashMap::new(),
                         pending: HashMap::new(),
                     },
                 );
                 if let Some(a) = agent {
-                    if self.bind_agent(id, &a) && self.online() {
+                    if self.bind_agent(out, id, &a) && self.online() {
                         self.attach(out, &a);
                     }
                 }

@@ -169,6 +169,7 @@ impl Client {
                         }
                     }
                 }
+                Call::IndicateNewWorkItem { tracking_id, .. } => engine.work_new(tracking_id),
                 Call::WorkItemStarted {
                     tracking_id,
                     start_time,

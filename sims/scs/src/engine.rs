@@ -119,6 +119,9 @@ struct Work {
 /// dashboard's fields.
 pub const DASHBOARD_METHOD: &str = "Persistent Customer Dashboard.Update Dashboard from CTI";
 
+/// How many event response outcomes the engine keeps for inspection.
+pub const MAX_OUTCOMES: usize = 10_000;
+
 /// The engine of one simulated Communications Server.
 pub struct Engine {
     def: Def,
@@ -264,13 +267,14 @@ impl Engine {
         let handler = self.match_handler(name, fields)?;
         let response_name = handler.response.clone()?;
         let response = self.def.event_response(&response_name)?;
-        if !tracking.is_empty() {
-            let mut work = self.work.lock().unwrap_or_else(|e| e.into_inner());
-            let w = work.entry(tracking.to_string()).or_insert(Work {
-                start: now_secs(),
-                activities: Vec::new(),
-                fields: Vec::new(),
-            });
+        // Only a work item Siebel knows (IndicateNewWorkItem .. WorkItemReleased) keeps the
+        // event's fields for its after-work.
+        if let Some(w) = self
+            .work
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(tracking)
+        {
             w.fields = fields.to_vec();
         }
         let lookup = |name: &str| self.lookup(name, fields, tracking, None);
@@ -295,10 +299,7 @@ impl Engine {
             activities: Vec::new(),
         };
         let Some(spec) = response.query_spec.as_deref() else {
-            self.outcomes
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(outcome.clone());
+            self.remember(&outcome);
             return Some(outcome);
         };
         let spec = def::expand(spec, lookup);
@@ -356,11 +357,17 @@ impl Engine {
                 Err(e) => eprintln!("scs-sim: event log {log}: {e}"),
             }
         }
-        self.outcomes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(outcome.clone());
+        self.remember(&outcome);
         Some(outcome)
+    }
+
+    /// Keeps the last [`MAX_OUTCOMES`] outcomes.
+    fn remember(&self, outcome: &Outcome) {
+        let mut o = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
+        if o.len() >= MAX_OUTCOMES {
+            o.remove(0);
+        }
+        o.push(outcome.clone());
     }
 
     /// The value of `{name}` in DEF text: `@` macros, `Contact.X` of the popped record, or
@@ -449,6 +456,19 @@ impl Engine {
             w.activities.push((id, log.to_string()));
         }
         Ok(Some(id))
+    }
+
+    /// `IndicateNewWorkItem`: a work item begins.
+    pub fn work_new(&self, tracking: &str) {
+        self.work
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(tracking.to_string())
+            .or_insert(Work {
+                start: now_secs(),
+                activities: Vec::new(),
+                fields: Vec::new(),
+            });
     }
 
     /// `WorkItemStarted`: the phone call timer starts now.

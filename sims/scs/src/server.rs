@@ -346,6 +346,19 @@ impl Agent {
     /// Runs a DEF command by name as Siebel does: group commands run their subcommands;
     /// a command's `CmdData` parameters are macro-expanded and passed without `Param.`.
     pub fn run_command(&mut self, name: &str) -> Result<Vec<(ISC_RESULT, String)>, SimError> {
+        self.run_command_at(name, 0)
+    }
+
+    fn run_command_at(
+        &mut self,
+        name: &str,
+        depth: usize,
+    ) -> Result<Vec<(ISC_RESULT, String)>, SimError> {
+        if depth > 8 {
+            return Err(SimError(format!(
+                "command {name:?}: group commands nested more than 8 deep (a cycle?)"
+            )));
+        }
         let def = self
             .def
             .clone()
@@ -356,7 +369,7 @@ impl Agent {
         if !cmd.sub_commands.is_empty() {
             let mut out = Vec::new();
             for sub in &cmd.sub_commands {
-                out.extend(self.run_command(sub)?);
+                out.extend(self.run_command_at(sub, depth + 1)?);
             }
             return Ok(out);
         }
