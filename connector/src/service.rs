@@ -455,11 +455,16 @@ impl LinkHandler<Cmd> for Broker {
     }
 }
 
+/// How long an event may wait for its driver instance: a driver that comes back later
+/// rebuilds its view with a snapshot, so older events are only clutter in the broker.
+const EVENT_TTL: Duration = Duration::from_secs(60);
+
 fn json_frame(to: &str, env: &Envelope) -> Frame {
     Frame::new("SEND")
         .header("destination", to)
         .header("content-type", "application/json")
         .header("correlation-id", &env.id)
+        .header("expires", &driver::stomp::expires_in(EVENT_TTL))
         .body(env.to_json())
 }
 

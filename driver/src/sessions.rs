@@ -148,6 +148,9 @@ impl Sessions {
             .header("content-type", "application/json")
             .header("reply-to", &self.reply_queue)
             .header("correlation-id", &id)
+            // A request nobody served in time is stale: the broker drops it rather than let
+            // a connector started later act on it.
+            .header("expires", &crate::stomp::expires_in(REQUEST_TIMEOUT))
             .body(env.to_json());
         out.send(&frame).then_some(id)
     }

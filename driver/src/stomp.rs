@@ -306,6 +306,15 @@ fn find_blank_line(buf: &[u8]) -> Option<(usize, usize)> {
     None
 }
 
+/// The value of an `expires` header (ActiveMQ: absolute time in ms since the epoch) that
+/// lets the broker drop a message nobody consumed within `ttl`.
+pub fn expires_in(ttl: Duration) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (now + ttl).as_millis().to_string()
+}
+
 /// Resolves `host:port` to the first socket address.
 pub fn resolve(host: &str, port: u16) -> Result<SocketAddr, StompError> {
     (host, port)
@@ -542,6 +551,16 @@ mod tests {
             d.push(bad);
             assert!(d.next_item().is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn expires_is_an_absolute_time_in_milliseconds() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        let at: u128 = expires_in(Duration::from_secs(15)).parse().unwrap();
+        assert!(at >= now + 15_000 && at < now + 16_000, "{at} vs {now}");
     }
 
     #[test]
