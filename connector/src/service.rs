@@ -883,14 +883,16 @@ fn notifications(
         ) {
             Ok(mut conn) => {
                 backoff = Duration::from_millis(500);
-                up.store(true, Ordering::Release);
                 tracing::info!("agent {agent}: notifications connected ({})", conn.jid);
                 if !pubsub.is_empty() {
                     subscribe(&mut conn, &pubsub, agent, &domain);
                 }
                 // Anything that changed while the session was down (or before it first came
-                // up) is read again, so no notification is missed for good.
+                // up) is read again, so no notification is missed for good. This happens
+                // before the session counts as up, so a login waiting for it is answered
+                // after this snapshot, never before.
                 refresh(s, agent, None, "", true);
+                up.store(true, Ordering::Release);
                 let result = read_notifications(s, &mut conn, agent, stop, &base);
                 up.store(false, Ordering::Release);
                 conn.close();

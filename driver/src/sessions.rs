@@ -726,6 +726,19 @@ impl Sessions {
         if let Some(re) = re {
             s.pending.remove(re);
         }
+        // Finesse stamps every state change: a report older than what Siebel shows (a
+        // snapshot overtaken by a notification) is stale and must not turn the state back.
+        let stale = match (
+            s.info.as_ref().and_then(|i| i.state_change_time.as_deref()),
+            info.state_change_time.as_deref(),
+        ) {
+            (Some(shown), Some(new)) => new < shown,
+            _ => false,
+        };
+        if stale {
+            tracing::debug!("agent {}: stale state report ignored", info.agent);
+            return self.refresh_toolbar(id);
+        }
         let old = s.info.as_ref().and_then(|i| i.state);
         let old_reason = s.info.as_ref().and_then(|i| i.reason_code.clone());
         let old_pending = s.info.as_ref().and_then(|i| i.pending_state);

@@ -118,7 +118,7 @@ fn not_ready_reason_codes_required_offered_and_changeable() {
     let m = c.mark();
     agent.invoke("ChangeNotReadyState", "11", &[]);
     let ev = wait_event(&c, m, "EventAgentNotReady");
-    assert_eq!(ev.field("ReasonLabel"), Some("Break"));
+    assert_eq!(ev.field("ReasonLabel"), Some("Break"), "{ev:?}");
     wait_status(&c, m, "State: Not Ready (Break).");
 
     // Logout with a logout reason (optional, checked against the agent's list).
@@ -153,7 +153,7 @@ fn pending_not_ready_during_a_call_takes_effect_when_it_ends() {
     hang_up(chain.sim(), &dialog);
     wait_event(&c, m, "EventReleased");
     let ev = wait_event(&c, m, "EventAgentNotReady");
-    assert_eq!(ev.field("ReasonLabel"), Some("Break"));
+    assert_eq!(ev.field("ReasonLabel"), Some("Break"), "{ev:?}");
     wait_toolbar(&c, m, "ChangeNotReadyState", N | S | D | C);
 }
 
