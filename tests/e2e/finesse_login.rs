@@ -48,7 +48,15 @@ fn login_ready_not_ready_logout_through_finesse() {
         format!("Logged in as Ann Lee on extension {}.", a.extension)
     );
     wait_toolbar(&c, m, "ChangeNotReadyState", N | S | D | C);
-    let seen = agent_in_console(&chain, &a.id, "NOT_READY");
+    let mut seen = agent_in_console(&chain, &a.id, "NOT_READY");
+    // The notification session comes up right after its first snapshot.
+    for _ in 0..100 {
+        if seen["notifications"] == true {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        seen = agent_in_console(&chain, &a.id, "NOT_READY");
+    }
     assert_eq!(seen["notifications"], true, "{seen}");
     assert_eq!(seen["extension"], a.extension.as_str());
 
