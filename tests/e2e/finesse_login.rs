@@ -29,6 +29,19 @@ fn agent_in_console(chain: &Chain, id: &str, state: &str) -> serde_json::Value {
     );
 }
 
+/// Waits until the console shows the agent in `state` with its notification session up
+/// (which follows the session's first snapshot).
+fn wait_notifications_up(chain: &Chain, id: &str, state: &str) -> serde_json::Value {
+    for _ in 0..100 {
+        let seen = agent_in_console(chain, id, state);
+        if seen["notifications"] == true {
+            return seen;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("agent {id}: notifications never up in the console");
+}
+
 #[test]
 fn login_ready_not_ready_logout_through_finesse() {
     let chain = Chain::start(Deployment::Ucce, 1);
@@ -48,16 +61,7 @@ fn login_ready_not_ready_logout_through_finesse() {
         format!("Logged in as Ann Lee on extension {}.", a.extension)
     );
     wait_toolbar(&c, m, "ChangeNotReadyState", N | S | D | C);
-    let mut seen = agent_in_console(&chain, &a.id, "NOT_READY");
-    // The notification session comes up right after its first snapshot.
-    for _ in 0..100 {
-        if seen["notifications"] == true {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-        seen = agent_in_console(&chain, &a.id, "NOT_READY");
-    }
-    assert_eq!(seen["notifications"], true, "{seen}");
+    let seen = wait_notifications_up(&chain, &a.id, "NOT_READY");
     assert_eq!(seen["extension"], a.extension.as_str());
 
     let m = c.mark();
@@ -132,8 +136,9 @@ fn finesse_down_at_login_is_reported_then_recovers() {
     let chain = Chain::start(Deployment::Ucce, 1);
     let mut agent = chain.session(0);
     let c = agent.client.clone();
-    // The session-start snapshot has been read (so the failure below hits the login).
-    agent_in_console(&chain, &chain.agents[0].id, "LOGOUT");
+    // The session-start reads are done (the snapshot, and the notification session's own
+    // snapshot before it counts as up), so the failure below hits the login itself.
+    wait_notifications_up(&chain, &chain.agents[0].id, "LOGOUT");
 
     // Finesse answers 503 to the login request itself.
     admin(
