@@ -2,6 +2,8 @@
 //! inferred). This file is the one Rust definition: the driver's C ABI and scs-sim both use
 //! it, so a correction of the layout is made here and in the header only.
 
+// C names on purpose (they mirror the header). The file is compiled into both the library
+// and scs-sim, and each uses a different part of the header's constants and callbacks.
 #![allow(non_camel_case_types, non_snake_case, dead_code)]
 
 use std::ffi::{c_int, c_long, c_void};
