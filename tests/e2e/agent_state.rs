@@ -315,17 +315,11 @@ fn log_level_changes_at_run_time() {
     wait_status(&c, m, "Unknown log level loud");
 }
 
-#[test]
-fn wrap_up_resets_the_phone_call_timer_when_the_advanced_option_is_on() {
-    let chain = Chain::start_with(
-        Deployment::Ucce,
-        1,
-        &[("Driver:ResetTimerOnWrapUp", "TRUE")],
-        "",
-    );
-    let mut agent = logged_in(&chain, 0, true);
+/// Agent 0 answers a call, asks for wrap-up during it, and the caller hangs up: returns
+/// the call's dialog id and the mark taken before the hang-up (EventAgentWork seen).
+fn call_into_wrap_up(chain: &Chain, agent: &mut scs_sim::Agent) -> (String, usize) {
     let c = agent.client.clone();
-    let dialog = call_answered(&chain, &mut agent, 0);
+    let dialog = call_answered(chain, agent, 0);
     agent.invoke("ChangeWorkReadyState", "", &[]);
     wait_sim(
         chain.sim(),
@@ -336,6 +330,20 @@ fn wrap_up_resets_the_phone_call_timer_when_the_advanced_option_is_on() {
     let m = c.mark();
     hang_up(chain.sim(), &dialog);
     wait_event(&c, m, "EventAgentWork");
+    (dialog, m)
+}
+
+#[test]
+fn wrap_up_resets_the_phone_call_timer_when_the_advanced_option_is_on() {
+    let chain = Chain::start_with(
+        Deployment::Ucce,
+        1,
+        &[("Driver:ResetTimerOnWrapUp", "TRUE")],
+        "",
+    );
+    let mut agent = logged_in(&chain, 0, true);
+    let c = agent.client.clone();
+    let (dialog, m) = call_into_wrap_up(&chain, &mut agent);
     // After the call's release, the same work item starts again: the wrap-up timer.
     let released = c
         .calls()
@@ -366,17 +374,7 @@ fn wrap_up_reason_set_during_wrap_up_after_the_call_ended() {
     let chain = Chain::start(Deployment::Ucce, 1);
     let mut agent = logged_in(&chain, 0, true);
     let c = agent.client.clone();
-    let dialog = call_answered(&chain, &mut agent, 0);
-    agent.invoke("ChangeWorkReadyState", "", &[]);
-    wait_sim(
-        chain.sim(),
-        &chain.agents[0].id,
-        "pendingState",
-        json!("WORK_READY"),
-    );
-    let m = c.mark();
-    hang_up(chain.sim(), &dialog);
-    wait_event(&c, m, "EventAgentWork");
+    let (dialog, m) = call_into_wrap_up(&chain, &mut agent);
     wait_released(&c, m, &dialog);
     // In wrap-up, the call's reason can still be set; Finesse keeps the dialog for it.
     wait_toolbar(&c, m, "SetWrapUpReason", N | S);
