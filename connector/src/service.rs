@@ -14,6 +14,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
+use driver::clock::Now;
 use driver::link::{Link, LinkHandler, LinkSender, LinkSettings, Outbox};
 use driver::protocol::{
     status_topic, AgentInfo, AgentState, CallAction, DecodeError, Envelope, Message, SystemStatus,
@@ -390,7 +391,7 @@ impl Broker {
 }
 
 impl LinkHandler<Cmd> for Broker {
-    fn on_up(&mut self, out: &mut Outbox<'_>) {
+    fn on_up(&mut self, _now: Now, out: &mut Outbox) {
         self.shared.broker_up.store(true, Ordering::Release);
         let mut sub = Frame::new("SUBSCRIBE")
             .header("id", "requests")
@@ -399,20 +400,20 @@ impl LinkHandler<Cmd> for Broker {
         if self.shared.cfg.broker.exclusive {
             sub = sub.header("activemq.exclusive", "true");
         }
-        out.send(&sub);
+        out.send(sub);
         let env = Envelope::new(self.shared.next_id(), self.shared.system_message());
-        out.send(&json_frame(
+        out.send(json_frame(
             &status_topic(&self.shared.cfg.broker.request_queue),
             &env,
         ));
     }
 
-    fn on_down(&mut self, reason: &str, _first: bool) {
+    fn on_down(&mut self, _now: Now, reason: &str, _first: bool) {
         self.shared.broker_up.store(false, Ordering::Release);
         tracing::debug!("broker link down: {reason}");
     }
 
-    fn on_frame(&mut self, frame: Frame, out: &mut Outbox<'_>) {
+    fn on_frame(&mut self, _now: Now, frame: Frame, out: &mut Outbox) {
         if frame.command != "MESSAGE" {
             return;
         }
@@ -437,19 +438,19 @@ impl LinkHandler<Cmd> for Broker {
                             message: e.to_string(),
                         },
                     );
-                    out.send(&json_frame(&reply_to, &env));
+                    out.send(json_frame(&reply_to, &env));
                 }
             }
         }
     }
 
-    fn on_command(&mut self, cmd: Cmd, out: &mut Outbox<'_>) {
+    fn on_command(&mut self, _now: Now, cmd: Cmd, out: &mut Outbox) {
         let (to, env) = match cmd {
             Cmd::Send { to, env } => (to, env),
             Cmd::Broadcast(env) => (status_topic(&self.shared.cfg.broker.request_queue), env),
         };
         tracing::debug!("-> {to}: {}", env.redacted());
-        if !out.send(&json_frame(&to, &env)) {
+        if !out.send(json_frame(&to, &env)) {
             tracing::warn!("broker down: message to {to} dropped");
         }
     }

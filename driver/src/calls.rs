@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::clock::Now;
 use crate::commands::{events, CallView};
 use crate::protocol::DialogInfo;
 
@@ -91,13 +92,6 @@ pub struct Calls {
     current: Option<String>,
     last_ended: Option<String>,
     seq: u64,
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// The fields of a call event.
@@ -222,6 +216,7 @@ impl Calls {
         d: DialogInfo,
         extension: &str,
         ced_variable: Option<&str>,
+        now: Now,
     ) -> Vec<Effect> {
         let mut out = Vec::new();
         let id = d.id.clone();
@@ -242,7 +237,7 @@ impl Calls {
                 started: false,
                 held: false,
                 seq: self.seq,
-                updated: std::time::Instant::now(),
+                updated: now.mono,
             };
             out.push(Effect::NewWorkItem {
                 tracking: id.clone(),
@@ -261,7 +256,7 @@ impl Calls {
         };
         let before = item.info.agent_state.clone();
         item.info = d;
-        item.updated = std::time::Instant::now();
+        item.updated = now.mono;
         let state = item.info.agent_state.clone();
         let fields = call_fields(item, extension, ced_variable);
         let event = |name| Effect::Event {
@@ -277,7 +272,7 @@ impl Calls {
             out.push(event(events::RELEASED));
             out.push(Effect::Released {
                 tracking: id.clone(),
-                stop: now(),
+                stop: now.unix,
             });
             self.last_ended = Some(id.clone());
             if self.current.as_deref() == Some(id.as_str()) {
@@ -299,7 +294,7 @@ impl Calls {
                         tracking: id.clone(),
                         description: item.description(),
                         target: extension.to_string(),
-                        start: now(),
+                        start: now.unix,
                     });
                     out.push(event(events::ESTABLISHED));
                 }
@@ -330,6 +325,7 @@ impl Calls {
         since: Option<std::time::Instant>,
         extension: &str,
         ced_variable: Option<&str>,
+        now: Now,
     ) -> Vec<Effect> {
         let present: Vec<String> = list.iter().map(|d| d.id.clone()).collect();
         let gone: Vec<DialogInfo> = self
@@ -344,20 +340,25 @@ impl Calls {
             .collect();
         let mut out = Vec::new();
         for d in gone.into_iter().chain(list) {
-            out.extend(self.apply(d, extension, ced_variable));
+            out.extend(self.apply(d, extension, ced_variable, now));
         }
         out
     }
 
     /// Ends every call (the session changed agent): what to tell the host.
-    pub fn end_all(&mut self, extension: &str) -> Vec<Effect> {
-        self.reconcile(Vec::new(), None, extension, None)
+    pub fn end_all(&mut self, extension: &str, now: Now) -> Vec<Effect> {
+        self.reconcile(Vec::new(), None, extension, None, now)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The test's clock: the work-item times are not what these tests check.
+    fn t() -> Now {
+        Now::read()
+    }
 
     fn dialog(id: &str, state: &str, from: &str, to: &str) -> DialogInfo {
         DialogInfo {
@@ -396,6 +397,7 @@ mod tests {
             dialog("7", "ALERTING", "4085551234", "5001"),
             "5001",
             Some("callVariable1"),
+            t(),
         );
         assert_eq!(names(&e), ["New1", "EventRinging"]);
         match &e[1] {
@@ -409,16 +411,36 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let e = c.apply(dialog("7", "ACTIVE", "4085551234", "5001"), "5001", None);
+        let e = c.apply(
+            dialog("7", "ACTIVE", "4085551234", "5001"),
+            "5001",
+            None,
+            t(),
+        );
         assert_eq!(names(&e), ["Started", "EventEstablished"]);
         assert!(c
-            .apply(dialog("7", "ACTIVE", "4085551234", "5001"), "5001", None)
+            .apply(
+                dialog("7", "ACTIVE", "4085551234", "5001"),
+                "5001",
+                None,
+                t()
+            )
             .is_empty());
-        let e = c.apply(dialog("7", "HELD", "4085551234", "5001"), "5001", None);
+        let e = c.apply(dialog("7", "HELD", "4085551234", "5001"), "5001", None, t());
         assert_eq!(names(&e), ["Suspended", "EventHeld"]);
-        let e = c.apply(dialog("7", "ACTIVE", "4085551234", "5001"), "5001", None);
+        let e = c.apply(
+            dialog("7", "ACTIVE", "4085551234", "5001"),
+            "5001",
+            None,
+            t(),
+        );
         assert_eq!(names(&e), ["Resumed", "EventRetrieved"]);
-        let e = c.apply(dialog("7", "DROPPED", "4085551234", "5001"), "5001", None);
+        let e = c.apply(
+            dialog("7", "DROPPED", "4085551234", "5001"),
+            "5001",
+            None,
+            t(),
+        );
         assert_eq!(names(&e), ["EventReleased", "Released"]);
         assert!(c.current().is_none());
         assert_eq!(c.last_ended(), Some("7"));
@@ -432,6 +454,7 @@ mod tests {
             None,
             "5001",
             None,
+            t(),
         );
         assert_eq!(
             names(&e),
@@ -443,19 +466,29 @@ mod tests {
                 "EventHeld"
             ]
         );
-        let e = c.apply(dialog("7", "ACTIVE", "4085551234", "5001"), "5001", None);
+        let e = c.apply(
+            dialog("7", "ACTIVE", "4085551234", "5001"),
+            "5001",
+            None,
+            t(),
+        );
         assert_eq!(names(&e), ["Resumed", "EventRetrieved"]);
-        let e = c.apply(dialog("7", "HELD", "4085551234", "5001"), "5001", None);
+        let e = c.apply(dialog("7", "HELD", "4085551234", "5001"), "5001", None, t());
         assert_eq!(names(&e), ["Suspended", "EventHeld"]);
         // A stale list does not end a call updated since it was asked for.
-        let asked = std::time::Instant::now() - std::time::Duration::from_secs(1);
+        let asked = t().mono - std::time::Duration::from_secs(1);
         assert!(c
-            .reconcile(Vec::new(), Some(asked), "5001", None)
+            .reconcile(Vec::new(), Some(asked), "5001", None, t())
             .is_empty());
         // The newest call is the current one, whatever its id's spelling.
-        c.apply(dialog("10", "ALERTING", "4085550000", "5001"), "5001", None);
+        c.apply(
+            dialog("10", "ALERTING", "4085550000", "5001"),
+            "5001",
+            None,
+            t(),
+        );
         assert_eq!(c.current().unwrap().info.id, "10");
-        let e = c.end_all("5001");
+        let e = c.end_all("5001", t());
         assert_eq!(
             names(&e),
             ["EventReleased", "Released", "EventReleased", "Released"]
@@ -463,32 +496,67 @@ mod tests {
         assert!(c.current().is_none());
         // An update without an id is not a call.
         assert!(c
-            .apply(dialog("", "ALERTING", "1", "5001"), "5001", None)
+            .apply(dialog("", "ALERTING", "1", "5001"), "5001", None, t())
             .is_empty());
     }
 
     #[test]
     fn outbound_and_reconcile() {
         let mut c = Calls::default();
-        let e = c.apply(dialog("8", "INITIATING", "5001", "5551000"), "5001", None);
+        let e = c.apply(
+            dialog("8", "INITIATING", "5001", "5551000"),
+            "5001",
+            None,
+            t(),
+        );
         assert_eq!(names(&e), ["New2", "EventDialing"]);
-        let e = c.apply(dialog("8", "ACTIVE", "5001", "5551000"), "5001", None);
+        let e = c.apply(dialog("8", "ACTIVE", "5001", "5551000"), "5001", None, t());
         assert_eq!(names(&e), ["Started", "EventEstablished"]);
-        c.apply(dialog("9", "ALERTING", "4085550000", "5001"), "5001", None);
+        c.apply(
+            dialog("9", "ALERTING", "4085550000", "5001"),
+            "5001",
+            None,
+            t(),
+        );
         assert_eq!(c.view().unwrap().calls, 2);
         // A call the agent leaves for wrap-up ends as a work item; later updates of the
         // wrap-up dialog (its reason) are not new calls.
-        c.apply(dialog("11", "ALERTING", "4085550001", "5001"), "5001", None);
-        c.apply(dialog("11", "ACTIVE", "4085550001", "5001"), "5001", None);
-        let e = c.apply(dialog("11", "WRAP_UP", "4085550001", "5001"), "5001", None);
+        c.apply(
+            dialog("11", "ALERTING", "4085550001", "5001"),
+            "5001",
+            None,
+            t(),
+        );
+        c.apply(
+            dialog("11", "ACTIVE", "4085550001", "5001"),
+            "5001",
+            None,
+            t(),
+        );
+        let e = c.apply(
+            dialog("11", "WRAP_UP", "4085550001", "5001"),
+            "5001",
+            None,
+            t(),
+        );
         assert_eq!(names(&e), ["EventReleased", "Released"]);
         assert_eq!(c.last_ended(), Some("11"));
         assert!(c
-            .apply(dialog("11", "WRAP_UP", "4085550001", "5001"), "5001", None)
+            .apply(
+                dialog("11", "WRAP_UP", "4085550001", "5001"),
+                "5001",
+                None,
+                t()
+            )
             .is_empty());
         // A call that never connects is released too (its work item was announced).
-        c.apply(dialog("10", "INITIATING", "5001", "5559999"), "5001", None);
-        let e = c.apply(dialog("10", "FAILED", "5001", "5559999"), "5001", None);
+        c.apply(
+            dialog("10", "INITIATING", "5001", "5559999"),
+            "5001",
+            None,
+            t(),
+        );
+        let e = c.apply(dialog("10", "FAILED", "5001", "5559999"), "5001", None, t());
         assert_eq!(names(&e), ["EventReleased", "Released"]);
         // A snapshot with only call 9: call 8 ended meanwhile.
         let e = c.reconcile(
@@ -496,6 +564,7 @@ mod tests {
             None,
             "5001",
             None,
+            t(),
         );
         assert_eq!(names(&e), ["EventReleased", "Released"]);
         assert_eq!(c.ids(), ["9"]);

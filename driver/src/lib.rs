@@ -2,6 +2,7 @@
 //! events and the broker link. The C ABI (`ffi-shim/`) wraps [`Driver`].
 
 pub mod calls;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod host;

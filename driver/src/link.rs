@@ -15,6 +15,7 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 
+use crate::clock::Now;
 use crate::stomp::{self, Decoder, Frame, Item};
 
 const SOCKET: Token = Token(0);
@@ -41,46 +42,59 @@ pub struct LinkSettings {
     pub reconnect_max: Duration,
 }
 
-/// What the link's owner does with link events; all methods run on the link thread.
+/// What the link's owner does with link events; all methods run on the link thread. Each one
+/// gets the time of the event and queues what it wants sent in an [`Outbox`]; the link writes
+/// the queued frames to the socket afterwards.
 pub trait LinkHandler<C> {
     /// The STOMP session is up: subscribe and announce here.
-    fn on_up(&mut self, out: &mut Outbox<'_>);
+    fn on_up(&mut self, now: Now, out: &mut Outbox);
     /// The connection was lost or could not be made (`first`: the first failure since up).
-    fn on_down(&mut self, reason: &str, first: bool);
+    fn on_down(&mut self, now: Now, reason: &str, first: bool);
     /// A frame from the broker (MESSAGE, RECEIPT, ERROR).
-    fn on_frame(&mut self, frame: Frame, out: &mut Outbox<'_>);
+    fn on_frame(&mut self, now: Now, frame: Frame, out: &mut Outbox);
     /// A command from a host thread.
-    fn on_command(&mut self, cmd: C, out: &mut Outbox<'_>);
+    fn on_command(&mut self, now: Now, cmd: C, out: &mut Outbox);
     /// Called about once a second, for the owner's timers.
-    fn on_tick(&mut self, _out: &mut Outbox<'_>) {}
+    fn on_tick(&mut self, _now: Now, _out: &mut Outbox) {}
 }
 
-/// Queues frames for the broker; `up()` tells whether they can go out now.
-pub struct Outbox<'a> {
-    conn: Option<&'a mut Conn>,
+/// Frames a handler queued for the broker, and whether the STOMP session is up to take them.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    up: bool,
+    frames: Vec<Frame>,
 }
 
-impl Outbox<'_> {
+impl Outbox {
+    /// An empty outbox for a link that is (or is not) up.
+    pub fn new(up: bool) -> Self {
+        Outbox {
+            up,
+            frames: Vec::new(),
+        }
+    }
+
     /// Whether the STOMP session is up.
     pub fn up(&self) -> bool {
-        self.conn.as_ref().is_some_and(|c| c.established)
+        self.up
     }
 
     /// Queues a frame; returns false (and drops it) when the link is down.
-    pub fn send(&mut self, frame: &Frame) -> bool {
-        match self.conn.as_mut() {
-            Some(c) if c.established => {
-                tracing::trace!(
-                    "frame out: {} {:?}",
-                    frame.command,
-                    frame.get("destination")
-                );
-                frame.encode(&mut c.out);
-                c.last_tx = Instant::now();
-                true
-            }
-            _ => false,
+    pub fn send(&mut self, frame: Frame) -> bool {
+        if self.up {
+            self.frames.push(frame);
         }
+        self.up
+    }
+
+    /// The frames queued so far, oldest first.
+    pub fn frames(&self) -> &[Frame] {
+        &self.frames
+    }
+
+    /// Takes the queued frames out, oldest first.
+    pub fn take(&mut self) -> Vec<Frame> {
+        std::mem::take(&mut self.frames)
     }
 }
 
@@ -204,10 +218,9 @@ impl<C> Link<C> {
             loop {
                 match self.rx.try_recv() {
                     Ok(Control::Command(c)) => {
-                        let mut out = Outbox {
-                            conn: self.conn.as_mut(),
-                        };
-                        handler.on_command(c, &mut out);
+                        let mut out = self.outbox();
+                        handler.on_command(Now::read(), c, &mut out);
+                        self.queue(out);
                     }
                     Ok(Control::Stop) | Err(TryRecvError::Disconnected) => {
                         self.close_gracefully();
@@ -218,13 +231,33 @@ impl<C> Link<C> {
             }
             if last_tick.elapsed() >= Duration::from_secs(1) {
                 last_tick = Instant::now();
-                let mut out = Outbox {
-                    conn: self.conn.as_mut(),
-                };
-                handler.on_tick(&mut out);
+                let mut out = self.outbox();
+                handler.on_tick(Now::read(), &mut out);
+                self.queue(out);
             }
             self.check_timers(handler);
             self.flush(handler);
+        }
+    }
+
+    /// An outbox for a handler call, open while the STOMP session is up.
+    fn outbox(&self) -> Outbox {
+        Outbox::new(self.conn.as_ref().is_some_and(|c| c.established))
+    }
+
+    /// Encodes what a handler queued; it goes out at the next flush.
+    fn queue(&mut self, mut out: Outbox) {
+        let Some(c) = self.conn.as_mut().filter(|c| c.established) else {
+            return;
+        };
+        for frame in out.take() {
+            tracing::trace!(
+                "frame out: {} {:?}",
+                frame.command,
+                frame.get("destination")
+            );
+            frame.encode(&mut c.out);
+            c.last_tx = Instant::now();
         }
     }
 
@@ -295,7 +328,7 @@ impl<C> Link<C> {
                 self.failures
             );
         }
-        handler.on_down(reason, first);
+        handler.on_down(Now::read(), reason, first);
         self.next_attempt = Instant::now() + self.backoff;
         self.backoff = (self.backoff * 2).min(self.settings.reconnect_max);
     }
@@ -369,8 +402,9 @@ impl<C> Link<C> {
                         );
                         self.failures = 0;
                         self.backoff = self.settings.reconnect_min;
-                        let mut out = Outbox { conn: Some(c) };
-                        handler.on_up(&mut out);
+                        let mut out = Outbox::new(true);
+                        handler.on_up(Now::read(), &mut out);
+                        self.queue(out);
                     }
                     "ERROR" => {
                         let m = stomp::broker_message(&frame);
@@ -389,8 +423,9 @@ impl<C> Link<C> {
                 return self.fail(handler, &format!("broker error: {m}"));
             }
             tracing::trace!("frame in: {} {:?}", frame.command, frame.get("destination"));
-            let mut out = Outbox { conn: Some(c) };
-            handler.on_frame(frame, &mut out);
+            let mut out = Outbox::new(true);
+            handler.on_frame(Now::read(), frame, &mut out);
+            self.queue(out);
         }
     }
 

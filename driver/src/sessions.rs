@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::calls::{Calls, Effect};
+use crate::clock::Now;
 use crate::commands::{events, toolbar, Command, ToolbarInput};
 use crate::config::{present, Deployment, DriverConfig, LogLevel, ServiceConfig};
 use crate::host::HostSlot;
@@ -110,6 +111,8 @@ pub(crate) struct Sessions {
     out_of_service: Option<String>,
     hello_at: Option<Instant>,
     seq: u64,
+    /// The time of the event being handled.
+    now: Now,
 }
 
 impl Sessions {
@@ -126,6 +129,7 @@ impl Sessions {
             out_of_service: None,
             hello_at: None,
             seq: 0,
+            now: Now::read(),
         }
     }
 
@@ -139,7 +143,7 @@ impl Sessions {
     }
 
     /// Sends a request to the connectors; false if the link is down.
-    fn request(&mut self, out: &mut Outbox<'_>, msg: Message) -> Option<String> {
+    fn request(&mut self, out: &mut Outbox, msg: Message) -> Option<String> {
         let id = self.next_id();
         let env = Envelope::new(id.clone(), msg);
         tracing::debug!("-> {}", env.redacted());
@@ -152,7 +156,7 @@ impl Sessions {
             // a connector started later act on it.
             .header("expires", &crate::stomp::expires_in(REQUEST_TIMEOUT))
             .body(env.to_json());
-        out.send(&frame).then_some(id)
+        out.send(frame).then_some(id)
     }
 
     fn status_msg(&self) -> Msg {
@@ -224,7 +228,7 @@ impl Sessions {
 
     /// Connect + Snapshot for an agent, so the connector routes its events here and Siebel's
     /// view is rebuilt from the contact center's state.
-    fn attach(&mut self, out: &mut Outbox<'_>, agent: &str) {
+    fn attach(&mut self, out: &mut Outbox, agent: &str) {
         let reply_to = self.reply_queue.clone();
         let password = self
             .by_agent
@@ -252,7 +256,7 @@ impl Sessions {
             .copied()
             .and_then(|id| self.sessions.get_mut(&id))
         {
-            s.snapshot = snapshot.map(|req| (req, Instant::now()));
+            s.snapshot = snapshot.map(|req| (req, self.now.mono));
         }
     }
 
@@ -264,7 +268,7 @@ impl Sessions {
         }
     }
 
-    fn bind_agent(&mut self, out: &mut Outbox<'_>, id: u64, agent: &str) -> bool {
+    fn bind_agent(&mut self, out: &mut Outbox, id: u64, agent: &str) -> bool {
         if self.by_agent.get(agent).is_some_and(|other| *other != id) {
             return false;
         }
@@ -282,7 +286,7 @@ impl Sessions {
             .as_ref()
             .and_then(|i| i.extension.clone())
             .unwrap_or_default();
-        let effects = s.calls.end_all(&extension);
+        let effects = s.calls.end_all(&extension, self.now);
         s.pending.clear();
         s.info = None;
         let old = s.agent.replace(agent.to_string());
@@ -297,7 +301,7 @@ impl Sessions {
 
     fn invoke(
         &mut self,
-        out: &mut Outbox<'_>,
+        out: &mut Outbox,
         id: u64,
         track: String,
         command: Command,
@@ -449,11 +453,11 @@ impl Sessions {
     }
 
     /// Sends a request on behalf of a command; its answer (or failure) settles the command.
-    fn send_tracked(&mut self, out: &mut Outbox<'_>, id: u64, track: &str, msg: Message) {
+    fn send_tracked(&mut self, out: &mut Outbox, id: u64, track: &str, msg: Message) {
         match self.request(out, msg) {
             Some(req) => {
                 if let Some(s) = self.sessions.get_mut(&id) {
-                    s.pending.insert(req, (track.to_string(), Instant::now()));
+                    s.pending.insert(req, (track.to_string(), self.now.mono));
                 }
                 self.refresh_toolbar(id);
             }
@@ -504,7 +508,7 @@ impl Sessions {
     }
 
     /// Asks for the agent's reason code lists the configuration uses.
-    fn fetch_reasons(&mut self, out: &mut Outbox<'_>, agent: &str) {
+    fn fetch_reasons(&mut self, out: &mut Outbox, agent: &str) {
         let wanted = [
             ("NOT_READY", self.cfg.not_ready_reasons),
             ("LOGOUT", self.cfg.logout_reasons),
@@ -715,7 +719,7 @@ impl Sessions {
         })
     }
 
-    fn on_agent(&mut self, out: &mut Outbox<'_>, info: AgentInfo, re: Option<&str>) {
+    fn on_agent(&mut self, out: &mut Outbox, info: AgentInfo, re: Option<&str>) {
         let Some(&id) = self.by_agent.get(&info.agent) else {
             tracing::debug!("event for agent {} that no session owns", info.agent);
             return;
@@ -820,10 +824,7 @@ impl Sessions {
         if wanted == s.wrap_timer {
             return;
         }
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let now = self.now.unix;
         let extension = s
             .info
             .as_ref()
@@ -865,7 +866,7 @@ impl Sessions {
         }
     }
 
-    fn on_message(&mut self, frame: &Frame, out: &mut Outbox<'_>) {
+    fn on_message(&mut self, frame: &Frame, out: &mut Outbox) {
         let env = match Envelope::from_json(&frame.body) {
             Ok(e) => e,
             Err(e) => {
@@ -932,8 +933,9 @@ impl Sessions {
             } => self.on_reason_codes(&agent, category, codes),
             Message::Dialog(d) => {
                 let agent = d.agent.clone();
+                let now = self.now;
                 self.on_dialogs(&agent, re.as_deref(), |calls, ext, ced| {
-                    calls.apply(*d, ext, ced)
+                    calls.apply(*d, ext, ced, now)
                 })
             }
             Message::DialogList { agent, dialogs } => {
@@ -944,8 +946,9 @@ impl Sessions {
                     .and_then(|s| s.snapshot.clone())
                     .filter(|(req, _)| re.as_deref() == Some(req.as_str()))
                     .map(|(_, at)| at);
+                let now = self.now;
                 self.on_dialogs(&agent, re.as_deref(), |calls, ext, ced| {
-                    calls.reconcile(dialogs, since, ext, ced)
+                    calls.reconcile(dialogs, since, ext, ced, now)
                 })
             }
             Message::Error {
@@ -969,14 +972,14 @@ impl Sessions {
         }
     }
 
-    fn say_hello(&mut self, out: &mut Outbox<'_>) {
+    fn say_hello(&mut self, out: &mut Outbox) {
         let msg = Message::Hello {
             driver: self.cfg.client_id.clone(),
             reply_to: self.reply_queue.clone(),
             product: concat!("siebel-cti/", env!("CARGO_PKG_VERSION")).to_string(),
         };
         if self.request(out, msg).is_some() {
-            self.hello_at = Some(Instant::now());
+            self.hello_at = Some(self.now.mono);
         }
     }
 }
@@ -1066,7 +1069,8 @@ fn object_info(info: &AgentInfo) -> Vec<(String, String)> {
 }
 
 impl LinkHandler<Cmd> for Sessions {
-    fn on_up(&mut self, out: &mut Outbox<'_>) {
+    fn on_up(&mut self, now: Now, out: &mut Outbox) {
+        self.now = now;
         self.link_up = true;
         self.link_failed = false;
         self.connector = None;
@@ -1075,7 +1079,7 @@ impl LinkHandler<Cmd> for Sessions {
             ("status", status_topic(&self.cfg.request_queue)),
         ] {
             out.send(
-                &Frame::new("SUBSCRIBE")
+                Frame::new("SUBSCRIBE")
                     .header("id", sub)
                     .header("destination", &dest)
                     .header("ack", "auto"),
@@ -1085,7 +1089,8 @@ impl LinkHandler<Cmd> for Sessions {
         self.broadcast_status();
     }
 
-    fn on_down(&mut self, _reason: &str, first: bool) {
+    fn on_down(&mut self, now: Now, _reason: &str, first: bool) {
+        self.now = now;
         let was = self.link_up;
         self.link_up = false;
         self.link_failed = true;
@@ -1107,13 +1112,15 @@ impl LinkHandler<Cmd> for Sessions {
         }
     }
 
-    fn on_frame(&mut self, frame: Frame, out: &mut Outbox<'_>) {
+    fn on_frame(&mut self, now: Now, frame: Frame, out: &mut Outbox) {
+        self.now = now;
         if frame.command == "MESSAGE" {
             self.on_message(&frame, out);
         }
     }
 
-    fn on_command(&mut self, cmd: Cmd, out: &mut Outbox<'_>) {
+    fn on_command(&mut self, now: Now, cmd: Cmd, out: &mut Outbox) {
+        self.now = now;
         match cmd {
             Cmd::Add {
                 id,
@@ -1212,7 +1219,8 @@ impl LinkHandler<Cmd> for Sessions {
         }
     }
 
-    fn on_tick(&mut self, out: &mut Outbox<'_>) {
+    fn on_tick(&mut self, now: Now, out: &mut Outbox) {
+        self.now = now;
         let expired: Vec<(u64, String)> = self
             .sessions
             .iter_mut()
@@ -1220,7 +1228,7 @@ impl LinkHandler<Cmd> for Sessions {
                 let old: Vec<String> = s
                     .pending
                     .iter()
-                    .filter(|(_, (_, at))| at.elapsed() >= REQUEST_TIMEOUT)
+                    .filter(|(_, (_, at))| self.now.since(*at) >= REQUEST_TIMEOUT)
                     .map(|(k, _)| k.clone())
                     .collect();
                 old.into_iter()
@@ -1235,7 +1243,9 @@ impl LinkHandler<Cmd> for Sessions {
         }
         if self.link_up
             && self.connector.is_none()
-            && self.hello_at.is_none_or(|t| t.elapsed() >= HELLO_RETRY)
+            && self
+                .hello_at
+                .is_none_or(|t| self.now.since(t) >= HELLO_RETRY)
         {
             self.say_hello(out);
         }
