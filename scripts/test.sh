@@ -31,8 +31,9 @@ while [[ $# -gt 0 ]]; do
 done
 
 rc=0
-# The end-to-end tests dlopen target/debug/libsiebel_cti.so and run the simulators' binaries:
-# `cargo test` alone does not refresh the cdylib, so build everything first.
+# The end-to-end tests (package e2e-tests) dlopen target/debug/libsiebel_cti.so (package
+# siebel-cti, in ffi-shim/): `cargo test` alone does not refresh the cdylib, so build everything
+# first.
 cargo build --workspace "${cargo_args[@]}" || rc=$?
 if [[ $rc -eq 0 ]]; then
     cargo test --workspace "${cargo_args[@]}" -- --test-threads=2 "${test_args[@]}" || rc=$?

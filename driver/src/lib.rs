@@ -64,11 +64,46 @@ impl std::fmt::Display for InvokeError {
     }
 }
 
+impl std::error::Error for InvokeError {}
+
+/// Why a driver instance could not be created.
+#[derive(Debug)]
+pub enum CreateError {
+    /// A `Driver:` parameter has a bad value.
+    Config(ConfigError),
+    /// The broker link (its poller or its thread) could not be started.
+    Link(std::io::Error),
+}
+
+impl std::fmt::Display for CreateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CreateError::Config(e) => e.fmt(f),
+            CreateError::Link(e) => write!(f, "cannot start the broker link: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CreateError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CreateError::Config(e) => Some(e),
+            CreateError::Link(e) => Some(e),
+        }
+    }
+}
+
+impl From<ConfigError> for CreateError {
+    fn from(e: ConfigError) -> Self {
+        CreateError::Config(e)
+    }
+}
+
 impl Driver {
     /// Creates a driver instance from `Driver:` parameters and Siebel's language code, and
     /// starts its link thread. Returns at once: the broker connection is made (and remade) in
     /// the background.
-    pub fn create(params: &[(String, String)], language: &str) -> Result<Driver, ConfigError> {
+    pub fn create(params: &[(String, String)], language: &str) -> Result<Driver, CreateError> {
         let parsed = DriverConfig::from_params(params)?;
         let config = Arc::new(parsed.config);
         if let Err(e) = logging::init(&config) {
@@ -88,8 +123,7 @@ impl Driver {
             reconnect_min: Duration::from_millis(config.reconnect_min_ms),
             reconnect_max: Duration::from_millis(config.reconnect_max_ms),
         };
-        let (link, sender) = Link::new(settings)
-            .map_err(|e| ConfigError(format!("cannot start the broker link: {e}")))?;
+        let (link, sender) = Link::new(settings).map_err(CreateError::Link)?;
         let (done_tx, done) = crossbeam_channel::bounded(1);
         let catalog = messages::Catalog::for_language(language);
         if !catalog.language().eq_ignore_ascii_case(language.trim()) {
@@ -113,7 +147,7 @@ impl Driver {
                 }
                 let _ = done_tx.send(());
             })
-            .map_err(|e| ConfigError(format!("cannot start the broker link thread: {e}")))?;
+            .map_err(CreateError::Link)?;
         Ok(Driver {
             config,
             link: sender,

@@ -1,9 +1,9 @@
 //! The broker link: ONE STOMP connection and ONE background thread per driver instance.
 //!
 //! The thread owns the socket (non-blocking, `mio`), connects and reconnects with exponential
-//! backoff, keeps STOMP heart-beats both ways, and multiplexes two inputs without busy
-//! waiting: frames from the broker and commands from host threads (a channel plus a `mio`
-//! waker). Host threads never touch the socket, so they never wait on the network.
+//! backoff, and multiplexes two inputs without busy waiting: frames from the broker and
+//! commands from host threads (a channel plus a `mio` waker). The STOMP handshake, heart-beat
+//! and timeout decisions are [`stomp::Session`]'s; this file only carries them out. Host threads never touch the socket, so they never wait on the network.
 //! `mio` is a thin wrapper over epoll/kqueue/IOCP with no runtime, which is all we want inside
 //! Siebel's process.
 
@@ -16,7 +16,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::clock::Now;
-use crate::stomp::{self, Decoder, Frame, Item};
+use crate::stomp::{self, Decoder, Frame, Item, Received, SessionError};
 
 const SOCKET: Token = Token(0);
 const WAKER: Token = Token(1);
@@ -140,18 +140,14 @@ impl<C> LinkSender<C> {
     }
 }
 
+/// One connection attempt: the socket, its STOMP session, bytes in and out.
 struct Conn {
     stream: TcpStream,
-    started: Instant,
+    /// The TCP connection is made (and CONNECT queued).
     connected: bool,
-    established: bool,
+    session: stomp::Session,
     decoder: Decoder,
     out: Vec<u8>,
-    last_rx: Instant,
-    last_tx: Instant,
-    /// Heart-beat we must send (ms, 0 none) and the one we expect from the broker.
-    send_every: Duration,
-    expect_every: Duration,
 }
 
 /// The link: created on the owner's thread, then `run` on the link thread.
@@ -242,12 +238,12 @@ impl<C> Link<C> {
 
     /// An outbox for a handler call, open while the STOMP session is up.
     fn outbox(&self) -> Outbox {
-        Outbox::new(self.conn.as_ref().is_some_and(|c| c.established))
+        Outbox::new(self.conn.as_ref().is_some_and(|c| c.session.established()))
     }
 
     /// Encodes what a handler queued; it goes out at the next flush.
     fn queue(&mut self, mut out: Outbox) {
-        let Some(c) = self.conn.as_mut().filter(|c| c.established) else {
+        let Some(c) = self.conn.as_mut().filter(|c| c.session.established()) else {
             return;
         };
         for frame in out.take() {
@@ -257,7 +253,7 @@ impl<C> Link<C> {
                 frame.get("destination")
             );
             frame.encode(&mut c.out);
-            c.last_tx = Instant::now();
+            c.session.sent(Instant::now());
         }
     }
 
@@ -265,15 +261,11 @@ impl<C> Link<C> {
         let mut d = last_tick + Duration::from_secs(1);
         match &self.conn {
             None => d = d.min(self.next_attempt),
-            Some(c) if !c.established => d = d.min(c.started + self.settings.connect_timeout),
+            // A heart-beat is only queued when nothing waits to be written (a WRITABLE event
+            // wakes the loop when the socket drains): no busy loop meanwhile.
             Some(c) => {
-                // A heart-beat is only queued when nothing waits to be written (a WRITABLE
-                // event wakes the loop when the socket drains): no busy loop meanwhile.
-                if !c.send_every.is_zero() && c.out.is_empty() {
-                    d = d.min(c.last_tx + c.send_every);
-                }
-                if !c.expect_every.is_zero() {
-                    d = d.min(c.last_rx + c.expect_every * 2);
+                if let Some(t) = c.session.next_deadline(c.out.is_empty()) {
+                    d = d.min(t);
                 }
             }
         }
@@ -296,17 +288,17 @@ impl<C> Link<C> {
                 }
                 let now = Instant::now();
                 tracing::debug!("broker link: connecting to {addr}");
+                let session = stomp::Session::new(
+                    self.settings.heartbeat,
+                    self.settings.connect_timeout,
+                    now,
+                );
                 self.conn = Some(Conn {
                     stream,
-                    started: now,
                     connected: false,
-                    established: false,
+                    session,
                     decoder: Decoder::new(),
                     out: Vec::new(),
-                    last_rx: now,
-                    last_tx: now,
-                    send_every: Duration::ZERO,
-                    expect_every: Duration::ZERO,
                 });
             }
             Err(e) => self.fail(handler, &format!("cannot connect to broker {addr}: {e}")),
@@ -345,8 +337,8 @@ impl<C> Link<C> {
                 Ok(_) => {
                     c.connected = true;
                     let _ = c.stream.set_nodelay(true);
-                    let hb = self.settings.heartbeat.as_millis() as u64;
-                    stomp::connect_frame(&self.settings.login, &self.settings.passcode, hb)
+                    c.session
+                        .connect(&self.settings.login, &self.settings.passcode)
                         .encode(&mut c.out);
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
@@ -360,7 +352,7 @@ impl<C> Link<C> {
             match c.stream.read(&mut buf) {
                 Ok(0) => return self.fail(handler, "broker closed the connection"),
                 Ok(n) => {
-                    c.last_rx = Instant::now();
+                    c.session.received(Instant::now());
                     c.decoder.push(&buf[..n]);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -376,84 +368,47 @@ impl<C> Link<C> {
                 Err(e) => return self.fail(handler, &e.to_string()),
             };
             let Item::Frame(frame) = item else { continue };
-            if !c.established {
-                match frame.command.as_str() {
-                    "CONNECTED" => {
-                        let (sx, sy) = parse_heartbeat(frame.get("heart-beat"));
-                        let ours = self.settings.heartbeat;
-                        // STOMP 1.2 negotiation: 0 on either side means none.
-                        c.send_every = if ours.is_zero() || sy == 0 {
-                            Duration::ZERO
-                        } else {
-                            ours.max(Duration::from_millis(sy))
-                        };
-                        c.expect_every = if ours.is_zero() || sx == 0 {
-                            Duration::ZERO
-                        } else {
-                            ours.max(Duration::from_millis(sx))
-                        };
-                        c.established = true;
-                        tracing::info!(
-                            "broker link up: {} (server {}), heart-beat out {:?} in {:?}",
-                            self.settings.host,
-                            frame.get("server").unwrap_or("?"),
-                            c.send_every,
-                            c.expect_every
-                        );
-                        self.failures = 0;
-                        self.backoff = self.settings.reconnect_min;
-                        let mut out = Outbox::new(true);
-                        handler.on_up(Now::read(), &mut out);
-                        self.queue(out);
-                    }
-                    "ERROR" => {
-                        let m = stomp::broker_message(&frame);
-                        return self.fail(handler, &format!("broker refused the session: {m}"));
-                    }
-                    other => {
-                        return self.fail(handler, &format!("expected CONNECTED, got {other}"))
-                    }
+            match c.session.on_frame(frame) {
+                Ok(Received::Connected { server }) => {
+                    let (out_every, in_every) = c.session.heartbeats();
+                    tracing::info!(
+                        "broker link up: {} (server {}), heart-beat out {out_every:?} in {in_every:?}",
+                        self.settings.host,
+                        server.as_deref().unwrap_or("?"),
+                    );
+                    self.failures = 0;
+                    self.backoff = self.settings.reconnect_min;
+                    let mut out = Outbox::new(true);
+                    handler.on_up(Now::read(), &mut out);
+                    self.queue(out);
                 }
-                continue;
+                Ok(Received::Frame(frame)) => {
+                    tracing::trace!("frame in: {} {:?}", frame.command, frame.get("destination"));
+                    let mut out = Outbox::new(true);
+                    handler.on_frame(Now::read(), frame, &mut out);
+                    self.queue(out);
+                }
+                Err(e) => {
+                    // The broker closes the connection after an ERROR frame.
+                    if matches!(e, SessionError::Broker(_)) {
+                        tracing::error!("{e}");
+                    }
+                    return self.fail(handler, &e.to_string());
+                }
             }
-            if frame.command == "ERROR" {
-                // The broker closes the connection after an ERROR frame.
-                let m = stomp::broker_message(&frame);
-                tracing::error!("broker error: {m}");
-                return self.fail(handler, &format!("broker error: {m}"));
-            }
-            tracing::trace!("frame in: {} {:?}", frame.command, frame.get("destination"));
-            let mut out = Outbox::new(true);
-            handler.on_frame(Now::read(), frame, &mut out);
-            self.queue(out);
         }
     }
 
+    /// Carries out the session's timers: the connect timeout, a silent broker, heart-beats.
     fn check_timers(&mut self, handler: &mut dyn LinkHandler<C>) {
         let Some(c) = self.conn.as_mut() else { return };
         let now = Instant::now();
-        if !c.established {
-            if now >= c.started + self.settings.connect_timeout {
-                let what = if c.connected {
-                    "no STOMP CONNECTED frame"
-                } else {
-                    "TCP connect"
-                };
-                let t = self.settings.connect_timeout;
-                self.fail(handler, &format!("{what} within {t:?}"));
-            }
-            return;
+        if let Err(e) = c.session.check(now, c.connected) {
+            return self.fail(handler, &e.to_string());
         }
-        if !c.expect_every.is_zero() && now >= c.last_rx + c.expect_every * 2 {
-            let t = c.expect_every * 2;
-            return self.fail(
-                handler,
-                &format!("no data nor heart-beat from broker for {t:?}"),
-            );
-        }
-        if !c.send_every.is_zero() && now >= c.last_tx + c.send_every && c.out.is_empty() {
+        if c.session.heartbeat_due(now, c.out.is_empty()) {
             c.out.push(b'\n');
-            c.last_tx = now;
+            c.session.sent(now);
         }
     }
 
@@ -478,7 +433,7 @@ impl<C> Link<C> {
     /// Sends DISCONNECT and whatever is queued, briefly, then closes.
     fn close_gracefully(&mut self) {
         let Some(c) = self.conn.as_mut() else { return };
-        if c.established {
+        if c.session.established() {
             Frame::new("DISCONNECT").encode(&mut c.out);
         }
         let deadline = Instant::now() + Duration::from_millis(500);
@@ -495,23 +450,5 @@ impl<C> Link<C> {
         }
         let _ = c.stream.shutdown(std::net::Shutdown::Both);
         tracing::info!("broker link closed");
-    }
-}
-
-fn parse_heartbeat(h: Option<&str>) -> (u64, u64) {
-    let Some(h) = h else { return (0, 0) };
-    let mut it = h.split(',').map(|p| p.trim().parse::<u64>().unwrap_or(0));
-    (it.next().unwrap_or(0), it.next().unwrap_or(0))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_heartbeat;
-
-    #[test]
-    fn heartbeat_header() {
-        assert_eq!(parse_heartbeat(Some("1000,2000")), (1000, 2000));
-        assert_eq!(parse_heartbeat(Some("x")), (0, 0));
-        assert_eq!(parse_heartbeat(None), (0, 0));
     }
 }

@@ -3,6 +3,7 @@
 //! instance sets it up; the level can be changed later without a restart.
 
 use std::fs::OpenOptions;
+use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use tracing_subscriber::filter::LevelFilter;
@@ -26,9 +27,35 @@ fn filter(level: LogLevel) -> LevelFilter {
     }
 }
 
+/// The log file could not be opened; logging goes to standard error instead.
+#[derive(Debug)]
+pub struct LogFileError {
+    /// The file of `Driver:LogFile`.
+    pub path: PathBuf,
+    /// Why it could not be opened.
+    pub source: std::io::Error,
+}
+
+impl std::fmt::Display for LogFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot open Driver:LogFile {}: {}",
+            self.path.display(),
+            self.source
+        )
+    }
+}
+
+impl std::error::Error for LogFileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
 /// Installs the process-wide subscriber once; later calls only adjust the level.
-/// Returns an error text if the log file cannot be opened (logging then goes to stderr).
-pub fn init(cfg: &DriverConfig) -> Result<(), String> {
+/// Fails if the log file cannot be opened (logging then goes to stderr).
+pub fn init(cfg: &DriverConfig) -> Result<(), LogFileError> {
     if RELOAD.get().is_some() {
         set_level(cfg.log_level);
         return Ok(());
@@ -42,10 +69,10 @@ pub fn init(cfg: &DriverConfig) -> Result<(), String> {
                 Box::new(move || Box::new(SharedFile(file.clone())))
             }
             Err(e) => {
-                problem = Some(format!(
-                    "cannot open Driver:LogFile {}: {e}",
-                    path.display()
-                ));
+                problem = Some(LogFileError {
+                    path: path.clone(),
+                    source: e,
+                });
                 Box::new(|| Box::new(std::io::stderr()))
             }
         },

@@ -22,17 +22,30 @@ pub struct Catalog {
     english: HashMap<String, String>,
 }
 
+/// A resource file line that is not `key = text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceError {
+    /// The line number, from 1.
+    pub line: usize,
+}
+
+impl std::fmt::Display for ResourceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: expected key = text", self.line)
+    }
+}
+
+impl std::error::Error for ResourceError {}
+
 /// Parses a resource file: `key = text` lines, `#` comments.
-pub fn parse_resource(text: &str) -> Result<HashMap<String, String>, String> {
+pub fn parse_resource(text: &str) -> Result<HashMap<String, String>, ResourceError> {
     let mut out = HashMap::new();
     for (i, line) in text.lines().enumerate() {
         let l = line.trim();
         if l.is_empty() || l.starts_with('#') {
             continue;
         }
-        let (k, v) = l
-            .split_once('=')
-            .ok_or_else(|| format!("line {}: expected key = text", i + 1))?;
+        let (k, v) = l.split_once('=').ok_or(ResourceError { line: i + 1 })?;
         out.insert(k.trim().to_string(), v.trim().to_string());
     }
     Ok(out)

@@ -408,6 +408,8 @@ impl std::fmt::Display for DecodeError {
     }
 }
 
+impl std::error::Error for DecodeError {}
+
 impl Envelope {
     /// A new envelope with the current version.
     pub fn new(id: impl Into<String>, msg: Message) -> Self {

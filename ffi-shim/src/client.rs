@@ -6,7 +6,7 @@ use std::ptr;
 use driver::host::{CommandStatus, Host};
 
 use crate::strings::{wide, KvBuffer};
-use crate::types::*;
+use scapi_types::*;
 
 /// The client interface of one session, copied at `RequestService`.
 pub struct ClientHost {

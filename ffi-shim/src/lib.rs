@@ -4,30 +4,55 @@
 //! for all of them: no panic crosses the boundary (each body runs under `catch_unwind`), every
 //! pointer and handle from the host is checked, strings are UTF-16 with limits, and nothing
 //! the host hands in is kept past the call (it is copied into Rust values first).
+//!
+//! Each body runs in `entry` and reads its arguments through the `Entry` it is given:
+//! every check returns `Result<_, Failure>`, logs why it failed, and `?` ends the body with
+//! that result code.
 
 mod client;
 mod handles;
 mod strings;
-pub mod types;
 
 use std::ffi::c_long;
+use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use driver::{Driver, WorkItemOp};
+use driver::{Driver, Service, WorkItemOp};
+use scapi_types::*;
 
 use client::ClientHost;
 use handles::ServiceEntry;
 use strings::{read, read_kv, read_required, BadInput};
-use types::*;
 
 /// The media type this driver serves.
 const MEDIA_VOICE: &str = "Voice";
 
-/// Runs an entry point's body: a panic becomes `SC_EC_ERROR` and a log line.
-fn guard(name: &str, body: impl FnOnce() -> ISC_RESULT) -> ISC_RESULT {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(rc) => rc,
+/// An entry point's early end: the `SCErrorCode` it returns. Whoever makes one has logged
+/// why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Failure(ISC_RESULT);
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SCAPI error code {}", self.0)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Runs the body of the entry point `name`: `Ok` returns `SC_EC_OK`, `Err` its code, and a
+/// panic `SC_EC_ERROR` with a log line. `bad_input` is the code for unreadable arguments and
+/// null out-pointers (see [`Entry`]).
+fn entry(
+    name: &'static str,
+    bad_input: ISC_RESULT,
+    body: impl FnOnce(Entry) -> Result<(), Failure>,
+) -> ISC_RESULT {
+    let cx = Entry { name, bad_input };
+    match catch_unwind(AssertUnwindSafe(|| body(cx))) {
+        Ok(Ok(())) => ec::OK,
+        Ok(Err(Failure(rc))) => rc,
         Err(p) => {
             let what = p
                 .downcast_ref::<&str>()
@@ -40,33 +65,114 @@ fn guard(name: &str, body: impl FnOnce() -> ISC_RESULT) -> ISC_RESULT {
     }
 }
 
-/// Logs bad host input and returns `code`.
-fn reject(name: &str, code: ISC_RESULT, e: BadInput) -> ISC_RESULT {
-    tracing::error!("{name}: {} (returning {code})", e.0);
-    code
+/// The entry point being run: its name (which starts each log line) and the code it returns
+/// for bad arguments. Each method checks one argument and logs its refusal.
+#[derive(Clone, Copy)]
+struct Entry {
+    name: &'static str,
+    bad_input: ISC_RESULT,
 }
 
-fn check_media(name: &str, media: *const ISC_CHAR) -> Result<(), ISC_RESULT> {
-    // SAFETY: null or a NUL-terminated string from the host.
-    match unsafe { read(media, "mediaTypeStr") } {
-        Err(e) => Err(reject(name, ec::ERROR, e)),
-        Ok(None) => Ok(()),
-        Ok(Some(m)) if m.is_empty() || m.eq_ignore_ascii_case(MEDIA_VOICE) => Ok(()),
-        Ok(Some(m)) => {
-            tracing::error!("{name}: media type {m:?} is not supported (only {MEDIA_VOICE})");
-            Err(ec::MEDIA_TYPE_NOT_SUPPORTED)
-        }
+impl Entry {
+    /// Logs `why` as an error; returns `code`.
+    fn fail(self, code: ISC_RESULT, why: impl fmt::Display) -> Failure {
+        tracing::error!("{}: {why}", self.name);
+        Failure(code)
     }
-}
 
-fn service_of(
-    name: &str,
-    handle: ISC_SERVICE_HANDLE,
-) -> Result<(Arc<Driver>, Arc<driver::Service>), ISC_RESULT> {
-    handles::service(handle as usize).ok_or_else(|| {
-        tracing::error!("{name}: unknown or released service handle {handle:p}");
-        ec::INVALID_HANDLE
-    })
+    /// Logs `why` as a warning; returns `code`.
+    fn warn(self, code: ISC_RESULT, why: impl fmt::Display) -> Failure {
+        tracing::warn!("{}: {why}", self.name);
+        Failure(code)
+    }
+
+    /// Logs bad host input; returns `code`.
+    fn reject(self, code: ISC_RESULT, e: BadInput) -> Failure {
+        self.fail(code, format_args!("{e} (returning {code})"))
+    }
+
+    /// The out-parameter `p` (named `what` in the log); null is refused.
+    ///
+    /// # Safety
+    /// `p` is null or writable.
+    unsafe fn out<'a, T>(self, p: *mut T, what: &str) -> Result<&'a mut T, Failure> {
+        p.as_mut()
+            .ok_or_else(|| self.fail(self.bad_input, format_args!("null {what} pointer")))
+    }
+
+    /// The string argument `what`; null reads as empty.
+    ///
+    /// # Safety
+    /// As for [`strings::read`].
+    unsafe fn string(self, p: *const ISC_CHAR, what: &str) -> Result<String, Failure> {
+        read(p, what)
+            .map(Option::unwrap_or_default)
+            .map_err(|e| self.reject(self.bad_input, e))
+    }
+
+    /// The string argument `what`; null is refused.
+    ///
+    /// # Safety
+    /// As for [`strings::read`].
+    unsafe fn required(self, p: *const ISC_CHAR, what: &str) -> Result<String, Failure> {
+        read_required(p, what).map_err(|e| self.reject(self.bad_input, e))
+    }
+
+    /// The key/value list argument `what`; null is empty.
+    ///
+    /// # Safety
+    /// As for [`strings::read_kv`].
+    unsafe fn kv(
+        self,
+        list: *const ISC_KVParamList,
+        what: &str,
+    ) -> Result<Vec<(String, String)>, Failure> {
+        read_kv(list, what).map_err(|e| self.reject(self.bad_input, e))
+    }
+
+    /// Checks the media type argument: null, empty or Voice. An unreadable one is
+    /// `SC_EC_ERROR` whatever the entry point.
+    ///
+    /// # Safety
+    /// As for [`strings::read`].
+    unsafe fn voice(self, media: *const ISC_CHAR) -> Result<(), Failure> {
+        let m = read(media, "mediaTypeStr")
+            .map(Option::unwrap_or_default)
+            .map_err(|e| self.reject(ec::ERROR, e))?;
+        if m.is_empty() || m.eq_ignore_ascii_case(MEDIA_VOICE) {
+            return Ok(());
+        }
+        Err(self.fail(
+            ec::MEDIA_TYPE_NOT_SUPPORTED,
+            format_args!("media type {m:?} is not supported (only {MEDIA_VOICE})"),
+        ))
+    }
+
+    /// The driver instance of a driver handle.
+    fn driver(self, handle: ISC_DRIVER_HANDLE) -> Result<Arc<Driver>, Failure> {
+        handles::driver(handle as usize).ok_or_else(|| self.unknown_driver(handle))
+    }
+
+    /// Logs an unknown or released driver handle.
+    fn unknown_driver(self, handle: ISC_DRIVER_HANDLE) -> Failure {
+        self.fail(
+            ec::INVALID_HANDLE,
+            format_args!("unknown or released driver handle {handle:p}"),
+        )
+    }
+
+    /// The session (and its driver instance) of a service handle.
+    fn service(self, handle: ISC_SERVICE_HANDLE) -> Result<(Arc<Driver>, Arc<Service>), Failure> {
+        handles::service(handle as usize).ok_or_else(|| self.unknown_service(handle))
+    }
+
+    /// Logs an unknown or released service handle.
+    fn unknown_service(self, handle: ISC_SERVICE_HANDLE) -> Failure {
+        self.fail(
+            ec::INVALID_HANDLE,
+            format_args!("unknown or released service handle {handle:p}"),
+        )
+    }
 }
 
 /// `APIVersion`: the SCAPI version this driver implements.
@@ -87,44 +193,25 @@ pub unsafe extern "C" fn CreateISCDriverInstance(
     dataset_params: *const ISC_KVParamList,
     handle: *mut ISC_DRIVER_HANDLE,
 ) -> ISC_RESULT {
-    const NAME: &str = "CreateISCDriverInstance";
-    guard(NAME, || {
-        if handle.is_null() {
-            tracing::error!("{NAME}: null handle pointer");
-            return ec::DRIVER_CREATION_ERR;
-        }
+    entry("CreateISCDriverInstance", ec::DRIVER_CREATION_ERR, |cx| {
+        let handle = cx.out(handle, "handle")?;
         *handle = std::ptr::null_mut();
-        if let Err(rc) = check_media(NAME, media_type) {
-            return rc;
-        }
-        let language = match read(language_code, "languageCode") {
-            Ok(l) => l.unwrap_or_default(),
-            Err(e) => return reject(NAME, ec::DRIVER_CREATION_ERR, e),
-        };
-        let connect = match read(connect_string, "connectString") {
-            Ok(c) => c.unwrap_or_default(),
-            Err(e) => return reject(NAME, ec::DRIVER_CREATION_ERR, e),
-        };
-        let params = match read_kv(dataset_params, "datasetParams") {
-            Ok(p) => p,
-            Err(e) => return reject(NAME, ec::DRIVER_CREATION_ERR, e),
-        };
-        match Driver::create(&params, &language) {
-            Ok(d) => {
-                tracing::info!(
-                    "{NAME}: language {language:?}, connect string {connect:?}, {} parameters",
-                    params.len()
-                );
-                *handle = handles::add_driver(Arc::new(d)) as ISC_DRIVER_HANDLE;
-                ec::OK
-            }
-            Err(e) => {
-                // The subscriber may not exist yet: say it on stderr too.
-                eprintln!("siebel_cti: {NAME}: {e}");
-                tracing::error!("{NAME}: {e}");
-                ec::DRIVER_CREATION_ERR
-            }
-        }
+        cx.voice(media_type)?;
+        let language = cx.string(language_code, "languageCode")?;
+        let connect = cx.string(connect_string, "connectString")?;
+        let params = cx.kv(dataset_params, "datasetParams")?;
+        let d = Driver::create(&params, &language).map_err(|e| {
+            // The subscriber may not exist yet: say it on stderr too.
+            eprintln!("siebel_cti: {}: {e}", cx.name);
+            cx.fail(ec::DRIVER_CREATION_ERR, e)
+        })?;
+        tracing::info!(
+            "{}: language {language:?}, connect string {connect:?}, {} parameters",
+            cx.name,
+            params.len()
+        );
+        *handle = handles::add_driver(Arc::new(d)) as ISC_DRIVER_HANDLE;
+        Ok(())
     })
 }
 
@@ -138,28 +225,23 @@ pub unsafe extern "C" fn RequestCommandEventList(
     command_list: *mut ISC_StrParamList,
     event_list: *mut ISC_StrParamList,
 ) -> ISC_RESULT {
-    const NAME: &str = "RequestCommandEventList";
-    guard(NAME, || {
-        if command_list.is_null() || event_list.is_null() {
-            tracing::error!("{NAME}: null list pointer");
-            return ec::ERROR;
-        }
-        if let Err(rc) = check_media(NAME, media_type) {
-            return rc;
-        }
+    entry("RequestCommandEventList", ec::ERROR, |cx| {
+        // Both are checked before either is written (through the raw pointers: a host may
+        // pass the same list twice).
+        cx.out(command_list, "list")?;
+        cx.out(event_list, "list")?;
+        cx.voice(media_type)?;
         *command_list = strings::alloc_list(&driver::command_names());
         *event_list = strings::alloc_list(&driver::event_names());
-        ec::OK
+        Ok(())
     })
 }
 
 /// `FreeSCStrParamList`: frees a list this driver returned.
 #[no_mangle]
 pub extern "C" fn FreeSCStrParamList(list: ISC_StrParamList) {
-    const NAME: &str = "FreeSCStrParamList";
-    guard(NAME, || match strings::free_list(list) {
-        Ok(()) => ec::OK,
-        Err(e) => reject(NAME, ec::ERROR, e),
+    entry("FreeSCStrParamList", ec::ERROR, |cx| {
+        strings::free_list(list).map_err(|e| cx.reject(ec::ERROR, e))
     });
 }
 
@@ -172,37 +254,33 @@ pub unsafe extern "C" fn GetImplementationObject(
     key: ISC_HANDLE,
     imp_obj: *mut ISC_HANDLE,
 ) -> ISC_RESULT {
-    guard("GetImplementationObject", || {
-        if !imp_obj.is_null() {
-            *imp_obj = std::ptr::null_mut();
+    entry("GetImplementationObject", ec::ERROR, |_| {
+        if let Some(obj) = imp_obj.as_mut() {
+            *obj = std::ptr::null_mut();
         }
         tracing::info!("GetImplementationObject({key:p}): no implementation object offered");
-        ec::IMPOBJ_CREATE_ERR
+        Err(Failure(ec::IMPOBJ_CREATE_ERR))
     })
 }
 
 /// `ReleaseISCDriverInstance`: ends every remaining session and closes the broker link.
 #[no_mangle]
 pub extern "C" fn ReleaseISCDriverInstance(handle: ISC_DRIVER_HANDLE) -> ISC_RESULT {
-    const NAME: &str = "ReleaseISCDriverInstance";
-    guard(NAME, || match handles::remove_driver(handle as usize) {
-        Some((d, services)) => {
-            for s in &services {
-                d.release_service(s);
-            }
-            if !services.is_empty() {
-                tracing::warn!(
-                    "{NAME}: {} sessions were still open and were released",
-                    services.len()
-                );
-            }
-            d.shutdown();
-            ec::OK
+    entry("ReleaseISCDriverInstance", ec::ERROR, |cx| {
+        let (d, services) =
+            handles::remove_driver(handle as usize).ok_or_else(|| cx.unknown_driver(handle))?;
+        for s in &services {
+            d.release_service(s);
         }
-        None => {
-            tracing::error!("{NAME}: unknown or released driver handle {handle:p}");
-            ec::INVALID_HANDLE
+        if !services.is_empty() {
+            tracing::warn!(
+                "{}: {} sessions were still open and were released",
+                cx.name,
+                services.len()
+            );
         }
+        d.shutdown();
+        Ok(())
     })
 }
 
@@ -218,63 +296,41 @@ pub unsafe extern "C" fn RequestService(
     dataset_params: *const ISC_KVParamList,
     service_handle: *mut ISC_SERVICE_HANDLE,
 ) -> ISC_RESULT {
-    const NAME: &str = "RequestService";
-    guard(NAME, || {
-        if service_handle.is_null() {
-            tracing::error!("{NAME}: null service handle pointer");
-            return ec::SERVICE_CREATION_ERR;
-        }
+    entry("RequestService", ec::SERVICE_CREATION_ERR, |cx| {
+        let service_handle = cx.out(service_handle, "service handle")?;
         *service_handle = std::ptr::null_mut();
-        let Some(d) = handles::driver(handle as usize) else {
-            tracing::error!("{NAME}: unknown or released driver handle {handle:p}");
-            return ec::INVALID_HANDLE;
-        };
+        let d = cx.driver(handle)?;
         if client.HandleEvent.is_none()
             || client.ShowStatusText.is_none()
             || client.CacheCommandInformation.is_none()
         {
-            tracing::error!(
-                "{NAME}: the client interface lacks HandleEvent, ShowStatusText or CacheCommandInformation"
-            );
-            return ec::CLIENT_INTERFACE_ERR;
+            return Err(cx.fail(
+                ec::CLIENT_INTERFACE_ERR,
+                "the client interface lacks HandleEvent, ShowStatusText or CacheCommandInformation",
+            ));
         }
-        if let Err(e) = read(connect_string, "connectString") {
-            return reject(NAME, ec::SERVICE_CREATION_ERR, e);
-        }
-        let params = match read_kv(dataset_params, "datasetParams") {
-            Ok(p) => p,
-            Err(e) => return reject(NAME, ec::SERVICE_CREATION_ERR, e),
-        };
-        match d.request_service(Box::new(ClientHost::new(client)), &params) {
-            Ok(s) => {
-                *service_handle = handles::add_service(ServiceEntry {
-                    driver: d,
-                    driver_handle: handle as usize,
-                    service: Arc::new(s),
-                }) as ISC_SERVICE_HANDLE;
-                ec::OK
-            }
-            Err(e) => {
-                tracing::error!("{NAME}: {e}");
-                ec::SERVICE_CREATION_ERR
-            }
-        }
+        cx.string(connect_string, "connectString")?;
+        let params = cx.kv(dataset_params, "datasetParams")?;
+        let s = d
+            .request_service(Box::new(ClientHost::new(client)), &params)
+            .map_err(|e| cx.fail(ec::SERVICE_CREATION_ERR, e))?;
+        *service_handle = handles::add_service(ServiceEntry {
+            driver: d,
+            driver_handle: handle as usize,
+            service: Arc::new(s),
+        }) as ISC_SERVICE_HANDLE;
+        Ok(())
     })
 }
 
 /// `ReleaseISCServiceInstance`: ends the session; no callback follows.
 #[no_mangle]
 pub extern "C" fn ReleaseISCServiceInstance(handle: ISC_SERVICE_HANDLE) -> ISC_RESULT {
-    const NAME: &str = "ReleaseISCServiceInstance";
-    guard(NAME, || match handles::remove_service(handle as usize) {
-        Some(e) => {
-            e.driver.release_service(&e.service);
-            ec::OK
-        }
-        None => {
-            tracing::error!("{NAME}: unknown or released service handle {handle:p}");
-            ec::INVALID_HANDLE
-        }
+    entry("ReleaseISCServiceInstance", ec::ERROR, |cx| {
+        let e =
+            handles::remove_service(handle as usize).ok_or_else(|| cx.unknown_service(handle))?;
+        e.driver.release_service(&e.service);
+        Ok(())
     })
 }
 
@@ -290,35 +346,17 @@ pub unsafe extern "C" fn InvokeCommand(
     string_param: ISC_STRING,
     dataset_param: *const ISC_KVParamList,
 ) -> ISC_RESULT {
-    const NAME: &str = "InvokeCommand";
-    guard(NAME, || {
-        let (d, s) = match service_of(NAME, handle) {
-            Ok(x) => x,
-            Err(rc) => return rc,
-        };
-        let parsed = (|| {
-            Ok::<_, BadInput>((
-                read(track_id, "clntCmdTrackID")?.unwrap_or_default(),
-                read_required(name, "name")?,
-                read(string_param, "stringParam")?.unwrap_or_default(),
-                read_kv(dataset_param, "datasetParam")?,
-            ))
-        })();
-        let (track, command, sp, params) = match parsed {
-            Ok(x) => x,
-            Err(e) => return reject(NAME, ec::ERROR, e),
-        };
-        match d.invoke(&s, &track, &command, &sp, params) {
-            Ok(()) => ec::OK,
-            Err(e @ driver::InvokeError::UnknownCommand(_)) => {
-                tracing::error!("{NAME}: {e}");
-                ec::CMD_NOT_SUPPORTED
-            }
-            Err(e) => {
-                tracing::error!("{NAME}: {e}");
-                ec::ERROR
-            }
-        }
+    entry("InvokeCommand", ec::ERROR, |cx| {
+        let (d, s) = cx.service(handle)?;
+        let track = cx.string(track_id, "clntCmdTrackID")?;
+        let command = cx.required(name, "name")?;
+        let sp = cx.string(string_param, "stringParam")?;
+        let params = cx.kv(dataset_param, "datasetParam")?;
+        d.invoke(&s, &track, &command, &sp, params)
+            .map_err(|e| match e {
+                driver::InvokeError::UnknownCommand(_) => cx.fail(ec::CMD_NOT_SUPPORTED, e),
+                _ => cx.fail(ec::ERROR, e),
+            })
     })
 }
 
@@ -335,86 +373,59 @@ pub unsafe extern "C" fn InvokeCommandEx(
     command_type: SCCommandTypeEx,
     dataset_param: *const ISC_KVParamList,
 ) -> ISC_RESULT {
-    const NAME: &str = "InvokeCommandEx";
     /// `SC_CT_MAKECALL`.
     const MAKE_CALL: SCCommandTypeEx = 1;
-    guard(NAME, || {
-        let (d, s) = match service_of(NAME, handle) {
-            Ok(x) => x,
-            Err(rc) => return rc,
-        };
-        let parsed = read(track_id, "clntCmdTrackID").and_then(|t| {
-            Ok((
-                t.unwrap_or_default(),
-                read_kv(dataset_param, "datasetParam")?,
-            ))
-        });
-        let (track, params) = match parsed {
-            Ok(x) => x,
-            Err(e) => return reject(NAME, ec::ERROR, e),
-        };
+    entry("InvokeCommandEx", ec::ERROR, |cx| {
+        let (d, s) = cx.service(handle)?;
+        let track = cx.string(track_id, "clntCmdTrackID")?;
+        let params = cx.kv(dataset_param, "datasetParam")?;
         if command_type != MAKE_CALL {
-            tracing::warn!("{NAME}: command type {command_type} is not supported (voice only)");
-            return ec::CMD_NOT_SUPPORTED;
+            return Err(cx.warn(
+                ec::CMD_NOT_SUPPORTED,
+                format_args!("command type {command_type} is not supported (voice only)"),
+            ));
         }
-        match d.invoke(&s, &track, "MakeCall", "", params) {
-            Ok(()) => ec::OK,
-            Err(e) => {
-                tracing::error!("{NAME}: {e}");
-                ec::ERROR
-            }
-        }
+        d.invoke(&s, &track, "MakeCall", "", params)
+            .map_err(|e| cx.fail(ec::ERROR, e))
     })
 }
 
 /// Acts on a work item (a call): answer, hang up, hold, or select it (resume).
+///
+/// # Safety
+/// `tracking` is null or a NUL-terminated string.
 unsafe fn work_item(
-    name: &str,
+    name: &'static str,
     handle: ISC_SERVICE_HANDLE,
     tracking: ISC_STRING,
     op: WorkItemOp,
 ) -> ISC_RESULT {
-    guard(name, || {
-        let (d, s) = match service_of(name, handle) {
-            Ok(x) => x,
-            Err(rc) => return rc,
-        };
-        let tracking = match read(tracking, "trackingID") {
-            Err(e) => return reject(name, ec::ERROR, e),
-            Ok(t) => t.unwrap_or_default(),
-        };
-        match d.work_item(&s, &tracking, op) {
-            Ok(()) => ec::OK,
-            Err(e @ driver::InvokeError::UnknownWorkItem(_)) => {
-                tracing::warn!("{name}: {e}");
-                ec::INVALID_ITEM_TRACKING_ID
-            }
-            Err(e) => {
-                tracing::error!("{name}: {e}");
-                ec::ERROR
-            }
-        }
+    entry(name, ec::ERROR, |cx| {
+        let (d, s) = cx.service(handle)?;
+        let tracking = cx.string(tracking, "trackingID")?;
+        d.work_item(&s, &tracking, op).map_err(|e| match e {
+            driver::InvokeError::UnknownWorkItem(_) => cx.warn(ec::INVALID_ITEM_TRACKING_ID, e),
+            _ => cx.fail(ec::ERROR, e),
+        })
     })
 }
 
-/// Validates a service handle and a tracking id for the queue methods: this driver never
-/// queues work items or events, so every tracking id is unknown to them.
-unsafe fn no_work_item(name: &str, handle: ISC_SERVICE_HANDLE, tracking: ISC_STRING) -> ISC_RESULT {
-    guard(name, || {
-        if let Err(rc) = service_of(name, handle) {
-            return rc;
-        }
-        match read(tracking, "trackingID") {
-            Err(e) => reject(name, ec::ERROR, e),
-            Ok(t) => {
-                tracing::warn!(
-                    "{name}: no work item with tracking id {:?}",
-                    t.unwrap_or_default()
-                );
-                ec::INVALID_ITEM_TRACKING_ID
-            }
-        }
-    })
+/// The queue methods' common end: this driver never queues work items or events, so every
+/// tracking id is unknown to them.
+///
+/// # Safety
+/// `tracking` is null or a NUL-terminated string.
+unsafe fn unknown_tracking_id(
+    cx: Entry,
+    handle: ISC_SERVICE_HANDLE,
+    tracking: ISC_STRING,
+) -> Result<(), Failure> {
+    cx.service(handle)?;
+    let tracking = cx.string(tracking, "trackingID")?;
+    Err(cx.warn(
+        ec::INVALID_ITEM_TRACKING_ID,
+        format_args!("no work item with tracking id {tracking:?}"),
+    ))
 }
 
 /// `AcceptWorkItem`.
@@ -465,7 +476,7 @@ pub unsafe extern "C" fn ResumeWorkItem(
     work_item("ResumeWorkItem", handle, tracking, WorkItemOp::Resume)
 }
 
-/// `RevokeQueuedWorkItem`.
+/// `RevokeQueuedWorkItem`: no queued work item is known (see `unknown_tracking_id`).
 ///
 /// # Safety
 /// Pointers are null or valid as `include/scapi.h` describes.
@@ -474,10 +485,12 @@ pub unsafe extern "C" fn RevokeQueuedWorkItem(
     handle: ISC_SERVICE_HANDLE,
     tracking: ISC_STRING,
 ) -> ISC_RESULT {
-    no_work_item("RevokeQueuedWorkItem", handle, tracking)
+    entry("RevokeQueuedWorkItem", ec::ERROR, |cx| {
+        unknown_tracking_id(cx, handle, tracking)
+    })
 }
 
-/// `CancelQueuedEvent` (not on Oracle's pages; see the header).
+/// `CancelQueuedEvent` (not on Oracle's pages; see the header): no queued event is known.
 ///
 /// # Safety
 /// Pointers are null or valid as `include/scapi.h` describes.
@@ -486,25 +499,27 @@ pub unsafe extern "C" fn CancelQueuedEvent(
     handle: ISC_SERVICE_HANDLE,
     tracking: ISC_STRING,
 ) -> ISC_RESULT {
-    no_work_item("CancelQueuedEvent", handle, tracking)
+    entry("CancelQueuedEvent", ec::ERROR, |cx| {
+        unknown_tracking_id(cx, handle, tracking)
+    })
 }
 
 /// Validates a queued item/event call; this driver never queues, so none is known.
+///
+/// # Safety
+/// Pointers are null or valid as `include/scapi.h` describes.
 unsafe fn queued(
-    name: &str,
+    name: &'static str,
     handle: ISC_SERVICE_HANDLE,
     item: ISC_STRING,
     fields: *const ISC_KVParamList,
     tracking: ISC_STRING,
 ) -> ISC_RESULT {
-    guard(name, || {
-        if let Err(e) = read(item, "name").and_then(|_| read_kv(fields, "fields")) {
-            if service_of(name, handle).is_err() {
-                return ec::INVALID_HANDLE;
-            }
-            return reject(name, ec::ERROR, e);
-        }
-        no_work_item(name, handle, tracking)
+    entry(name, ec::ERROR, |cx| {
+        cx.service(handle)?;
+        cx.string(item, "name")?;
+        cx.kv(fields, "fields")?;
+        unknown_tracking_id(cx, handle, tracking)
     })
 }
 
@@ -547,17 +562,10 @@ pub unsafe extern "C" fn NotifyEventHandlingFinished(
     tracking: ISC_STRING,
     result: ISC_BOOLEAN,
 ) -> ISC_RESULT {
-    const NAME: &str = "NotifyEventHandlingFinished";
-    guard(NAME, || {
-        if let Err(rc) = service_of(NAME, handle) {
-            return rc;
-        }
-        match read(tracking, "trackingID") {
-            Err(e) => reject(NAME, ec::ERROR, e),
-            Ok(t) => {
-                tracing::debug!("{NAME}({:?}, {result})", t.unwrap_or_default());
-                ec::OK
-            }
-        }
+    entry("NotifyEventHandlingFinished", ec::ERROR, |cx| {
+        cx.service(handle)?;
+        let tracking = cx.string(tracking, "trackingID")?;
+        tracing::debug!("{}({tracking:?}, {result})", cx.name);
+        Ok(())
     })
 }

@@ -1,18 +1,93 @@
 //! UTF-16 `ISC_STRING`s and parameter lists, both ways, with limits on hostile input.
 
 use std::collections::HashMap;
+use std::ffi::c_long;
+use std::fmt;
 use std::sync::{Mutex, OnceLock};
 
-use crate::types::*;
+use scapi_types::*;
 
 /// Longest string accepted from the host, in UTF-16 units.
 pub const MAX_STRING_UNITS: usize = 64 * 1024;
 /// Longest parameter list accepted from the host.
 pub const MAX_LIST_ITEMS: usize = 10_000;
 
-/// Bad input from the host, with a message for the log.
+/// Bad input from the host. `what` names the argument (e.g. `datasetParams[2] name`); the
+/// message, for the log, starts with it.
 #[derive(Debug)]
-pub struct BadInput(pub String);
+pub enum BadInput {
+    /// No NUL within [`MAX_STRING_UNITS`] units.
+    TooLong {
+        /// The argument.
+        what: String,
+    },
+    /// Not valid UTF-16.
+    Malformed {
+        /// The argument.
+        what: String,
+        /// The decoding error.
+        source: std::string::FromUtf16Error,
+    },
+    /// A null string where one is required.
+    Null {
+        /// The argument.
+        what: String,
+    },
+    /// A list length below 0 or above [`MAX_LIST_ITEMS`].
+    ListLength {
+        /// The argument.
+        what: String,
+        /// The length the host gave.
+        len: c_long,
+    },
+    /// A non-empty list with a null item array.
+    NullItems {
+        /// The argument.
+        what: String,
+        /// The length the host gave.
+        len: c_long,
+    },
+    /// A list handed to `FreeSCStrParamList` that this driver did not allocate, or freed
+    /// already.
+    NotAllocated {
+        /// The address of its item array.
+        items: usize,
+    },
+}
+
+impl fmt::Display for BadInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BadInput::TooLong { what } => {
+                write!(f, "{what}: string longer than {MAX_STRING_UNITS} UTF-16 units")
+            }
+            BadInput::Malformed { what, .. } => {
+                write!(f, "{what}: malformed UTF-16 (lone surrogate)")
+            }
+            BadInput::Null { what } => write!(f, "{what}: null string"),
+            BadInput::ListLength { what, len } => write!(
+                f,
+                "{what}: list length {len} is out of range (0..={MAX_LIST_ITEMS})"
+            ),
+            BadInput::NullItems { what, len } => {
+                write!(f, "{what}: {len} items but a null item array")
+            }
+            BadInput::NotAllocated { items } => write!(
+                f,
+                "FreeSCStrParamList: list at {items:#x} was not allocated by this driver or was freed already"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BadInput {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BadInput::Malformed { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
 
 /// Reads a NUL-terminated UTF-16 string; `None` for a null pointer.
 ///
@@ -27,15 +102,16 @@ pub unsafe fn read(p: *const ISC_CHAR, what: &str) -> Result<Option<String>, Bad
     while *p.add(len) != 0 {
         len += 1;
         if len >= MAX_STRING_UNITS {
-            return Err(BadInput(format!(
-                "{what}: string longer than {MAX_STRING_UNITS} UTF-16 units"
-            )));
+            return Err(BadInput::TooLong { what: what.into() });
         }
     }
     let units = std::slice::from_raw_parts(p, len);
     String::from_utf16(units)
         .map(Some)
-        .map_err(|_| BadInput(format!("{what}: malformed UTF-16 (lone surrogate)")))
+        .map_err(|source| BadInput::Malformed {
+            what: what.into(),
+            source,
+        })
 }
 
 /// Like [`read`], but null is an error.
@@ -43,7 +119,7 @@ pub unsafe fn read(p: *const ISC_CHAR, what: &str) -> Result<Option<String>, Bad
 /// # Safety
 /// As for [`read`].
 pub unsafe fn read_required(p: *const ISC_CHAR, what: &str) -> Result<String, BadInput> {
-    read(p, what)?.ok_or_else(|| BadInput(format!("{what}: null string")))
+    read(p, what)?.ok_or_else(|| BadInput::Null { what: what.into() })
 }
 
 /// Reads a key/value list; a null list is empty.
@@ -59,19 +135,19 @@ pub unsafe fn read_kv(
     }
     let l = &*list;
     if l.len < 0 || l.len as usize > MAX_LIST_ITEMS {
-        return Err(BadInput(format!(
-            "{what}: list length {} is out of range (0..={MAX_LIST_ITEMS})",
-            l.len
-        )));
+        return Err(BadInput::ListLength {
+            what: what.into(),
+            len: l.len,
+        });
     }
     if l.len == 0 {
         return Ok(Vec::new());
     }
     if l.dataItems.is_null() {
-        return Err(BadInput(format!(
-            "{what}: {} items but a null item array",
-            l.len
-        )));
+        return Err(BadInput::NullItems {
+            what: what.into(),
+            len: l.len,
+        });
     }
     let items = std::slice::from_raw_parts(l.dataItems, l.len as usize);
     let mut out = Vec::with_capacity(items.len());
@@ -121,11 +197,7 @@ pub fn free_list(list: ISC_StrParamList) -> Result<(), BadInput> {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .remove(&key)
-        .ok_or_else(|| {
-            BadInput(format!(
-                "FreeSCStrParamList: list at {key:#x} was not allocated by this driver or was freed already"
-            ))
-        })?;
+        .ok_or(BadInput::NotAllocated { items: key })?;
     if list.len as i128 != len as i128 {
         tracing::warn!(
             "FreeSCStrParamList: list length {} differs from the allocated {len}; freeing {len}",
@@ -204,6 +276,18 @@ mod tests {
             .collect();
         assert!(unsafe { read(long.as_ptr(), "t") }.is_err());
         assert!(unsafe { read(std::ptr::null(), "t") }.unwrap().is_none());
+    }
+
+    #[test]
+    fn bad_input_names_the_argument_and_keeps_the_decoding_error() {
+        use std::error::Error;
+        let lone = [0xD800u16, 0];
+        let e = unsafe { read(lone.as_ptr(), "name") }.unwrap_err();
+        assert_eq!(e.to_string(), "name: malformed UTF-16 (lone surrogate)");
+        assert!(e.source().is_some());
+        let e = unsafe { read_required(std::ptr::null(), "name") }.unwrap_err();
+        assert_eq!(e.to_string(), "name: null string");
+        assert!(e.source().is_none());
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Issue 4: every agent-state feature through the whole chain (scs-sim -> driver -> ActiveMQ
-//! -> connector -> finesse-sim).
+//! Every agent-state feature through the whole chain (scs-sim -> driver -> ActiveMQ ->
+//! connector -> finesse-sim).
 
 use std::time::Duration;
 
@@ -22,13 +22,39 @@ fn sim_agent(sim: &FinesseSim, id: &str) -> serde_json::Value {
 
 /// Waits until the simulator's agent field has a value.
 fn wait_sim(sim: &FinesseSim, id: &str, field: &str, want: serde_json::Value) {
-    for _ in 0..100 {
-        if sim_agent(sim, id)[field] == want {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("agent {id}: {field} never {want}: {}", sim_agent(sim, id));
+    wait_until(
+        &format!("agent {id} with {field} {want}"),
+        WAIT_HTTP,
+        || {
+            let agent = sim_agent(sim, id);
+            if agent[field] == want {
+                Ok(())
+            } else {
+                Err(agent)
+            }
+        },
+    )
+}
+
+/// Waits until Finesse holds the wrap-up reason `reason` on the call `dialog`.
+fn wait_wrap_up_reason(sim: &FinesseSim, dialog: &str, reason: &str) {
+    let url = format!("{}/admin/state", sim.base_url());
+    wait_until(
+        &format!("wrap-up reason {reason:?} on {dialog}"),
+        WAIT_HTTP,
+        || {
+            let state = get_json(&url);
+            let on_call = state["dialogs"]
+                .as_array()
+                .and_then(|d| d.iter().find(|x| x["id"] == dialog))
+                .map(|d| d["wrapUpReason"] == reason);
+            if on_call == Some(true) {
+                Ok(())
+            } else {
+                Err(state)
+            }
+        },
+    )
 }
 
 #[test]
@@ -52,6 +78,7 @@ fn force_logout_when_the_siebel_session_ends_only_if_enabled() {
     let plain = Chain::start(Deployment::Ucce, 1);
     let mut agent = logged_in(&plain, 0, false);
     agent.release();
+    // A deliberate pause, not a poll: nothing is to happen to the agent in that time.
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
         sim_agent(plain.sim(), &plain.agents[0].id)["state"],
@@ -178,15 +205,7 @@ fn optional_wrap_up_with_a_reason_then_ready() {
     wait_toolbar(&c, m, "ChangeWorkReadyState", N | B);
     wait_sim(chain.sim(), &id, "pendingState", json!("WORK_READY"));
     agent.invoke("SetWrapUpReason", "Sale", &[]);
-    for _ in 0..100 {
-        let st = get_json(&format!("{}/admin/state", chain.sim().base_url()));
-        if st["dialogs"][0]["wrapUpReason"] == "Sale" {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let st = get_json(&format!("{}/admin/state", chain.sim().base_url()));
-    assert_eq!(st["dialogs"][0]["wrapUpReason"], "Sale", "{st}");
+    wait_wrap_up_reason(chain.sim(), &dialog, "Sale");
 
     let m = c.mark();
     hang_up(chain.sim(), &dialog);
@@ -381,20 +400,7 @@ fn wrap_up_reason_set_during_wrap_up_after_the_call_ended() {
     let m = c.mark();
     agent.set_text("Sale");
     agent.run_command("SetWrapUpReason").unwrap();
-    let mut reason = serde_json::Value::Null;
-    for _ in 0..100 {
-        let st = get_json(&format!("{}/admin/state", chain.sim().base_url()));
-        reason = st["dialogs"]
-            .as_array()
-            .and_then(|d| d.iter().find(|x| x["id"] == dialog.as_str()))
-            .map(|d| d["wrapUpReason"].clone())
-            .unwrap_or_default();
-        if reason == "Sale" {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(reason, "Sale");
+    wait_wrap_up_reason(chain.sim(), &dialog, "Sale");
     assert!(c.calls()[m..]
         .iter()
         .all(|x| !matches!(x, Call::HandleError { .. })));

@@ -41,7 +41,7 @@ fn driver_starts_without_broker_and_recovers_when_it_comes_up() {
         &mut agent,
         "CTI is unavailable right now; try again when it is back.",
     );
-    // Let a few reconnect attempts fail (backoff 100 -> 400 ms).
+    // Let a few reconnect attempts fail (backoff 100 -> 400 ms): a deliberate pause, not a poll.
     std::thread::sleep(Duration::from_millis(900));
 
     let m = c.mark();

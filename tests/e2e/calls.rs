@@ -1,5 +1,5 @@
-//! Issue 5: call control, work items and the Siebel side of a call (screen pops, activities
-//! in SQLite) through the whole chain.
+//! Call control, work items and the Siebel side of a call (screen pops, activities in
+//! SQLite) through the whole chain.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,31 +47,26 @@ fn chain_with_engine(deployment: Deployment, n: usize) -> (Chain, Arc<Engine>) {
 
 /// Waits until the engine ran `handler` for the work item `tracking`.
 fn wait_outcome(engine: &Engine, tracking: &str, handler: &str) -> scs_sim::engine::Outcome {
-    for _ in 0..100 {
-        if let Some(o) = engine
-            .outcomes()
-            .into_iter()
+    wait_until(&format!("the {handler} run for {tracking}"), WAIT, || {
+        let all = engine.outcomes();
+        all.iter()
             .find(|o| o.tracking == tracking && o.handler == handler)
-        {
-            return o;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("no {handler} for {tracking}: {:#?}", engine.outcomes());
+            .cloned()
+            .ok_or(all)
+    })
 }
 
-/// Waits until the engine logged `n` activities, each closed with its after-call fields
-/// (returns what it has after 5 s either way).
+/// Waits until the engine logged exactly `n` activities, each closed with its after-call
+/// fields.
 fn wait_activities(engine: &Engine, n: usize) -> Vec<scs_sim::engine::Activity> {
-    let mut acts = Vec::new();
-    for _ in 0..100 {
-        acts = engine.activities().unwrap();
+    wait_until(&format!("{n} closed activities"), WAIT, || {
+        let acts = engine.activities().unwrap();
         if acts.len() == n && acts.iter().all(|a| !a.after_work.is_empty()) {
-            break;
+            Ok(acts)
+        } else {
+            Err(acts)
         }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    acts
+    })
 }
 
 #[test]
@@ -179,6 +174,8 @@ fn inbound_call_data_answer_hold_resume_release_with_pops_and_activities() {
     wait_event(&c, m, "EventRetrieved");
     assert!(c.calls()[m..].contains(&Call::WorkItemResumed(dialog.clone())));
 
+    // A deliberate pause, not a poll: the call lasts over a second, which the timer and the
+    // activity's duration (whole seconds) must show.
     std::thread::sleep(Duration::from_millis(1100));
     let m = c.mark();
     agent.run_command("ReleaseCall").unwrap();
@@ -443,13 +440,18 @@ fn enabled(c: &scs_sim::Client) -> Vec<String> {
 
 /// Waits until exactly these commands are enabled.
 fn step(c: &scs_sim::Client, want: &[&str]) {
-    for _ in 0..100 {
-        if enabled(c) == want {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("toolbar {:?}, expected {want:?}", enabled(c));
+    wait_until(
+        &format!("a toolbar enabling exactly {want:?}"),
+        WAIT,
+        || {
+            let now = enabled(c);
+            if now == want {
+                Ok(())
+            } else {
+                Err(now)
+            }
+        },
+    )
 }
 
 const ON_CALL: [&str; 10] = [
@@ -643,9 +645,6 @@ fn a_consult_call_pops_the_customer_on_the_consulted_agents_screen() {
     first.run_command("CompleteTransfer").unwrap();
     wait_event(&c1, m, "EventReleased");
     wait_event(&c1, m, "EventAgentReady");
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(
-        !c2.calls()[m2..].iter().any(|x| is_released(x, &consult)),
-        "the consulted agent keeps the call"
-    );
+    let released = c2.wait_for(m2, Duration::from_millis(300), |x| is_released(x, &consult));
+    assert_eq!(released, None, "the consulted agent keeps the call");
 }

@@ -1,13 +1,15 @@
 //! Shared test fixtures: the broker address, the loaded library, unique names, the scripted
-//! peer and a TCP proxy that plays "broker down / broker back".
+//! peer, `wait_until` for states that are polled, and a TCP proxy that plays "broker down /
+//! broker back".
 
 use std::collections::HashMap;
+use std::fmt::Debug;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use scs_sim::library::{default_library_path, Library};
 use scs_sim::peer::{PeerAgent, ScriptedPeer};
@@ -30,6 +32,34 @@ pub const S: i64 = 32;
 /// How long a test waits for an expected callback.
 pub const WAIT: Duration = Duration::from_secs(10);
 
+/// How long a test waits for a state it polls over HTTP (the monitor console, finesse-sim's
+/// admin API): each try is a request, so twice [`WAIT`].
+pub const WAIT_HTTP: Duration = Duration::from_secs(20);
+
+/// How often [`wait_until`] tries again.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Tries `f` every few milliseconds until it returns `Ok`, and returns that value. Once
+/// `timeout` has passed (and one last try failed) it panics, naming `what`, the timeout and
+/// the last `Err`: what was seen instead.
+pub fn wait_until<T, E: Debug>(
+    what: &str,
+    timeout: Duration,
+    mut f: impl FnMut() -> Result<T, E>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let seen = match f() {
+            Ok(v) => return v,
+            Err(seen) => seen,
+        };
+        if Instant::now() >= deadline {
+            panic!("timed out after {timeout:?} waiting for {what}; last seen: {seen:#?}");
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
 /// The broker the tests use.
 pub fn broker() -> SocketAddr {
     std::env::var("SIEBEL_CTI_TEST_BROKER")
@@ -38,12 +68,17 @@ pub fn broker() -> SocketAddr {
         .expect("SIEBEL_CTI_TEST_BROKER is HOST:PORT with an IP address")
 }
 
-/// The driver library, loaded once per test process (as Siebel loads it once).
+/// The driver library, loaded once per test process (as Siebel loads it once). `cargo test`
+/// does not build it: `cargo build -p siebel-cti` (or `--workspace`) first.
 pub fn library() -> Arc<Library> {
     static LIB: OnceLock<Arc<Library>> = OnceLock::new();
     LIB.get_or_init(|| {
         let path = default_library_path();
-        Arc::new(Library::load(&path).unwrap_or_else(|e| panic!("{e}")))
+        Arc::new(
+            Library::load(&path).unwrap_or_else(|e| {
+                panic!("{e} (build the library first: cargo build -p siebel-cti)")
+            }),
+        )
     })
     .clone()
 }
@@ -63,9 +98,13 @@ pub fn log_file() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("driver-{}.log", std::process::id()))
 }
 
-/// The repository root.
+/// The repository root (this package is its `tests/` folder).
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let tests = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    tests
+        .parent()
+        .expect("tests/ is inside the repository")
+        .to_path_buf()
 }
 
 /// A DEF template of the repository.

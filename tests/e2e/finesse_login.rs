@@ -1,7 +1,5 @@
-//! Issue 3: an agent logs in to Finesse from the Siebel toolbar, end to end:
+//! An agent logs in to Finesse from the Siebel toolbar, end to end:
 //! scs-sim -> driver -> ActiveMQ -> connector -> finesse-sim (REST) and Prosody (XMPP).
-
-use std::time::Duration;
 
 use finesse_sim::Deployment;
 use serde_json::json;
@@ -9,37 +7,45 @@ use serde_json::json;
 use crate::chain::*;
 use crate::common::*;
 
-fn agent_in_console(chain: &Chain, id: &str, state: &str) -> serde_json::Value {
+/// Waits until the console's health page lists agent `id` as `ok` says (`what` names the
+/// wait); returns the agent's entry.
+fn console_agent(
+    chain: &Chain,
+    what: &str,
+    id: &str,
+    ok: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
     let url = format!("{}/health", chain.monitor());
-    for _ in 0..100 {
-        let h = get_json(&url);
-        if let Some(a) = h["agents"]
+    wait_until(what, WAIT_HTTP, || {
+        let health = get_json(&url);
+        health["agents"]
             .as_array()
             .and_then(|v| v.iter().find(|a| a["id"] == id))
-        {
-            if a["state"] == state {
-                return a.clone();
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!(
-        "agent {id} never {state} in the console: {}",
-        get_json(&url)
-    );
+            .filter(|a| ok(a))
+            .cloned()
+            .ok_or(health)
+    })
+}
+
+/// Waits until the console shows the agent in `state`.
+fn agent_in_console(chain: &Chain, id: &str, state: &str) -> serde_json::Value {
+    console_agent(
+        chain,
+        &format!("agent {id} {state} in the console"),
+        id,
+        |a| a["state"] == state,
+    )
 }
 
 /// Waits until the console shows the agent in `state` with its notification session up
 /// (which follows the session's first snapshot).
 fn wait_notifications_up(chain: &Chain, id: &str, state: &str) -> serde_json::Value {
-    for _ in 0..100 {
-        let seen = agent_in_console(chain, id, state);
-        if seen["notifications"] == true {
-            return seen;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("agent {id}: notifications never up in the console");
+    console_agent(
+        chain,
+        &format!("agent {id} {state} with notifications up in the console"),
+        id,
+        |a| a["state"] == state && a["notifications"] == true,
+    )
 }
 
 #[test]
@@ -262,20 +268,15 @@ fn the_connector_fails_over_to_the_secondary_finesse_node() {
         json!({"outOfService": true}),
     );
     let url = format!("{}/health", chain.monitor());
-    let mut health = get_json(&url);
-    for _ in 0..100 {
+    let health = wait_until("the connector on the secondary node", WAIT_HTTP, || {
+        let health = get_json(&url);
         if health["finesse"]["node"] == secondary.base_url().as_str() {
-            break;
+            Ok(health)
+        } else {
+            Err(health)
         }
-        std::thread::sleep(Duration::from_millis(100));
-        health = get_json(&url);
-    }
-    assert_eq!(
-        health["finesse"]["node"],
-        secondary.base_url().as_str(),
-        "{health}"
-    );
-    assert_eq!(health["status"], "IN_SERVICE");
+    });
+    assert_eq!(health["status"], "IN_SERVICE", "{health}");
     // The agent noticed nothing but keeps working, now through the secondary.
     assert!(no_event_since(&c, m, "EventAgentLogout"));
     let m = c.mark();

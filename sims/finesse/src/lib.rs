@@ -5,6 +5,12 @@
 //! notifications through a real XMPP server (Prosody, see `scripts/prosody.sh`) to the pubsub
 //! nodes `/finesse/api/User/{id}` and `/finesse/api/User/{id}/Dialogs`, to which it subscribes
 //! each agent itself. An admin API (`/admin/...`, JSON) places calls and injects failures.
+//!
+//! The simulator is an independent oracle for the connector, so it keeps its own XML tree and
+//! writer (`xml`), its own XMPP client (`xmpp`) and its own model of agents and dialogs
+//! (`state`), on purpose: code shared with the connector (`connector/src/xml.rs`,
+//! `connector/src/xmpp.rs`) would let one misreading of Cisco's formats make both sides agree
+//! and every test pass. It depends on no crate of the driver or the connector.
 
 pub mod admin;
 pub mod config;

@@ -9,9 +9,10 @@ pub mod def;
 pub mod engine;
 pub mod library;
 pub mod peer;
-#[path = "../../../ffi-shim/src/types.rs"]
-pub mod scapi;
 pub mod server;
+
+/// The SCAPI C types (the `scapi-types` crate, shared with the driver library).
+pub use scapi_types as scapi;
 
 pub use client::{Call, Client};
 pub use library::Library;

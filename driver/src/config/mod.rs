@@ -10,17 +10,10 @@ use std::path::PathBuf;
 use crate::protocol::DEFAULT_REQUEST_QUEUE;
 use crate::secure::TripleDes;
 
-/// A parameter with a bad value; the message names the key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError(pub String);
+mod error;
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
+use error::invalid;
+pub use error::ConfigError;
 
 /// The contact center behind Finesse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -207,26 +200,29 @@ fn strip_prefix<'a>(key: &'a str, prefix: &str) -> &'a str {
     }
 }
 
-fn flag(key: &str, value: &str) -> Result<bool, ConfigError> {
+fn flag(key: &'static str, value: &str) -> Result<bool, ConfigError> {
     match value.trim().to_ascii_uppercase().as_str() {
         "TRUE" | "Y" | "YES" | "1" => Ok(true),
         "FALSE" | "N" | "NO" | "0" | "" => Ok(false),
-        _ => Err(ConfigError(format!(
-            "Driver:{key} must be TRUE or FALSE, got {value:?}"
-        ))),
+        _ => Err(ConfigError::NotAFlag {
+            key,
+            value: value.to_string(),
+        }),
     }
 }
 
-fn number(key: &str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
-    let n: u64 = value.trim().parse().map_err(|_| {
-        ConfigError(format!(
-            "Driver:{key} must be a whole number, got {value:?}"
-        ))
+fn number(key: &'static str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
+    let n: u64 = value.trim().parse().map_err(|_| ConfigError::NotANumber {
+        key,
+        value: value.to_string(),
     })?;
     if n < min || n > max {
-        return Err(ConfigError(format!(
-            "Driver:{key} must be between {min} and {max}, got {n}"
-        )));
+        return Err(ConfigError::OutOfRange {
+            key,
+            value: n,
+            min,
+            max,
+        });
     }
     Ok(n)
 }
@@ -252,7 +248,7 @@ impl DriverConfig {
             match key.to_ascii_lowercase().as_str() {
                 "brokerhost" => {
                     if v.is_empty() {
-                        return Err(ConfigError("Driver:BrokerHost must not be empty".into()));
+                        return Err(ConfigError::Empty { key: "BrokerHost" });
                     }
                     c.broker_host = v.to_string();
                 }
@@ -262,27 +258,29 @@ impl DriverConfig {
                 "clientid" => {
                     if !v.is_empty() {
                         if v.len() > 64 || !v.chars().all(valid_id_char) {
-                            return Err(ConfigError(format!(
-                                "Driver:ClientId may hold only letters, digits, '-', '_' and '.' (64 at most), got {v:?}"
-                            )));
+                            return Err(invalid(
+                                "ClientId",
+                                v,
+                                "may hold only letters, digits, '-', '_' and '.' (64 at most)",
+                            ));
                         }
                         c.client_id = v.to_string();
                     }
                 }
                 "requestqueue" => {
                     if !(v.starts_with("/queue/") || v.starts_with("/topic/")) || v.len() < 8 {
-                        return Err(ConfigError(format!(
-                            "Driver:RequestQueue must start with /queue/ or /topic/, got {v:?}"
-                        )));
+                        return Err(invalid(
+                            "RequestQueue",
+                            v,
+                            "must start with /queue/ or /topic/",
+                        ));
                     }
                     c.request_queue = v.to_string();
                 }
                 "heartbeatms" => {
                     c.heartbeat_ms = number("HeartbeatMs", v, 0, 3_600_000)?;
                     if c.heartbeat_ms != 0 && c.heartbeat_ms < 100 {
-                        return Err(ConfigError(
-                            "Driver:HeartbeatMs must be 0 (off) or at least 100".into(),
-                        ));
+                        return Err(invalid("HeartbeatMs", v, "must be 0 (off) or at least 100"));
                     }
                 }
                 "connecttimeoutms" => {
@@ -293,20 +291,18 @@ impl DriverConfig {
                 "logfile" => c.log_file = (!v.is_empty()).then(|| PathBuf::from(v)),
                 "loglevel" => {
                     c.log_level = LogLevel::parse(v).ok_or_else(|| {
-                        ConfigError(format!(
-                        "Driver:LogLevel must be off, error, warn, info, debug or trace, got {v:?}"
-                    ))
+                        invalid(
+                            "LogLevel",
+                            v,
+                            "must be off, error, warn, info, debug or trace",
+                        )
                     })?
                 }
                 "deploymenttype" => {
                     c.deployment = match v.to_ascii_uppercase().as_str() {
                         "UCCE" => Deployment::Ucce,
                         "UCCX" => Deployment::Uccx,
-                        _ => {
-                            return Err(ConfigError(format!(
-                                "Driver:DeploymentType must be UCCE or UCCX, got {v:?}"
-                            )))
-                        }
+                        _ => return Err(invalid("DeploymentType", v, "must be UCCE or UCCX")),
                     }
                 }
                 "usesecurepassword" => use_secure = flag("UseSecurePassword", v)?,
@@ -321,16 +317,18 @@ impl DriverConfig {
             }
         }
         if use_secure {
-            c.secure = Some(
-                TripleDes::from_hex("Driver:SecureKey", &des_key, "Driver:SecureIV", &des_iv)
-                    .map_err(ConfigError)?,
-            );
+            c.secure = Some(TripleDes::from_hex(
+                "Driver:SecureKey",
+                &des_key,
+                "Driver:SecureIV",
+                &des_iv,
+            )?);
         }
         if c.reconnect_min_ms > c.reconnect_max_ms {
-            return Err(ConfigError(format!(
-                "Driver:ReconnectMinMs ({}) must not exceed Driver:ReconnectMaxMs ({})",
-                c.reconnect_min_ms, c.reconnect_max_ms
-            )));
+            return Err(ConfigError::ReconnectRange {
+                min: c.reconnect_min_ms,
+                max: c.reconnect_max_ms,
+            });
         }
         Ok(Parsed { config: c, unknown })
     }
@@ -472,14 +470,47 @@ mod tests {
             ),
         ] {
             let err = DriverConfig::from_params(&kv(&[(k, v)])).unwrap_err();
-            assert!(err.0.contains(needle), "{k}={v}: {err}");
+            assert!(err.to_string().contains(needle), "{k}={v}: {err}");
         }
         let err = DriverConfig::from_params(&kv(&[
             ("Driver:ReconnectMinMs", "5000"),
             ("Driver:ReconnectMaxMs", "1000"),
         ]))
         .unwrap_err();
-        assert!(err.0.contains("ReconnectMinMs"));
+        assert_eq!(
+            err,
+            ConfigError::ReconnectRange {
+                min: 5000,
+                max: 1000
+            }
+        );
+        assert!(err.to_string().contains("ReconnectMinMs"));
+    }
+
+    #[test]
+    fn errors_say_which_failure_and_keep_the_key_error_as_cause() {
+        let err = DriverConfig::from_params(&kv(&[("Driver:BrokerPort", "http")])).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::NotANumber {
+                key: "BrokerPort",
+                value: "http".into()
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "Driver:BrokerPort must be a whole number, got \"http\""
+        );
+        let err =
+            DriverConfig::from_params(&kv(&[("Driver:UseSecurePassword", "TRUE")])).unwrap_err();
+        let ConfigError::SecureKey(cause) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(cause.name, "Driver:SecureKey");
+        assert_eq!(
+            std::error::Error::source(&err).map(|c| c.to_string()),
+            Some("Driver:SecureKey must be 48 hexadecimal digits".to_string())
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! A small STOMP 1.2 codec and a blocking client.
+//! The STOMP 1.2 frame codec (frames, an incremental decoder) and a blocking client.
 //!
 //! Why not the `stomp` crate (stomp-rs)? Its last release (0.11) is built on mio 0.3 from 2015
 //! and no longer compiles with a current Rust toolchain (`M cannot be sent between threads
@@ -11,6 +11,8 @@ use std::fmt;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
+
+use super::session::{broker_message, connect_frame};
 
 /// Largest frame the decoder accepts (headers and body); a larger one is a protocol error.
 pub const MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
@@ -50,7 +52,14 @@ impl fmt::Display for StompError {
     }
 }
 
-impl std::error::Error for StompError {}
+impl std::error::Error for StompError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StompError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<std::io::Error> for StompError {
     fn from(e: std::io::Error) -> Self {
@@ -315,24 +324,19 @@ pub fn expires_in(ttl: Duration) -> String {
     (now + ttl).as_millis().to_string()
 }
 
+/// The value of an `expires` header for a message sent at `unix` (seconds since the epoch)
+/// that the broker may drop once `ttl` has passed; for callers that are handed the time.
+pub fn expires_at(unix: i64, ttl: Duration) -> String {
+    let sent = Duration::from_secs(u64::try_from(unix).unwrap_or(0));
+    (sent + ttl).as_millis().to_string()
+}
+
 /// Resolves `host:port` to the first socket address.
 pub fn resolve(host: &str, port: u16) -> Result<SocketAddr, StompError> {
     (host, port)
         .to_socket_addrs()?
         .next()
         .ok_or_else(|| StompError::Protocol(format!("cannot resolve {host}")))
-}
-
-/// The CONNECT frame the driver and the connector send (STOMP 1.2 only).
-pub fn connect_frame(login: &str, passcode: &str, heartbeat_ms: u64) -> Frame {
-    let mut f = Frame::new("CONNECT")
-        .header("accept-version", "1.2")
-        .header("host", "localhost")
-        .header("heart-beat", &format!("{heartbeat_ms},{heartbeat_ms}"));
-    if !login.is_empty() {
-        f = f.header("login", login).header("passcode", passcode);
-    }
-    f
 }
 
 /// A blocking STOMP client over one TCP connection, without heart-beats (`0,0`).
@@ -455,18 +459,6 @@ impl Connection {
             }
         }
     }
-}
-
-/// The human text of a broker ERROR frame.
-pub fn broker_message(f: &Frame) -> String {
-    let mut m = f.get("message").unwrap_or("ERROR").to_string();
-    let body = f.text();
-    let body = body.trim();
-    if !body.is_empty() {
-        m.push_str(": ");
-        m.push_str(&body.chars().take(300).collect::<String>());
-    }
-    m
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! Build-time check of the cdylib: the C header `include/scapi.h` and the exported functions
-//! of `ffi-shim/src/lib.rs` must name exactly the same entry points, so the header always
-//! describes what the library exports.
+//! Build-time check of the cdylib: the C header `include/scapi.h` (at the repository root) and
+//! the exported functions of `src/lib.rs` must name exactly the same entry points, so the
+//! header always describes what the library exports. (Struct layouts are compared by
+//! `scapi-types/tests/layout.rs`.)
 
 use std::collections::BTreeSet;
 
@@ -41,11 +42,17 @@ fn exported_functions(text: &str) -> BTreeSet<String> {
 }
 
 fn main() {
-    println!("cargo:rerun-if-changed=include/scapi.h");
-    println!("cargo:rerun-if-changed=ffi-shim/src/lib.rs");
-    let header = std::fs::read_to_string("include/scapi.h").expect("include/scapi.h is readable");
-    let lib =
-        std::fs::read_to_string("ffi-shim/src/lib.rs").expect("ffi-shim/src/lib.rs is readable");
+    let package = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    );
+    let header_path = package.join("../include/scapi.h");
+    let lib_path = package.join("src/lib.rs");
+    println!("cargo:rerun-if-changed={}", header_path.display());
+    println!("cargo:rerun-if-changed={}", lib_path.display());
+    let header = std::fs::read_to_string(&header_path)
+        .unwrap_or_else(|e| panic!("{}: {e}", header_path.display()));
+    let lib = std::fs::read_to_string(&lib_path)
+        .unwrap_or_else(|e| panic!("{}: {e}", lib_path.display()));
     let declared = header_functions(&header);
     let exported = exported_functions(&lib);
     if declared.is_empty() || declared != exported {

@@ -1,10 +1,11 @@
-//! The SCAPI C types, mirroring `include/scapi.h` (which says what is documented and what is
-//! inferred). This file is the one Rust definition: the driver's C ABI and scs-sim both use
-//! it, so a correction of the layout is made here and in the header only.
+//! The C types of Siebel's Adaptive Communications API (SCAPI), mirroring `include/scapi.h`
+//! (which says what is documented and what is inferred). This crate is the one Rust
+//! definition: the driver's C ABI (`ffi-shim/`) and scs-sim both use it, so a correction of the
+//! layout is made here and in the header only. `tests/layout.rs` compares every struct's size
+//! and member offsets with what gcc makes of the header.
 
-// C names on purpose (they mirror the header). The file is compiled into both the library
-// and scs-sim, and each uses a different part of the header's constants and callbacks.
-#![allow(non_camel_case_types, non_snake_case, dead_code)]
+// C names on purpose: they mirror the header.
+#![allow(non_camel_case_types, non_snake_case)]
 
 use std::ffi::{c_int, c_long, c_void};
 

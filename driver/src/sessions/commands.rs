@@ -1,0 +1,562 @@
+//! What Siebel asks: sessions added and removed, toolbar commands and work-item operations,
+//! each turned into requests to the connector (or refused with the reason).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::calls::{Calls, WorkItem};
+use crate::clock::Now;
+use crate::commands::Command;
+use crate::config::{present, Deployment, LogLevel, ServiceConfig};
+use crate::host::HostSlot;
+use crate::link::Outbox;
+use crate::messages::Msg;
+use crate::protocol::{AgentState, CallAction, Message};
+
+use super::report::play;
+use super::{Session, Sessions, WorkItemIds, WorkItemOp};
+
+/// Why a command cannot run: the error code for `EventError` and the text for the agent.
+type Refusal = (&'static str, Msg);
+
+/// The values a command carries: named parameters, with the string parameter as fallback.
+pub(super) struct Args<'a> {
+    /// The toolbar's text (`InvokeCommand`'s string parameter).
+    pub string_param: &'a str,
+    /// Named parameters from the DEF's command and command data.
+    pub params: &'a [(String, String)],
+}
+
+impl Args<'_> {
+    /// The first parameter with one of these names (any case, `Param.` optional), else the
+    /// string parameter; unexpanded macros count as absent.
+    fn get(&self, names: &[&str]) -> Option<String> {
+        self.params
+            .iter()
+            .find(|(k, _)| {
+                let k = k.trim();
+                let k = k.strip_prefix("Param.").unwrap_or(k);
+                names.iter().any(|n| n.eq_ignore_ascii_case(k))
+            })
+            .and_then(|(_, v)| present(v))
+            .or_else(|| present(self.string_param))
+    }
+
+    /// The work item a call command names (`TrackingID`), if any.
+    fn tracking(&self) -> Option<String> {
+        self.params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("TrackingID"))
+            .and_then(|(_, v)| present(v))
+    }
+}
+
+/// Commands about the agent rather than a call: they run whether or not an agent is bound.
+fn is_agent_command(command: Command) -> bool {
+    matches!(
+        command,
+        Command::LogIn
+            | Command::LogOut
+            | Command::ChangeReadyState
+            | Command::ChangeNotReadyState
+            | Command::SetLogLevel
+    )
+}
+
+impl Sessions {
+    /// A new session: binds and attaches the agent of its parameters, shows the link status.
+    pub(super) fn add_session(
+        &mut self,
+        now: Now,
+        out: &mut Outbox,
+        id: u64,
+        slot: Arc<HostSlot>,
+        service: ServiceConfig,
+        work_items: WorkItemIds,
+    ) {
+        let agent = service.agent_id.clone();
+        let password = service.password.as_deref().map(|p| self.wire_password(p).0);
+        self.sessions.insert(
+            id,
+            Session {
+                slot,
+                calls: Calls::default(),
+                work_items,
+                service,
+                agent: None,
+                info: None,
+                password,
+                snapshot: None,
+                wrap_timer: None,
+                reasons: HashMap::new(),
+                pending: HashMap::new(),
+            },
+        );
+        if let Some(a) = agent {
+            if self.bind_agent(now, out, id, &a) && self.online() {
+                self.attach(now, out, &a);
+            }
+        }
+        let msg = self.status_msg();
+        self.tell(id, &msg);
+        self.refresh_toolbar(id);
+    }
+
+    /// The session ended: the connector stops routing its agent here, and with
+    /// `Driver:ForceLogoutOnRelease` a logged-in agent is logged out.
+    pub(super) fn remove_session(&mut self, now: Now, out: &mut Outbox, id: u64) {
+        let Some(s) = self.sessions.remove(&id) else {
+            return;
+        };
+        s.slot.release();
+        let Some(a) = s.agent else { return };
+        if self.by_agent.get(&a) != Some(&id) {
+            return;
+        }
+        self.by_agent.remove(&a);
+        let logged_in = !matches!(
+            s.info.as_ref().and_then(|i| i.state),
+            None | Some(AgentState::Logout)
+        );
+        if self.cfg.force_logout && logged_in {
+            tracing::info!("session ended: logging agent {a} out (ForceLogoutOnRelease)");
+            self.request(
+                now,
+                out,
+                Message::Logout {
+                    agent: a.clone(),
+                    reason: None,
+                },
+            );
+        }
+        self.request(now, out, Message::Disconnect { agent: a });
+    }
+
+    /// Siebel acted on a work item: the matching call command on that call.
+    pub(super) fn work_item(
+        &mut self,
+        now: Now,
+        out: &mut Outbox,
+        id: u64,
+        tracking: &str,
+        op: WorkItemOp,
+    ) {
+        let command = match op {
+            WorkItemOp::Accept => Command::AnswerCall,
+            WorkItemOp::Release => Command::ReleaseCall,
+            WorkItemOp::Suspend => Command::HoldCall,
+            WorkItemOp::Resume => {
+                // Selecting a held call: it becomes current and the calls switch.
+                let held = self.sessions.get_mut(&id).is_some_and(|s| {
+                    s.calls.select(tracking) && s.calls.get(tracking).is_some_and(|w| w.held)
+                });
+                if !held {
+                    return self.refresh_toolbar(id);
+                }
+                Command::AlternateCall
+            }
+        };
+        let params = [("TrackingID".to_string(), tracking.to_string())];
+        let track = format!("workitem-{tracking}");
+        let args = Args {
+            string_param: "",
+            params: &params,
+        };
+        self.invoke(now, out, id, &track, command, &args);
+    }
+
+    /// A toolbar command: sends its requests, or fails it with the reason.
+    pub(super) fn invoke(
+        &mut self,
+        now: Now,
+        out: &mut Outbox,
+        id: u64,
+        track: &str,
+        command: Command,
+        args: &Args<'_>,
+    ) {
+        let Some(s) = self.sessions.get(&id) else {
+            return;
+        };
+        if command == Command::SetLogLevel {
+            return self.set_log_level(id, track, args);
+        }
+        if !self.online() {
+            return self.fail(id, Some(track), "Offline", &Msg::Offline);
+        }
+        let requests = match s.agent.clone() {
+            Some(agent) if !is_agent_command(command) => {
+                self.call_request(id, agent, command, args)
+            }
+            _ => match command {
+                Command::LogIn => self.login_request(now, out, id, args).map(|m| vec![m]),
+                Command::LogOut | Command::ChangeReadyState | Command::ChangeNotReadyState => {
+                    self.state_request(id, command, args).map(|m| vec![m])
+                }
+                // Call commands without a logged-in agent.
+                _ => Err(("NotLoggedIn", Msg::NotLoggedIn)),
+            },
+        };
+        match requests {
+            Ok(msgs) => {
+                for m in msgs {
+                    self.send_tracked(now, out, id, track, m);
+                }
+            }
+            Err((code, msg)) => self.fail(id, Some(track), code, &msg),
+        }
+    }
+
+    /// `SetLogLevel`: changes the process's log level at once (no request).
+    fn set_log_level(&self, id: u64, track: &str, args: &Args) {
+        let wanted = args.get(&["LogLevel", "Level"]).unwrap_or_default();
+        match LogLevel::parse(&wanted) {
+            Some(level) => {
+                crate::logging::set_level(level);
+                tracing::warn!("log level changed to {} by session {id}", level.directive());
+                self.tell(id, &Msg::LogLevel(level.directive().to_string()));
+            }
+            None => self.fail(id, Some(track), "BadLogLevel", &Msg::BadLogLevel(wanted)),
+        }
+    }
+
+    /// `LogIn`: binds the agent to the session, connects it, and builds the Login request.
+    fn login_request(
+        &mut self,
+        now: Now,
+        out: &mut Outbox,
+        id: u64,
+        args: &Args,
+    ) -> Result<Message, Refusal> {
+        let login = match self.sessions.get(&id) {
+            Some(s) => s.service.overlay(args.params),
+            None => return Err(("NoSession", Msg::NotLoggedIn)),
+        };
+        let agent = login
+            .agent_id
+            .ok_or(("MissingAgentId", Msg::Missing("agent_id")))?;
+        let password = login
+            .password
+            .ok_or(("MissingPassword", Msg::Missing("password")))?;
+        let extension = login
+            .extension
+            .ok_or(("MissingExtension", Msg::Missing("extension")))?;
+        if !self.bind_agent(now, out, id, &agent) {
+            return Err(("AgentInUse", Msg::AgentInUse(agent)));
+        }
+        let reply_to = self.reply_queue.clone();
+        self.request(
+            now,
+            out,
+            Message::Connect {
+                agent: agent.clone(),
+                reply_to,
+                password: None,
+                encrypted: false,
+            },
+        );
+        // With UseSecurePassword only the encrypted form leaves (or stays in) the driver.
+        let (password, encrypted) = self.wire_password(&password);
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.password = Some(password.clone());
+        }
+        self.tell(id, &Msg::LoggingIn(agent.clone()));
+        Ok(Message::Login {
+            agent,
+            password,
+            encrypted,
+            extension,
+        })
+    }
+
+    /// `LogOut`, `ChangeReadyState`, `ChangeNotReadyState`: the state request, with the
+    /// reason code checked against the agent's list.
+    fn state_request(&self, id: u64, command: Command, args: &Args) -> Result<Message, Refusal> {
+        let agent = self
+            .sessions
+            .get(&id)
+            .and_then(|s| s.agent.clone())
+            .ok_or(("NotLoggedIn", Msg::NotLoggedIn))?;
+        let given = args.get(&["ReasonCode", "Reason"]);
+        Ok(match command {
+            Command::LogOut => Message::Logout {
+                reason: self.resolve_reason(id, "LOGOUT", given.as_deref())?,
+                agent,
+            },
+            Command::ChangeReadyState => Message::SetState {
+                agent,
+                state: AgentState::Ready,
+                reason: None,
+            },
+            _ => Message::SetState {
+                reason: self.resolve_reason(id, "NOT_READY", given.as_deref())?,
+                agent,
+                state: AgentState::NotReady,
+            },
+        })
+    }
+
+    /// Sends a request on behalf of a command; its answer (or failure) settles the command.
+    fn send_tracked(&mut self, now: Now, out: &mut Outbox, id: u64, track: &str, msg: Message) {
+        match self.request(now, out, msg) {
+            Some(req) => {
+                if let Some(s) = self.sessions.get_mut(&id) {
+                    s.pending.insert(req, (track.to_string(), now.mono));
+                }
+                self.refresh_toolbar(id);
+            }
+            None => self.fail(id, Some(track), "Offline", &Msg::Offline),
+        }
+    }
+
+    /// The Finesse reason code id for what the agent gave (id, code or label, any case).
+    /// Not Ready needs one when `Driver:NotReadyReasonCodes` is on; once the agent's list is
+    /// known, anything not on it is refused with the list.
+    fn resolve_reason(
+        &self,
+        id: u64,
+        category: &str,
+        given: Option<&str>,
+    ) -> Result<Option<String>, Refusal> {
+        let Some(s) = self.sessions.get(&id) else {
+            return Ok(None);
+        };
+        let list = s.reasons.get(category);
+        let labels = || {
+            list.map(|l| {
+                l.iter()
+                    .map(|r| r.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+        };
+        let Some(given) = given else {
+            if category == "NOT_READY" && self.cfg.not_ready_reasons {
+                return Err(("ReasonRequired", Msg::ReasonRequired(labels())));
+            }
+            return Ok(None);
+        };
+        let Some(list) = list else {
+            return Ok(Some(given.to_string()));
+        };
+        list.iter()
+            .find(|r| r.id == given || r.code == given || r.label.eq_ignore_ascii_case(given))
+            .map(|r| Some(r.id.clone()))
+            .ok_or_else(|| {
+                (
+                    "UnknownReason",
+                    Msg::UnknownReason(given.to_string(), labels()),
+                )
+            })
+    }
+
+    /// Asks for the agent's reason code lists the configuration uses.
+    pub(super) fn fetch_reasons(&mut self, now: Now, out: &mut Outbox, agent: &str) {
+        let wanted = [
+            ("NOT_READY", self.cfg.not_ready_reasons),
+            ("LOGOUT", self.cfg.logout_reasons),
+        ];
+        for (category, on) in wanted {
+            if on {
+                self.request(
+                    now,
+                    out,
+                    Message::GetReasonCodes {
+                        agent: agent.to_string(),
+                        category: category.to_string(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// Builds the requests of a call command, or the reason it cannot run.
+    fn call_request(
+        &self,
+        id: u64,
+        agent: String,
+        command: Command,
+        args: &Args,
+    ) -> Result<Vec<Message>, Refusal> {
+        let number = args.get(&["PhoneNumber", "Number", "Digits", "To"]);
+        let reason = args.get(&["WrapUpReason", "Reason"]);
+        let s = self.sessions.get(&id).ok_or(("NoSession", Msg::NoCall))?;
+        let state = s.state();
+        let target = match args.tracking() {
+            Some(t) => Some(s.calls.get(&t).ok_or(("UnknownWorkItem", Msg::NoCall))?),
+            None => s.calls.current(),
+        };
+        let action =
+            |call: &WorkItem, action: CallAction, to: Option<String>| Message::CallAction {
+                agent: agent.clone(),
+                dialog: call.info.id.clone(),
+                action,
+                to,
+            };
+        let number = || number.clone().ok_or(("MissingNumber", Msg::MissingNumber));
+        Ok(match command {
+            Command::MakeCall => {
+                if state != Some(AgentState::NotReady) || s.calls.current().is_some() {
+                    return Err(("MakeCallNeedsNotReady", Msg::MakeCallNeedsNotReady));
+                }
+                vec![Message::MakeCall {
+                    agent: agent.clone(),
+                    to: number()?,
+                }]
+            }
+            Command::ChangeWorkReadyState => vec![Message::SetState {
+                agent: agent.clone(),
+                state: AgentState::WorkReady,
+                reason: None,
+            }],
+            Command::SetWrapUpReason => {
+                let dialog = target
+                    .map(|c| c.info.id.clone())
+                    .or_else(|| s.calls.last_ended().map(str::to_string))
+                    .ok_or(("NoCall", Msg::NoCall))?;
+                let reason = reason.ok_or(("MissingReason", Msg::ReasonRequired(String::new())))?;
+                vec![Message::UpdateCallData {
+                    agent: agent.clone(),
+                    dialog,
+                    wrap_up_reason: Some(reason),
+                }]
+            }
+            Command::AlternateCall => {
+                // The held call to take back: the selected one, else any other held call.
+                let current = target.ok_or(("NoCall", Msg::NoCall))?;
+                let pick = if current.held {
+                    current
+                } else {
+                    s.calls
+                        .all()
+                        .find(|w| w.info.id != current.info.id && w.held)
+                        .ok_or(("NoCall", Msg::NoCall))?
+                };
+                let mut v: Vec<Message> = s
+                    .calls
+                    .all()
+                    .filter(|w| {
+                        w.info.id != pick.info.id
+                            && !w.held
+                            && w.info.actions.iter().any(|a| a == "HOLD")
+                    })
+                    .map(|w| action(w, CallAction::Hold, None))
+                    .collect();
+                v.push(action(pick, CallAction::Retrieve, None));
+                v
+            }
+            Command::TransferMute if self.cfg.deployment == Deployment::Uccx => {
+                return Err(("NotSupported", Msg::SingleStepUccx))
+            }
+            Command::AnswerCall
+            | Command::ReleaseCall
+            | Command::HoldCall
+            | Command::RetrieveCall
+            | Command::InitTransfer
+            | Command::InitConference
+            | Command::TransferMute
+            | Command::CompleteTransfer
+            | Command::CompleteConference
+            | Command::SendDTMF => {
+                let wanted = command.dialog_action().unwrap_or_default();
+                // Completing a transfer/conference acts on the consult call, whichever call
+                // is selected; any other action stays on the call Siebel named (never on
+                // another call that happens to offer it).
+                let completes = matches!(
+                    command,
+                    Command::CompleteTransfer | Command::CompleteConference
+                );
+                let call = target
+                    .filter(|c| !completes || c.info.actions.iter().any(|a| a == wanted))
+                    .or_else(|| {
+                        s.calls
+                            .all()
+                            .find(|c| completes && c.info.actions.iter().any(|a| a == wanted))
+                    })
+                    .ok_or(("NoCall", Msg::NoCall))?;
+                let (act, to) = match command {
+                    Command::AnswerCall => (CallAction::Answer, None),
+                    Command::ReleaseCall => (CallAction::Drop, None),
+                    Command::HoldCall => (CallAction::Hold, None),
+                    Command::RetrieveCall => (CallAction::Retrieve, None),
+                    Command::CompleteTransfer => (CallAction::Transfer, None),
+                    Command::CompleteConference => (CallAction::Conference, None),
+                    Command::InitTransfer | Command::InitConference => {
+                        (CallAction::ConsultCall, Some(number()?))
+                    }
+                    Command::TransferMute => (CallAction::TransferSst, Some(number()?)),
+                    _ => (CallAction::SendDtmf, Some(number()?)),
+                };
+                vec![action(call, act, to)]
+            }
+            _ => Vec::new(),
+        })
+    }
+
+    /// Connect + Snapshot for an agent, so the connector routes its events here and Siebel's
+    /// view is rebuilt from the contact center's state.
+    pub(super) fn attach(&mut self, now: Now, out: &mut Outbox, agent: &str) {
+        let reply_to = self.reply_queue.clone();
+        let owner = self.owner(agent);
+        let password = owner
+            .and_then(|id| self.sessions.get(&id))
+            .and_then(|s| s.password.clone());
+        self.request(
+            now,
+            out,
+            Message::Connect {
+                agent: agent.to_string(),
+                reply_to,
+                password,
+                encrypted: self.cfg.secure.is_some(),
+            },
+        );
+        let snapshot = self.request(
+            now,
+            out,
+            Message::Snapshot {
+                agent: agent.to_string(),
+            },
+        );
+        if let Some(s) = owner.and_then(|id| self.sessions.get_mut(&id)) {
+            s.snapshot = snapshot.map(|req| (req, now.mono));
+        }
+    }
+
+    /// The password as sent: encrypted when `Driver:UseSecurePassword` is on.
+    fn wire_password(&self, clear: &str) -> (String, bool) {
+        match &self.cfg.secure {
+            Some(t) => (t.encrypt(clear), true),
+            None => (clear.to_string(), false),
+        }
+    }
+
+    /// Binds an agent to a session; false if another session has it. Another agent in the
+    /// same session: the old agent's calls end here and the connector stops routing the old
+    /// agent to us.
+    fn bind_agent(&mut self, now: Now, out: &mut Outbox, id: u64, agent: &str) -> bool {
+        if self.owner(agent).is_some_and(|other| other != id) {
+            return false;
+        }
+        self.by_agent.insert(agent.to_string(), id);
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return true;
+        };
+        if s.agent.as_deref() == Some(agent) {
+            return true;
+        }
+        let extension = s.extension();
+        let effects = s.calls.end_all(&extension, now);
+        s.pending.clear();
+        s.info = None;
+        let old = s.agent.replace(agent.to_string());
+        let slot = s.slot.clone();
+        play(&slot, &effects);
+        if let Some(old) = old {
+            self.by_agent.remove(&old);
+            self.request(now, out, Message::Disconnect { agent: old });
+        }
+        true
+    }
+}

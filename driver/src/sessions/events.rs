@@ -1,0 +1,324 @@
+//! What arrives from the link: the link going up or down, and connector messages (one
+//! function per message type) turned into host calls.
+
+use crate::calls::{Calls, Effect};
+use crate::clock::Now;
+use crate::commands::events;
+use crate::link::Outbox;
+use crate::messages::Msg;
+use crate::protocol::{
+    status_topic, AgentInfo, AgentState, DialogInfo, Envelope, Message, ReasonCode, SystemStatus,
+};
+use crate::stomp::Frame;
+
+use super::report::play;
+use super::Sessions;
+
+impl Sessions {
+    /// The STOMP session is up: subscribe to our queue and the status topic, say Hello.
+    pub(super) fn link_up(&mut self, now: Now, out: &mut Outbox) {
+        self.link_up = true;
+        self.link_failed = false;
+        self.connector = None;
+        for (sub, dest) in [
+            ("events", self.reply_queue.clone()),
+            ("status", status_topic(&self.cfg.request_queue)),
+        ] {
+            out.send(
+                Frame::new("SUBSCRIBE")
+                    .header("id", sub)
+                    .header("destination", &dest)
+                    .header("ack", "auto"),
+            );
+        }
+        self.say_hello(now, out);
+        self.broadcast_status();
+    }
+
+    /// The link is down: requests in flight are lost with it, so their commands fail now.
+    pub(super) fn link_down(&mut self, first: bool) {
+        let was = self.link_up;
+        self.link_up = false;
+        self.link_failed = true;
+        self.connector = None;
+        self.hello_at = None;
+        let lost: Vec<(u64, Vec<String>)> = self
+            .sessions
+            .iter_mut()
+            .map(|(id, s)| (*id, s.pending.drain().map(|(_, (t, _))| t).collect()))
+            .collect();
+        for (id, tracks) in lost {
+            for t in tracks {
+                self.fail(id, Some(&t), "LinkDown", &Msg::BrokerDown);
+            }
+        }
+        if was || first {
+            self.broadcast_status();
+        }
+    }
+
+    /// A MESSAGE from the broker: decodes the envelope and hands it to its handler.
+    pub(super) fn on_message(&mut self, now: Now, frame: &Frame, out: &mut Outbox) {
+        let env = match Envelope::from_json(&frame.body) {
+            Ok(e) => e,
+            Err(e) => {
+                let preview: String = frame.text().chars().take(200).collect();
+                tracing::warn!(
+                    "ignored a message from {}: {e}: {preview}",
+                    frame.get("destination").unwrap_or("?")
+                );
+                return;
+            }
+        };
+        let env_text = env.redacted();
+        tracing::debug!("<- {env_text}");
+        let re = env.re.as_deref();
+        match env.msg {
+            Message::System {
+                status: SystemStatus::InService,
+                connector,
+                instance,
+                ..
+            } => self.on_in_service(now, out, &connector, &instance),
+            Message::System {
+                status: SystemStatus::OutOfService,
+                connector,
+                detail,
+                instance,
+            } => self.on_out_of_service(&connector, &instance, detail),
+            Message::Agent(info) => self.on_agent(now, out, info, re),
+            Message::ReasonCodes {
+                agent,
+                category,
+                codes,
+            } => self.on_reason_codes(&agent, category, codes),
+            Message::Dialog(d) => self.on_dialog(now, *d, re),
+            Message::DialogList { agent, dialogs } => self.on_dialog_list(now, &agent, dialogs, re),
+            Message::Error {
+                agent,
+                code,
+                message,
+            } => self.on_error(agent, code, message, re),
+            Message::Accepted {} => self.on_accepted(re),
+            _ => tracing::warn!("ignored a request sent to a driver queue: {}", env_text),
+        }
+    }
+
+    /// A connector is IN_SERVICE: we are online. A connector instance we did not rely on
+    /// before (a restart without a goodbye, a failover to the passive one) holds none of our
+    /// agents: attach them again.
+    fn on_in_service(&mut self, now: Now, out: &mut Outbox, connector: &str, instance: &str) {
+        let was_online = self.online();
+        let id = format!("{connector}/{instance}");
+        let new_instance = self.connector.as_deref() != Some(id.as_str());
+        self.connector = Some(id);
+        self.out_of_service = None;
+        self.hello_at = None;
+        if !was_online || new_instance {
+            let agents: Vec<String> = self.by_agent.keys().cloned().collect();
+            for a in agents {
+                self.attach(now, out, &a);
+            }
+        }
+        if !was_online {
+            self.broadcast_status();
+        }
+    }
+
+    /// A connector is OUT_OF_SERVICE. Only the connector instance we rely on can take us
+    /// offline: a stale OUT_OF_SERVICE of a restarted connector's predecessor is ignored.
+    fn on_out_of_service(&mut self, connector: &str, instance: &str, detail: String) {
+        let ours = self.connector.as_deref() == Some(format!("{connector}/{instance}").as_str());
+        let news = self.out_of_service.as_deref() != Some(detail.as_str());
+        // Tell the agents once per change, not at every repeated Hello answer.
+        if ours || (self.connector.is_none() && news) {
+            self.connector = None;
+            self.out_of_service = Some(detail.clone());
+            self.broadcast(&Msg::ConnectorOutOfService(detail));
+        }
+    }
+
+    /// An agent's state (an answer or a notification): raises the events of a change.
+    fn on_agent(&mut self, now: Now, out: &mut Outbox, info: AgentInfo, re: Option<&str>) {
+        let Some(id) = self.owner(&info.agent) else {
+            tracing::debug!("event for agent {} that no session owns", info.agent);
+            return;
+        };
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        if let Some(re) = re {
+            s.pending.remove(re);
+        }
+        // Finesse stamps every state change: a report older than what Siebel shows (a
+        // snapshot overtaken by a notification) is stale and must not turn the state back.
+        let stale = match (
+            s.info.as_ref().and_then(|i| i.state_change_time.as_deref()),
+            info.state_change_time.as_deref(),
+        ) {
+            (Some(shown), Some(new)) => new < shown,
+            _ => false,
+        };
+        if stale {
+            tracing::debug!("agent {}: stale state report ignored", info.agent);
+            return self.refresh_toolbar(id);
+        }
+        let old = s.info.as_ref().and_then(|i| i.state);
+        let old_reason = s.info.as_ref().and_then(|i| i.reason_code.clone());
+        let old_pending = s.info.as_ref().and_then(|i| i.pending_state);
+        let new = info.state;
+        let was_in = !matches!(old, None | Some(AgentState::Logout));
+        let is_in = !matches!(new, None | Some(AgentState::Logout));
+        // A snapshot of a logged-out agent at session start changes nothing the agent sees.
+        let changed =
+            (old != new || old_reason != info.reason_code || old_pending != info.pending_state)
+                && (was_in || is_in);
+        s.info = Some(info.clone());
+        if changed {
+            tracing::info!(
+                "agent {}: {} -> {}",
+                info.agent,
+                old.map_or("-", AgentState::as_str),
+                new.map_or("-", AgentState::as_str)
+            );
+            self.announce_agent(id, &info, was_in);
+            if is_in && !was_in {
+                self.fetch_reasons(now, out, &info.agent);
+            }
+            if self.cfg.reset_timer_on_wrap_up {
+                self.sync_wrap_timer(now, id);
+            }
+        }
+        self.refresh_toolbar(id);
+    }
+
+    /// An agent's reason codes: kept for validation and passed to Siebel as an event.
+    fn on_reason_codes(&mut self, agent: &str, category: String, codes: Vec<ReasonCode>) {
+        let Some(id) = self.owner(agent) else {
+            return;
+        };
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        let mut fields = vec![
+            ("AgentId".to_string(), agent.to_string()),
+            ("Category".to_string(), category.clone()),
+            ("Count".to_string(), codes.len().to_string()),
+            (
+                "ReasonLabels".to_string(),
+                codes
+                    .iter()
+                    .map(|r| r.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            ),
+        ];
+        for (i, r) in codes.iter().enumerate() {
+            let n = i + 1;
+            fields.push((format!("ReasonId{n}"), r.id.clone()));
+            fields.push((format!("ReasonCode{n}"), r.code.clone()));
+            fields.push((format!("ReasonLabel{n}"), r.label.clone()));
+        }
+        s.reasons.insert(category, codes);
+        s.slot
+            .call(|h| h.handle_event(events::REASON_CODES, &fields, ""));
+    }
+
+    /// One call changed.
+    fn on_dialog(&mut self, now: Now, dialog: DialogInfo, re: Option<&str>) {
+        let agent = dialog.agent.clone();
+        self.on_dialogs(now, &agent, re, |calls, ext, ced| {
+            calls.apply(dialog, ext, ced, now)
+        })
+    }
+
+    /// Every call of an agent (a snapshot): a known call missing here has ended, unless it
+    /// was updated after the snapshot was asked for.
+    fn on_dialog_list(
+        &mut self,
+        now: Now,
+        agent: &str,
+        dialogs: Vec<DialogInfo>,
+        re: Option<&str>,
+    ) {
+        let since = self
+            .owner(agent)
+            .and_then(|id| self.sessions.get(&id))
+            .and_then(|s| s.snapshot.clone())
+            .filter(|(req, _)| re == Some(req.as_str()))
+            .map(|(_, at)| at);
+        self.on_dialogs(now, agent, re, |calls, ext, ced| {
+            calls.reconcile(dialogs, since, ext, ced, now)
+        })
+    }
+
+    /// Applies dialog updates to the agent's calls and plays the effects on the host.
+    fn on_dialogs(
+        &mut self,
+        now: Now,
+        agent: &str,
+        re: Option<&str>,
+        update: impl FnOnce(&mut Calls, &str, Option<&str>) -> Vec<Effect>,
+    ) {
+        let Some(id) = self.owner(agent) else {
+            tracing::debug!("dialog for agent {agent} that no session owns");
+            return;
+        };
+        let ced = self.cfg.ced_variable.clone();
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        if let Some(re) = re {
+            s.pending.remove(re);
+        }
+        let extension = s.extension();
+        let effects = update(&mut s.calls, &extension, ced.as_deref());
+        *s.work_items.lock().unwrap_or_else(|e| e.into_inner()) =
+            s.calls.ids().into_iter().collect();
+        let slot = s.slot.clone();
+        play(&slot, &effects);
+        if self.cfg.reset_timer_on_wrap_up {
+            self.sync_wrap_timer(now, id);
+        }
+        self.refresh_toolbar(id);
+    }
+
+    /// A connector error: fails the command it answers, else tells the agent's session.
+    fn on_error(&mut self, agent: Option<String>, code: String, message: String, re: Option<&str>) {
+        // Find the session: by the request it answers, else by agent.
+        let by_re = re.and_then(|re| {
+            self.sessions
+                .iter_mut()
+                .find_map(|(id, s)| s.pending.remove(re).map(|(t, _)| (*id, Some(t))))
+        });
+        let target = by_re.or_else(|| {
+            agent
+                .as_ref()
+                .and_then(|a| self.owner(a))
+                .map(|id| (id, None))
+        });
+        match target {
+            Some((id, track)) => {
+                let msg = Msg::Failed {
+                    code: code.clone(),
+                    message,
+                };
+                self.fail(id, track.as_deref(), &code, &msg);
+                self.refresh_toolbar(id);
+            }
+            None => tracing::warn!("connector error not tied to a session: {code}: {message}"),
+        }
+    }
+
+    /// Finesse took the request `re`; its outcome follows as events.
+    fn on_accepted(&mut self, re: Option<&str>) {
+        let Some(re) = re else { return };
+        let owner = self
+            .sessions
+            .iter_mut()
+            .find_map(|(id, s)| s.pending.remove(re).map(|_| *id));
+        if let Some(id) = owner {
+            self.refresh_toolbar(id);
+        }
+    }
+}
