@@ -8,6 +8,77 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+/// Why a configuration is not usable. Each message names the key or variable at fault.
+#[derive(Debug)]
+pub enum ConfigError {
+    /// The TOML text does not parse, or does not fit the keys and types (unknown keys).
+    Syntax(toml::de::Error),
+    /// An environment variable `CONNECTOR_…` names no key.
+    UnknownVariable {
+        /// The variable.
+        variable: String,
+        /// The key it would set (`section.key`).
+        key: String,
+    },
+    /// An environment variable's value does not fit the key's type.
+    BadVariable {
+        /// The variable.
+        variable: String,
+        /// Its value.
+        value: String,
+        /// What the key takes.
+        expected: &'static str,
+    },
+    /// An environment variable targets a key whose section is not a table.
+    NotATable {
+        /// The variable.
+        variable: String,
+    },
+    /// A value out of its range.
+    Value {
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The Triple-DES key or IV is not usable (the text names the key). Only the text of the
+    /// driver's error is kept, so this compiles whichever error type `driver::secure` has.
+    Security(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Syntax(e) => write!(f, "configuration: {e}"),
+            ConfigError::UnknownVariable { variable, key } => {
+                write!(f, "environment variable {variable}: no key {key}")
+            }
+            ConfigError::BadVariable {
+                variable,
+                value,
+                expected,
+            } => write!(
+                f,
+                "environment variable {variable}: not {expected}: {value:?}"
+            ),
+            ConfigError::NotATable { variable } => {
+                write!(f, "configuration: {variable} targets a non-table")
+            }
+            ConfigError::Value { key, problem } => write!(f, "{key} {problem}"),
+            ConfigError::Security(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConfigError::Syntax(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, Deserialize, Serialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -223,8 +294,8 @@ impl ConnectorConfig {
     pub fn from_toml(
         text: &str,
         env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, String> {
-        let mut value: toml::Table = text.parse().map_err(|e| format!("configuration: {e}"))?;
+    ) -> Result<Self, ConfigError> {
+        let mut value: toml::Table = text.parse().map_err(ConfigError::Syntax)?;
         for (k, v) in env {
             let Some(rest) = k.strip_prefix("CONNECTOR_") else {
                 continue;
@@ -239,35 +310,42 @@ impl ConnectorConfig {
                 .ok()
                 .and_then(|d| d.get(&section).and_then(|s| s.get(&key)).cloned());
             let Some(default) = default else {
-                return Err(format!("environment variable {k}: no key {section}.{key}"));
+                return Err(ConfigError::UnknownVariable {
+                    variable: k,
+                    key: format!("{section}.{key}"),
+                });
+            };
+            let bad = |expected| ConfigError::BadVariable {
+                variable: k.clone(),
+                value: v.clone(),
+                expected,
             };
             let typed = match default {
-                toml::Value::Integer(_) => toml::Value::Integer(
-                    v.parse()
-                        .map_err(|_| format!("environment variable {k}: not a number: {v:?}"))?,
-                ),
-                toml::Value::Boolean(_) => toml::Value::Boolean(
-                    v.parse()
-                        .map_err(|_| format!("environment variable {k}: not true/false: {v:?}"))?,
-                ),
+                toml::Value::Integer(_) => {
+                    toml::Value::Integer(v.parse().map_err(|_| bad("a number"))?)
+                }
+                toml::Value::Boolean(_) => {
+                    toml::Value::Boolean(v.parse().map_err(|_| bad("true/false"))?)
+                }
                 _ => toml::Value::String(v),
             };
             value
                 .entry(section)
                 .or_insert_with(|| toml::Value::Table(toml::Table::new()))
                 .as_table_mut()
-                .ok_or_else(|| format!("configuration: {k} targets a non-table"))?
+                .ok_or_else(|| ConfigError::NotATable {
+                    variable: k.clone(),
+                })?
                 .insert(key, typed);
         }
-        let cfg: ConnectorConfig = value
-            .try_into()
-            .map_err(|e: toml::de::Error| format!("configuration: {e}"))?;
+        let cfg: ConnectorConfig = value.try_into().map_err(ConfigError::Syntax)?;
         cfg.validate()?;
         Ok(cfg)
     }
 
     /// Checks values that TOML types cannot.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let value = |key: &'static str, problem: String| ConfigError::Value { key, problem };
         for (key, url) in [
             ("finesse.primary", &self.finesse.primary),
             ("finesse.secondary", &self.finesse.secondary),
@@ -276,29 +354,36 @@ impl ConnectorConfig {
                 continue;
             }
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(format!(
-                    "{key} must be an http:// or https:// URL, got {url:?}"
+                return Err(value(
+                    key,
+                    format!("must be an http:// or https:// URL, got {url:?}"),
                 ));
             }
         }
         if self.connector.workers == 0 || self.connector.workers > 256 {
-            return Err("connector.workers must be between 1 and 256".into());
+            return Err(value(
+                "connector.workers",
+                "must be between 1 and 256".into(),
+            ));
         }
         if !self.monitor.listen.is_empty() && self.monitor.listen.parse::<SocketAddr>().is_err() {
-            return Err(format!(
-                "monitor.listen must be IP:PORT, got {:?}",
-                self.monitor.listen
+            return Err(value(
+                "monitor.listen",
+                format!("must be IP:PORT, got {:?}", self.monitor.listen),
             ));
         }
         if driver::config::LogLevel::parse(&self.log.level).is_none() {
-            return Err(format!(
-                "log.level must be off, error, warn, info, debug or trace, got {:?}",
-                self.log.level
+            return Err(value(
+                "log.level",
+                format!(
+                    "must be off, error, warn, info, debug or trace, got {:?}",
+                    self.log.level
+                ),
             ));
         }
         self.triple_des()?;
         if self.finesse.poll_ms < 100 {
-            return Err("finesse.poll_ms must be at least 100".into());
+            return Err(value("finesse.poll_ms", "must be at least 100".into()));
         }
         Ok(())
     }
@@ -313,7 +398,7 @@ impl ConnectorConfig {
     }
 
     /// The Triple-DES key for secure passwords, if configured.
-    pub fn triple_des(&self) -> Result<Option<driver::secure::TripleDes>, String> {
+    pub fn triple_des(&self) -> Result<Option<driver::secure::TripleDes>, ConfigError> {
         let s = &self.security;
         if s.des_key.is_empty() && s.des_iv.is_empty() {
             return Ok(None);
@@ -325,6 +410,8 @@ impl ConnectorConfig {
             &s.des_iv,
         )
         .map(Some)
+        // The driver's error names the key; only its text is kept (see `ConfigError`).
+        .map_err(|e| ConfigError::Security(e.to_string()))
     }
 
     /// The log file, if any.
@@ -376,8 +463,26 @@ mod tests {
             ("[security]\ndes_key = \"00\"\n", vec![], "security.des_key"),
         ] {
             let env = env.into_iter().map(|(k, v)| (k.to_string(), v.to_string()));
-            let err = ConnectorConfig::from_toml(text, env).unwrap_err();
+            let err = ConnectorConfig::from_toml(text, env)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(needle), "{err}");
         }
+    }
+
+    #[test]
+    fn errors_are_typed_and_keep_their_cause() {
+        let e = ConnectorConfig::from_toml("[broker\n", []).unwrap_err();
+        assert!(matches!(e, ConfigError::Syntax(_)));
+        assert!(std::error::Error::source(&e).is_some());
+        let e = ConnectorConfig::from_toml("[connector]\nworkers = 0\n", []).unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::Value {
+                key: "connector.workers",
+                ..
+            }
+        ));
+        assert_eq!(e.to_string(), "connector.workers must be between 1 and 256");
     }
 }

@@ -8,5 +8,5 @@ pub mod service;
 pub mod xml;
 pub mod xmpp;
 
-pub use config::ConnectorConfig;
-pub use service::Connector;
+pub use config::{ConfigError, ConnectorConfig};
+pub use service::{Connector, StartError};

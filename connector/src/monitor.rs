@@ -8,6 +8,42 @@ use std::thread::JoinHandle;
 
 use crate::service::Shared;
 
+/// Why the console did not start.
+#[derive(Debug)]
+pub enum MonitorError {
+    /// The address cannot be listened on.
+    Listen {
+        /// `monitor.listen`.
+        addr: String,
+        /// The server's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The listener is not an IP socket.
+    NotIp,
+    /// The console thread could not be started.
+    Thread(std::io::Error),
+}
+
+impl std::fmt::Display for MonitorError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MonitorError::Listen { addr, source } => write!(f, "monitor.listen {addr}: {source}"),
+            MonitorError::NotIp => f.write_str("monitor: not an IP listener"),
+            MonitorError::Thread(e) => write!(f, "monitor: cannot start its thread: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for MonitorError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            MonitorError::Listen { source, .. } => Some(source.as_ref()),
+            MonitorError::NotIp => None,
+            MonitorError::Thread(e) => Some(e),
+        }
+    }
+}
+
 /// The running console.
 pub struct Monitor {
     server: Arc<tiny_http::Server>,
@@ -17,13 +53,14 @@ pub struct Monitor {
 
 impl Monitor {
     /// Listens on the configured address and serves until stopped.
-    pub(crate) fn start(shared: Arc<Shared>) -> Result<Monitor, String> {
-        let server = tiny_http::Server::http(&shared.cfg.monitor.listen)
-            .map_err(|e| format!("monitor.listen {}: {e}", shared.cfg.monitor.listen))?;
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .ok_or("monitor: not an IP listener")?;
+    pub(crate) fn start(shared: Arc<Shared>) -> Result<Monitor, MonitorError> {
+        let server = tiny_http::Server::http(&shared.cfg.monitor.listen).map_err(|source| {
+            MonitorError::Listen {
+                addr: shared.cfg.monitor.listen.clone(),
+                source,
+            }
+        })?;
+        let addr = server.server_addr().to_ip().ok_or(MonitorError::NotIp)?;
         let server = Arc::new(server);
         let s2 = server.clone();
         let thread = std::thread::Builder::new()
@@ -43,7 +80,7 @@ impl Monitor {
                     let _ = req.respond(resp);
                 }
             })
-            .map_err(|e| e.to_string())?;
+            .map_err(MonitorError::Thread)?;
         tracing::info!("monitor console on http://{addr}/");
         Ok(Monitor {
             server,
@@ -69,16 +106,11 @@ impl Monitor {
 /// The health document.
 pub(crate) fn health(s: &Shared) -> serde_json::Value {
     let broker = s.broker_up.load(Ordering::Acquire);
-    let (finesse_up, node, detail, drivers) = {
-        let st = s.state();
-        (
-            st.finesse_up,
-            s.nodes[st.active].clone(),
-            st.detail.clone(),
-            st.drivers.len(),
-        )
+    let (f, agents, calls) = {
+        let core = s.core();
+        (core.finesse_status(), core.agent_views(), core.call_views())
     };
-    let agents = s.agent_views();
+    let (finesse_up, node, detail, drivers) = (f.in_service, f.node, f.detail, f.drivers);
     serde_json::json!({
         "connector": s.cfg.connector.name,
         "status": if broker && finesse_up { "IN_SERVICE" } else { "OUT_OF_SERVICE" },
@@ -90,7 +122,7 @@ pub(crate) fn health(s: &Shared) -> serde_json::Value {
         "finesse": { "node": node, "inService": finesse_up, "detail": detail },
         "drivers": drivers,
         "agents": agents,
-        "calls": s.call_views(),
+        "calls": calls,
     })
 }
 
@@ -105,7 +137,8 @@ fn page(s: &Shared) -> String {
     let h = health(s);
     let yes = |b: bool| if b { "up" } else { "DOWN" };
     let mut rows = String::new();
-    for a in s.agent_views() {
+    let agents = s.core().agent_views();
+    for a in agents {
         rows.push_str(&format!(
             "<tr><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&a.id),
@@ -121,7 +154,8 @@ fn page(s: &Shared) -> String {
         rows.push_str("<tr><td colspan=\"6\">no agents yet</td></tr>");
     }
     let mut calls = String::new();
-    for c in s.call_views() {
+    let call_views = s.core().call_views();
+    for c in call_views {
         calls.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&c.agent),

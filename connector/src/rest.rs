@@ -70,8 +70,18 @@ impl RestError {
     }
 }
 
+impl std::fmt::Display for RestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code(), self.message())
+    }
+}
+
+/// The causes (transport, HTTP, XML) are kept as text: the error is cloned into flows and
+/// compared in tests, and only its code and message reach the driver.
+impl std::error::Error for RestError {}
+
 /// Credentials for Basic auth.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     /// User (agent id).
     pub user: String,
@@ -180,7 +190,7 @@ impl Rest {
     pub fn user(&self, base: &str, id: &str, creds: &Credentials) -> Result<AgentInfo, RestError> {
         let text = self.call("GET", &user_url(base, id), Some(creds), None, None)?;
         let e = Element::parse(&text).map_err(|e| RestError::Unavailable(format!("User: {e}")))?;
-        xml::user_info(&e).map_err(RestError::Unavailable)
+        xml::user_info(&e).map_err(|e| RestError::Unavailable(format!("User: {e}")))
     }
 
     /// `GET /finesse/api/User/{id}/ReasonCodes?category=…`.

@@ -1,9 +1,65 @@
 //! A small XML tree over quick-xml, and the Finesse documents the connector reads:
 //! `User`, `SystemInfo`, `ApiErrors` and notification `Update`s.
+//!
+//! Kept apart from finesse-sim on purpose: the simulator (`sims/finesse/`) has its own XML
+//! writing and reading, its own XMPP/pubsub code and its own model of agents and dialogs.
+//! It is the independent oracle the end-to-end tests check the connector against; if both
+//! sides shared this module (or the core's state model), a misreading of Cisco's format
+//! would be made on both sides at once and the tests would agree with it. That holds for the
+//! plumbing too (this element tree, `escape`, the XMPP stanza splitter): a shared escaping or
+//! splitting bug would write and read the same wrong bytes on both sides. Only the wire
+//! format (Cisco's documents) is shared, by specification, not by code.
 
 use driver::protocol::{AgentInfo, AgentState, DialogInfo, ReasonCode};
 use quick_xml::events::Event;
 use quick_xml::Reader;
+
+/// Why a document could not be read.
+#[derive(Debug)]
+pub enum XmlError {
+    /// Not well-formed XML (the parser's error).
+    Syntax(quick_xml::Error),
+    /// A malformed attribute.
+    Attribute(quick_xml::events::attributes::AttrError),
+    /// An end tag with no start tag.
+    Unbalanced,
+    /// The document ended before its root element closed.
+    Truncated,
+    /// A required element is missing (its name).
+    Missing(&'static str),
+    /// The root element is not the one expected.
+    Unexpected {
+        /// The element expected.
+        expected: &'static str,
+        /// The element found.
+        found: String,
+    },
+}
+
+impl std::fmt::Display for XmlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            XmlError::Syntax(e) => write!(f, "bad XML: {e}"),
+            XmlError::Attribute(e) => write!(f, "bad attribute: {e}"),
+            XmlError::Unbalanced => f.write_str("unbalanced end tag"),
+            XmlError::Truncated => f.write_str("document ended early"),
+            XmlError::Missing(what) => write!(f, "{what} missing"),
+            XmlError::Unexpected { expected, found } => {
+                write!(f, "expected {expected}, got {found}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for XmlError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            XmlError::Syntax(e) => Some(e),
+            XmlError::Attribute(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// An element: local name, attributes, child elements and text.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,7 +84,7 @@ fn local(name: &[u8]) -> String {
 
 impl Element {
     /// Parses a document (its root element).
-    pub fn parse(text: &str) -> Result<Element, String> {
+    pub fn parse(text: &str) -> Result<Element, XmlError> {
         let mut reader = Reader::from_str(text);
         let mut stack: Vec<Element> = Vec::new();
         loop {
@@ -42,7 +98,7 @@ impl Element {
                     }
                 }
                 Ok(Event::End(_)) => {
-                    let el = stack.pop().ok_or("unbalanced end tag")?;
+                    let el = stack.pop().ok_or(XmlError::Unbalanced)?;
                     match stack.last_mut() {
                         Some(p) => p.children.push(el),
                         None => return Ok(el),
@@ -50,7 +106,7 @@ impl Element {
                 }
                 Ok(Event::Text(t)) => {
                     if let Some(p) = stack.last_mut() {
-                        p.text.push_str(&t.unescape().map_err(|e| e.to_string())?);
+                        p.text.push_str(&t.unescape().map_err(XmlError::Syntax)?);
                     }
                 }
                 Ok(Event::CData(t)) => {
@@ -58,20 +114,18 @@ impl Element {
                         p.text.push_str(&String::from_utf8_lossy(&t));
                     }
                 }
-                Ok(Event::Eof) => return Err("document ended early".into()),
+                Ok(Event::Eof) => return Err(XmlError::Truncated),
                 Ok(_) => {}
-                Err(e) => return Err(format!("bad XML: {e}")),
+                Err(e) => return Err(XmlError::Syntax(e)),
             }
         }
     }
 
-    fn open(e: &quick_xml::events::BytesStart<'_>) -> Result<Element, String> {
+    fn open(e: &quick_xml::events::BytesStart<'_>) -> Result<Element, XmlError> {
         let mut attrs = Vec::new();
         for a in e.attributes() {
-            let a = a.map_err(|e| format!("bad attribute: {e}"))?;
-            let v = a
-                .unescape_value()
-                .map_err(|e| format!("bad attribute value: {e}"))?;
+            let a = a.map_err(XmlError::Attribute)?;
+            let v = a.unescape_value().map_err(XmlError::Syntax)?;
             attrs.push((local(a.key.as_ref()), v.into_owned()));
         }
         Ok(Element {
@@ -130,11 +184,11 @@ pub fn agent_state(s: &str) -> AgentState {
 }
 
 /// Reads a `<User>` (REST) or `<user>` (notification) element.
-pub fn user_info(user: &Element) -> Result<AgentInfo, String> {
+pub fn user_info(user: &Element) -> Result<AgentInfo, XmlError> {
     let agent = user
         .text_of("loginId")
         .or_else(|| user.text_of("id"))
-        .ok_or("User without loginId")?;
+        .ok_or(XmlError::Missing("User loginId"))?;
     let state = user.text_of("state").map(|s| agent_state(&s));
     let reason = user.child("reasonCode");
     Ok(AgentInfo {
@@ -322,13 +376,16 @@ pub enum Update {
 }
 
 /// Parses the `<Update>` document carried by a pubsub notification.
-pub fn update(text: &str) -> Result<Update, String> {
+pub fn update(text: &str) -> Result<Update, XmlError> {
     let u = Element::parse(text)?;
     if !u.name.eq_ignore_ascii_case("Update") {
-        return Err(format!("expected Update, got {}", u.name));
+        return Err(XmlError::Unexpected {
+            expected: "Update",
+            found: u.name,
+        });
     }
     let request_id = u.text_of("requestId");
-    let data = u.child("data").ok_or("Update without data")?;
+    let data = u.child("data").ok_or(XmlError::Missing("Update data"))?;
     if let Some(user) = data.child("user") {
         return Ok(Update::User {
             info: user_info(user)?,
@@ -336,7 +393,7 @@ pub fn update(text: &str) -> Result<Update, String> {
         });
     }
     if let Some(errors) = data.child("apiErrors") {
-        let error = api_error(errors).ok_or("apiErrors without apiError")?;
+        let error = api_error(errors).ok_or(XmlError::Missing("apiErrors apiError"))?;
         return Ok(Update::Error { error, request_id });
     }
     if let Some(d) = data.child("dialogs").or_else(|| data.child("dialog")) {
@@ -416,5 +473,27 @@ mod tests {
             }]
         );
         assert!(update("not xml <").is_err());
+    }
+
+    #[test]
+    fn errors_are_typed() {
+        let e = Element::parse("<a></b>").unwrap_err();
+        assert!(matches!(e, XmlError::Syntax(_)));
+        assert!(std::error::Error::source(&e).is_some());
+        assert!(matches!(
+            Element::parse("<a><b/>"),
+            Err(XmlError::Truncated)
+        ));
+        assert!(matches!(
+            update("<Other/>"),
+            Err(XmlError::Unexpected {
+                expected: "Update",
+                ..
+            })
+        ));
+        assert!(matches!(
+            user_info(&Element::parse("<User><state>READY</state></User>").unwrap()),
+            Err(XmlError::Missing(_))
+        ));
     }
 }

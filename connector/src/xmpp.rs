@@ -4,6 +4,9 @@
 //!
 //! TLS (STARTTLS) is not negotiated: use it on a trusted network or through a TLS tunnel.
 //! That is a known limit of this release, stated in `docs/connector.md`.
+//!
+//! finesse-sim publishes through Prosody with its own XMPP code, on purpose: see `crate::xml`
+//! for why the connector and the simulator share no Finesse format code.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -11,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 
-use crate::xml::{escape, Element};
+use crate::xml::{escape, Element, XmlError};
 
 /// Largest stanza accepted.
 const MAX_STANZA: usize = 1 << 20;
@@ -19,9 +22,13 @@ const MAX_STANZA: usize = 1 << 20;
 /// Why an XMPP session failed.
 #[derive(Debug)]
 pub enum XmppError {
-    /// The server refused the credentials.
+    /// The server refused the credentials (the SASL failure condition).
     Auth(String),
-    /// Anything else (network, protocol), worth a retry.
+    /// The socket failed; worth a retry.
+    Io(std::io::Error),
+    /// A stanza is not well-formed XML; worth a retry.
+    Xml(XmlError),
+    /// Anything else in the protocol (unexpected or missing answers), worth a retry.
     Link(String),
 }
 
@@ -29,7 +36,19 @@ impl std::fmt::Display for XmppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             XmppError::Auth(m) => write!(f, "XMPP login refused: {m}"),
+            XmppError::Io(e) => write!(f, "XMPP link: {e}"),
+            XmppError::Xml(e) => write!(f, "XMPP link: bad stanza: {e}"),
             XmppError::Link(m) => write!(f, "XMPP link: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for XmppError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            XmppError::Io(e) => Some(e),
+            XmppError::Xml(e) => Some(e),
+            XmppError::Auth(_) | XmppError::Link(_) => None,
         }
     }
 }
@@ -153,7 +172,7 @@ impl XmppConn {
         resource: &str,
         timeout: Duration,
     ) -> Result<XmppConn, XmppError> {
-        let link = |e: std::io::Error| XmppError::Link(e.to_string());
+        let link = XmppError::Io;
         let stream = TcpStream::connect_timeout(&addr, timeout).map_err(link)?;
         stream.set_nodelay(true).map_err(link)?;
         let mut c = XmppConn {
@@ -243,9 +262,7 @@ impl XmppConn {
 
     /// Sends raw XML.
     pub fn send(&mut self, xml: &str) -> Result<(), XmppError> {
-        self.stream
-            .write_all(xml.as_bytes())
-            .map_err(|e| XmppError::Link(e.to_string()))
+        self.stream.write_all(xml.as_bytes()).map_err(XmppError::Io)
     }
 
     /// The next stanza, waiting at most `timeout` (`None` on timeout).
@@ -254,9 +271,7 @@ impl XmppConn {
         let mut chunk = [0u8; 16 * 1024];
         loop {
             if let Some(s) = self.splitter.next_stanza()? {
-                return Element::parse(&s)
-                    .map(Some)
-                    .map_err(|e| XmppError::Link(format!("bad stanza: {e}")));
+                return Element::parse(&s).map(Some).map_err(XmppError::Xml);
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -264,7 +279,7 @@ impl XmppConn {
             }
             self.stream
                 .set_read_timeout(Some(left))
-                .map_err(|e| XmppError::Link(e.to_string()))?;
+                .map_err(XmppError::Io)?;
             match self.stream.read(&mut chunk) {
                 Ok(0) => return Err(XmppError::Link("connection closed".into())),
                 Ok(n) => self.splitter.push(&chunk[..n]),
@@ -274,7 +289,7 @@ impl XmppConn {
                 {
                     return Ok(None)
                 }
-                Err(e) => return Err(XmppError::Link(e.to_string())),
+                Err(e) => return Err(XmppError::Io(e)),
             }
         }
     }

@@ -1,0 +1,520 @@
+//! The connector's logic without I/O: driver requests, Finesse REST answers, notification
+//! events, SystemInfo answers and clock ticks go in; REST calls to make, messages for driver
+//! queues and the status topic, and notification sessions to start or stop come out.
+//!
+//! The core never touches a socket, a thread or a clock: `now` is handed in with every input
+//! and outputs are queued for the shell to take ([`Core::poll_output`]). A REST call carries a
+//! [`Ticket`]; the shell runs it wherever it likes and hands the answer back with that ticket.
+//! Multi-step flows (Login: PUT → notification session up → GET user) are explicit states
+//! keyed by ticket, and one agent's requests are served in order by the core itself: a
+//! request waits while an earlier flow of the same agent is unfinished. That is what lets the
+//! shell run REST calls on any worker today, or from an event loop later, with no change here.
+//!
+//! Finesse's formats are read by `crate::xml` and `crate::xmpp`; finesse-sim (`sims/finesse/`)
+//! keeps its own XML, XMPP and agent/dialog state model on purpose (see `crate::xml`).
+//!
+//! Jobs by file: `requests` (one function per request type and the flow steps), `reads`
+//! (reading an agent's state and dialogs), `notifications` (sessions and updates),
+//! `failover` (SystemInfo checks and node switching), `crate::service::views` (console views).
+
+mod failover;
+mod notifications;
+mod reads;
+mod requests;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use driver::clock::Now;
+use driver::protocol::{
+    AgentInfo, DecodeError, DialogInfo, Envelope, Message, ReasonCode, SystemStatus,
+};
+
+use crate::rest::{Credentials, DialogAction, RestError, StateChange};
+use crate::xml::{Element, SystemInfo, Update};
+
+use self::failover::Finesse;
+pub(crate) use self::notifications::Notes;
+use self::reads::Read;
+use self::requests::AgentQueue;
+
+/// How long a Login waits for the agent's notification session before reading the agent, so
+/// that what the agent does right after logging in is seen.
+pub const LOGIN_WAIT: Duration = Duration::from_secs(3);
+
+/// Routes the answer of a REST call back to the flow that asked for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ticket(pub u64);
+
+/// One notification session of an agent; a restarted session gets a new id, so events of a
+/// session the core already replaced are recognised and ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(pub u64);
+
+/// A Finesse REST call for the shell to make, on the node given in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RestCall {
+    /// `PUT /User/{agent}` with a state change (answer: [`RestAnswer::Done`]).
+    SetState {
+        /// Base URL of the node.
+        node: String,
+        /// Agent id.
+        agent: String,
+        /// The agent's credentials.
+        creds: Credentials,
+        /// The body.
+        change: StateChange,
+        /// The `requestId` header (the driver request's id).
+        request_id: String,
+    },
+    /// `GET /User/{agent}` (answer: [`RestAnswer::User`]).
+    User {
+        /// Base URL of the node.
+        node: String,
+        /// Agent id.
+        agent: String,
+        /// The agent's (or the admin's) credentials.
+        creds: Credentials,
+    },
+    /// `GET /User/{agent}/Dialogs` (answer: [`RestAnswer::Dialogs`]).
+    Dialogs {
+        /// Base URL of the node.
+        node: String,
+        /// Agent id.
+        agent: String,
+        /// The agent's (or the admin's) credentials.
+        creds: Credentials,
+    },
+    /// `PUT` (or `POST` for `CONSULT_CALL`) `/Dialog/{dialog}` (answer: [`RestAnswer::Done`]).
+    DialogAction {
+        /// Base URL of the node.
+        node: String,
+        /// Dialog id.
+        dialog: String,
+        /// The agent's credentials.
+        creds: Credentials,
+        /// The body.
+        action: DialogAction,
+        /// The `requestId` header.
+        request_id: String,
+    },
+    /// `POST /User/{agent}/Dialogs` with `MAKE_CALL` (answer: [`RestAnswer::Done`]).
+    MakeCall {
+        /// Base URL of the node.
+        node: String,
+        /// Agent id.
+        agent: String,
+        /// The agent's credentials.
+        creds: Credentials,
+        /// The agent's extension.
+        from: String,
+        /// The number to call.
+        to: String,
+        /// The `requestId` header.
+        request_id: String,
+    },
+    /// `GET /User/{agent}/ReasonCodes?category=…` (answer: [`RestAnswer::ReasonCodes`]).
+    ReasonCodes {
+        /// Base URL of the node.
+        node: String,
+        /// Agent id.
+        agent: String,
+        /// The agent's credentials.
+        creds: Credentials,
+        /// `NOT_READY` or `LOGOUT`.
+        category: String,
+    },
+    /// `GET /SystemInfo` (answer: [`RestAnswer::SystemInfo`]).
+    SystemInfo {
+        /// Base URL of the node.
+        node: String,
+        /// The admin account, if configured.
+        creds: Option<Credentials>,
+    },
+}
+
+/// A successful answer to a [`RestCall`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum RestAnswer {
+    /// Accepted (202), no body used.
+    Done,
+    /// A user.
+    User(AgentInfo),
+    /// The agent's dialogs (XML, read with the agent's extension).
+    Dialogs(Vec<Element>),
+    /// Reason codes.
+    ReasonCodes(Vec<ReasonCode>),
+    /// SystemInfo.
+    SystemInfo(SystemInfo),
+}
+
+/// What an agent's notification session reports.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Notification {
+    /// Logged in and subscribed: notifications flow from now on.
+    Up,
+    /// The session broke; the shell retries by itself.
+    Lost(String),
+    /// Finesse refused the agent's credentials; the shell gave up the session.
+    Refused(String),
+    /// A notification.
+    Update(Update),
+}
+
+/// Where a notification session logs in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionTarget {
+    /// Base URL of the Finesse node (its host serves XMPP).
+    pub node: String,
+    /// The XMPP domain (from SystemInfo).
+    pub xmpp_domain: String,
+    /// The pubsub service domain (from SystemInfo; empty: do not subscribe).
+    pub pubsub_domain: String,
+}
+
+/// What the core asks the shell to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// Make a REST call; hand the answer back with [`Core::rest_answer`] and this ticket.
+    Rest {
+        /// Routes the answer.
+        ticket: Ticket,
+        /// The call.
+        call: RestCall,
+    },
+    /// Send a message to a driver queue.
+    Send {
+        /// The destination.
+        to: String,
+        /// The message.
+        env: Envelope,
+    },
+    /// Publish a message on the status topic.
+    Broadcast(Envelope),
+    /// Start (or, if one runs for the agent, replace) the agent's notification session.
+    StartNotifications {
+        /// Agent id.
+        agent: String,
+        /// The new session's id (its events carry it).
+        session: SessionId,
+        /// The agent's credentials.
+        creds: Credentials,
+        /// Where to log in.
+        target: SessionTarget,
+    },
+    /// Stop the agent's notification session.
+    StopNotifications {
+        /// Agent id.
+        agent: String,
+        /// The session to stop.
+        session: SessionId,
+    },
+}
+
+/// The error of an answer that failed, or that is not the kind asked for (a broken shell,
+/// reported as Finesse trouble).
+fn failure(answer: Result<RestAnswer, RestError>) -> RestError {
+    match answer {
+        Err(e) => e,
+        Ok(a) => RestError::Unavailable(format!("unexpected answer {a:?}")),
+    }
+}
+
+/// The Finesse link as the console shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FinesseStatus {
+    /// The node in use is in service.
+    pub in_service: bool,
+    /// Base URL of the node in use.
+    pub node: String,
+    /// Human detail (which node, or why out of service).
+    pub detail: String,
+    /// How many driver instances said Hello.
+    pub drivers: usize,
+}
+
+/// What the core needs to know of the configuration.
+#[derive(Clone, Debug)]
+pub struct CoreConfig {
+    /// The connector's name (message ids, `System.connector`).
+    pub name: String,
+    /// This process's instance id (`System.instance`).
+    pub instance: String,
+    /// The Finesse nodes' base URLs, primary first (at least one).
+    pub nodes: Vec<String>,
+    /// The admin account used to read agents without a session, and for SystemInfo.
+    pub admin: Option<Credentials>,
+    /// The key of secure passwords.
+    pub des: Option<driver::secure::TripleDes>,
+    /// SystemInfo check interval.
+    pub poll_every: Duration,
+}
+
+/// What the connector knows of one agent.
+#[derive(Default)]
+pub(crate) struct AgentEntry {
+    /// The driver queue the agent's events go to.
+    pub reply_to: Option<String>,
+    /// The agent's Finesse credentials (from Login or Connect).
+    pub creds: Option<Credentials>,
+    /// Finesse accepted these credentials (a login or a read succeeded with them); only then
+    /// is a refused notification login worth telling the agent.
+    pub verified: bool,
+    /// Last known state.
+    pub info: Option<AgentInfo>,
+    /// The agent's calls, by dialog id.
+    pub calls: BTreeMap<String, DialogInfo>,
+    /// The notification session.
+    pub notes: Notes,
+    /// Updates that arrived while the session's first read was under way.
+    held: Vec<Update>,
+}
+
+/// Who waits for the answer of a ticket.
+enum Waiter {
+    /// The current flow of this agent's request queue.
+    Request(String),
+    /// A read that no request asked for: after a notification session came up (`session`),
+    /// or after a failover (`None`).
+    Sync {
+        read: Read,
+        session: Option<SessionId>,
+    },
+    /// A SystemInfo check.
+    Probe,
+}
+
+/// The connector's state and logic.
+pub struct Core {
+    cfg: CoreConfig,
+    seq: u64,
+    next_ticket: u64,
+    next_session: u64,
+    stopping: bool,
+    finesse: Finesse,
+    pub(crate) agents: HashMap<String, AgentEntry>,
+    /// Driver instances that said Hello (reply queue → when).
+    drivers: HashMap<String, Instant>,
+    queues: HashMap<String, AgentQueue>,
+    tickets: HashMap<Ticket, Waiter>,
+    out: VecDeque<Output>,
+}
+
+impl Core {
+    /// A core that checks Finesse at the first tick.
+    pub fn new(cfg: CoreConfig, now: Now) -> Core {
+        assert!(!cfg.nodes.is_empty(), "at least one Finesse node");
+        Core {
+            cfg,
+            seq: 0,
+            next_ticket: 0,
+            next_session: 0,
+            stopping: false,
+            finesse: Finesse::new(now.mono),
+            agents: HashMap::new(),
+            drivers: HashMap::new(),
+            queues: HashMap::new(),
+            tickets: HashMap::new(),
+            out: VecDeque::new(),
+        }
+    }
+
+    /// The next output, in the order the core produced them.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// Every queued output.
+    pub fn drain(&mut self) -> Vec<Output> {
+        self.out.drain(..).collect()
+    }
+
+    /// Input: a request from a driver (`reply_to` is the frame's `reply-to`).
+    pub fn request(&mut self, now: Now, reply_to: String, env: Envelope) {
+        self.enqueue(now, reply_to, env);
+    }
+
+    /// Input: a frame whose body is not a request this connector can read.
+    pub fn undecodable(&mut self, reply_to: &str, e: &DecodeError) {
+        tracing::warn!("rejected a request: {e}");
+        if reply_to.is_empty() {
+            return;
+        }
+        let code = match e {
+            DecodeError::Version(_) => "UnsupportedVersion",
+            DecodeError::Malformed(_) => "Malformed",
+        };
+        let msg = Message::Error {
+            agent: None,
+            code: code.into(),
+            message: e.to_string(),
+        };
+        self.send(reply_to, msg, None);
+    }
+
+    /// Input: the answer of the REST call `ticket`.
+    pub fn rest_answer(&mut self, now: Now, ticket: Ticket, answer: Result<RestAnswer, RestError>) {
+        match self.tickets.remove(&ticket) {
+            Some(Waiter::Request(agent)) => self.advance(now, &agent, answer),
+            Some(Waiter::Sync { read, session }) => self.sync_answer(now, read, session, answer),
+            Some(Waiter::Probe) => self.probe_answer(now, answer),
+            None => tracing::warn!("an answer for unknown ticket {ticket:?} ignored"),
+        }
+    }
+
+    /// Input: the time; checks Finesse when due and ends Login waits that timed out.
+    pub fn tick(&mut self, now: Now) {
+        self.poll_if_due(now);
+        self.login_wait_timeouts(now);
+    }
+
+    /// Input: the connector is stopping. Drivers are told it goes out of service, every
+    /// notification session is stopped and no new one starts.
+    pub fn stop(&mut self) {
+        if self.stopping {
+            return;
+        }
+        self.stopping = true;
+        self.finesse.up = false;
+        self.finesse.detail = "the connector is stopping".into();
+        self.broadcast_status();
+        let agents: Vec<String> = self.agents.keys().cloned().collect();
+        for a in agents {
+            self.stop_session(&a);
+        }
+    }
+
+    /// The `System` message as it stands, in an envelope (for the status topic when the
+    /// broker link comes up).
+    pub fn system_envelope(&mut self) -> Envelope {
+        let msg = self.system_message();
+        Envelope::new(self.next_id(), msg)
+    }
+
+    /// The connector's view of Finesse, for the console.
+    pub fn finesse_status(&self) -> FinesseStatus {
+        FinesseStatus {
+            in_service: self.finesse.up,
+            node: self.node(),
+            detail: self.finesse.detail.clone(),
+            drivers: self.drivers.len(),
+        }
+    }
+
+    // --- helpers shared by the jobs ---
+
+    fn next_id(&mut self) -> String {
+        self.seq += 1;
+        format!("{}-{}", self.cfg.name, self.seq)
+    }
+
+    fn issue(&mut self, call: RestCall, waiter: Waiter) -> Ticket {
+        self.next_ticket += 1;
+        let ticket = Ticket(self.next_ticket);
+        self.tickets.insert(ticket, waiter);
+        self.out.push_back(Output::Rest { ticket, call });
+        ticket
+    }
+
+    fn send(&mut self, to: &str, msg: Message, re: Option<&str>) {
+        if to.is_empty() {
+            tracing::warn!("no driver queue for {msg:?}; dropped");
+            return;
+        }
+        let mut env = Envelope::new(self.next_id(), msg);
+        env.re = re.map(str::to_string);
+        self.out.push_back(Output::Send {
+            to: to.to_string(),
+            env,
+        });
+    }
+
+    fn error(&mut self, to: &str, agent: Option<&str>, e: &RestError, re: Option<&str>) {
+        tracing::info!(
+            "agent {}: {}: {}",
+            agent.unwrap_or("-"),
+            e.code(),
+            e.message()
+        );
+        let msg = Message::Error {
+            agent: agent.map(str::to_string),
+            code: e.code().to_string(),
+            message: e.message(),
+        };
+        self.send(to, msg, re);
+    }
+
+    fn system_message(&self) -> Message {
+        Message::System {
+            status: if self.finesse.up {
+                SystemStatus::InService
+            } else {
+                SystemStatus::OutOfService
+            },
+            connector: self.cfg.name.clone(),
+            detail: self.finesse.detail.clone(),
+            instance: self.cfg.instance.clone(),
+        }
+    }
+
+    fn broadcast_status(&mut self) {
+        let env = self.system_envelope();
+        self.out.push_back(Output::Broadcast(env));
+    }
+
+    /// Base URL of the node in use.
+    fn node(&self) -> String {
+        self.cfg.nodes[self.finesse.active].clone()
+    }
+
+    fn reply_to_of(&self, agent: &str, fallback: &str) -> String {
+        self.agents
+            .get(agent)
+            .and_then(|a| a.reply_to.clone())
+            .unwrap_or_else(|| fallback.to_string())
+    }
+
+    fn creds_of(&self, agent: &str) -> Option<Credentials> {
+        self.agents.get(agent).and_then(|a| a.creds.clone())
+    }
+
+    /// The agent's extension, as Finesse last reported it.
+    fn extension_of(&self, agent: &str) -> String {
+        self.agents
+            .get(agent)
+            .and_then(|a| a.info.as_ref())
+            .and_then(|i| i.extension.clone())
+            .unwrap_or_default()
+    }
+
+    fn finesse_ready(&self) -> Result<(), RestError> {
+        if self.finesse.up {
+            Ok(())
+        } else {
+            Err(RestError::Unavailable(self.finesse.detail.clone()))
+        }
+    }
+
+    /// Sends an agent's state to its driver and remembers it.
+    fn publish_agent(&mut self, info: AgentInfo, re: Option<&str>, fallback_to: &str) {
+        let e = self.agents.entry(info.agent.clone()).or_default();
+        e.info = Some(info.clone());
+        let to = e
+            .reply_to
+            .clone()
+            .unwrap_or_else(|| fallback_to.to_string());
+        self.send(&to, Message::Agent(info), re);
+    }
+
+    /// Keeps the console's list of calls current.
+    fn remember_call(&mut self, d: &DialogInfo) {
+        let e = self.agents.entry(d.agent.clone()).or_default();
+        if d.ended || matches!(d.agent_state.as_str(), "DROPPED" | "FAILED") {
+            e.calls.remove(&d.id);
+        } else {
+            e.calls.insert(d.id.clone(), d.clone());
+        }
+    }
+}

@@ -1,0 +1,590 @@
+//! Driver requests: one function per request type, and the steps of the flows that need more
+//! than one REST call. One agent's requests are served in order: a request waits in the
+//! agent's queue while an earlier flow of the agent is unfinished.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use driver::clock::Now;
+use driver::protocol::{CallAction, Envelope, Message};
+
+use super::reads::Read;
+use super::{Core, Notes, RestAnswer, RestCall, Waiter, LOGIN_WAIT};
+use crate::rest::{Credentials, DialogAction, RestError, StateChange};
+
+/// A request waiting for its turn.
+pub(super) struct Queued {
+    /// The frame's `reply-to`.
+    reply_to: String,
+    env: Envelope,
+}
+
+/// One agent's requests: the flow under way and those waiting behind it.
+#[derive(Default)]
+pub(super) struct AgentQueue {
+    pub(super) flow: Option<Flow>,
+    waiting: VecDeque<Queued>,
+}
+
+/// The request a flow serves.
+pub(super) struct Req {
+    agent: String,
+    /// The request's id (`re` of the answers, `requestId` of REST calls).
+    re: String,
+    /// The frame's `reply-to`, for agents with no `Connect` yet.
+    fallback: String,
+}
+
+/// A request flow that is waiting for something.
+pub(super) struct Flow {
+    req: Req,
+    pub(super) step: Step,
+}
+
+/// What a flow waits for.
+pub(super) enum Step {
+    /// `PUT` LOGIN with these credentials.
+    LoginPut(Credentials),
+    /// The agent's notification session, until the deadline; then the read.
+    LoginWait(Instant),
+    /// `PUT` of a state change (SetState, Logout); then the read.
+    StatePut,
+    /// Reading the agent (and its dialogs).
+    Read(Read),
+    /// A call request (answered `Accepted`).
+    Call,
+    /// Reason codes of a category.
+    ReasonCodes(String),
+}
+
+/// The agent a request is about (`None` for Hello and non-requests).
+fn agent_of(msg: &Message) -> Option<&str> {
+    match msg {
+        Message::Connect { agent, .. }
+        | Message::Disconnect { agent }
+        | Message::Login { agent, .. }
+        | Message::Logout { agent, .. }
+        | Message::SetState { agent, .. }
+        | Message::Snapshot { agent }
+        | Message::GetReasonCodes { agent, .. }
+        | Message::CallAction { agent, .. }
+        | Message::MakeCall { agent, .. }
+        | Message::UpdateCallData { agent, .. } => Some(agent),
+        _ => None,
+    }
+}
+
+impl Core {
+    /// Queues a request behind the agent's earlier ones and serves what can be served.
+    pub(super) fn enqueue(&mut self, now: Now, reply_to: String, env: Envelope) {
+        let Some(agent) = agent_of(&env.msg).map(str::to_string) else {
+            self.serve(now, Queued { reply_to, env });
+            return;
+        };
+        self.queues
+            .entry(agent.clone())
+            .or_default()
+            .waiting
+            .push_back(Queued { reply_to, env });
+        self.run_queue(now, &agent);
+    }
+
+    /// Serves the agent's waiting requests until one leaves a flow under way.
+    pub(super) fn run_queue(&mut self, now: Now, agent: &str) {
+        loop {
+            let Some(q) = self.queues.get_mut(agent) else {
+                return;
+            };
+            if q.flow.is_some() {
+                return;
+            }
+            let Some(next) = q.waiting.pop_front() else {
+                self.queues.remove(agent);
+                return;
+            };
+            if let Some(flow) = self.serve(now, next) {
+                self.queues.entry(agent.to_string()).or_default().flow = Some(flow);
+            }
+        }
+    }
+
+    /// The dispatch: one function per request type; `Some` when a flow remains under way.
+    fn serve(&mut self, now: Now, q: Queued) -> Option<Flow> {
+        let Queued { reply_to, env } = q;
+        let re = env.id;
+        match env.msg {
+            Message::Hello {
+                driver,
+                reply_to,
+                product,
+            } => self.hello(now, &driver, &reply_to, &product, &re),
+            Message::Connect {
+                agent,
+                reply_to,
+                password,
+                encrypted,
+            } => self.connect(&agent, reply_to, password, encrypted, &re),
+            Message::Disconnect { agent } => self.disconnect(&agent),
+            Message::Login {
+                agent,
+                password,
+                extension,
+                encrypted,
+            } => return self.login(agent, &password, encrypted, extension, re, reply_to),
+            Message::Logout { agent, reason } => {
+                return self.change_state(agent, "LOGOUT", reason, re, reply_to)
+            }
+            Message::SetState {
+                agent,
+                state,
+                reason,
+            } => return self.change_state(agent, state.as_str(), reason, re, reply_to),
+            Message::Snapshot { agent } => return self.snapshot(agent, re, reply_to),
+            Message::CallAction {
+                agent,
+                dialog,
+                action,
+                to,
+            } => return self.call_action(agent, dialog, action, to, re, reply_to),
+            Message::MakeCall { agent, to } => return self.make_call(agent, to, re, reply_to),
+            Message::UpdateCallData {
+                agent,
+                dialog,
+                wrap_up_reason,
+            } => return self.update_call_data(agent, dialog, wrap_up_reason, re, reply_to),
+            Message::GetReasonCodes { agent, category } => {
+                return self.reason_codes(agent, category, re, reply_to)
+            }
+            other => tracing::warn!("not a request: {other:?}"),
+        }
+        None
+    }
+
+    fn hello(&mut self, now: Now, driver: &str, to: &str, product: &str, re: &str) {
+        tracing::info!("driver {driver} ({product}) says hello");
+        self.drivers.insert(to.to_string(), now.mono);
+        let msg = self.system_message();
+        self.send(to, msg, Some(re));
+    }
+
+    fn connect(
+        &mut self,
+        agent: &str,
+        to: String,
+        password: Option<String>,
+        encrypted: bool,
+        re: &str,
+    ) {
+        let password = match password
+            .map(|p| self.clear_password(&p, encrypted))
+            .transpose()
+        {
+            Ok(p) => p,
+            Err(e) => return self.error(&to, Some(agent), &e, Some(re)),
+        };
+        let e = self.agents.entry(agent.to_string()).or_default();
+        e.reply_to = Some(to);
+        if let Some(password) = password {
+            if e.creds.as_ref().map(|c| &c.password) != Some(&password) {
+                e.creds = Some(Credentials {
+                    user: agent.to_string(),
+                    password,
+                });
+                e.verified = false;
+            }
+        }
+        self.ensure_notifications(agent);
+    }
+
+    /// The Siebel session ended: stop routing and forget the password; the agent stays
+    /// listed (it may still be logged in to Finesse).
+    fn disconnect(&mut self, agent: &str) {
+        if let Some(a) = self.agents.get_mut(agent) {
+            a.reply_to = None;
+            a.creds = None;
+            a.calls.clear();
+        }
+        self.stop_session(agent);
+    }
+
+    fn login(
+        &mut self,
+        agent: String,
+        password: &str,
+        encrypted: bool,
+        extension: String,
+        re: String,
+        fallback: String,
+    ) -> Option<Flow> {
+        let to = self.reply_to_of(&agent, &fallback);
+        let checked = self
+            .clear_password(password, encrypted)
+            .and_then(|p| self.finesse_ready().map(|()| p));
+        let password = match checked {
+            Ok(p) => p,
+            Err(e) => {
+                self.error(&to, Some(&agent), &e, Some(&re));
+                return None;
+            }
+        };
+        let creds = Credentials {
+            user: agent.clone(),
+            password,
+        };
+        let call = RestCall::SetState {
+            node: self.node(),
+            agent: agent.clone(),
+            creds: creds.clone(),
+            change: StateChange {
+                state: "LOGIN".into(),
+                extension: Some(extension),
+                reason_code_id: None,
+            },
+            request_id: re.clone(),
+        };
+        self.issue(call, Waiter::Request(agent.clone()));
+        Some(Flow {
+            req: Req {
+                agent,
+                re,
+                fallback,
+            },
+            step: Step::LoginPut(creds),
+        })
+    }
+
+    fn change_state(
+        &mut self,
+        agent: String,
+        state: &str,
+        reason: Option<String>,
+        re: String,
+        fallback: String,
+    ) -> Option<Flow> {
+        let to = self.reply_to_of(&agent, &fallback);
+        let Some(creds) = self.creds_of(&agent) else {
+            let msg = Message::Error {
+                agent: Some(agent),
+                code: "NoSession".into(),
+                message: "The connector has no Finesse session for this agent; log in again".into(),
+            };
+            self.send(&to, msg, Some(&re));
+            return None;
+        };
+        if let Err(e) = self.finesse_ready() {
+            self.error(&to, Some(&agent), &e, Some(&re));
+            return None;
+        }
+        let call = RestCall::SetState {
+            node: self.node(),
+            agent: agent.clone(),
+            creds,
+            change: StateChange {
+                state: state.to_string(),
+                extension: None,
+                reason_code_id: reason,
+            },
+            request_id: re.clone(),
+        };
+        self.issue(call, Waiter::Request(agent.clone()));
+        Some(Flow {
+            req: Req {
+                agent,
+                re,
+                fallback,
+            },
+            step: Step::StatePut,
+        })
+    }
+
+    fn snapshot(&mut self, agent: String, re: String, fallback: String) -> Option<Flow> {
+        self.begin_read(
+            Req {
+                agent,
+                re,
+                fallback,
+            },
+            true,
+        )
+    }
+
+    fn call_action(
+        &mut self,
+        agent: String,
+        dialog: String,
+        action: CallAction,
+        to: Option<String>,
+        re: String,
+        fallback: String,
+    ) -> Option<Flow> {
+        let ext = self.extension_of(&agent);
+        let body = DialogAction {
+            action: action.as_str().to_string(),
+            extension: ext,
+            dtmf: (action == CallAction::SendDtmf).then(|| to.clone().unwrap_or_default()),
+            to: to.filter(|_| action != CallAction::SendDtmf),
+            wrap_up_reason: None,
+        };
+        self.with_session(agent, re, fallback, |node, creds, request_id, _| {
+            RestCall::DialogAction {
+                node,
+                dialog,
+                creds,
+                action: body,
+                request_id,
+            }
+        })
+    }
+
+    fn make_call(
+        &mut self,
+        agent: String,
+        to: String,
+        re: String,
+        fallback: String,
+    ) -> Option<Flow> {
+        let a = agent.clone();
+        self.with_session(agent, re, fallback, |node, creds, request_id, ext| {
+            RestCall::MakeCall {
+                node,
+                agent: a,
+                creds,
+                from: ext,
+                to,
+                request_id,
+            }
+        })
+    }
+
+    fn update_call_data(
+        &mut self,
+        agent: String,
+        dialog: String,
+        wrap_up_reason: Option<String>,
+        re: String,
+        fallback: String,
+    ) -> Option<Flow> {
+        let ext = self.extension_of(&agent);
+        let body = DialogAction {
+            action: "UPDATE_CALL_DATA".into(),
+            extension: ext,
+            to: None,
+            dtmf: None,
+            wrap_up_reason,
+        };
+        self.with_session(agent, re, fallback, |node, creds, request_id, _| {
+            RestCall::DialogAction {
+                node,
+                dialog,
+                creds,
+                action: body,
+                request_id,
+            }
+        })
+    }
+
+    fn reason_codes(
+        &mut self,
+        agent: String,
+        category: String,
+        re: String,
+        fallback: String,
+    ) -> Option<Flow> {
+        let Some(creds) = self.creds_of(&agent) else {
+            tracing::debug!("no session for agent {agent}: reason codes not read");
+            return None;
+        };
+        let call = RestCall::ReasonCodes {
+            node: self.node(),
+            agent: agent.clone(),
+            creds,
+            category: category.clone(),
+        };
+        self.issue(call, Waiter::Request(agent.clone()));
+        Some(Flow {
+            req: Req {
+                agent,
+                re,
+                fallback,
+            },
+            step: Step::ReasonCodes(category),
+        })
+    }
+
+    /// A call request with the agent's session (node, credentials, request id, extension);
+    /// no session or no Finesse → `Error`.
+    fn with_session(
+        &mut self,
+        agent: String,
+        re: String,
+        fallback: String,
+        call: impl FnOnce(String, Credentials, String, String) -> RestCall,
+    ) -> Option<Flow> {
+        let to = self.reply_to_of(&agent, &fallback);
+        let Some(creds) = self.creds_of(&agent) else {
+            let e = RestError::Api {
+                status: 0,
+                error_type: "NoSession".into(),
+                message: String::new(),
+            };
+            self.error(&to, Some(&agent), &e, Some(&re));
+            return None;
+        };
+        if let Err(e) = self.finesse_ready() {
+            self.error(&to, Some(&agent), &e, Some(&re));
+            return None;
+        }
+        let ext = self.extension_of(&agent);
+        let call = call(self.node(), creds, re.clone(), ext);
+        self.issue(call, Waiter::Request(agent.clone()));
+        Some(Flow {
+            req: Req {
+                agent,
+                re,
+                fallback,
+            },
+            step: Step::Call,
+        })
+    }
+
+    /// The clear password of a request (decrypted when the driver sent it encrypted).
+    fn clear_password(&self, password: &str, encrypted: bool) -> Result<String, RestError> {
+        if !encrypted {
+            return Ok(password.to_string());
+        }
+        let des = self.cfg.des.as_ref().ok_or_else(|| {
+            RestError::Config(
+                "the connector has no security.des_key to decrypt secure passwords".into(),
+            )
+        })?;
+        des.decrypt(password)
+            .map_err(|e| RestError::Config(e.to_string()))
+    }
+
+    /// Starts reading the agent for a request; `None` when there is nothing to read with.
+    fn begin_read(&mut self, req: Req, with_dialogs: bool) -> Option<Flow> {
+        let (read, call) =
+            self.start_read(&req.agent, Some(&req.re), &req.fallback, with_dialogs)?;
+        self.issue(call, Waiter::Request(req.agent.clone()));
+        Some(Flow {
+            req,
+            step: Step::Read(read),
+        })
+    }
+
+    /// The answer of the REST call the agent's current flow waits for.
+    pub(super) fn advance(&mut self, now: Now, agent: &str, answer: Result<RestAnswer, RestError>) {
+        let Some(flow) = self.queues.get_mut(agent).and_then(|q| q.flow.take()) else {
+            tracing::warn!("agent {agent}: an answer for no flow ignored");
+            return;
+        };
+        let next = self.step(now, flow, answer);
+        if let Some(flow) = next {
+            self.queues.entry(agent.to_string()).or_default().flow = Some(flow);
+        }
+        self.run_queue(now, agent);
+    }
+
+    fn step(
+        &mut self,
+        now: Now,
+        flow: Flow,
+        answer: Result<RestAnswer, RestError>,
+    ) -> Option<Flow> {
+        let Flow { req, step } = flow;
+        let to = self.reply_to_of(&req.agent, &req.fallback);
+        let (agent, re) = (req.agent.clone(), req.re.clone());
+        // Reads handle their own errors (a snapshot nobody asked for is only logged).
+        match (step, answer) {
+            (Step::Read(read), answer) => {
+                let (read, call) = self.continue_read(read, answer)?;
+                self.issue(call, Waiter::Request(agent));
+                Some(Flow {
+                    req,
+                    step: Step::Read(read),
+                })
+            }
+            (_, Err(e)) => {
+                self.error(&to, Some(&agent), &e, Some(&re));
+                None
+            }
+            (Step::LoginPut(creds), Ok(_)) => {
+                let e = self.agents.entry(agent.clone()).or_default();
+                e.creds = Some(creds);
+                e.verified = true;
+                self.ensure_notifications(&agent);
+                if self.notifications_up(&agent) {
+                    return self.begin_read(req, false);
+                }
+                Some(Flow {
+                    req,
+                    step: Step::LoginWait(now.mono + LOGIN_WAIT),
+                })
+            }
+            (Step::StatePut, Ok(_)) => self.begin_read(req, false),
+            (Step::Call, Ok(_)) => {
+                self.send(&to, Message::Accepted {}, Some(&re));
+                None
+            }
+            (Step::ReasonCodes(category), Ok(RestAnswer::ReasonCodes(codes))) => {
+                let msg = Message::ReasonCodes {
+                    agent,
+                    category,
+                    codes,
+                };
+                self.send(&to, msg, Some(&re));
+                None
+            }
+            (Step::ReasonCodes(_), Ok(other)) => {
+                self.error(&to, Some(&agent), &super::failure(Ok(other)), Some(&re));
+                None
+            }
+            (Step::LoginWait(_), Ok(_)) => {
+                tracing::warn!("agent {agent}: an answer while waiting for notifications");
+                None
+            }
+        }
+    }
+
+    fn notifications_up(&self, agent: &str) -> bool {
+        self.agents
+            .get(agent)
+            .is_some_and(|a| matches!(a.notes, Notes::Up(_)))
+    }
+
+    /// A Login that waits for the agent's notification session goes on (the session is up,
+    /// or will not come).
+    pub(super) fn wake_login(&mut self, now: Now, agent: &str) {
+        let waiting = self
+            .queues
+            .get(agent)
+            .and_then(|q| q.flow.as_ref())
+            .is_some_and(|f| matches!(f.step, Step::LoginWait(_)));
+        if !waiting {
+            return;
+        }
+        let flow = self.queues.get_mut(agent).and_then(|q| q.flow.take());
+        if let Some(flow) = flow.and_then(|f| self.begin_read(f.req, false)) {
+            self.queues.entry(agent.to_string()).or_default().flow = Some(flow);
+        }
+        self.run_queue(now, agent);
+    }
+
+    /// Logins whose wait for notifications is over go on without them.
+    pub(super) fn login_wait_timeouts(&mut self, now: Now) {
+        let late: Vec<String> = self
+            .queues
+            .iter()
+            .filter(|(_, q)| {
+                q.flow
+                    .as_ref()
+                    .is_some_and(|f| matches!(f.step, Step::LoginWait(until) if now.mono >= until))
+            })
+            .map(|(a, _)| a.clone())
+            .collect();
+        for agent in late {
+            tracing::debug!("agent {agent}: notifications not up in time; reading the agent");
+            self.wake_login(now, &agent);
+        }
+    }
+}

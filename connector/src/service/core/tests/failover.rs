@@ -1,0 +1,242 @@
+//! SystemInfo checks and node failover.
+
+use std::time::Duration;
+
+use driver::protocol::{Message, SystemStatus};
+
+use super::super::RestCall;
+use super::*;
+
+fn system_info_nodes(calls: &[RestCall]) -> Vec<&str> {
+    calls
+        .iter()
+        .filter_map(|c| match c {
+            RestCall::SystemInfo { node, .. } => Some(node.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_first_check_finds_the_primary_and_broadcasts_in_service() {
+    let now = driver::clock::Now::read();
+    let mut core = Core::new(config(), now);
+    assert_eq!(
+        status_of(&core.system_envelope()).0,
+        SystemStatus::OutOfService
+    );
+    core.tick(now);
+    let outs = core.drain();
+    let [Output::Rest { ticket, call }] = &outs[..] else {
+        panic!("{outs:?}")
+    };
+    assert_eq!(
+        call,
+        &RestCall::SystemInfo {
+            node: NODE_A.into(),
+            creds: None
+        }
+    );
+    let answer = FakeFinesse::new().answer(call);
+    core.rest_answer(now, *ticket, answer);
+    let outs = core.drain();
+    let [Output::Broadcast(env)] = &outs[..] else {
+        panic!("{outs:?}")
+    };
+    assert_eq!(
+        status_of(env),
+        (
+            SystemStatus::InService,
+            format!("Finesse {NODE_A} in service")
+        )
+    );
+    assert_eq!(
+        status_of(&core.system_envelope()).0,
+        SystemStatus::InService
+    );
+}
+
+#[test]
+fn checks_run_every_poll_interval_without_broadcasts_while_nothing_changes() {
+    let mut h = Harness::new();
+    h.advance(POLL - Duration::from_millis(1));
+    assert!(h.calls.is_empty());
+    h.advance(Duration::from_millis(1));
+    assert_eq!(system_info_nodes(&h.calls), vec![NODE_A]);
+    h.advance(POLL);
+    assert_eq!(system_info_nodes(&h.calls), vec![NODE_A, NODE_A]);
+    assert!(h.broadcasts.is_empty());
+}
+
+#[test]
+fn primary_down_switches_to_the_secondary_once_and_rereads_owned_agents() {
+    let mut h = Harness::new();
+    h.logged_in("1001");
+    h.logged_in("1002");
+    h.request(
+        "d2",
+        Message::Disconnect {
+            agent: "1002".into(),
+        },
+    );
+    h.clear();
+    h.fake.nodes.remove(NODE_A);
+    h.advance(POLL);
+    assert_eq!(system_info_nodes(&h.calls), vec![NODE_A, NODE_B]);
+    assert_eq!(h.broadcasts.len(), 1);
+    assert_eq!(
+        status_of(&h.broadcasts[0]),
+        (
+            SystemStatus::InService,
+            format!("Finesse {NODE_B} in service")
+        )
+    );
+    // Only the agent a driver owns is read again, from the new node.
+    let reads: Vec<_> = h
+        .calls
+        .iter()
+        .filter_map(|c| match c {
+            RestCall::User { node, agent, .. } => Some((node.as_str(), agent.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reads, vec![(NODE_B, "1001")]);
+    let sent = h.take();
+    assert!(matches!(sent[0].1, Message::Agent(_)));
+    assert!(matches!(sent[1].1, Message::DialogList { .. }));
+    // Its notification session moves to the new node.
+    assert_eq!(h.started.len(), 1);
+    assert_eq!(h.started[0].0, "1001");
+    assert_eq!(h.started[0].3.node, NODE_B);
+    // Requests now go to the secondary.
+    h.clear();
+    h.request(
+        "s1",
+        Message::SetState {
+            agent: "1001".into(),
+            state: driver::protocol::AgentState::Ready,
+            reason: None,
+        },
+    );
+    assert!(matches!(&h.calls[0], RestCall::SetState { node, .. } if node == NODE_B));
+    // The next check asks the secondary first; nothing changes, nothing is broadcast.
+    h.clear();
+    h.advance(POLL);
+    assert_eq!(system_info_nodes(&h.calls), vec![NODE_B]);
+    assert!(h.broadcasts.is_empty());
+}
+
+#[test]
+fn both_nodes_down_is_out_of_service_once_with_the_reason_then_back() {
+    let mut h = Harness::new();
+    h.fake.nodes.clear();
+    h.advance(POLL);
+    assert_eq!(system_info_nodes(&h.calls), vec![NODE_A, NODE_B]);
+    assert_eq!(h.broadcasts.len(), 1);
+    let (status, detail) = status_of(&h.broadcasts[0]);
+    assert_eq!(status, SystemStatus::OutOfService);
+    assert_eq!(
+        detail,
+        format!("Finesse {NODE_B}: Cisco Finesse is unavailable (connection refused ({NODE_B}))")
+    );
+    h.clear();
+    h.advance(POLL);
+    assert!(h.broadcasts.is_empty(), "still down: no second broadcast");
+    h.fake.nodes.insert(NODE_A.into(), "IN_SERVICE".into());
+    h.advance(POLL);
+    assert_eq!(h.broadcasts.len(), 1);
+    assert_eq!(
+        status_of(&h.broadcasts[0]),
+        (
+            SystemStatus::InService,
+            format!("Finesse {NODE_A} in service")
+        )
+    );
+}
+
+#[test]
+fn a_node_not_in_service_is_skipped_and_named() {
+    let mut h = Harness::new();
+    h.fake.nodes.insert(NODE_A.into(), "OUT_OF_SERVICE".into());
+    h.fake.nodes.insert(NODE_B.into(), "OUT_OF_SERVICE".into());
+    h.advance(POLL);
+    let (status, detail) = status_of(&h.broadcasts[0]);
+    assert_eq!(status, SystemStatus::OutOfService);
+    assert_eq!(detail, format!("Finesse {NODE_B} is OUT_OF_SERVICE"));
+}
+
+#[test]
+fn the_primary_is_used_again_when_the_secondary_fails() {
+    let mut h = Harness::new();
+    h.logged_in("1001");
+    h.fake.nodes.remove(NODE_A);
+    h.advance(POLL);
+    h.fake.nodes.insert(NODE_A.into(), "IN_SERVICE".into());
+    h.fake.nodes.remove(NODE_B);
+    h.clear();
+    h.advance(POLL);
+    assert_eq!(system_info_nodes(&h.calls), vec![NODE_B, NODE_A]);
+    assert_eq!(h.broadcasts.len(), 1);
+    assert_eq!(h.started.len(), 1);
+    assert_eq!(h.started[0].3.node, NODE_A);
+    assert!(h
+        .calls
+        .iter()
+        .any(|c| matches!(c, RestCall::User { node, .. } if node == NODE_A)));
+}
+
+#[test]
+fn the_admin_account_is_used_for_system_info() {
+    let mut cfg = config();
+    cfg.admin = Some(Credentials {
+        user: "admin".into(),
+        password: "admin-pw".into(),
+    });
+    let mut h = Harness::with_config(cfg);
+    h.advance(POLL);
+    match &h.calls[0] {
+        RestCall::SystemInfo { creds, .. } => {
+            assert_eq!(creds.as_ref().map(|c| c.user.as_str()), Some("admin"))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn stopping_broadcasts_out_of_service_stops_sessions_and_checks() {
+    let mut h = Harness::new();
+    h.logged_in("1001");
+    let session = h.session_of("1001");
+    h.auto = false;
+    h.advance(POLL); // a check is under way when the connector stops
+    h.core.stop();
+    h.run();
+    assert_eq!(h.broadcasts.len(), 1);
+    assert_eq!(
+        status_of(&h.broadcasts[0]),
+        (
+            SystemStatus::OutOfService,
+            "the connector is stopping".to_string()
+        )
+    );
+    assert_eq!(h.stopped, vec![("1001".to_string(), session)]);
+    h.answer_all();
+    h.advance(POLL * 3);
+    assert_eq!(h.broadcasts.len(), 1, "a late answer changes nothing");
+    assert_eq!(
+        system_info_nodes(&h.calls).len(),
+        1,
+        "no check after stopping"
+    );
+    // No session starts any more.
+    h.request(
+        "c1",
+        Message::Connect {
+            agent: "1002".into(),
+            reply_to: DRIVER.into(),
+            password: Some("pw1002".into()),
+            encrypted: false,
+        },
+    );
+    assert!(h.started.is_empty());
+}
