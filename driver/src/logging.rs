@@ -1,6 +1,8 @@
 //! The driver's log: `tracing` to the file named by `Driver:LogFile` (standard error when
 //! empty), at the level of `Driver:LogLevel`. One subscriber per process: the first driver
-//! instance sets it up; the level can be changed later without a restart.
+//! instance sets it up. A later instance can only make the log more verbose (the process logs
+//! at the most verbose level any instance asks for), so creating one never silences what an
+//! administrator turned on; `SetLogLevel` sets the level outright, without a restart.
 
 use std::fs::OpenOptions;
 use std::path::PathBuf;
@@ -25,6 +27,11 @@ fn filter(level: LogLevel) -> LevelFilter {
         LogLevel::Debug => LevelFilter::DEBUG,
         LogLevel::Trace => LevelFilter::TRACE,
     }
+}
+
+/// The more verbose of two levels (tracing orders more verbose filters as greater).
+fn more_verbose(a: LevelFilter, b: LevelFilter) -> LevelFilter {
+    a.max(b)
 }
 
 /// The log file could not be opened; logging goes to standard error instead.
@@ -53,11 +60,11 @@ impl std::error::Error for LogFileError {
     }
 }
 
-/// Installs the process-wide subscriber once; later calls only adjust the level.
+/// Installs the process-wide subscriber once; later calls only raise the level to theirs.
 /// Fails if the log file cannot be opened (logging then goes to stderr).
 pub fn init(cfg: &DriverConfig) -> Result<(), LogFileError> {
-    if RELOAD.get().is_some() {
-        set_level(cfg.log_level);
+    if let Some(h) = RELOAD.get() {
+        let _ = h.modify(|f| *f = more_verbose(*f, filter(cfg.log_level)));
         return Ok(());
     }
     let (layer, handle) = reload::Layer::new(filter(cfg.log_level));
@@ -106,5 +113,26 @@ impl std::io::Write for SharedFile {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_later_instance_only_makes_the_log_more_verbose() {
+        let trace = filter(LogLevel::Trace);
+        let debug = filter(LogLevel::Debug);
+        assert_eq!(more_verbose(trace, debug), LevelFilter::TRACE);
+        assert_eq!(more_verbose(debug, trace), LevelFilter::TRACE);
+        assert_eq!(
+            more_verbose(filter(LogLevel::Off), filter(LogLevel::Info)),
+            LevelFilter::INFO
+        );
+        assert_eq!(
+            more_verbose(filter(LogLevel::Warn), filter(LogLevel::Error)),
+            LevelFilter::WARN
+        );
     }
 }
