@@ -1,11 +1,33 @@
 //! The DEF templates and the driver agree: every DeviceCommand and DeviceEvent of each
-//! template is one the library reports in `RequestCommandEventList`, and the reverse.
+//! template is one the library reports in `RequestCommandEventList`, and the reverse; the
+//! standard toolbar's buttons (group commands) are defined and run commands that exist.
 
 use std::collections::BTreeSet;
 
 use scs_sim::CommServer;
 
 use crate::common::*;
+
+/// The standard communications toolbar's buttons the templates bind.
+const BUTTONS: [&str; 14] = [
+    "SignOnGroup",
+    "SignOffGroup",
+    "ChangeBusyStateGroup",
+    "NotReadyGroup",
+    "AcceptWorkGroup",
+    "ReleaseWorkGroup",
+    "SuspendWorkGroup",
+    "ResumeWorkGroup",
+    "RetrieveWorkGroup",
+    "InitiateWorkGroup",
+    "BlindTransferGroup",
+    "ConsultativeTransferGroup",
+    "ConferenceTransferGroup",
+    "MakeCallGroupInMenu",
+];
+
+/// Buttons left out on purpose (no driver command behind them; see docs/def-format.md).
+const LEFT_OUT: [&str; 3] = ["WorkItemList", "ForwardWorkGroup", "ResetStateGroup"];
 
 #[test]
 fn templates_use_exactly_the_commands_and_events_the_driver_supports() {
@@ -40,9 +62,94 @@ fn templates_use_exactly_the_commands_and_events_the_driver_supports() {
             assert!(def.event_response(&r).is_some(), "{name}: no response {r}");
         }
         for c in def.commands() {
-            if let Some(d) = c.cmd_data {
-                assert!(def.command_data(&d).is_some(), "{name}: no CmdData {d}");
+            if let Some(d) = &c.cmd_data {
+                assert!(def.command_data(d).is_some(), "{name}: no CmdData {d}");
+            }
+            // A command either runs a device command or is a group of existing commands.
+            assert!(
+                c.device_command.is_some() == c.sub_commands.is_empty(),
+                "{name}: {} has a DeviceCommand or SubCommand_N, not both",
+                c.name
+            );
+            for sub in &c.sub_commands {
+                let s = def
+                    .command(sub)
+                    .unwrap_or_else(|| panic!("{name}: {} runs undefined {sub}", c.name));
+                assert!(
+                    s.device_command.is_some(),
+                    "{name}: {} -> {sub} runs a device command",
+                    c.name
+                );
             }
         }
+        // Every standard button is bound, to sub-commands the driver offers.
+        for button in BUTTONS {
+            let b = def
+                .command(button)
+                .unwrap_or_else(|| panic!("{name}: no {button}"));
+            assert!(
+                !b.sub_commands.is_empty(),
+                "{name}: {button} has sub-commands"
+            );
+            for sub in &b.sub_commands {
+                let device = def.command(sub).unwrap().device_command.unwrap();
+                assert!(commands.contains(&device), "{name}: {button} -> {device}");
+            }
+        }
+        for button in LEFT_OUT {
+            assert!(
+                def.command(button).is_none(),
+                "{name}: {button} is documented as absent"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_old_guessed_format_is_refused_with_line_and_key() {
+    // A template that slips back to the old keys fails to load, naming the line and key.
+    let text = std::fs::read_to_string(repo().join("def-templates/ucce.def")).unwrap();
+    for (from, to, key) in [
+        (
+            "[Configuration Parameters]",
+            "[Configuration]",
+            "[Configuration]",
+        ),
+        (
+            "[Driver Parameters:Cisco Finesse UCCE]",
+            "[DriverParameters:Cisco Finesse UCCE]",
+            "[DriverParameters:Cisco Finesse UCCE]",
+        ),
+        ("Inbound Flag   = \"Y\"", "Inbound = \"TRUE\"", "Inbound"),
+        ("Outbound Flag  = \"Y\"", "Outbound = \"TRUE\"", "Outbound"),
+    ] {
+        // The first line (not a comment) that starts with `from`, changed back.
+        let mut line = 0;
+        let old: Vec<String> = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if line == 0 && l.trim_start().starts_with(from) {
+                    line = i + 1;
+                    l.replacen(from, to, 1)
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        assert!(line > 0, "{from} in ucce.def");
+        let old = old.join("\n");
+        match scs_sim::def::parse(&old) {
+            Ok(_) => panic!("{to} at line {line} was accepted"),
+            Err(e) => assert_eq!((e.line, e.key.as_deref()), (line, Some(key)), "{e}"),
+        }
+        let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("{}.def", unique("old-format")));
+        std::fs::write(&path, &old).unwrap();
+        let err = CommServer::read_def(&path).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("line {line}: ")) && err.contains(key),
+            "{err}"
+        );
     }
 }

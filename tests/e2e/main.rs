@@ -3,6 +3,7 @@
 
 mod agent_state;
 mod broker_down;
+mod buttons;
 mod c_host;
 mod calls;
 mod chain;

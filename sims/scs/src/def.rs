@@ -2,29 +2,47 @@
 //!
 //! A DEF file is the text export of a Siebel communications configuration
 //! (drivers, profiles, commands, command data, event handlers, event responses
-//! and event logs). It is INI-like:
+//! and event logs). It is INI-like; an export indents nested parts (the driver
+//! under its profile, command data under its command), which is cosmetic:
 //!
 //! ```text
-//! ; a comment
-//! [Command:LoginToPBX]
-//!     DeviceCommand = "LogIn"
-//!     CmdData       = "LoginToPBX"
+//! [Configuration Parameters]
+//!    AutoLogin = "FALSE"
+//! [Profile:Cisco UCCE]
+//!    Driver = "Cisco Finesse UCCE"
+//!    [Driver:Cisco Finesse UCCE]
+//!       Library Name = "siebel_cti"
+//!       Inbound Flag = "Y"
+//!       [Driver Parameters:Cisco Finesse UCCE]
+//!          Driver:BrokerHost = "127.0.0.1"  ; a comment after a value
+//! [Command:SignOnGroup]
+//!    SubCommand_1 = "SignOn"
 //! ```
 //!
-//! * `[Type:Name]` starts a section; `Type` is the text before the first `:`.
-//! * `Key = "Value"` lines follow; keys are case-insensitive and may carry a
-//!   sub-name after a dot (`Filter.ANI`, `LogField.'Contact Id'`) or a prefix
-//!   with a colon (`Driver:BrokerHost`). A key may repeat (Siebel's
-//!   multi-value parameters); [`Section::get`] returns the first occurrence.
-//! * Lines whose first non-blank character is `;` (the documented comment
-//!   syntax) or `#` are comments. A `;` or `#` comment may also follow the
-//!   closing quote of a quoted value. Unquoted values are taken verbatim up to
-//!   the end of the line.
-//! * Inside a quoted value, `""` stands for one `"` (an extension of ours;
-//!   Siebel's own files write inner quotes as single quotes).
+//! * `[Type:Name]` starts a section; `Type` is the text before the first `:`
+//!   (`Driver Parameters`, with its space, is one type). Leading blanks and
+//!   tabs are ignored.
+//! * `Key = "Value"` lines follow; the key is the text before the first `=`
+//!   (it may contain spaces: `Library Name`, `FindField.Last Name`). Keys are
+//!   case-insensitive and may carry a sub-name after a dot (`Filter.ANI`,
+//!   `LogField.'Contact Id'`) or a prefix with a colon (`Driver:BrokerHost`).
+//!   A key may repeat (Siebel's multi-value parameters); [`Section::get`]
+//!   returns the first occurrence.
+//! * The value is the text between the first `"` and the closing `"`: the
+//!   first `"` followed only by blanks and a `;` comment, or else the last `"`
+//!   of the line. So a value may contain quotes (`"Make call to
+//!   "{@SelectedText}""`) and a `;` comment may follow it. Unquoted values are
+//!   taken up to a `;` comment or the end of the line.
+//! * Lines whose first non-blank character is `;` or `#` are comments (an
+//!   export writes `# ...` lines inside sections).
+//! * The guessed format of our first templates is refused with the line and
+//!   the key: `[Configuration]` (Siebel writes `[Configuration Parameters]`),
+//!   `[DriverParameters:X]` (`[Driver Parameters:X]`), `[CommandData:X]`
+//!   (`[CmdData:X]`), and `Inbound` / `Outbound` keys in a `[Driver:X]`
+//!   section (`Inbound Flag` / `Outbound Flag`).
 //!
 //! See `docs/def-format.md` for what is confirmed from Oracle's documentation
-//! and what is assumed.
+//! and a Siebel export, and what is assumed.
 
 use std::fmt;
 
@@ -53,6 +71,9 @@ pub struct Section {
 pub struct DefError {
     /// 1-based line number of the offending line.
     pub line: usize,
+    /// The key or section header at fault, as written (`Inbound`,
+    /// `[Configuration]`), when the line is well formed but not Siebel's format.
+    pub key: Option<String>,
     /// What is wrong with the line.
     pub message: String,
 }
@@ -84,8 +105,18 @@ pub struct Command {
     pub menu_position: Option<String>,
     /// `Hidden` is true (hidden from the menu).
     pub hidden: bool,
-    /// `ExecuteAll` is true (a group command running every subcommand).
+    /// `ExecuteAll` is true (a group command running every enabled subcommand).
     pub execute_all: bool,
+    /// `ExecUntilOK` is true (subcommands run until one succeeds).
+    pub exec_until_ok: bool,
+    /// `OnEditControl` is true: the command works on the text of the toolbar's
+    /// edit box, so it is available only when the box is not empty.
+    pub on_edit_control: bool,
+    /// `MatchWorkType` is true: available only when the current work item is of
+    /// the command's channel (here: when there is a current work item).
+    pub match_work_type: bool,
+    /// `LocalMenu` is true (shown in the applet-level menu).
+    pub local_menu: bool,
     /// Subcommands (`SubCommand_N`), ordered by N.
     pub sub_commands: Vec<String>,
     /// 1-based line number of the section header.
@@ -176,9 +207,11 @@ pub struct EventLog {
 /// Parses the text of a DEF file.
 ///
 /// Accepts a leading UTF-8 BOM, LF or CRLF line ends, blank lines, comment
-/// lines starting with `;` or `#`, and `Key = "Value"` or `Key = value`
-/// lines. Fails on a key before any section, a line without `=`, an
-/// unterminated quote or section header, and an empty key or section type.
+/// lines starting with `;` or `#`, indentation, and `Key = "Value"` lines with
+/// an optional `;` comment after the value. Fails on a key before any section,
+/// a line without `=`, an unterminated quote or section header, an empty key or
+/// section type, and the keys and sections of the old guessed format (see the
+/// module documentation).
 pub fn parse(text: &str) -> Result<Def, DefError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut sections: Vec<Section> = Vec::new();
@@ -188,13 +221,17 @@ pub fn parse(text: &str) -> Result<Def, DefError> {
         if trimmed.is_empty() || trimmed.starts_with(';') || trimmed.starts_with('#') {
             continue;
         }
-        let err = |message: String| DefError { line, message };
+        let err = |message: String| DefError {
+            line,
+            key: None,
+            message,
+        };
         if let Some(rest) = trimmed.strip_prefix('[') {
             let close = rest
                 .find(']')
                 .ok_or_else(|| err("section header without closing ']'".to_string()))?;
             let after = rest[close + 1..].trim();
-            if !after.is_empty() && !is_comment(after) {
+            if !after.is_empty() && !after.starts_with(';') {
                 return Err(err(format!(
                     "unexpected text after section header: {after:?}"
                 )));
@@ -206,6 +243,15 @@ pub fn parse(text: &str) -> Result<Def, DefError> {
             };
             if kind.is_empty() {
                 return Err(err(format!("section header without a type: [{header}]")));
+            }
+            if let Some(instead) = old_section(kind, name) {
+                return Err(DefError {
+                    line,
+                    key: Some(format!("[{header}]")),
+                    message: format!(
+                        "section [{header}] is not Siebel's export format: write {instead}"
+                    ),
+                });
             }
             sections.push(Section {
                 kind: kind.to_string(),
@@ -230,39 +276,70 @@ pub fn parse(text: &str) -> Result<Def, DefError> {
                 "key {key:?} outside any section (add a [Type:Name] header first)"
             ))
         })?;
+        if section.kind.eq_ignore_ascii_case("Driver") {
+            if let Some(instead) = OLD_DRIVER_KEYS
+                .iter()
+                .find(|(old, _)| key.eq_ignore_ascii_case(old))
+                .map(|(_, new)| new)
+            {
+                return Err(DefError {
+                    line,
+                    key: Some(key.to_string()),
+                    message: format!(
+                        "key {key:?} of [Driver:{}] is not Siebel's export format: write {instead}",
+                        section.name
+                    ),
+                });
+            }
+        }
         section.entries.push((key.to_string(), value));
     }
     Ok(Def { sections })
 }
 
-fn is_comment(s: &str) -> bool {
-    s.starts_with(';') || s.starts_with('#')
+/// Driver keys of the old guessed format and what an export writes instead.
+const OLD_DRIVER_KEYS: [(&str, &str); 2] = [
+    ("Inbound", "`Inbound Flag = \"Y\"`"),
+    ("Outbound", "`Outbound Flag = \"Y\"`"),
+];
+
+/// For a section type of the old guessed format, the header an export writes.
+fn old_section(kind: &str, name: &str) -> Option<String> {
+    let is = |k: &str| kind.eq_ignore_ascii_case(k);
+    if is("Configuration") {
+        Some("[Configuration Parameters]".to_string())
+    } else if is("DriverParameters") {
+        Some(format!("[Driver Parameters:{name}]"))
+    } else if is("CommandData") {
+        Some(format!("[CmdData:{name}]"))
+    } else {
+        None
+    }
 }
 
-/// Unquotes a value: `"a ""b"""` gives `a "b"`; an unquoted value is kept.
+/// The value of a `Key = value` line (the text after `=`, trimmed): between the
+/// first `"` and the closing `"` (the first one followed only by blanks and a
+/// `;` comment, or else the last one of the line); unquoted, up to a `;`.
 fn parse_value(value: &str) -> Result<String, String> {
     let Some(body) = value.strip_prefix('"') else {
-        return Ok(value.to_string());
+        let end = value.find(';').unwrap_or(value.len());
+        return Ok(value[..end].trim().to_string());
     };
-    let mut out = String::with_capacity(body.len());
-    let mut chars = body.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if c != '"' {
-            out.push(c);
-            continue;
-        }
-        if let Some(&(_, '"')) = chars.peek() {
-            chars.next();
-            out.push('"');
-            continue;
-        }
-        let after = body[i + 1..].trim();
-        if after.is_empty() || is_comment(after) {
-            return Ok(out);
-        }
+    let quotes: Vec<usize> = body.match_indices('"').map(|(i, _)| i).collect();
+    if let Some(&q) = quotes
+        .iter()
+        .find(|&&q| body[q + 1..].trim_start().starts_with(';'))
+    {
+        return Ok(body[..q].to_string());
+    }
+    let Some(&last) = quotes.last() else {
+        return Err("unterminated quoted value (missing closing '\"')".to_string());
+    };
+    let after = body[last + 1..].trim();
+    if !after.is_empty() {
         return Err(format!("unexpected text after closing quote: {after:?}"));
     }
-    Err("unterminated quoted value (missing closing '\"')".to_string())
+    Ok(body[..last].to_string())
 }
 
 /// Removes one pair of surrounding single quotes from a sub-name, as in
@@ -286,10 +363,6 @@ fn has_prefix_ci(key: &str, prefix: &str) -> bool {
         && key.is_char_boundary(prefix.len())
         && key[..prefix.len()].eq_ignore_ascii_case(prefix)
 }
-
-/// Section kinds that hold command data: `CmdData` (used in Oracle's examples)
-/// and `CommandData` (accepted as an alias).
-const CMD_DATA_KINDS: [&str; 2] = ["CmdData", "CommandData"];
 
 impl Section {
     /// First value of `key`, matched case-insensitively.
@@ -350,9 +423,10 @@ impl Def {
     }
 
     /// All parameters of a profile: the defaults of its driver (entries of
-    /// `[DriverParameters:<driver>]`, plus `Driver:`/`Service:` entries of
+    /// `[Driver Parameters:<driver>]`, plus `Driver:`/`Service:` entries of
     /// `[Driver:<driver>]`), overridden and extended by the profile's own
-    /// entries (except `Driver`). Keys keep their spelling and order of first
+    /// entries (except `Driver`; an export's profile has none, but we keep
+    /// them as overrides). Keys keep their spelling and order of first
     /// appearance; matching is case-insensitive. Empty for an unknown profile.
     pub fn profile_params(&self, profile: &str) -> Vec<(String, String)> {
         let Some(prof) = self.section("Profile", profile) else {
@@ -373,7 +447,7 @@ impl Def {
                 }
             }
             for s in self
-                .sections("DriverParameters")
+                .sections("Driver Parameters")
                 .filter(|s| s.name == driver)
             {
                 for (k, v) in &s.entries {
@@ -419,11 +493,9 @@ impl Def {
         self.section("Command", name).map(command_from)
     }
 
-    /// The command data named `name` (`[CmdData:name]`, or `[CommandData:name]`).
+    /// The command data named `name` (`[CmdData:name]`).
     pub fn command_data(&self, name: &str) -> Option<CommandData> {
-        let s = CMD_DATA_KINDS
-            .iter()
-            .find_map(|kind| self.section(kind, name))?;
+        let s = self.section("CmdData", name)?;
         Some(CommandData {
             name: s.name.clone(),
             params: s.with_prefix("Param."),
@@ -474,7 +546,8 @@ impl Def {
             bus_obj: s.opt("BusObj"),
             bus_comp: s.opt("BusComp"),
             log_fields: s.with_prefix("LogField."),
-            after_work: s.with_prefix("AfterWork."),
+            // Oracle's table writes AfterWork.X; some exports write AfterCall.X.
+            after_work: [s.with_prefix("AfterWork."), s.with_prefix("AfterCall.")].concat(),
             display: s.flag("Display"),
             line: s.line,
         })
@@ -498,6 +571,10 @@ fn command_from(s: &Section) -> Command {
         menu_position: s.opt("MenuPosition"),
         hidden: s.flag("Hidden"),
         execute_all: s.flag("ExecuteAll"),
+        exec_until_ok: s.flag("ExecUntilOK"),
+        on_edit_control: s.flag("OnEditControl"),
+        match_work_type: s.flag("MatchWorkType"),
+        local_menu: s.flag("LocalMenu"),
         sub_commands: subs.into_iter().map(|(_, v)| v).collect(),
         line: s.line,
     }
@@ -568,9 +645,79 @@ mod tests {
                 .and_then(|s| s.get("CommServerVersion")),
             Some("7.0")
         );
+        // Sections and keys as an export writes them.
+        let kinds: Vec<&str> = def.sections.iter().map(|s| s.kind.as_str()).collect();
+        assert_eq!(
+            kinds[..5],
+            [
+                "Siebel",
+                "Configuration Parameters",
+                "Profile",
+                "Driver",
+                "Driver Parameters"
+            ],
+            "{file}"
+        );
+        let conf = def.section("Configuration Parameters", "").unwrap();
+        assert_eq!(conf.get("AutoLogin"), Some("FALSE"));
+        assert_eq!(conf.get("AutoLoginCmd"), Some("SignOnGroup"));
         let d = def.section("Driver", &driver).expect("driver section");
         assert_eq!(d.get("Library Name"), Some("siebel_cti"));
         assert_eq!(d.get("Channel Type"), Some("Voice"));
+        assert_eq!(d.get("Channel String"), Some("Voice"));
+        for flag in ["Inbound Flag", "Outbound Flag", "Interactive"] {
+            assert_eq!(d.get(flag), Some("Y"), "{file}: {flag}");
+        }
+        assert_eq!(
+            def.section("Profile", &profile).unwrap().entries,
+            [("Driver".to_string(), driver.clone())],
+            "{file}: the profile only names its driver, as in an export"
+        );
+        assert!(def.section("Driver Parameters", &driver).is_some());
+        // The standard toolbar's buttons and the commands they run, in order.
+        for (group, subs) in [
+            ("SignOnGroup", &["SignOn"][..]),
+            ("SignOffGroup", &["SignOff"]),
+            ("ChangeBusyStateGroup", &["NotReady", "Ready"]),
+            ("NotReadyGroup", &["NotReady"]),
+            ("AcceptWorkGroup", &["AnswerCall"]),
+            ("ReleaseWorkGroup", &["ReleaseCall"]),
+            ("SuspendWorkGroup", &["HoldCall"]),
+            ("ResumeWorkGroup", &["RetrieveCall", "AlternateCall"]),
+            ("RetrieveWorkGroup", &["RetrieveCall"]),
+            ("InitiateWorkGroup", &["MakeCall", "MakeCallToContact"]),
+            ("MakeCallGroupInMenu", &["MakeCall", "MakeCallToContact"]),
+            ("MakeCallGroupInLocalMenu", &["MakeCallToContact"]),
+            ("BlindTransferGroup", &["TransferMute"]),
+            (
+                "ConsultativeTransferGroup",
+                &["CompleteTransfer", "InitTransfer"],
+            ),
+            (
+                "ConferenceTransferGroup",
+                &["CompleteConference", "InitConference"],
+            ),
+        ] {
+            let g = def
+                .command(group)
+                .unwrap_or_else(|| panic!("{file}: {group}"));
+            assert_eq!(g.sub_commands, subs, "{file}: {group}");
+            assert!(g.device_command.is_none(), "{file}: {group}");
+            for sub in subs {
+                assert!(def.command(sub).is_some(), "{file}: {group} -> {sub}");
+            }
+        }
+        // Commands that work on the typed text are available only with text typed.
+        for name in [
+            "MakeCall",
+            "InitTransfer",
+            "InitConference",
+            "TransferMute",
+            "SendDTMF",
+        ] {
+            let c = def.command(name).unwrap();
+            assert!(c.on_edit_control && c.match_work_type == (name != "MakeCall"));
+        }
         assert_eq!(def.profile_driver(&profile), Some(driver.as_str()));
 
         let dp = def.driver_params(&profile);
@@ -707,7 +854,7 @@ mod tests {
         \x20   Param.AgentId  = \"{@AgentId}\"\r\n\
         \x20   RequiredField.'Work Phone #' = \"?*\"\r\n\
         [Siebel]\r\n\
-        CommServerVersion = unquoted value ; kept\r\n";
+        CommServerVersion = unquoted value ; a comment\r\n";
 
     #[test]
     fn parses_oracle_style_text() {
@@ -775,7 +922,7 @@ mod tests {
         assert_eq!(d.required_fields[0].0, "Work Phone #");
         assert_eq!(
             def.section("siebel", "").unwrap().get("commserverversion"),
-            Some("unquoted value ; kept")
+            Some("unquoted value")
         );
     }
 
@@ -818,27 +965,37 @@ mod tests {
     fn quoting_and_comments() {
         let def = parse(
             "[S:N] ; trailing comment\n\
-             A = \"say \"\"hi\"\"\"\n\
+             A = \"Make call to \"{@SelectedText}\"\"\n\
              B = \"\"\n\
              C = \"x\" ; comment\n\
              D = \"a = b\"\n\
              E=\"tight\"\n\
-             F = \n",
+             F = \n\
+             G = \"1.2.3.4\"  ; a comment with \"quotes\" and ; more\n\
+             H = \"a; b\" ;c\n\
+             I = \"say \"hi\" now\"\n\
+             \t\tJ = \"tabs\"\t; tab before the comment\n\
+             K = \";\"\n",
         )
         .unwrap();
         let s = def.section("S", "N").unwrap();
-        assert_eq!(s.get("A"), Some("say \"hi\""));
+        assert_eq!(s.get("A"), Some("Make call to \"{@SelectedText}\""));
         assert_eq!(s.get("B"), Some(""));
         assert_eq!(s.get("C"), Some("x"));
         assert_eq!(s.get("D"), Some("a = b"));
         assert_eq!(s.get("E"), Some("tight"));
         assert_eq!(s.get("F"), Some(""));
+        assert_eq!(s.get("G"), Some("1.2.3.4"));
+        assert_eq!(s.get("H"), Some("a; b"));
+        assert_eq!(s.get("I"), Some("say \"hi\" now"));
+        assert_eq!(s.get("J"), Some("tabs"));
+        assert_eq!(s.get("K"), Some(";"));
     }
 
     #[test]
     fn profile_overrides_driver_defaults() {
         let text = "[Driver:D]\nLibrary Name = \"x\"\nDriver:Inline = \"i\"\n\
-                    [DriverParameters:D]\nDriver:Host = \"h\"\nDriver:Port = \"1\"\n\
+                    [Driver Parameters:D]\nDriver:Host = \"h\"\nDriver:Port = \"1\"\n\
                     Service:Agent = \"{@AgentId}\"\nShared = \"s\"\n\
                     [Profile:P]\nDriver = \"D\"\ndriver:port = \"2\"\nService:Extra = \"e\"\n";
         let def = parse(text).unwrap();
@@ -908,6 +1065,172 @@ mod tests {
         assert_eq!(def.sections[1].name, "B:C");
         assert!(parse("").unwrap().sections.is_empty());
         assert!(parse("\u{feff}").unwrap().sections.is_empty());
+    }
+
+    #[test]
+    fn refuses_the_old_guessed_sections_and_keys_with_line_and_key() {
+        let cases: [(&str, usize, &str, &str); 5] = [
+            (
+                "[Siebel]\n[Configuration]\nAutoLogin = \"FALSE\"\n",
+                2,
+                "[Configuration]",
+                "[Configuration Parameters]",
+            ),
+            (
+                "; c\n[Driver:D]\n   [DriverParameters:D]\n",
+                3,
+                "[DriverParameters:D]",
+                "[Driver Parameters:D]",
+            ),
+            (
+                "[Driver:D]\n   Library Name = \"x\"\n   Inbound = \"TRUE\"\n",
+                3,
+                "Inbound",
+                "Inbound Flag",
+            ),
+            (
+                "[Driver:D]\n\n\toutbound= \"TRUE\" ; old\n",
+                3,
+                "outbound",
+                "Outbound Flag",
+            ),
+            (
+                "[Command:C]\n[CommandData:C]\n",
+                2,
+                "[CommandData:C]",
+                "[CmdData:C]",
+            ),
+        ];
+        for (text, line, key, instead) in cases {
+            let e = error_of(text);
+            assert_eq!(e.line, line, "{text:?}: {e}");
+            assert_eq!(e.key.as_deref(), Some(key), "{text:?}: {e}");
+            assert!(e.message.contains(key), "{e}");
+            assert!(e.message.contains(instead), "{e}");
+            assert!(e.to_string().starts_with(&format!("line {line}: ")), "{e}");
+        }
+        // Inbound / Outbound are refused as driver keys only; Interactive is valid.
+        parse("[Driver:D]\nInteractive = \"Y\"\n[Command:C]\nInbound = \"x\"\n").unwrap();
+        assert_eq!(error_of("[S:N]\nA = \"v\" junk\n").key, None);
+    }
+
+    /// The layout of a configuration exported by Siebel (our own text, same shapes):
+    /// nesting by indentation with spaces and tabs, comments after values, quotes
+    /// inside values, `#` lines inside sections, keys with spaces, `AfterCall.X`.
+    const EXPORT_STYLE: &str = "[Siebel]\n\
+        \x20  CommServerVersion = \"7.0\"\n\
+        \n\
+        [Configuration Parameters]\n\
+        \x20  AutoLogin    = \"FALSE\"\n\
+        \x20  AutoLoginCmd = \"SignOnGroup\"\n\
+        \x20  DialingFilter.Rule001 = \"9->\"\n\
+        \n\
+        [Profile:P]\n\
+        \x20  Driver = \"D\"\n\
+        \n\
+        \x20  [Driver:D]\n\
+        \x20     Library Name   = \"d.dll\"\n\
+        \x20     Inbound Flag   = \"Y\"\n\
+        \x20     Outbound Flag  = \"Y\"\n\
+        \x20     Interactive    = \"Y\"\n\
+        \n\
+        \t[Driver Parameters:D]\n\
+        \t\tDriver:Server = \"10.0.0.5\"  ; the middleware's address\n\
+        \t\tService:Agent = \"{@AgentId}\"  ; leave it as is\n\
+        \n\
+        [Command:MakeCallToTyped]\n\
+        \x20  Description   = \"Make call to \"{@SelectedText}\"\"\n\
+        \x20  DeviceCommand = \"MakeCall\"\n\
+        \x20  OnEditControl = \"TRUE\"\n\
+        \x20  MatchWorkType = \"TRUE\"\n\
+        \x20  CmdData       = \"MakeCallToTyped\"\n\
+        \n\
+        \x20  [CmdData:MakeCallToTyped]\n\
+        \x20     Param.PhoneNumber           = \"{@SelectedText:Lookup}\"\n\
+        \x20     RequiredField.@SelectedText = \"?*\"\n\
+        \n\
+        [EventHandler:Inbound]\n\
+        \x20  # USED FOR INBOUND = \"CALLS\"\n\
+        \x20  Filter.ConnectType = \"INBOUND\"\n\
+        \x20  DeviceEvent        = \"OnConnect\"\n\
+        \x20  Response           = \"Inbound\"\n\
+        \x20  Order              = \"3\"\n\
+        \n\
+        \x20  [EventResponse:Inbound]\n\
+        \x20     FindField.Last Name = \"Ask the caller\"\n\
+        \x20     Log                 = \"InboundLog\"\n\
+        \n\
+        \x20     [EventLog:InboundLog]\n\
+        \x20        AfterCall.'ACD Call Duration' = \"{@WorkDuration}\"\n\
+        \x20        LogField.Type                 = \"Call - Inbound\"\n";
+
+    #[test]
+    fn parses_the_export_layout() {
+        let def = parse(EXPORT_STYLE).unwrap();
+        let kinds: Vec<(&str, &str)> = def
+            .sections
+            .iter()
+            .map(|s| (s.kind.as_str(), s.name.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("Siebel", ""),
+                ("Configuration Parameters", ""),
+                ("Profile", "P"),
+                ("Driver", "D"),
+                ("Driver Parameters", "D"),
+                ("Command", "MakeCallToTyped"),
+                ("CmdData", "MakeCallToTyped"),
+                ("EventHandler", "Inbound"),
+                ("EventResponse", "Inbound"),
+                ("EventLog", "InboundLog"),
+            ]
+        );
+        assert_eq!(
+            def.section("Configuration Parameters", "")
+                .unwrap()
+                .get("DialingFilter.Rule001"),
+            Some("9->")
+        );
+        assert_eq!(def.profile_driver("P"), Some("D"));
+        assert_eq!(
+            def.driver_params("P"),
+            [("Driver:Server".to_string(), "10.0.0.5".to_string())]
+        );
+        assert_eq!(
+            def.service_params("P"),
+            [("Service:Agent".to_string(), "{@AgentId}".to_string())]
+        );
+        let d = def.section("Driver", "D").unwrap();
+        assert_eq!(d.get("Inbound Flag"), Some("Y"));
+        let c = def.command("MakeCallToTyped").unwrap();
+        assert_eq!(
+            c.description.as_deref(),
+            Some("Make call to \"{@SelectedText}\"")
+        );
+        assert!(c.on_edit_control && c.match_work_type && !c.execute_all);
+        let data = def.command_data("MakeCallToTyped").unwrap();
+        assert_eq!(
+            data.required_fields,
+            [("@SelectedText".to_string(), "?*".to_string())]
+        );
+        let h = &def.event_handlers()[0];
+        assert_eq!(h.filters.len(), 1, "the # line is a comment: {h:?}");
+        assert_eq!(h.order, Some(3));
+        let r = def.event_response("Inbound").unwrap();
+        assert_eq!(
+            r.find_fields,
+            [("Last Name".to_string(), "Ask the caller".to_string())]
+        );
+        let l = def.event_log("InboundLog").unwrap();
+        assert_eq!(
+            l.after_work,
+            [(
+                "ACD Call Duration".to_string(),
+                "{@WorkDuration}".to_string()
+            )]
+        );
     }
 
     #[test]

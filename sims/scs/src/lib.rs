@@ -9,6 +9,7 @@ pub mod def;
 pub mod engine;
 pub mod library;
 pub mod peer;
+pub mod press;
 pub mod server;
 
 /// The SCAPI C types (the `scapi-types` crate, shared with the driver library).
@@ -16,4 +17,4 @@ pub use scapi_types as scapi;
 
 pub use client::{Call, Client};
 pub use library::Library;
-pub use server::{Agent, CommServer, SimError};
+pub use server::{Agent, CommServer, Invoked, SimError};

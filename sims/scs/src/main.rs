@@ -21,7 +21,10 @@ const USAGE: &str = "usage:
   scs-sim [--lib PATH] --def FILE --profile NAME [--lang ENU] [--set Driver:Key=Value]...
           --agent ID --pin PIN --dn EXT [--command NAME [--text TOOLBAR-TEXT]]... [--wait SECONDS]
           [--stdin] [--contacts CONTACTS.csv] [--activities ACTIVITIES.sqlite]
-          (--stdin: more commands from standard input, one per line: NAME [text] | wait S | quit)
+          (--command NAME: a DEF command or a toolbar button, i.e. a group command such as
+           SignOnGroup, ChangeBusyStateGroup, AcceptWorkGroup, ReleaseWorkGroup;
+           --stdin: more from standard input, one per line:
+           NAME [text] | press NAME [text] | workitem TRACKING-ID | wait S | quit)
   scs-sim peer [--broker HOST:PORT] [--queue /queue/siebelcti.requests] --agent ID:PIN:FIRST:LAST...";
 
 fn main() {
@@ -128,6 +131,15 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
                 "wait" => {
                     std::thread::sleep(Duration::from_secs_f64(rest.trim().parse().unwrap_or(1.0)))
                 }
+                "press" => {
+                    let (button, text) = rest.trim().split_once(' ').unwrap_or((rest.trim(), ""));
+                    run(&mut agent, button, text.trim())
+                }
+                "workitem" => {
+                    // The agent picks a work item in the toolbar's list.
+                    let rc = agent.resume_work_item(rest.trim());
+                    println!("ResumeWorkItem [{}] -> {rc}", rest.trim());
+                }
                 command => run(&mut agent, command, rest.trim()),
             }
         }
@@ -144,10 +156,18 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
 
 fn run(agent: &mut scs_sim::Agent, command: &str, text: &str) {
     agent.set_text(text);
-    match agent.run_command(command) {
+    match agent.press(command) {
         Ok(results) => {
-            for (rc, track) in results {
-                println!("InvokeCommand {command} [{track}] -> {rc}");
+            for i in results {
+                let via = if i.command == command {
+                    String::new()
+                } else {
+                    format!(" (button {command}: sub-command {})", i.command)
+                };
+                println!(
+                    "InvokeCommand {} [{}] -> {}{via}",
+                    i.device_command, i.tracking, i.result
+                );
             }
         }
         Err(e) => println!("command {command}: {e}"),

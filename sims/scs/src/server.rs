@@ -8,6 +8,7 @@ use crate::client::Client;
 use crate::def::{self, Def};
 use crate::engine::Engine;
 use crate::library::Library;
+use crate::press::Situation;
 use crate::scapi::*;
 
 /// An error of the simulator (bad DEF, library, or a failing entry point).
@@ -267,6 +268,7 @@ impl CommServer {
             track: 0,
             released: false,
             selected: Vec::new(),
+            selected_work_item: std::sync::Mutex::new(None),
         })
     }
 }
@@ -319,6 +321,25 @@ pub struct Agent {
     track: u64,
     released: bool,
     selected: Vec<(String, String)>,
+    selected_work_item: std::sync::Mutex<Option<String>>,
+}
+
+/// How long [`Agent::press`] waits for a toolbar on which a sub-command is available.
+pub const PRESS_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// One device command a press invoked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invoked {
+    /// The command pressed (a button or menu item: a group or a plain command).
+    pub pressed: String,
+    /// The DEF command that ran (`pressed` itself, or the sub-command chosen).
+    pub command: String,
+    /// Its device command.
+    pub device_command: String,
+    /// `InvokeCommand`'s result code.
+    pub result: ISC_RESULT,
+    /// The tracking id of the invocation.
+    pub tracking: String,
 }
 
 impl Agent {
@@ -343,22 +364,34 @@ impl Agent {
         (rc, track)
     }
 
-    /// Runs a DEF command by name as Siebel does: group commands run their subcommands;
-    /// a command's `CmdData` parameters are macro-expanded and passed without `Param.`.
+    /// Runs a DEF command by name as Siebel does (see [`Agent::press`]); returns the result
+    /// code and tracking id of each device command invoked.
     pub fn run_command(&mut self, name: &str) -> Result<Vec<(ISC_RESULT, String)>, SimError> {
-        self.run_command_at(name, 0)
+        Ok(self
+            .press(name)?
+            .into_iter()
+            .map(|i| (i.result, i.tracking))
+            .collect())
     }
 
-    fn run_command_at(
-        &mut self,
-        name: &str,
-        depth: usize,
-    ) -> Result<Vec<(ISC_RESULT, String)>, SimError> {
-        if depth > 8 {
-            return Err(SimError(format!(
-                "command {name:?}: group commands nested more than 8 deep (a cycle?)"
-            )));
-        }
+    /// Presses a toolbar button or menu item: runs the DEF command `name` as Siebel does.
+    ///
+    /// A command with a `DeviceCommand` is invoked with its `CmdData` parameters
+    /// macro-expanded (passed without `Param.`); its `RequiredField.X` must be met.
+    /// A group command (with `SubCommand_N`) runs, in numeric order of N, the first
+    /// sub-command that is available now (with `ExecuteAll`: every available one, stopping
+    /// at a failure; with `ExecUntilOK`: until one succeeds). A sub-command is available
+    /// when its device command is enabled on the toolbar the driver last sent
+    /// (`CacheCommandInformation`: present, neither `SC_CF_NOTSUPPORTED` nor
+    /// `SC_CF_DISABLED`), its `RequiredField.X` are met (`X` a field of the selected record,
+    /// or a macro such as `@SelectedText`), with `OnEditControl` the toolbar's edit box is
+    /// not empty, and with `MatchWorkType` there is a current work item; a group
+    /// sub-command is available when one of its own is. Siebel's own `@` device commands
+    /// are never available here. A press can come right after an event, before the
+    /// driver's toolbar update that follows it: when nothing is available, the press waits
+    /// up to [`PRESS_WAIT`] for a toolbar that makes something available, then fails
+    /// naming why each sub-command was skipped.
+    pub fn press(&mut self, name: &str) -> Result<Vec<Invoked>, SimError> {
         let def = self
             .def
             .clone()
@@ -366,27 +399,133 @@ impl Agent {
         let cmd = def
             .command(name)
             .ok_or_else(|| SimError(format!("DEF has no command {name:?}")))?;
-        if !cmd.sub_commands.is_empty() {
-            let mut out = Vec::new();
-            for sub in &cmd.sub_commands {
-                out.extend(self.run_command_at(sub, depth + 1)?);
-            }
-            return Ok(out);
+        if cmd.sub_commands.is_empty() {
+            return Ok(vec![self.invoke_leaf(&def, &cmd, name)?]);
         }
+        let deadline = std::time::Instant::now() + PRESS_WAIT;
+        let plan = loop {
+            let mark = self.client.mark();
+            let mut why = Vec::new();
+            let toolbar = self.client.toolbar();
+            let work_item = self.current_work_item();
+            let value = |f: &str| self.required_value(f);
+            let situation = Situation {
+                toolbar: toolbar.as_deref(),
+                text: &self.login.selected_text,
+                work_item: work_item.as_deref(),
+                value: &value,
+            };
+            let plan = crate::press::plan(&def, &cmd, &situation, &mut why).map_err(SimError)?;
+            if !plan.is_empty() {
+                break plan;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let toolbar = self.client.wait_for(mark, left, |c| {
+                matches!(c, crate::client::Call::CacheCommandInformation(_))
+            });
+            if toolbar.is_none() {
+                return Err(SimError(format!(
+                    "button {name:?}: no sub-command is available now: {}",
+                    why.join("; ")
+                )));
+            }
+        };
+        let mut out = Vec::new();
+        for leaf in plan {
+            let sub = def
+                .command(&leaf)
+                .ok_or_else(|| SimError(format!("DEF has no command {leaf:?}")))?;
+            let invoked = self.invoke_leaf(&def, &sub, name)?;
+            let ok = invoked.result == ec::OK;
+            out.push(invoked);
+            if (cmd.exec_until_ok && ok) || (!cmd.exec_until_ok && !ok) {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The value a `RequiredField.X` tests: a macro (`@SelectedText`, `@Phone`...) or a
+    /// field of the selected record.
+    fn required_value(&self, name: &str) -> String {
+        let name = name.trim().trim_matches('\'');
+        if name.starts_with('@') {
+            self.macro_value(name).unwrap_or_default()
+        } else {
+            self.field(name).unwrap_or_default()
+        }
+    }
+
+    /// A field of the selected record.
+    fn field(&self, name: &str) -> Option<String> {
+        let name = name.trim().trim_matches('\'');
+        self.selected
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    }
+
+    /// A macro's value: the login data macros, `@Phone` (the edit box's text, modifiers
+    /// such as `:Lookup` ignored) and `@SelectedWorkItem:DriverWorkTrackID`.
+    fn macro_value(&self, name: &str) -> Option<String> {
+        let (base, modifier) = name.split_once(':').unwrap_or((name, ""));
+        if base.eq_ignore_ascii_case("@SelectedWorkItem") {
+            return modifier
+                .eq_ignore_ascii_case("DriverWorkTrackID")
+                .then(|| self.current_work_item().unwrap_or_default());
+        }
+        if base.eq_ignore_ascii_case("@Phone") {
+            return Some(self.login.selected_text.clone());
+        }
+        self.login.macro_value(base)
+    }
+
+    /// The current work item (Siebel's selected one): the one chosen with
+    /// [`Agent::resume_work_item`] if it is still open, else the last one the driver
+    /// indicated, started or resumed that is not released.
+    pub fn current_work_item(&self) -> Option<String> {
+        use crate::client::Call;
+        let mut open: Vec<String> = Vec::new();
+        for c in self.client.calls() {
+            match c {
+                Call::IndicateNewWorkItem { tracking_id, .. }
+                | Call::WorkItemStarted { tracking_id, .. }
+                | Call::WorkItemResumed(tracking_id) => {
+                    open.retain(|t| *t != tracking_id);
+                    open.push(tracking_id);
+                }
+                Call::WorkItemReleased { tracking_id, .. } => open.retain(|t| *t != tracking_id),
+                Call::CleanAllWorkItem => open.clear(),
+                _ => {}
+            }
+        }
+        let selected = self
+            .selected_work_item
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        match selected {
+            Some(t) if open.contains(&t) => Some(t),
+            _ => open.pop(),
+        }
+    }
+
+    /// Invokes the device command of `cmd` (pressed as part of `pressed`).
+    fn invoke_leaf(
+        &mut self,
+        def: &Def,
+        cmd: &def::Command,
+        pressed: &str,
+    ) -> Result<Invoked, SimError> {
+        let name = &cmd.name;
         let device = cmd
             .device_command
+            .clone()
             .ok_or_else(|| SimError(format!("command {name:?} has no DeviceCommand")))?;
         let data = cmd.cmd_data.as_deref().and_then(|d| def.command_data(d));
-        let field = |name: &str| {
-            let name = name.trim().trim_matches('\'');
-            self.selected
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-        };
-        // RequiredField.X: the selected record must have X matching the pattern.
+        // RequiredField.X: the selected record (or the macro) must match the pattern.
         for (f, pattern) in data.iter().flat_map(|d| d.required_fields.iter()) {
-            let value = field(f).unwrap_or_default();
+            let value = self.required_value(f);
             if !crate::engine::wildcard(pattern, &value) {
                 return Err(SimError(format!(
                     "command {name:?} needs a selected record with {f} matching {pattern:?}"
@@ -397,8 +536,8 @@ impl Agent {
             .iter()
             .flat_map(|d| d.params.iter())
             .map(|(k, v)| {
-                let v = def::expand(v, |m| self.login.macro_value(m));
-                (k.clone(), expand_fields(&v, &field))
+                let v = def::expand(v, |m| self.macro_value(m));
+                (k.clone(), expand_fields(&v, &|f: &str| self.field(f)))
             })
             .collect();
         // Like Siebel's toolbar: a command that takes a string parameter (SC_CF_STRPARAMSOK in
@@ -416,7 +555,14 @@ impl Agent {
         } else {
             String::new()
         };
-        Ok(vec![self.invoke(&device, &text, &params)])
+        let (result, tracking) = self.invoke(&device, &text, &params);
+        Ok(Invoked {
+            pressed: pressed.to_string(),
+            command: name.clone(),
+            device_command: device,
+            result,
+            tracking,
+        })
     }
 
     /// The raw service handle (for hostile-input tests).
@@ -424,8 +570,13 @@ impl Agent {
         self.handle as ISC_SERVICE_HANDLE
     }
 
-    /// `ResumeWorkItem`: the agent selects a work item in Siebel's list.
+    /// `ResumeWorkItem`: the agent selects a work item in Siebel's list (it becomes the
+    /// current work item of later presses).
     pub fn resume_work_item(&self, tracking: &str) -> ISC_RESULT {
+        *self
+            .selected_work_item
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(tracking.to_string());
         let mut w = Wide::new();
         let t = w.s(tracking);
         // SAFETY: as in `CommServer::start`.
