@@ -2,6 +2,10 @@
 //! the exported functions of `src/lib.rs` must name exactly the same entry points, so the
 //! header always describes what the library exports. (Struct layouts are compared by
 //! `scapi-types/tests/layout.rs`.)
+//!
+//! With `SIEBEL_SCAPI_H` naming Oracle's `scapi.h`, it also compiles `c/oracle_adapter.c`
+//! against that header (cfg `scapi_oracle_header`): `RequestService` then reads the client
+//! interface in Oracle's member order (see `src/client.rs`).
 
 use std::collections::BTreeSet;
 
@@ -41,6 +45,35 @@ fn exported_functions(text: &str) -> BTreeSet<String> {
     out
 }
 
+/// Compiles the client-interface adapter against Oracle's header `header`.
+fn build_adapter(package: &std::path::Path, header: &std::path::Path) {
+    let header = header
+        .canonicalize()
+        .unwrap_or_else(|e| panic!("SIEBEL_SCAPI_H={}: {e}", header.display()));
+    let adapter = package.join("c/oracle_adapter.c");
+    println!("cargo:rerun-if-changed={}", header.display());
+    println!("cargo:rerun-if-changed={}", adapter.display());
+    // Forward slashes work with every C compiler, and need no escaping in a string literal;
+    // Windows' verbatim prefix (`\\?\`, from canonicalize) is dropped.
+    let shown = header.display().to_string();
+    let plain = shown.strip_prefix(r"\\?\").unwrap_or(&shown);
+    let quoted = format!("\"{}\"", plain.replace('\\', "/"));
+    let mut build = cc::Build::new();
+    build
+        .file(&adapter)
+        .include(header.parent().expect("a file has a parent folder"))
+        .define("SIEBEL_SCAPI_H_PATH", quoted.as_str())
+        .warnings(true)
+        .flag_if_supported("-Werror=incompatible-pointer-types")
+        .flag_if_supported("-Werror=implicit-function-declaration");
+    build.compile("siebel_cti_oracle_adapter");
+    println!("cargo:rustc-cfg=scapi_oracle_header");
+    println!(
+        "cargo:warning=client interface adapted to Oracle's header {}",
+        header.display()
+    );
+}
+
 fn main() {
     let package = std::path::PathBuf::from(
         std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
@@ -49,6 +82,11 @@ fn main() {
     let lib_path = package.join("src/lib.rs");
     println!("cargo:rerun-if-changed={}", header_path.display());
     println!("cargo:rerun-if-changed={}", lib_path.display());
+    println!("cargo:rerun-if-env-changed=SIEBEL_SCAPI_H");
+    println!("cargo::rustc-check-cfg=cfg(scapi_oracle_header)");
+    if let Some(h) = std::env::var_os("SIEBEL_SCAPI_H").filter(|h| !h.is_empty()) {
+        build_adapter(&package, std::path::Path::new(&h));
+    }
     let header = std::fs::read_to_string(&header_path)
         .unwrap_or_else(|e| panic!("{}: {e}", header_path.display()));
     let lib = std::fs::read_to_string(&lib_path)

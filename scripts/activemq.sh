@@ -3,19 +3,41 @@
 #
 # Debian's `activemq` package, run as an ordinary background process (no systemd, no init
 # script), with its own config that adds a STOMP connector on 127.0.0.1:${STOMP_PORT:-61613}
-# (OpenWire stays on 127.0.0.1:${OPENWIRE_PORT:-61616}). Everything lives in <repo>/target/activemq:
+# (OpenWire stays on 127.0.0.1:${OPENWIRE_PORT:-61616}). Everything lives in $ACTIVEMQ_BASE
+# (default <repo>/target/activemq):
 #   conf/ (generated config + log4j files), data/ (KahaDB), broker.log (stdout/stderr), broker.pid
 #
+# A second broker, the shared-store slave of the first ("-slave" commands), lives in
+# $ACTIVEMQ_BASE-slave with its own ports (STOMP ${SLAVE_STOMP_PORT:-61614}, OpenWire
+# ${SLAVE_OPENWIRE_PORT:-61617}) and the master's KahaDB directory: it waits on the store's file
+# lock and opens its ports only when the master is gone (checked every ACTIVEMQ_LOCK_MS).
+#
 # Usage: scripts/activemq.sh install | start [--clean] | stop | status | restart [--clean]
-#   --clean  deletes target/activemq/data (persistent queues, logs) before starting, on purpose.
-# Env: STOMP_PORT, OPENWIRE_PORT, ACTIVEMQ_START_TIMEOUT (s, default 60),
-#      ACTIVEMQ_JAVA_OPTS (default "-Xms64M -Xmx256M").
-# Exit codes: 0 ok / running, 1 error, 2 usage, 3 stopped (status).
+#                          | start-slave | stop-slave | status-slave | restart-slave
+#   --clean  deletes $ACTIVEMQ_BASE/data (persistent queues, logs) before starting, on purpose.
+# Env: ACTIVEMQ_BASE, STOMP_PORT, OPENWIRE_PORT, SLAVE_STOMP_PORT, SLAVE_OPENWIRE_PORT,
+#      ACTIVEMQ_LOCK_MS (store lock retry of a waiting slave, ms, default 500),
+#      ACTIVEMQ_START_TIMEOUT (s, default 60), ACTIVEMQ_JAVA_OPTS (default "-Xms64M -Xmx256M").
+# Exit codes: 0 ok / running (serving, or waiting for the store lock the other broker of the
+# pair holds), 1 error, 2 usage, 3 stopped (status).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 REPO_ROOT=$(cd -- "$SCRIPT_DIR/.." && pwd -P)
-BASE="$REPO_ROOT/target/activemq"
+MASTER_BASE=${ACTIVEMQ_BASE:-$REPO_ROOT/target/activemq}
+ROLE=master
+if [[ ${1:-} == *-slave ]]; then ROLE=slave; set -- "${1%-slave}" "${@:2}"; fi
+BASE=$MASTER_BASE
+STOMP_PORT=${STOMP_PORT:-61613}
+OPENWIRE_PORT=${OPENWIRE_PORT:-61616}
+if [[ $ROLE == slave ]]; then
+    BASE="$MASTER_BASE-slave"
+    STOMP_PORT=${SLAVE_STOMP_PORT:-61614}
+    OPENWIRE_PORT=${SLAVE_OPENWIRE_PORT:-61617}
+fi
+# The KahaDB store (and its lock) of the pair: the master's.
+STORE_DIR="$MASTER_BASE/data/kahadb"
+LOCK_MS=${ACTIVEMQ_LOCK_MS:-500}
 CONF_DIR="$BASE/conf"
 DATA_DIR="$BASE/data"
 TMP_DIR="$BASE/tmp"
@@ -23,8 +45,6 @@ LOG_FILE="$BASE/broker.log"
 PID_FILE="$BASE/broker.pid"
 
 HOST=127.0.0.1
-STOMP_PORT=${STOMP_PORT:-61613}
-OPENWIRE_PORT=${OPENWIRE_PORT:-61616}
 START_TIMEOUT=${ACTIVEMQ_START_TIMEOUT:-60}
 STOP_TIMEOUT=30
 STOP_POLL=0.2
@@ -35,6 +55,7 @@ AMQ_JAR="$AMQ_HOME/bin/activemq.jar"
 AMQ_INSTANCE=/etc/activemq/instances-available/main
 
 LOG_TAG=activemq
+[[ $ROLE == slave ]] && LOG_TAG=activemq-slave
 # messages of the shared start/stop/status (scripts/lib.sh)
 SVC_NOUN=broker SVC_KIND=broker SVC_PROTO="STOMP "
 SVC_ENDPOINT="STOMP on $HOST:$STOMP_PORT"
@@ -75,7 +96,10 @@ stomp_connect() {
 }
 
 stomp_ready() { stomp_connect >/dev/null; }
-svc_ready() { stomp_ready; }
+# A broker is ready when it serves, or waits for the store's lock held by the other broker of
+# the pair (a slave; or a master restarted while its slave serves).
+waiting_for_lock() { grep -qiE 'slave mode|waiting (for )?a lock' "$LOG_FILE" 2>/dev/null; }
+svc_ready() { stomp_ready || waiting_for_lock; }
 
 # --- config ----------------------------------------------------------------------------------
 
@@ -89,6 +113,10 @@ write_config() {
         "$src" >"$tmp"
     grep -q "uri=\"stomp://$HOST:$STOMP_PORT?transport.tcpNoDelay=true\"" "$tmp" \
         || die "could not add the STOMP connector to $src (its openwire line changed?)"
+    # The store of the pair, with a file lock a waiting slave retries every $LOCK_MS ms.
+    sed -i -E 's#<kahaDB directory="[^"]*"[[:space:]]*/>#<kahaDB directory="'"$STORE_DIR"'"><locker><shared-file-locker lockAcquireSleepInterval="'"$LOCK_MS"'"/></locker></kahaDB>#' "$tmp"
+    grep -qF "<kahaDB directory=\"$STORE_DIR\"><locker>" "$tmp" \
+        || die "could not set the KahaDB store in $src (its kahaDB line changed?)"
     mv -f "$tmp" "$CONF_DIR/activemq.xml"
     cp -f "$AMQ_INSTANCE/log4j2.properties" "$CONF_DIR/log4j2.properties"
     # Debian's build logs through slf4j -> log4j 1.2 (lib/optional), which ignores the
@@ -131,4 +159,30 @@ svc_launch() {
 
 show_log_tail() { tail_log 40 "$LOG_FILE"; }
 
+if [[ $ROLE == slave ]]; then
+    SVC_NOUN="slave broker"
+    SVC_STARTED_INFO="STOMP on $HOST:$STOMP_PORT, OpenWire on $HOST:$OPENWIRE_PORT once the master ($MASTER_BASE) is gone; store $STORE_DIR; log $LOG_FILE"
+    SVC_TIMEOUT_WHAT="slave neither waited for the store lock nor answered CONNECT on $HOST:$STOMP_PORT"
+    [[ ${1:-} == start || ${1:-} == restart ]] && [[ " ${*:2} " == *" --clean "* ]] \
+        && die "--clean would delete the master's store; clean with the master (start --clean)"
+fi
+
+# A waiting broker is "ready" to the start command; status tells waiting from serving.
+svc_status() {
+    local pid
+    pid=$(svc_pid) || { echo "stopped"; return 3; }
+    if stomp_ready; then echo "running (pid $pid), $SVC_STATUS_UP"
+    elif waiting_for_lock; then echo "running (pid $pid), waiting for the store lock"
+    else echo "running (pid $pid), $SVC_STATUS_NOT_READY"
+    fi
+}
+
+usage() {
+    echo "usage: $0 install | start [--clean] | stop | status | restart [--clean] | start-slave | stop-slave | status-slave | restart-slave" >&2
+    exit 2
+}
+
 svc_main "$@"
+if [[ $1 == start || $1 == restart ]] && ! stomp_ready && waiting_for_lock; then
+    log "waiting for the store lock ($STORE_DIR/lock): serves once the broker holding it is gone"
+fi

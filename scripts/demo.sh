@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # scripts/demo.sh — the demo: starts ActiveMQ, Prosody, finesse-sim (REST on 127.0.0.1:8082),
 # the connector (monitor console on http://127.0.0.1:8090/) and scs-sim with the UCCE DEF
-# template. scs-sim loads the real driver library, logs agent 1001 in (NOT_READY), makes it
-# READY, takes an inbound call (screen pop + phone call activity in SQLite), and keeps the agent
-# READY so that the console shows it. `scripts/demo.sh stop` stops what the demo started.
+# template and its agent desktop (http://127.0.0.1:8091/agent/1001/). scs-sim loads the real
+# driver library, logs agent 1001 in (NOT_READY), makes it READY, takes an inbound call (screen
+# pop + phone call activity in SQLite), and keeps the agent READY so that the console shows it.
+# From a terminal, scs-sim then keeps serving the desktop (Ctrl-C ends it) so that the agent can
+# be driven by hand in the browser. `scripts/demo.sh stop` stops what the demo started.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -13,7 +15,7 @@ RUN=target/demo
 mkdir -p "$RUN"
 
 stop_demo() {
-    for name in connector finesse-sim; do
+    for name in scs-sim connector finesse-sim; do
         if [[ -f $RUN/$name.pid ]]; then
             kill "$(cat "$RUN/$name.pid")" 2>/dev/null || true
             rm -f "$RUN/$name.pid"
@@ -34,7 +36,8 @@ bash "$SCRIPT_DIR/prosody.sh" start
 cargo build --quiet --workspace
 stop_demo
 
-target/debug/finesse-sim --config sims/finesse/finesse-sim.example.toml > "$RUN/finesse-sim.log" 2>&1 &
+# setsid: their own process group, so that Ctrl-C on scs-sim leaves them running.
+setsid target/debug/finesse-sim --config sims/finesse/finesse-sim.example.toml > "$RUN/finesse-sim.log" 2>&1 &
 echo $! > "$RUN/finesse-sim.pid"
 for _ in $(seq 1 50); do
     curl -sf http://127.0.0.1:8082/finesse/api/SystemInfo > /dev/null && break
@@ -53,19 +56,26 @@ listen = "127.0.0.1:8090"
 level = "debug"
 file = "$REPO_ROOT/$RUN/connector.log"
 TOML
-target/debug/siebel-cti-connector --config "$RUN/connector.toml" > "$RUN/connector.out" 2>&1 &
+setsid target/debug/siebel-cti-connector --config "$RUN/connector.toml" > "$RUN/connector.out" 2>&1 &
 echo $! > "$RUN/connector.pid"
 sleep 1
 
+DESKTOP=http://127.0.0.1:8091/agent/1001/
 echo "== monitor console: http://127.0.0.1:8090/   (health: http://127.0.0.1:8090/health)"
-echo "== scs-sim: agent 1001 on extension 5001; driver log $RUN/driver.log"
+echo "== agent desktop:   $DESKTOP   (agent 1001, extension 5001)"
+echo "== scs-sim: driver log $RUN/driver.log"
 rm -f "$RUN/activities.sqlite"
 # An inbound call from a known contact arrives while the agent is Ready.
 ( sleep 8; curl -sf -X POST http://127.0.0.1:8082/admin/calls -H 'Content-Type: application/json' \
     -d '{"to":"1001","ani":"4085551234","dnis":"8001","callVariables":{"callVariable1":"42"}}' \
     > "$RUN/call.json" ) &
 HOLD=5
-[[ -t 0 ]] && HOLD=60
+SERVE=()
+if [[ -t 0 ]]; then
+    SERVE=(--serve)
+    echo "== after the scripted call, drive agent 1001 in the browser: $DESKTOP"
+    echo "   (Place inbound call, Answer, Hold, Resume, Wrap-Up, Release, Ready; Ctrl-C ends scs-sim)"
+fi
 {
     echo "wait 4"
     echo "Ready"
@@ -77,6 +87,13 @@ HOLD=5
 } | target/debug/scs-sim --def def-templates/ucce.def --profile "Cisco UCCE" \
     --set "Driver:LogFile=$REPO_ROOT/$RUN/driver.log" --set "Driver:LogLevel=debug" \
     --contacts scripts/demo/contacts.csv --activities "$RUN/activities.sqlite" \
-    --agent 1001 --pin 1001pw --dn 5001 --wait 2 --command SignOnGroup --stdin
+    --agent 1001 --pin 1001pw --dn 5001 --wait 2 --command SignOnGroup --stdin \
+    --http 127.0.0.1:8091 --finesse-admin http://127.0.0.1:8082 "${SERVE[@]}" &
+echo $! > "$RUN/scs-sim.pid"
+# A background job ignores Ctrl-C: pass it on, so that Ctrl-C ends scs-sim (only).
+trap 'kill "$(cat "$RUN/scs-sim.pid" 2>/dev/null)" 2>/dev/null' INT TERM
+wait "$(cat "$RUN/scs-sim.pid")" || true
+trap - INT TERM
+rm -f "$RUN/scs-sim.pid"
 echo "== activities are in $RUN/activities.sqlite; the console still runs: http://127.0.0.1:8090/"
 echo "== stop everything with: bash scripts/demo.sh stop"

@@ -38,6 +38,23 @@ cargo build --workspace "${cargo_args[@]}" || rc=$?
 if [[ $rc -eq 0 ]]; then
     cargo test --workspace "${cargo_args[@]}" -- --test-threads=2 "${test_args[@]}" || rc=$?
 fi
+# The driver for Windows (siebel_cti.dll under Wine) and 32-bit (scripts/windows.sh); what it
+# cannot install it reports as skipped. SKIP_WINDOWS=1 leaves it out, loudly.
+if [[ $rc -eq 0 && -n ${SKIP_WINDOWS:-} ]]; then
+    echo "test.sh: SKIP_WINDOWS is set: the Windows and 32-bit checks were NOT run" >&2
+elif [[ $rc -eq 0 ]]; then
+    windows_ran=1
+    bash "$SCRIPT_DIR/windows.sh" || rc=$?
+fi
+# Bounded fuzzing: every target of fuzz/ for FUZZ_TIME seconds (default 30; scripts/fuzz.sh);
+# a crash fails the run. SKIP_FUZZ=1 leaves it out.
+if [[ $rc -eq 0 && -z ${SKIP_FUZZ:-} ]]; then
+    bash "$SCRIPT_DIR/fuzz.sh" || rc=$?
+fi
 
+if [[ -n ${windows_ran:-} && -s target/windows/skipped.txt ]]; then
+    sed 's/^/test.sh: NOT CHECKED (scripts\/windows.sh could not install what it needs): /' \
+        target/windows/skipped.txt >&2
+fi
 echo "test.sh: cargo test exited with $rc; the ActiveMQ broker and Prosody are left running (scripts/activemq.sh stop, scripts/prosody.sh stop)" >&2
 exit "$rc"

@@ -105,6 +105,9 @@ pub struct General {
     pub name: String,
     /// Worker threads for Finesse requests.
     pub workers: usize,
+    /// Heartbeat: how often a serving connector publishes its status on the status topic
+    /// (ms); `0` only on changes (drivers then cannot tell a dead connector).
+    pub heartbeat_ms: u64,
 }
 
 impl Default for General {
@@ -112,6 +115,7 @@ impl Default for General {
         General {
             name: "connector".into(),
             workers: 4,
+            heartbeat_ms: 1000,
         }
     }
 }
@@ -120,9 +124,9 @@ impl Default for General {
 #[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Broker {
-    /// Host.
+    /// Host, or a comma-separated failover list of `host[:port]` (see `docs/connector.md`).
     pub host: String,
-    /// STOMP port.
+    /// STOMP port (of the entries of `host` that name none).
     pub port: u16,
     /// STOMP login (empty: none).
     pub login: String,
@@ -146,6 +150,28 @@ impl Default for Broker {
             request_queue: driver::protocol::DEFAULT_REQUEST_QUEUE.into(),
             heartbeat_ms: 10_000,
             exclusive: false,
+        }
+    }
+}
+
+impl Broker {
+    /// The brokers in failover order, from `host` and `port`.
+    pub fn addresses(&self) -> Result<Vec<driver::stomp::BrokerAddr>, ConfigError> {
+        driver::stomp::parse_brokers(&self.host, self.port).map_err(|e| ConfigError::Value {
+            key: "broker.host",
+            problem: e.to_string(),
+        })
+    }
+
+    /// The brokers as `host:port` joined by commas (as given when the list is unusable).
+    pub fn address_list(&self) -> String {
+        match self.addresses() {
+            Ok(l) => l
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            Err(_) => format!("{}:{}", self.host, self.port),
         }
     }
 }
@@ -366,6 +392,12 @@ impl ConnectorConfig {
                 "must be between 1 and 256".into(),
             ));
         }
+        if self.connector.heartbeat_ms != 0 && self.connector.heartbeat_ms < 100 {
+            return Err(value(
+                "connector.heartbeat_ms",
+                "must be 0 (off) or at least 100".into(),
+            ));
+        }
         if !self.monitor.listen.is_empty() && self.monitor.listen.parse::<SocketAddr>().is_err() {
             return Err(value(
                 "monitor.listen",
@@ -382,6 +414,7 @@ impl ConnectorConfig {
             ));
         }
         self.triple_des()?;
+        self.broker.addresses()?;
         if self.finesse.poll_ms < 100 {
             return Err(value("finesse.poll_ms", "must be at least 100".into()));
         }
@@ -441,6 +474,23 @@ mod tests {
         assert!(cfg.broker.exclusive);
         assert_eq!(cfg.finesse.poll_ms, 250);
         assert_eq!(cfg.nodes(), vec!["https://a:8445".to_string()]);
+        let pair = ConnectorConfig::from_toml(
+            "",
+            [(
+                "CONNECTOR_BROKER_HOST".to_string(),
+                "mq-a, mq-b:61614".to_string(),
+            )],
+        )
+        .unwrap();
+        let addrs: Vec<String> = pair
+            .broker
+            .addresses()
+            .unwrap()
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        assert_eq!(addrs, ["mq-a:61613", "mq-b:61614"]);
+        assert_eq!(pair.broker.address_list(), "mq-a:61613,mq-b:61614");
         assert!(!format!("{cfg:?}").contains("mq-secret"));
     }
 
@@ -460,7 +510,13 @@ mod tests {
             ),
             ("", vec![("CONNECTOR_BROKER_COLOUR", "x")], "broker.colour"),
             ("[log]\nlevel = \"loud\"\n", vec![], "log.level"),
+            ("[broker]\nhost = \"a,b:0\"\n", vec![], "broker.host"),
             ("[security]\ndes_key = \"00\"\n", vec![], "security.des_key"),
+            (
+                "[connector]\nheartbeat_ms = 50\n",
+                vec![],
+                "connector.heartbeat_ms",
+            ),
         ] {
             let env = env.into_iter().map(|(k, v)| (k.to_string(), v.to_string()));
             let err = ConnectorConfig::from_toml(text, env)

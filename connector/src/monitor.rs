@@ -106,17 +106,26 @@ impl Monitor {
 /// The health document.
 pub(crate) fn health(s: &Shared) -> serde_json::Value {
     let broker = s.broker_up.load(Ordering::Acquire);
-    let (f, agents, calls) = {
+    let (f, agents, calls, serving) = {
         let core = s.core();
-        (core.finesse_status(), core.agent_views(), core.call_views())
+        let serving = core.serving();
+        (
+            core.finesse_status(),
+            core.agent_views(),
+            core.call_views(),
+            serving,
+        )
     };
     let (finesse_up, node, detail, drivers) = (f.in_service, f.node, f.detail, f.drivers);
     serde_json::json!({
         "connector": s.cfg.connector.name,
         "status": if broker && finesse_up { "IN_SERVICE" } else { "OUT_OF_SERVICE" },
         "uptimeSeconds": s.started.elapsed().as_secs(),
+        "instance": s.instance,
+        // Active-passive: whether this connector holds the request queue (a standby: false).
+        "serving": serving,
         "broker": {
-            "address": format!("{}:{}", s.cfg.broker.host, s.cfg.broker.port),
+            "address": s.cfg.broker.address_list(),
             "up": broker,
         },
         "finesse": { "node": node, "inService": finesse_up, "detail": detail },
@@ -174,13 +183,18 @@ fn page(s: &Shared) -> String {
 <title>Siebel CTI connector {name}</title><style>body{{font-family:sans-serif;margin:2em}}\
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 10px;text-align:left}}\
 .READY{{color:#080}}.NOT_READY{{color:#a60}}.LOGOUT{{color:#888}}.DOWN{{color:#c00}}</style></head><body>\
-<h1>Connector {name}: {status}</h1>\
+<h1>Connector {name}: {status}{standby}</h1>\
 <p>Broker {broker}: <b class=\"{bk}\">{bk}</b> &middot; Finesse {node}: <b class=\"{fk}\">{fk}</b> ({detail}) &middot; \
 {drivers} driver instance(s) seen &middot; up {uptime} s</p>\
 <h2>Agents</h2><table><tr><th>agent</th><th>state</th><th>reason</th><th>extension</th><th>notifications</th><th>driver queue</th></tr>{rows}</table>\
 <h2>Calls</h2><table><tr><th>agent</th><th>dialog</th><th>state</th><th>from</th><th>to</th><th>type</th></tr>{calls}</table></body></html>",
         name = esc(&s.cfg.connector.name),
         status = h["status"].as_str().unwrap_or_default(),
+        standby = if h["serving"] == false {
+            " (standby: another connector holds the request queue)"
+        } else {
+            ""
+        },
         broker = esc(h["broker"]["address"].as_str().unwrap_or_default()),
         bk = yes(h["broker"]["up"].as_bool().unwrap_or(false)),
         node = esc(h["finesse"]["node"].as_str().unwrap_or_default()),

@@ -27,6 +27,9 @@ pub enum XmlError {
     Truncated,
     /// A required element is missing (its name).
     Missing(&'static str),
+    /// Elements nested deeper than [`MAX_DEPTH`] (no Finesse document comes close; a deeper
+    /// one would exhaust the stack when the tree is dropped, cloned or compared).
+    TooDeep,
     /// The root element is not the one expected.
     Unexpected {
         /// The element expected.
@@ -43,6 +46,7 @@ impl std::fmt::Display for XmlError {
             XmlError::Attribute(e) => write!(f, "bad attribute: {e}"),
             XmlError::Unbalanced => f.write_str("unbalanced end tag"),
             XmlError::Truncated => f.write_str("document ended early"),
+            XmlError::TooDeep => write!(f, "elements nested deeper than {MAX_DEPTH}"),
             XmlError::Missing(what) => write!(f, "{what} missing"),
             XmlError::Unexpected { expected, found } => {
                 write!(f, "expected {expected}, got {found}")
@@ -60,6 +64,12 @@ impl std::error::Error for XmlError {
         }
     }
 }
+
+/// The deepest element nesting [`Element::parse`] accepts. Finesse's documents nest about 8
+/// levels (a call variable in a dialog in a dialogs update); the tree's drop, clone and
+/// comparison recurse once per level, so an unbounded depth (a notification of a megabyte of
+/// `<a>`) would overflow the stack of the thread reading it.
+pub const MAX_DEPTH: usize = 64;
 
 /// An element: local name, attributes, child elements and text.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -89,7 +99,12 @@ impl Element {
         let mut stack: Vec<Element> = Vec::new();
         loop {
             match reader.read_event() {
-                Ok(Event::Start(e)) => stack.push(Self::open(&e)?),
+                Ok(Event::Start(e)) => {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(XmlError::TooDeep);
+                    }
+                    stack.push(Self::open(&e)?)
+                }
                 Ok(Event::Empty(e)) => {
                     let el = Self::open(&e)?;
                     match stack.last_mut() {
@@ -409,6 +424,39 @@ pub fn update(text: &str) -> Result<Update, XmlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (fuzz/fuzz_targets/finesse_xml.rs, then a deeper input by hand): a
+    /// document of 150,000 nested elements (1 MB, within an XMPP stanza's limit) parsed, and
+    /// dropping the tree overflowed the stack (SIGSEGV) of the thread reading notifications.
+    #[test]
+    fn deep_nesting_is_refused_without_exhausting_the_stack() {
+        let n = 150_000;
+        let deep = format!("{}{}", "<a>".repeat(n), "</a>".repeat(n));
+        let update_doc = format!(
+            "<Update><data>{}{}</data></Update>",
+            "<dialogs>".repeat(n),
+            "</dialogs>".repeat(n)
+        );
+        // A small stack, as the connector's threads have at most.
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                assert!(matches!(Element::parse(&deep), Err(XmlError::TooDeep)));
+                assert!(matches!(update(&update_doc), Err(XmlError::TooDeep)));
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        // At the limit it still reads.
+        let ok = format!("{}{}", "<a>".repeat(MAX_DEPTH), "</a>".repeat(MAX_DEPTH));
+        assert_eq!(Element::parse(&ok).unwrap().name, "a");
+        let over = format!(
+            "{}{}",
+            "<a>".repeat(MAX_DEPTH + 1),
+            "</a>".repeat(MAX_DEPTH + 1)
+        );
+        assert!(matches!(Element::parse(&over), Err(XmlError::TooDeep)));
+    }
 
     #[test]
     fn dialog() {

@@ -114,8 +114,7 @@ impl Driver {
         }
         tracing::info!("driver instance created: {:?}", config);
         let settings = LinkSettings {
-            host: config.broker_host.clone(),
-            port: config.broker_port,
+            brokers: config.brokers.clone(),
             login: config.broker_login.clone(),
             passcode: config.broker_password.clone(),
             heartbeat: Duration::from_millis(config.heartbeat_ms),
@@ -133,7 +132,7 @@ impl Driver {
                 messages::Catalog::languages()
             );
         }
-        let mut handler = Sessions::new(config.clone(), catalog);
+        let mut handler = Sessions::new(config.clone(), catalog, instance_nonce());
         std::thread::Builder::new()
             .name(format!("siebel-cti-link-{}", config.client_id))
             .spawn(move || {
@@ -274,4 +273,19 @@ pub fn command_names() -> Vec<&'static str> {
 /// Device event names, as `RequestCommandEventList` returns them.
 pub fn event_names() -> Vec<&'static str> {
     commands::events::ALL.to_vec()
+}
+
+/// A value unique to this driver instance: the process, the time, a counter.
+fn instance_nonce() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}-{t:x}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }

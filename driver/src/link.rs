@@ -1,11 +1,12 @@
 //! The broker link: ONE STOMP connection and ONE background thread per driver instance.
 //!
-//! The thread owns the socket (non-blocking, `mio`), connects and reconnects with exponential
-//! backoff, and multiplexes two inputs without busy waiting: frames from the broker and
-//! commands from host threads (a channel plus a `mio` waker). The STOMP handshake, heart-beat
-//! and timeout decisions are [`stomp::Session`]'s; this file only carries them out. Host threads never touch the socket, so they never wait on the network.
-//! `mio` is a thin wrapper over epoll/kqueue/IOCP with no runtime, which is all we want inside
-//! Siebel's process.
+//! The thread owns the socket (non-blocking, `mio`), connects and reconnects over the list of
+//! broker addresses (which one and when is [`stomp::Failover`]'s decision), and multiplexes
+//! two inputs without busy waiting: frames from the broker and commands from host threads (a
+//! channel plus a `mio` waker). The STOMP handshake, heart-beat and timeout decisions are
+//! [`stomp::Session`]'s; this file only carries them out. Host threads never touch the socket,
+//! so they never wait on the network. `mio` is a thin wrapper over epoll/kqueue/IOCP with no
+//! runtime, which is all we want inside Siebel's process.
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
@@ -16,7 +17,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::clock::Now;
-use crate::stomp::{self, Decoder, Frame, Item, Received, SessionError};
+use crate::stomp::{self, BrokerAddr, Decoder, Failover, Frame, Item, Received, SessionError};
 
 const SOCKET: Token = Token(0);
 const WAKER: Token = Token(1);
@@ -24,10 +25,8 @@ const WAKER: Token = Token(1);
 /// Settings of a link.
 #[derive(Clone, Debug)]
 pub struct LinkSettings {
-    /// Broker host.
-    pub host: String,
-    /// Broker STOMP port.
-    pub port: u16,
+    /// The brokers' STOMP addresses, in failover order (at least one).
+    pub brokers: Vec<BrokerAddr>,
     /// Broker login (empty: none).
     pub login: String,
     /// Broker passcode.
@@ -36,9 +35,9 @@ pub struct LinkSettings {
     pub heartbeat: Duration,
     /// Time allowed for TCP connect plus the STOMP handshake.
     pub connect_timeout: Duration,
-    /// First reconnect delay.
+    /// The delay after the first round of failed attempts (doubles after each failed round).
     pub reconnect_min: Duration,
-    /// Largest reconnect delay.
+    /// The largest delay between rounds: how long a broker that is back may wait to be seen.
     pub reconnect_max: Duration,
 }
 
@@ -156,25 +155,35 @@ pub struct Link<C> {
     poll: Poll,
     rx: Receiver<Control<C>>,
     conn: Option<Conn>,
-    backoff: Duration,
+    failover: Failover,
     next_attempt: Instant,
     failures: u32,
 }
 
 impl<C> Link<C> {
-    /// Creates the link and the sender host threads use.
+    /// Creates the link and the sender host threads use; `InvalidInput` without a broker.
     pub fn new(settings: LinkSettings) -> io::Result<(Self, LinkSender<C>)> {
+        if settings.brokers.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no broker address",
+            ));
+        }
         let poll = Poll::new()?;
         let waker = std::sync::Arc::new(Waker::new(poll.registry(), WAKER)?);
         let (tx, rx) = crossbeam_channel::unbounded();
-        let backoff = settings.reconnect_min;
+        let failover = Failover::new(
+            settings.brokers.len(),
+            settings.reconnect_min,
+            settings.reconnect_max,
+        );
         Ok((
             Link {
                 settings,
                 poll,
                 rx,
                 conn: None,
-                backoff,
+                failover,
                 next_attempt: Instant::now(),
                 failures: 0,
             },
@@ -272,10 +281,20 @@ impl<C> Link<C> {
         d
     }
 
+    /// The broker address of the attempt in progress (or of the session).
+    fn broker(&self) -> &BrokerAddr {
+        // `new` refused an empty list; `Failover` keeps the index below its length.
+        &self.settings.brokers[self.failover.current() % self.settings.brokers.len()]
+    }
+
     fn start_connect(&mut self, handler: &mut dyn LinkHandler<C>) {
-        let addr: SocketAddr = match stomp::resolve(&self.settings.host, self.settings.port) {
+        let broker = self.broker();
+        let addr: SocketAddr = match stomp::resolve(&broker.host, broker.port) {
             Ok(a) => a,
-            Err(e) => return self.fail(handler, &format!("cannot resolve broker host: {e}")),
+            Err(e) => {
+                let m = format!("cannot resolve broker host {}: {e}", broker.host);
+                return self.fail(handler, &m);
+            }
         };
         match TcpStream::connect(addr) {
             Ok(mut stream) => {
@@ -313,16 +332,22 @@ impl<C> Link<C> {
         self.failures += 1;
         let first = self.failures == 1;
         if first {
-            tracing::warn!("broker link down: {reason}");
+            tracing::warn!("broker link down ({}): {reason}", self.broker());
         } else {
             tracing::debug!(
-                "broker link still down ({} attempts): {reason}",
-                self.failures
+                "broker link still down ({} attempts, {}): {reason}",
+                self.failures,
+                self.broker()
             );
         }
         handler.on_down(Now::read(), reason, first);
-        self.next_attempt = Instant::now() + self.backoff;
-        self.backoff = (self.backoff * 2).min(self.settings.reconnect_max);
+        let next = self.failover.failed(Instant::now());
+        tracing::debug!(
+            "broker link: next attempt {} in {:?}",
+            self.broker(),
+            next.after
+        );
+        self.next_attempt = Instant::now() + next.after;
     }
 
     fn on_socket(&mut self, handler: &mut dyn LinkHandler<C>) {
@@ -373,11 +398,11 @@ impl<C> Link<C> {
                     let (out_every, in_every) = c.session.heartbeats();
                     tracing::info!(
                         "broker link up: {} (server {}), heart-beat out {out_every:?} in {in_every:?}",
-                        self.settings.host,
+                        self.broker(),
                         server.as_deref().unwrap_or("?"),
                     );
                     self.failures = 0;
-                    self.backoff = self.settings.reconnect_min;
+                    self.failover.up(Instant::now());
                     let mut out = Outbox::new(true);
                     handler.on_up(Now::read(), &mut out);
                     self.queue(out);

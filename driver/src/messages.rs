@@ -119,6 +119,12 @@ pub enum Msg {
     ConnectorInService,
     /// The connector reported it cannot serve (with its detail).
     ConnectorOutOfService(String),
+    /// No connector's heartbeat came in time: none serves.
+    ConnectorLost,
+    /// Another driver instance uses this client id.
+    DuplicateClientId(String),
+    /// Another Siebel session took this agent over.
+    TakenOver(String),
     /// A login request was sent.
     LoggingIn(String),
     /// The agent is logged in.
@@ -181,6 +187,9 @@ impl Msg {
             Msg::ConnectorInService => c.text("available", &[]),
             Msg::ConnectorOutOfService(d) if d.is_empty() => c.text("out_of_service", &[]),
             Msg::ConnectorOutOfService(d) => c.text("out_of_service_detail", &[("detail", d)]),
+            Msg::ConnectorLost => c.text("connector_lost", &[]),
+            Msg::DuplicateClientId(id) => c.text("duplicate_client_id", &[("id", id)]),
+            Msg::TakenOver(a) => c.text("taken_over", &[("agent", a)]),
             Msg::LoggingIn(a) => c.text("logging_in", &[("agent", a)]),
             Msg::LoggedIn {
                 agent,

@@ -21,6 +21,10 @@ pub fn status_topic(request_queue: &str) -> String {
     format!("/topic/{name}.status")
 }
 
+/// The STOMP header in which a connector names itself (`name/instance`, as in `System`) on
+/// every message it sends, so a driver knows which connector serves each agent.
+pub const CONNECTOR_HEADER: &str = "siebelcti-connector";
+
 /// The reply/event queue of one driver instance.
 pub fn driver_queue(client_id: &str) -> String {
     format!("/queue/siebelcti.driver.{client_id}")
@@ -95,6 +99,10 @@ pub enum Message {
         /// Optional logout reason code id.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// Log out from any state (the Siebel session ended): through Not Ready when the
+        /// agent is Ready or in wrap-up, and when the call ends during a call.
+        #[serde(default, skip_serializing_if = "is_false")]
+        force: bool,
     },
     /// Request: change the agent state (READY, NOT_READY, WORK_READY...).
     SetState {
@@ -170,6 +178,21 @@ pub enum Message {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         wrap_up_reason: Option<String>,
     },
+    /// Request: a standby connector (exclusive consumer) sends this to the request queue;
+    /// whichever connector receives it holds the queue. A standby that receives one has
+    /// taken over and announces itself.
+    Probe {
+        /// The sending connector's instance.
+        instance: String,
+    },
+    /// Status topic: a driver instance announces its client id, so two instances configured
+    /// with the same `Driver:ClientId` see each other.
+    Announce {
+        /// The driver instance's client id.
+        driver: String,
+        /// Unique per driver instance (process and start).
+        nonce: String,
+    },
     /// Event: Finesse accepted the request `re`; its outcome follows as events (call
     /// requests, whose notifications need not name the request).
     Accepted {},
@@ -195,6 +218,30 @@ pub enum Message {
         /// Human message (English; the driver shows its own localized text per code).
         message: String,
     },
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Message {
+    /// The agent a request is about (`None` for Hello, Probe, Announce and events): the
+    /// message group (`JMSXGroupID`) that keeps one agent's requests on one connector.
+    pub fn agent(&self) -> Option<&str> {
+        match self {
+            Message::Connect { agent, .. }
+            | Message::Disconnect { agent }
+            | Message::Login { agent, .. }
+            | Message::Logout { agent, .. }
+            | Message::SetState { agent, .. }
+            | Message::Snapshot { agent }
+            | Message::GetReasonCodes { agent, .. }
+            | Message::CallAction { agent, .. }
+            | Message::MakeCall { agent, .. }
+            | Message::UpdateCallData { agent, .. } => Some(agent),
+            _ => None,
+        }
+    }
 }
 
 /// Connector status.
@@ -489,6 +536,45 @@ mod tests {
         );
         assert!(String::from_utf8(c.to_json()).unwrap().contains("s3cret"));
         assert!(!c.redacted().contains("s3cret"));
+    }
+
+    #[test]
+    fn force_logout_probe_and_announce_wire_forms() {
+        let plain = Message::Logout {
+            agent: "1001".into(),
+            reason: None,
+            force: false,
+        };
+        let json = String::from_utf8(Envelope::new("a", plain.clone()).to_json()).unwrap();
+        assert!(
+            !json.contains("force"),
+            "an old connector sees the old form: {json}"
+        );
+        assert_eq!(plain.agent(), Some("1001"));
+        let forced = Envelope::new(
+            "b",
+            Message::Logout {
+                agent: "1001".into(),
+                reason: None,
+                force: true,
+            },
+        );
+        let json = String::from_utf8(forced.to_json()).unwrap();
+        assert!(json.contains(r#""force":true"#), "{json}");
+        assert_eq!(Envelope::from_json(json.as_bytes()).unwrap(), forced);
+        for m in [
+            Message::Probe {
+                instance: "c-1".into(),
+            },
+            Message::Announce {
+                driver: "siebel-a".into(),
+                nonce: "n1".into(),
+            },
+        ] {
+            assert_eq!(m.agent(), None);
+            let e = Envelope::new("x", m);
+            assert_eq!(Envelope::from_json(&e.to_json()).unwrap(), e);
+        }
     }
 
     #[test]

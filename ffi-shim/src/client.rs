@@ -8,6 +8,34 @@ use driver::host::{CommandStatus, Host};
 use crate::strings::{wide, KvBuffer};
 use scapi_types::*;
 
+#[cfg(scapi_oracle_header)]
+extern "C" {
+    /// `c/oracle_adapter.c`: copies Oracle's struct into ours, member by member, by name.
+    fn siebel_cti_client_from_oracle(
+        oracle: *const std::ffi::c_void,
+        ours: *mut ISC_CLIENT_INTERFACE,
+    );
+}
+
+/// The client interface as `RequestService` received it, in the driver's layout. Built with
+/// `SIEBEL_SCAPI_H` (Oracle's header), `passed` holds Oracle's member order (same size, checked
+/// by the adapter) and the C adapter reorders it by member name; otherwise the layout is
+/// `include/scapi.h`'s already.
+pub fn from_siebel(passed: &ISC_CLIENT_INTERFACE) -> ISC_CLIENT_INTERFACE {
+    #[cfg(scapi_oracle_header)]
+    {
+        // SAFETY: every member is a nullable pointer, so all zeroes is a valid value.
+        let mut ours: ISC_CLIENT_INTERFACE = unsafe { std::mem::zeroed() };
+        // SAFETY: `passed` is Oracle's struct, whose size the adapter asserts equal to ours.
+        unsafe { siebel_cti_client_from_oracle(ptr::from_ref(passed).cast(), &mut ours) };
+        ours
+    }
+    #[cfg(not(scapi_oracle_header))]
+    {
+        *passed
+    }
+}
+
 /// The client interface of one session, copied at `RequestService`.
 pub struct ClientHost {
     iface: ISC_CLIENT_INTERFACE,

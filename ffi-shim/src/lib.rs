@@ -284,7 +284,8 @@ pub extern "C" fn ReleaseISCDriverInstance(handle: ISC_DRIVER_HANDLE) -> ISC_RES
     })
 }
 
-/// `RequestService`: creates an agent session with Siebel's client interface.
+/// `RequestService`: creates an agent session with Siebel's client interface (in the member
+/// order of the header the library was built against: see `client::from_siebel`).
 ///
 /// # Safety
 /// Pointers are null or valid as `include/scapi.h` describes.
@@ -300,6 +301,7 @@ pub unsafe extern "C" fn RequestService(
         let service_handle = cx.out(service_handle, "service handle")?;
         *service_handle = std::ptr::null_mut();
         let d = cx.driver(handle)?;
+        let client = client::from_siebel(&client);
         if client.HandleEvent.is_none()
             || client.ShowStatusText.is_none()
             || client.CacheCommandInformation.is_none()

@@ -2,6 +2,13 @@
 //! every struct of the header and the offset of each member, the basic types and enums, and
 //! the result codes. A member reordered, added, dropped or retyped on either side fails here
 //! (`build.rs` of the library compares the entry points' names only).
+//!
+//! Built for i686 (`cargo test -p scapi-types --target i686-unknown-linux-gnu`, as
+//! `scripts/windows.sh` does), it compiles the C side with `gcc -m32`, comparing the 32-bit
+//! layouts. For Windows, where this test runs under Wine and cannot run gcc, `scripts/windows.sh`
+//! keeps the C program of a Linux run (`SCAPI_LAYOUT_KEEP_C=FILE`), builds it with mingw, runs
+//! it under Wine and hands its output to the Windows build of this test
+//! (`SCAPI_LAYOUT_C_VALUES=FILE`).
 
 use std::collections::BTreeSet;
 use std::mem::{align_of, offset_of, size_of};
@@ -108,6 +115,15 @@ fn rust_side() -> (Vec<(String, i64)>, BTreeSet<String>) {
     (checks, names)
 }
 
+/// gcc's flags for the target this test was built for (its sizes are the Rust side's).
+const C_TARGET_FLAGS: &[&str] = if cfg!(all(target_arch = "x86", target_os = "linux")) {
+    &["-m32"]
+} else if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+    &["-m64"]
+} else {
+    &[]
+};
+
 fn include_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../include")
 }
@@ -124,6 +140,11 @@ fn header_structs() -> BTreeSet<String> {
 /// Compiles a program printing each expression against the header, runs it, and returns
 /// `(expression, value)` as C sees them.
 fn c_side(exprs: &[&str]) -> Vec<(String, i64)> {
+    if let Some(values) = std::env::var_os("SCAPI_LAYOUT_C_VALUES") {
+        return parse_values(&std::fs::read_to_string(&values).unwrap_or_else(|e| {
+            panic!("SCAPI_LAYOUT_C_VALUES={}: {e}", values.to_string_lossy())
+        }));
+    }
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("scapi-layout-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -136,16 +157,20 @@ fn c_side(exprs: &[&str]) -> Vec<(String, i64)> {
         ));
     }
     src.push_str("    return 0;\n}\n");
+    if let Some(keep) = std::env::var_os("SCAPI_LAYOUT_KEEP_C") {
+        std::fs::write(&keep, &src).unwrap();
+    }
     let (c, exe) = (dir.join("layout.c"), dir.join("layout"));
     std::fs::write(&c, src).unwrap();
     let gcc = Command::new("gcc")
+        .args(C_TARGET_FLAGS)
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I"])
         .arg(include_dir())
         .arg(&c)
         .arg("-o")
         .arg(&exe)
         .output()
-        .expect("gcc runs (scripts/deps.sh installs it)");
+        .expect("gcc runs (scripts/deps.sh installs it; gcc-multilib for -m32)");
     assert!(
         gcc.status.success(),
         "gcc failed on {}:\n{}",
@@ -155,11 +180,14 @@ fn c_side(exprs: &[&str]) -> Vec<(String, i64)> {
     let run = Command::new(&exe).output().unwrap();
     assert!(run.status.success(), "{} failed", exe.display());
     let _ = std::fs::remove_dir_all(&dir);
-    String::from_utf8(run.stdout)
-        .unwrap()
-        .lines()
+    parse_values(&String::from_utf8(run.stdout).unwrap())
+}
+
+/// The C program's output: `expression<TAB>value` lines.
+fn parse_values(text: &str) -> Vec<(String, i64)> {
+    text.lines()
         .map(|l| {
-            let (e, v) = l.split_once('\t').unwrap();
+            let (e, v) = l.trim_end().split_once('\t').unwrap();
             (e.to_string(), v.parse().unwrap())
         })
         .collect()
@@ -179,8 +207,8 @@ fn sizes_offsets_and_codes_match_the_header_as_gcc_compiles_it() {
     let differ: Vec<String> = rust
         .iter()
         .zip(&c)
-        .filter(|((_, r), (_, c))| r != c)
-        .map(|((e, r), (_, c))| format!("{e}: C {c}, Rust {r}"))
+        .filter(|((e, r), (ce, c))| r != c || e != ce)
+        .map(|((e, r), (ce, c))| format!("{e}: C {c} ({ce}), Rust {r}"))
         .collect();
     assert!(differ.is_empty(), "layouts differ:\n{}", differ.join("\n"));
     // The table is not trivially empty: 5 structs and their 22 members at least.

@@ -1,20 +1,52 @@
 /*
- * A minimal C host for the Siebel CTI driver, built by gcc against include/scapi.h.
- * It does what Siebel's channel manager does: dlopen the library, check the API version,
- * create a driver instance, list commands and events, create an agent session with a
- * client interface, invoke LogIn and LogOut, receive the callbacks, and release everything.
+ * A minimal C host for the Siebel CTI driver, built against include/scapi.h (or another
+ * header with the same names: tests/c/shuffled/scapi.h), on Linux by gcc and on Windows by
+ * mingw (scripts/windows.sh). It does what Siebel's channel manager does: load the library,
+ * check the API version, create a driver instance, list commands and events, create an agent
+ * session with a client interface, invoke LogIn and LogOut, receive the callbacks (each must
+ * carry the client handle it was given), and release everything.
  *
  * usage: host LIBRARY BROKER_PORT REQUEST_QUEUE CLIENT_ID
  * exit 0 and "C host: OK" when the agent logged in and out through the broker.
  */
-#include <dlfcn.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "scapi.h"
+
+#ifdef _WIN32
+#include <windows.h>
+typedef HMODULE library;
+static CRITICAL_SECTION lock;
+#define LOCK_INIT() InitializeCriticalSection(&lock)
+#define LOCK() EnterCriticalSection(&lock)
+#define UNLOCK() LeaveCriticalSection(&lock)
+#define SLEEP_50MS() Sleep(50)
+#define LIB_OPEN(path) LoadLibraryA(path)
+#define LIB_ERROR() win_error()
+#define LIB_SYM(lib, var, name) (*(FARPROC *)&(var) = GetProcAddress((lib), (name)))
+#define LIB_CLOSE(lib) FreeLibrary(lib)
+static const char *win_error(void) {
+    static char buf[64];
+    snprintf(buf, sizeof buf, "LoadLibrary failed, error %lu", (unsigned long)GetLastError());
+    return buf;
+}
+#else
+#include <dlfcn.h>
+#include <pthread.h>
+typedef void *library;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+#define LOCK_INIT() ((void)0)
+#define LOCK() pthread_mutex_lock(&lock)
+#define UNLOCK() pthread_mutex_unlock(&lock)
+#define SLEEP_50MS() do { struct timespec ts = {0, 50 * 1000 * 1000}; nanosleep(&ts, NULL); } while (0)
+#define LIB_OPEN(path) dlopen((path), RTLD_NOW | RTLD_LOCAL)
+#define LIB_ERROR() dlerror()
+#define LIB_SYM(lib, var, name) (*(void **)&(var) = dlsym((lib), (name)))
+#define LIB_CLOSE(lib) dlclose(lib)
+#endif
 
 typedef long (*api_version_fn)(void);
 typedef ISC_RESULT (*create_fn)(const ISC_STRING, const ISC_STRING, const ISC_STRING,
@@ -28,8 +60,14 @@ typedef ISC_RESULT (*invoke_fn)(ISC_SERVICE_HANDLE, const ISC_STRING, const ISC_
                                 const ISC_STRING, const struct ISC_KVParamList *);
 typedef ISC_RESULT (*release_fn)(void *);
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int logged_in, logged_out, toolbars, statuses, errors;
+/* The client handle given in the interface, and callbacks that received another one. */
+static ISC_CLIENT_HANDLE expected_handle;
+static int wrong_handles;
+
+static void check_handle(ISC_CLIENT_HANDLE h) {
+    if (h != expected_handle) wrong_handles++;
+}
 
 /* ASCII -> UTF-16, malloc'ed. */
 static ISC_STRING w(const char *s) {
@@ -61,7 +99,7 @@ static ISC_RESULT on_event(ISC_CLIENT_HANDLE h, const ISC_STRING name,
                            const ISC_STRING tracking) {
     char n[128], k[128], v[256];
     long i;
-    (void)h; (void)notify; (void)tracking;
+    (void)notify; (void)tracking;
     a(name, n, sizeof n);
     printf("HandleEvent %s", n);
     for (i = 0; fields && i < fields->len; i++)
@@ -69,31 +107,33 @@ static ISC_RESULT on_event(ISC_CLIENT_HANDLE h, const ISC_STRING name,
                a(fields->dataItems[i].paramValue, v, sizeof v));
     printf("\n");
     fflush(stdout);
-    pthread_mutex_lock(&lock);
+    LOCK();
+    check_handle(h);
     if (strcmp(n, "EventAgentLogin") == 0) logged_in++;
     if (strcmp(n, "EventAgentLogout") == 0) logged_out++;
-    pthread_mutex_unlock(&lock);
+    UNLOCK();
     return SC_EC_OK;
 }
 
 static ISC_RESULT on_status(ISC_CLIENT_HANDLE h, const ISC_STRING text) {
     char t[512];
-    (void)h;
     printf("ShowStatusText %s\n", a(text, t, sizeof t));
     fflush(stdout);
-    pthread_mutex_lock(&lock);
+    LOCK();
+    check_handle(h);
     statuses++;
-    pthread_mutex_unlock(&lock);
+    UNLOCK();
     return SC_EC_OK;
 }
 
 static ISC_RESULT on_error(ISC_CLIENT_HANDLE h, const ISC_STRING track, const ISC_STRING text) {
     char t[512], k[64];
-    (void)h;
     printf("HandleError [%s] %s\n", a(track, k, sizeof k), a(text, t, sizeof t));
-    pthread_mutex_lock(&lock);
+    fflush(stdout);
+    LOCK();
+    check_handle(h);
     errors++;
-    pthread_mutex_unlock(&lock);
+    UNLOCK();
     return SC_EC_OK;
 }
 
@@ -102,32 +142,36 @@ static ISC_RESULT on_toolbar(ISC_CLIENT_HANDLE h, const struct ISC_StrParamList 
                              const struct ISC_LongParamList *statuses_) {
     char n[64];
     long i;
-    (void)h; (void)descriptions;
+    (void)descriptions;
     printf("CacheCommandInformation");
     for (i = 0; i < names->len; i++)
         printf(" %s=%ld", a(names->dataItems[i], n, sizeof n), statuses_->dataItems[i]);
     printf("\n");
-    pthread_mutex_lock(&lock);
+    fflush(stdout);
+    LOCK();
+    check_handle(h);
     toolbars++;
-    pthread_mutex_unlock(&lock);
+    UNLOCK();
     return SC_EC_OK;
 }
 
 static ISC_RESULT on_object(ISC_CLIENT_HANDLE h, const ISC_STRING t, const ISC_STRING m,
                             const struct ISC_KVParamList *info) {
-    (void)h; (void)t; (void)m; (void)info;
+    (void)t; (void)m; (void)info;
+    LOCK();
+    check_handle(h);
+    UNLOCK();
     return SC_EC_OK;
 }
 
 static int wait_for(int *counter, int seconds) {
     int i, v = 0;
     for (i = 0; i < seconds * 20; i++) {
-        struct timespec ts = {0, 50 * 1000 * 1000};
-        pthread_mutex_lock(&lock);
+        LOCK();
         v = *counter;
-        pthread_mutex_unlock(&lock);
+        UNLOCK();
         if (v > 0) return 1;
-        nanosleep(&ts, NULL);
+        SLEEP_50MS();
     }
     return 0;
 }
@@ -135,7 +179,7 @@ static int wait_for(int *counter, int seconds) {
 #define DIE(...) do { fprintf(stderr, "C host: " __VA_ARGS__); fprintf(stderr, "\n"); exit(1); } while (0)
 
 int main(int argc, char **argv) {
-    void *lib;
+    library lib;
     api_version_fn api_version;
     create_fn create;
     list_fn list;
@@ -153,16 +197,17 @@ int main(int argc, char **argv) {
     char buf[64];
 
     if (argc != 5) DIE("usage: host LIBRARY BROKER_PORT REQUEST_QUEUE CLIENT_ID");
-    lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-    if (!lib) DIE("dlopen: %s", dlerror());
-    *(void **)&api_version = dlsym(lib, "APIVersion");
-    *(void **)&create = dlsym(lib, "CreateISCDriverInstance");
-    *(void **)&list = dlsym(lib, "RequestCommandEventList");
-    *(void **)&free_list = dlsym(lib, "FreeSCStrParamList");
-    *(void **)&request_service = dlsym(lib, "RequestService");
-    *(void **)&invoke = dlsym(lib, "InvokeCommand");
-    *(void **)&release_service = dlsym(lib, "ReleaseISCServiceInstance");
-    *(void **)&release_driver = dlsym(lib, "ReleaseISCDriverInstance");
+    LOCK_INIT();
+    lib = LIB_OPEN(argv[1]);
+    if (!lib) DIE("cannot load %s: %s", argv[1], LIB_ERROR());
+    LIB_SYM(lib, api_version, "APIVersion");
+    LIB_SYM(lib, create, "CreateISCDriverInstance");
+    LIB_SYM(lib, list, "RequestCommandEventList");
+    LIB_SYM(lib, free_list, "FreeSCStrParamList");
+    LIB_SYM(lib, request_service, "RequestService");
+    LIB_SYM(lib, invoke, "InvokeCommand");
+    LIB_SYM(lib, release_service, "ReleaseISCServiceInstance");
+    LIB_SYM(lib, release_driver, "ReleaseISCDriverInstance");
     if (!api_version || !create || !list || !free_list || !request_service || !invoke ||
         !release_service || !release_driver)
         DIE("missing entry point");
@@ -185,7 +230,7 @@ int main(int argc, char **argv) {
     free_list(events);
 
     memset(&client, 0, sizeof client);
-    client.clientHandle = &client;
+    expected_handle = client.clientHandle = &expected_handle;
     client.HandleEvent = on_event;
     client.ShowStatusText = on_status;
     client.HandleError = on_error;
@@ -215,7 +260,8 @@ int main(int argc, char **argv) {
     if (release_service(service) != SC_EC_INVALID_HANDLE) DIE("released handle accepted");
     if (release_driver(driver) != SC_EC_OK) DIE("ReleaseISCDriverInstance");
     while (ns > 0) free(strings[--ns]);
-    dlclose(lib);
+    LIB_CLOSE(lib);
+    if (wrong_handles) DIE("%d callbacks received another client handle", wrong_handles);
     printf("C host: OK (%d status texts, %d toolbars, %d errors)\n", statuses, toolbars, errors);
     return 0;
 }

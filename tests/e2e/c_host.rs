@@ -1,17 +1,20 @@
 //! A C program built by gcc against `include/scapi.h` drives the library end to end
 //! (through the real broker and a scripted peer) under valgrind: no leak, no invalid access.
+//! The same program built against a header whose `ISC_CLIENT_INTERFACE` has its members in
+//! another order (`tests/c/shuffled/scapi.h`, standing in for Oracle's header) works with the
+//! library built with `SIEBEL_SCAPI_H` naming that header, and is refused by the default one.
 
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use scs_sim::library::default_library_path;
 
 use crate::common::*;
 
-#[test]
-fn c_host_logs_an_agent_in_and_out_under_valgrind() {
-    let out_dir = std::env::temp_dir().join(unique("c-host"));
-    std::fs::create_dir_all(&out_dir).unwrap();
-    let exe = out_dir.join("host");
+/// Compiles `tests/c/host.c` against the header in `include_dir` into `dir/host`.
+fn compile_host(include_dir: &Path, dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let exe = dir.join("host");
     let gcc = Command::new("gcc")
         .args([
             "-std=c99",
@@ -23,7 +26,7 @@ fn c_host_logs_an_agent_in_and_out_under_valgrind() {
             "-g",
             "-I",
         ])
-        .arg(repo().join("include"))
+        .arg(include_dir)
         .arg(repo().join("tests/c/host.c"))
         .arg("-o")
         .arg(&exe)
@@ -35,9 +38,13 @@ fn c_host_logs_an_agent_in_and_out_under_valgrind() {
         "gcc failed:\n{}",
         String::from_utf8_lossy(&gcc.stderr)
     );
+    exe
+}
 
+/// Runs the host under valgrind against `library`, with a scripted peer on the broker.
+fn run_host(exe: &Path, library: &Path) -> Output {
     let (_peer, queue) = peer();
-    let valgrind = Command::new("valgrind")
+    Command::new("valgrind")
         .args([
             "--quiet",
             "--leak-check=full",
@@ -45,20 +52,24 @@ fn c_host_logs_an_agent_in_and_out_under_valgrind() {
             "--show-leak-kinds=definite,indirect",
             "--error-exitcode=99",
         ])
-        .arg(&exe)
-        .arg(default_library_path())
+        .arg(exe)
+        .arg(library)
         .arg(broker().port().to_string())
         .arg(&queue)
         .arg(unique("c-host"))
         .env("RUST_BACKTRACE", "0")
         .output()
-        .expect("valgrind runs (scripts/deps.sh installs it)");
-    let stdout = String::from_utf8_lossy(&valgrind.stdout);
-    let stderr = String::from_utf8_lossy(&valgrind.stderr);
+        .expect("valgrind runs (scripts/deps.sh installs it)")
+}
+
+/// The host logged in and out, cleanly, every callback with its client handle.
+fn assert_clean_session(out: &Output) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        valgrind.status.success(),
+        out.status.success(),
         "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        valgrind.status.code()
+        out.status.code()
     );
     assert!(
         stdout.contains(
@@ -66,6 +77,11 @@ fn c_host_logs_an_agent_in_and_out_under_valgrind() {
         ),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("CacheCommandInformation LogIn="),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ShowStatusText "), "{stdout}");
     assert!(
         stdout.contains("HandleEvent EventAgentLogin AgentId=1001"),
         "{stdout}"
@@ -76,5 +92,51 @@ fn c_host_logs_an_agent_in_and_out_under_valgrind() {
         !stderr.contains("Invalid read") && !stderr.contains("Invalid write"),
         "{stderr}"
     );
-    let _ = std::fs::remove_dir_all(&out_dir);
+}
+
+#[test]
+fn c_host_logs_an_agent_in_and_out_under_valgrind() {
+    let dir = std::env::temp_dir().join(unique("c-host"));
+    let exe = compile_host(&repo().join("include"), &dir);
+    assert_clean_session(&run_host(&exe, &default_library_path()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Builds the library with `SIEBEL_SCAPI_H` naming the shuffled header, in its own target
+/// folder (`target/scapi-shuffled`, kept between runs so that a rerun is incremental).
+fn library_built_against_the_shuffled_header() -> PathBuf {
+    let target = repo().join("target/scapi-shuffled");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let build = Command::new(cargo)
+        .current_dir(repo())
+        .args(["build", "--quiet", "-p", "siebel-cti", "--target-dir"])
+        .arg(&target)
+        .env("SIEBEL_SCAPI_H", repo().join("tests/c/shuffled/scapi.h"))
+        .output()
+        .expect("cargo runs");
+    assert!(
+        build.status.success(),
+        "cargo build with SIEBEL_SCAPI_H failed:\n{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let name = default_library_path();
+    target.join("debug").join(name.file_name().unwrap())
+}
+
+#[test]
+fn with_siebel_scapi_h_the_client_interface_follows_that_headers_member_order() {
+    let dir = std::env::temp_dir().join(unique("c-host-shuffled"));
+    let exe = compile_host(&repo().join("tests/c/shuffled"), &dir);
+
+    // The default library reads the interface in include/scapi.h's order: where it expects
+    // HandleEvent, the shuffled struct has BeginBatch, which the host leaves NULL.
+    let refused = run_host(&exe, &default_library_path());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{refused:?}");
+    assert!(stderr.contains("RequestService failed"), "{stderr}");
+
+    // Built against the shuffled header, the adapter copies the members by name.
+    let adapted = library_built_against_the_shuffled_header();
+    assert_clean_session(&run_host(&exe, &adapted));
+    let _ = std::fs::remove_dir_all(&dir);
 }

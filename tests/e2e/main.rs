@@ -3,13 +3,18 @@
 
 mod agent_state;
 mod broker_down;
+mod broker_failover;
 mod buttons;
 mod c_host;
 mod calls;
 mod chain;
 mod common;
 mod def_templates;
+mod desktop;
 mod exports;
 mod finesse_login;
+mod ha;
+mod ha_sessions;
 mod hostile_input;
 mod login_flow;
+mod webdriver;

@@ -81,7 +81,7 @@ impl From<ConfigError> for StartError {
 pub(crate) struct Shared {
     pub cfg: ConnectorConfig,
     /// This process's instance id (see `Message::System`; also the XMPP resource).
-    instance: String,
+    pub(crate) instance: String,
     rest: Rest,
     core: Mutex<Core>,
     pub broker_up: AtomicBool,
@@ -150,6 +150,9 @@ impl Connector {
                 }),
                 des,
                 poll_every: Duration::from_millis(f.poll_ms),
+                exclusive: cfg.broker.exclusive,
+                heartbeat_every: Duration::from_millis(cfg.connector.heartbeat_ms),
+                request_queue: cfg.broker.request_queue.clone(),
             },
             Now::read(),
         );
@@ -186,14 +189,14 @@ impl Connector {
 
         let b = &shared.cfg.broker;
         let (link, sender) = Link::new(LinkSettings {
-            host: b.host.clone(),
-            port: b.port,
+            brokers: b.addresses()?,
             login: b.login.clone(),
             passcode: b.password.clone(),
             heartbeat: Duration::from_millis(b.heartbeat_ms),
             connect_timeout: Duration::from_secs(2),
             reconnect_min: Duration::from_millis(200),
-            reconnect_max: Duration::from_secs(10),
+            // A broker that is back is seen within a second (docs/connector.md).
+            reconnect_max: Duration::from_secs(1),
         })
         .map_err(StartError::Broker)?;
         let _ = shared.link.set(sender.clone());

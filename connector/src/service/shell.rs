@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use driver::clock::Now;
 use driver::link::{LinkHandler, Outbox};
-use driver::protocol::{status_topic, Envelope};
+use driver::protocol::{status_topic, Envelope, CONNECTOR_HEADER};
 use driver::stomp::Frame;
 
 use super::core::{Output, RestAnswer, RestCall};
@@ -152,9 +152,10 @@ pub(super) fn watch(s: &Arc<Shared>, probes: &Receiver<RestJob>) {
     }
 }
 
-fn json_frame(to: &str, env: &Envelope) -> Frame {
+fn json_frame(to: &str, env: &Envelope, from: &str) -> Frame {
     Frame::new("SEND")
         .header("destination", to)
+        .header(CONNECTOR_HEADER, from)
         .header("content-type", "application/json")
         .header("correlation-id", &env.id)
         .header("expires", &driver::stomp::expires_in(EVENT_TTL))
@@ -184,12 +185,14 @@ impl LinkHandler<Cmd> for Broker {
             sub = sub.header("activemq.exclusive", "true");
         }
         out.send(sub);
-        let env = s.core().system_envelope();
-        out.send(json_frame(&status_topic(&s.cfg.broker.request_queue), &env));
+        // The core's status broadcast (if it serves) goes through the link's command queue,
+        // after the SUBSCRIBE.
+        s.feed(|c, now| c.link_up(now));
     }
 
     fn on_down(&mut self, _now: Now, reason: &str, _first: bool) {
         self.shared.broker_up.store(false, Ordering::Release);
+        self.shared.feed(|c, _| c.link_down());
         tracing::debug!("broker link down: {reason}");
     }
 
@@ -213,7 +216,11 @@ impl LinkHandler<Cmd> for Broker {
             Cmd::Broadcast(env) => (status_topic(&self.shared.cfg.broker.request_queue), env),
         };
         tracing::debug!("-> {to}: {}", env.redacted());
-        if !out.send(json_frame(&to, &env)) {
+        let from = format!(
+            "{}/{}",
+            self.shared.cfg.connector.name, self.shared.instance
+        );
+        if !out.send(json_frame(&to, &env, &from)) {
             tracing::warn!("broker down: message to {to} dropped");
         }
     }

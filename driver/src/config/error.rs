@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::secure::KeyError;
+use crate::stomp::AddressError;
 
 /// A `Driver:` parameter with a bad value; the text names the parameter (`key` is its name
 /// without the `Driver:` prefix).
@@ -50,6 +51,8 @@ pub enum ConfigError {
     },
     /// `Driver:UseSecurePassword` is on but the key or IV is unusable.
     SecureKey(KeyError),
+    /// `Driver:BrokerHost` is not a usable list of `host[:port]`.
+    Brokers(AddressError),
     /// `Driver:ReconnectMinMs` exceeds `Driver:ReconnectMaxMs`.
     ReconnectRange {
         /// The first reconnect delay given.
@@ -84,6 +87,7 @@ impl fmt::Display for ConfigError {
             ConfigError::SecureKey(e) => {
                 write!(f, "Driver:UseSecurePassword needs a usable key: {e}")
             }
+            ConfigError::Brokers(e) => write!(f, "Driver:BrokerHost {e}"),
             ConfigError::ReconnectRange { min, max } => write!(
                 f,
                 "Driver:ReconnectMinMs ({min}) must not exceed Driver:ReconnectMaxMs ({max})"
@@ -96,6 +100,7 @@ impl std::error::Error for ConfigError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ConfigError::SecureKey(e) => Some(e),
+            ConfigError::Brokers(e) => Some(e),
             _ => None,
         }
     }

@@ -9,11 +9,17 @@ use std::path::PathBuf;
 
 use crate::protocol::DEFAULT_REQUEST_QUEUE;
 use crate::secure::TripleDes;
+use crate::stomp::{parse_brokers, BrokerAddr};
 
 mod error;
+mod service;
+#[cfg(test)]
+mod tests_brokers;
 
 use error::invalid;
 pub use error::ConfigError;
+pub(crate) use service::present;
+pub use service::ServiceConfig;
 
 /// The contact center behind Finesse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,10 +77,12 @@ impl LogLevel {
 /// The driver instance's configuration (`Driver:` parameters).
 #[derive(Clone, PartialEq)]
 pub struct DriverConfig {
-    /// ActiveMQ host (STOMP).
+    /// `Driver:BrokerHost` as given: one host or a comma-separated list of `host[:port]`.
     pub broker_host: String,
-    /// ActiveMQ STOMP port.
+    /// ActiveMQ STOMP port (of the entries that name none).
     pub broker_port: u16,
+    /// The brokers in failover order, from `broker_host` and `broker_port`.
+    pub brokers: Vec<BrokerAddr>,
     /// Broker login (empty: none).
     pub broker_login: String,
     /// Broker passcode (never logged).
@@ -85,6 +93,9 @@ pub struct DriverConfig {
     pub request_queue: String,
     /// STOMP heart-beat interval in ms (0: none).
     pub heartbeat_ms: u64,
+    /// How long without a connector's status heartbeat before it counts as gone, in ms
+    /// (`Driver:ConnectorTimeoutMs`; 0: never).
+    pub connector_timeout_ms: u64,
     /// TCP connect timeout in ms.
     pub connect_timeout_ms: u64,
     /// First reconnect delay in ms (doubles up to the maximum).
@@ -115,8 +126,13 @@ impl fmt::Debug for DriverConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DriverConfig")
             .field(
-                "broker",
-                &format!("{}:{}", self.broker_host, self.broker_port),
+                "brokers",
+                &self
+                    .brokers
+                    .iter()
+                    .map(|b| b.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
             )
             .field("broker_login", &self.broker_login)
             .field(
@@ -130,6 +146,7 @@ impl fmt::Debug for DriverConfig {
             .field("client_id", &self.client_id)
             .field("request_queue", &self.request_queue)
             .field("heartbeat_ms", &self.heartbeat_ms)
+            .field("connector_timeout_ms", &self.connector_timeout_ms)
             .field("connect_timeout_ms", &self.connect_timeout_ms)
             .field(
                 "reconnect_ms",
@@ -153,14 +170,16 @@ impl Default for DriverConfig {
         DriverConfig {
             broker_host: "127.0.0.1".into(),
             broker_port: 61613,
+            brokers: vec![BrokerAddr::new("127.0.0.1", 61613)],
             broker_login: String::new(),
             broker_password: String::new(),
             client_id: default_client_id(),
             request_queue: DEFAULT_REQUEST_QUEUE.into(),
             heartbeat_ms: 10_000,
+            connector_timeout_ms: 3_000,
             connect_timeout_ms: 1_000,
             reconnect_min_ms: 500,
-            reconnect_max_ms: 30_000,
+            reconnect_max_ms: 1_000,
             log_file: None,
             log_level: LogLevel::Info,
             deployment: Deployment::Ucce,
@@ -174,10 +193,12 @@ impl Default for DriverConfig {
     }
 }
 
+/// The default client id: the machine's host name and the process id.
 fn default_client_id() -> String {
-    let host = std::env::var("HOSTNAME")
-        .or_else(|_| std::env::var("COMPUTERNAME"))
-        .unwrap_or_else(|_| "siebel".into());
+    let host = host_name()
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "siebel".into());
     let host: String = host.chars().filter(|c| valid_id_char(*c)).collect();
     format!(
         "{}-{}",
@@ -186,12 +207,33 @@ fn default_client_id() -> String {
     )
 }
 
+/// The host name from the system (`gethostname`), not from the environment: `HOSTNAME` is
+/// a shell variable that is usually not exported to services.
+#[cfg(unix)]
+pub(crate) fn host_name() -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at most that much.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return None;
+    }
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    let name = String::from_utf8_lossy(&buf[..end]).trim().to_string();
+    (!name.is_empty()).then_some(name)
+}
+
+/// On Windows `COMPUTERNAME` is always set for services.
+#[cfg(not(unix))]
+pub(crate) fn host_name() -> Option<String> {
+    None
+}
+
 fn valid_id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
 }
 
 /// Strips an optional `prefix` (case-insensitive) from a parameter name.
-fn strip_prefix<'a>(key: &'a str, prefix: &str) -> &'a str {
+pub(crate) fn strip_prefix<'a>(key: &'a str, prefix: &str) -> &'a str {
     let k = key.trim();
     // `get` (not slicing): a prefix-length cut inside a multi-byte character is no match.
     match (k.get(..prefix.len()), k.get(prefix.len()..)) {
@@ -242,6 +284,8 @@ impl DriverConfig {
         let mut c = DriverConfig::default();
         let mut unknown = Vec::new();
         let (mut use_secure, mut des_key, mut des_iv) = (false, String::new(), String::new());
+        // Without `ReconnectMaxMs`, a larger `ReconnectMinMs` is also the maximum.
+        let mut max_given = false;
         for (raw_key, value) in params {
             let key = strip_prefix(raw_key, "Driver:");
             let v = value.trim();
@@ -283,11 +327,24 @@ impl DriverConfig {
                         return Err(invalid("HeartbeatMs", v, "must be 0 (off) or at least 100"));
                     }
                 }
+                "connectortimeoutms" => {
+                    c.connector_timeout_ms = number("ConnectorTimeoutMs", v, 0, 600_000)?;
+                    if c.connector_timeout_ms != 0 && c.connector_timeout_ms < 500 {
+                        return Err(invalid(
+                            "ConnectorTimeoutMs",
+                            v,
+                            "must be 0 (off) or at least 500",
+                        ));
+                    }
+                }
                 "connecttimeoutms" => {
                     c.connect_timeout_ms = number("ConnectTimeoutMs", v, 50, 60_000)?
                 }
                 "reconnectminms" => c.reconnect_min_ms = number("ReconnectMinMs", v, 10, 600_000)?,
-                "reconnectmaxms" => c.reconnect_max_ms = number("ReconnectMaxMs", v, 10, 600_000)?,
+                "reconnectmaxms" => {
+                    c.reconnect_max_ms = number("ReconnectMaxMs", v, 10, 600_000)?;
+                    max_given = true;
+                }
                 "logfile" => c.log_file = (!v.is_empty()).then(|| PathBuf::from(v)),
                 "loglevel" => {
                     c.log_level = LogLevel::parse(v).ok_or_else(|| {
@@ -324,6 +381,10 @@ impl DriverConfig {
                 &des_iv,
             )?);
         }
+        c.brokers = parse_brokers(&c.broker_host, c.broker_port).map_err(ConfigError::Brokers)?;
+        if !max_given {
+            c.reconnect_max_ms = c.reconnect_max_ms.max(c.reconnect_min_ms);
+        }
         if c.reconnect_min_ms > c.reconnect_max_ms {
             return Err(ConfigError::ReconnectRange {
                 min: c.reconnect_min_ms,
@@ -331,86 +392,6 @@ impl DriverConfig {
             });
         }
         Ok(Parsed { config: c, unknown })
-    }
-}
-
-/// An agent session's configuration (`Service:` and unprefixed parameters).
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct ServiceConfig {
-    /// Agent id, when Siebel passes it at session start.
-    pub agent_id: Option<String>,
-    /// Agent password (never logged).
-    pub password: Option<String>,
-    /// Extension (teleset DN).
-    pub extension: Option<String>,
-}
-
-impl fmt::Debug for ServiceConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ServiceConfig")
-            .field("agent_id", &self.agent_id)
-            .field("password", &self.password.as_ref().map(|_| "***"))
-            .field("extension", &self.extension)
-            .finish()
-    }
-}
-
-/// Recognised names for the login fields, in Service: parameters and in command parameters.
-pub(crate) fn login_field(key: &str) -> Option<LoginField> {
-    let k = strip_prefix(strip_prefix(key, "Service:"), "Param.");
-    Some(match k.to_ascii_lowercase().as_str() {
-        "agentid" | "agent" | "agentlogin" => LoginField::AgentId,
-        "agentpassword" | "password" | "agentpin" => LoginField::Password,
-        "extension" | "agentdn" | "dn" | "teleset" => LoginField::Extension,
-        _ => return None,
-    })
-}
-
-/// One of the three login fields.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum LoginField {
-    AgentId,
-    Password,
-    Extension,
-}
-
-/// A value Siebel left as an unexpanded macro (e.g. `{@AgentId}` with no login data) counts
-/// as absent.
-pub(crate) fn present(value: &str) -> Option<String> {
-    let v = value.trim();
-    let unexpanded = v.starts_with("{@") && v.ends_with('}');
-    (!v.is_empty() && !unexpanded).then(|| v.to_string())
-}
-
-impl ServiceConfig {
-    /// Builds the session configuration from `Service:` parameters (name, value).
-    pub fn from_params(params: &[(String, String)]) -> Parsed<Self> {
-        let mut c = ServiceConfig::default();
-        let mut unknown = Vec::new();
-        for (key, value) in params {
-            match login_field(key) {
-                Some(LoginField::AgentId) => c.agent_id = present(value),
-                Some(LoginField::Password) => c.password = present(value),
-                Some(LoginField::Extension) => c.extension = present(value),
-                None => unknown.push(key.clone()),
-            }
-        }
-        Parsed { config: c, unknown }
-    }
-
-    /// Overlays login fields given with a command (command data wins over the session's).
-    pub fn overlay(&self, params: &[(String, String)]) -> ServiceConfig {
-        let mut c = self.clone();
-        for (key, value) in params {
-            let Some(v) = present(value) else { continue };
-            match login_field(key) {
-                Some(LoginField::AgentId) => c.agent_id = Some(v),
-                Some(LoginField::Password) => c.password = Some(v),
-                Some(LoginField::Extension) => c.extension = Some(v),
-                None => {}
-            }
-        }
-        c
     }
 }
 
@@ -519,6 +500,22 @@ mod tests {
         assert!(!format!("{:?}", p.config).contains("hunter2"));
         let s = ServiceConfig::from_params(&kv(&[("Service:AgentPassword", "pin123")]));
         assert!(!format!("{:?}", s.config).contains("pin123"));
+    }
+
+    #[test]
+    fn default_client_id_is_the_host_name_and_pid_and_connector_timeout_is_checked() {
+        let c = DriverConfig::from_params(&[]).unwrap().config;
+        let host = host_name().expect("this machine has a host name");
+        assert!(c.client_id.ends_with(&format!("-{}", std::process::id())));
+        assert!(
+            c.client_id.starts_with(host.split('.').next().unwrap()),
+            "{c:?}"
+        );
+        assert_eq!(c.connector_timeout_ms, 3_000);
+        let t = |v: &str| DriverConfig::from_params(&kv(&[("Driver:ConnectorTimeoutMs", v)]));
+        assert_eq!(t("0").unwrap().config.connector_timeout_ms, 0);
+        assert_eq!(t("1500").unwrap().config.connector_timeout_ms, 1500);
+        assert!(t("100").is_err());
     }
 
     #[test]

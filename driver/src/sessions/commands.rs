@@ -87,6 +87,8 @@ impl Sessions {
                 info: None,
                 password,
                 snapshot: None,
+                overtaken: false,
+                served_by: None,
                 wrap_timer: None,
                 reasons: HashMap::new(),
                 pending: HashMap::new(),
@@ -126,6 +128,7 @@ impl Sessions {
                 Message::Logout {
                     agent: a.clone(),
                     reason: None,
+                    force: true,
                 },
             );
         }
@@ -182,7 +185,8 @@ impl Sessions {
             return self.set_log_level(id, track, args);
         }
         if !self.online() {
-            return self.fail(id, Some(track), "Offline", &Msg::Offline);
+            let (code, msg) = self.offline_reason();
+            return self.fail(id, Some(track), code, &msg);
         }
         let requests = match s.agent.clone() {
             Some(agent) if !is_agent_command(command) => {
@@ -282,6 +286,7 @@ impl Sessions {
             Command::LogOut => Message::Logout {
                 reason: self.resolve_reason(id, "LOGOUT", given.as_deref())?,
                 agent,
+                force: false,
             },
             Command::ChangeReadyState => Message::SetState {
                 agent,
@@ -298,10 +303,17 @@ impl Sessions {
 
     /// Sends a request on behalf of a command; its answer (or failure) settles the command.
     fn send_tracked(&mut self, now: Now, out: &mut Outbox, id: u64, track: &str, msg: Message) {
-        match self.request(now, out, msg) {
+        match self.request(now, out, msg.clone()) {
             Some(req) => {
                 if let Some(s) = self.sessions.get_mut(&id) {
-                    s.pending.insert(req, (track.to_string(), now.mono));
+                    let pending = super::Pending {
+                        track: track.to_string(),
+                        at: now.mono,
+                        msg,
+                        to: s.served_by.clone(),
+                        retried: false,
+                    };
+                    s.pending.insert(req, pending);
                 }
                 self.refresh_toolbar(id);
             }
@@ -521,6 +533,7 @@ impl Sessions {
         );
         if let Some(s) = owner.and_then(|id| self.sessions.get_mut(&id)) {
             s.snapshot = snapshot.map(|req| (req, now.mono));
+            s.overtaken = false;
         }
     }
 

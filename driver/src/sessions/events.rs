@@ -8,6 +8,7 @@ use crate::link::Outbox;
 use crate::messages::Msg;
 use crate::protocol::{
     status_topic, AgentInfo, AgentState, DialogInfo, Envelope, Message, ReasonCode, SystemStatus,
+    CONNECTOR_HEADER,
 };
 use crate::stomp::Frame;
 
@@ -19,7 +20,7 @@ impl Sessions {
     pub(super) fn link_up(&mut self, now: Now, out: &mut Outbox) {
         self.link_up = true;
         self.link_failed = false;
-        self.connector = None;
+        self.connectors.clear();
         for (sub, dest) in [
             ("events", self.reply_queue.clone()),
             ("status", status_topic(&self.cfg.request_queue)),
@@ -32,6 +33,7 @@ impl Sessions {
             );
         }
         self.say_hello(now, out);
+        self.announce(now, out);
         self.broadcast_status();
     }
 
@@ -40,12 +42,13 @@ impl Sessions {
         let was = self.link_up;
         self.link_up = false;
         self.link_failed = true;
-        self.connector = None;
+        self.connectors.clear();
         self.hello_at = None;
+        self.announced = None;
         let lost: Vec<(u64, Vec<String>)> = self
             .sessions
             .iter_mut()
-            .map(|(id, s)| (*id, s.pending.drain().map(|(_, (t, _))| t).collect()))
+            .map(|(id, s)| (*id, s.pending.drain().map(|(_, p)| p.track).collect()))
             .collect();
         for (id, tracks) in lost {
             for t in tracks {
@@ -72,6 +75,9 @@ impl Sessions {
         };
         let env_text = env.redacted();
         tracing::debug!("<- {env_text}");
+        if let Some(from) = frame.get(CONNECTOR_HEADER) {
+            self.note_sender(now, &env.msg, from);
+        }
         let re = env.re.as_deref();
         match env.msg {
             Message::System {
@@ -85,7 +91,8 @@ impl Sessions {
                 connector,
                 detail,
                 instance,
-            } => self.on_out_of_service(&connector, &instance, detail),
+            } => self.on_out_of_service(now, out, &connector, &instance, detail),
+            Message::Announce { driver, nonce } => self.on_announce(now, out, &driver, &nonce),
             Message::Agent(info) => self.on_agent(now, out, info, re),
             Message::ReasonCodes {
                 agent,
@@ -98,43 +105,9 @@ impl Sessions {
                 agent,
                 code,
                 message,
-            } => self.on_error(agent, code, message, re),
+            } => self.on_error(now, out, agent, code, message, re),
             Message::Accepted {} => self.on_accepted(re),
             _ => tracing::warn!("ignored a request sent to a driver queue: {}", env_text),
-        }
-    }
-
-    /// A connector is IN_SERVICE: we are online. A connector instance we did not rely on
-    /// before (a restart without a goodbye, a failover to the passive one) holds none of our
-    /// agents: attach them again.
-    fn on_in_service(&mut self, now: Now, out: &mut Outbox, connector: &str, instance: &str) {
-        let was_online = self.online();
-        let id = format!("{connector}/{instance}");
-        let new_instance = self.connector.as_deref() != Some(id.as_str());
-        self.connector = Some(id);
-        self.out_of_service = None;
-        self.hello_at = None;
-        if !was_online || new_instance {
-            let agents: Vec<String> = self.by_agent.keys().cloned().collect();
-            for a in agents {
-                self.attach(now, out, &a);
-            }
-        }
-        if !was_online {
-            self.broadcast_status();
-        }
-    }
-
-    /// A connector is OUT_OF_SERVICE. Only the connector instance we rely on can take us
-    /// offline: a stale OUT_OF_SERVICE of a restarted connector's predecessor is ignored.
-    fn on_out_of_service(&mut self, connector: &str, instance: &str, detail: String) {
-        let ours = self.connector.as_deref() == Some(format!("{connector}/{instance}").as_str());
-        let news = self.out_of_service.as_deref() != Some(detail.as_str());
-        // Tell the agents once per change, not at every repeated Hello answer.
-        if ours || (self.connector.is_none() && news) {
-            self.connector = None;
-            self.out_of_service = Some(detail.clone());
-            self.broadcast(&Msg::ConnectorOutOfService(detail));
         }
     }
 
@@ -150,15 +123,15 @@ impl Sessions {
         if let Some(re) = re {
             s.pending.remove(re);
         }
-        // Finesse stamps every state change: a report older than what Siebel shows (a
-        // snapshot overtaken by a notification) is stale and must not turn the state back.
-        let stale = match (
-            s.info.as_ref().and_then(|i| i.state_change_time.as_deref()),
-            info.state_change_time.as_deref(),
-        ) {
-            (Some(shown), Some(new)) => new < shown,
-            _ => false,
-        };
+        // Reports apply in the order they arrive (one connector sends an agent's messages in
+        // order); a snapshot's report that another report overtook is older and must not
+        // turn the state back. Finesse's stateChangeTime is not compared: after a node
+        // switch it comes from another clock.
+        let answers_snapshot = re.is_some() && s.snapshot.as_ref().map(|x| x.0.as_str()) == re;
+        let stale = answers_snapshot && s.overtaken && s.info.is_some();
+        if !answers_snapshot {
+            s.overtaken = true;
+        }
         if stale {
             tracing::debug!("agent {}: stale state report ignored", info.agent);
             return self.refresh_toolbar(id);
@@ -283,13 +256,31 @@ impl Sessions {
         self.refresh_toolbar(id);
     }
 
-    /// A connector error: fails the command it answers, else tells the agent's session.
-    fn on_error(&mut self, agent: Option<String>, code: String, message: String, re: Option<&str>) {
+    /// A connector error: fails the command it answers, else tells the agent's session. A
+    /// connector without the agent's session gets it back and the request once more; an
+    /// agent another session took over is released here.
+    fn on_error(
+        &mut self,
+        now: Now,
+        out: &mut Outbox,
+        agent: Option<String>,
+        code: String,
+        message: String,
+        re: Option<&str>,
+    ) {
+        if code == "TakenOver" {
+            if let Some(a) = &agent {
+                return self.taken_over(now, a);
+            }
+        }
+        if code == "NoSession" && self.retry_without_session(now, out, re) {
+            return;
+        }
         // Find the session: by the request it answers, else by agent.
         let by_re = re.and_then(|re| {
             self.sessions
                 .iter_mut()
-                .find_map(|(id, s)| s.pending.remove(re).map(|(t, _)| (*id, Some(t))))
+                .find_map(|(id, s)| s.pending.remove(re).map(|p| (*id, Some(p.track))))
         });
         let target = by_re.or_else(|| {
             agent

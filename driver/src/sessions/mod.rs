@@ -21,10 +21,14 @@ use crate::host::HostSlot;
 use crate::link::{LinkHandler, Outbox};
 use crate::messages::Catalog;
 use crate::protocol::{driver_queue, AgentInfo, AgentState, Envelope, Message, ReasonCode};
+
+pub(crate) use self::liveness::Instance;
 use crate::stomp::Frame;
 
 mod commands;
 mod events;
+mod liveness;
+mod recovery;
 mod report;
 #[cfg(test)]
 mod tests;
@@ -88,13 +92,32 @@ struct Session {
     /// The last snapshot asked for (request id, when): a dialog list answering it does not
     /// end calls updated since.
     snapshot: Option<(String, Instant)>,
+    /// An agent report arrived after the last snapshot was asked for: the snapshot's own
+    /// report is older and is not applied (arrival order, not Finesse's clocks).
+    overtaken: bool,
+    /// The connector instance that last sent something about the agent (`name/instance`).
+    served_by: Option<String>,
     /// The work item whose timer runs for wrap-up (`Driver:ResetTimerOnWrapUp`).
     wrap_timer: Option<String>,
     /// The agent's reason codes by category (`NOT_READY`, `LOGOUT`), once fetched.
     reasons: HashMap<String, Vec<ReasonCode>>,
-    /// Request id -> the command's tracking id and when it was sent, for requests awaiting
-    /// their outcome.
-    pending: HashMap<String, (String, Instant)>,
+    /// Request id -> the command's request awaiting its outcome.
+    pending: HashMap<String, Pending>,
+}
+
+/// A command's request awaiting its outcome.
+#[derive(Clone, Debug)]
+struct Pending {
+    /// The command's tracking id.
+    track: String,
+    /// When it was sent.
+    at: Instant,
+    /// The request, to send again once after a connector failover.
+    msg: Message,
+    /// The connector instance serving the agent when it was sent.
+    to: Option<String>,
+    /// Already sent again once.
+    retried: bool,
 }
 
 impl Session {
@@ -122,8 +145,16 @@ pub(crate) struct Sessions {
     link_up: bool,
     /// The broker could not be reached since the link was last up (or ever).
     link_failed: bool,
-    /// The connector instance we rely on (`name/instance`), once one answered IN_SERVICE.
-    connector: Option<String>,
+    /// The connector instances heard from (`name/instance`), with their last heartbeat.
+    connectors: HashMap<String, Instance>,
+    /// Every connector stopped answering (heartbeats missing).
+    lost: bool,
+    /// Unique to this driver instance: tells it from another with the same client id.
+    nonce: String,
+    /// When this instance last announced its client id.
+    announced: Option<Instant>,
+    /// Another driver instance uses our client id: its nonce and when it was last heard.
+    duplicate: Option<(String, Instant)>,
     /// The detail of the last OUT_OF_SERVICE shown to the agents.
     out_of_service: Option<String>,
     /// When the last unanswered Hello went out.
@@ -132,8 +163,9 @@ pub(crate) struct Sessions {
 }
 
 impl Sessions {
-    /// The sessions of a driver instance with this configuration and these texts.
-    pub(crate) fn new(cfg: Arc<DriverConfig>, catalog: Catalog) -> Self {
+    /// The sessions of a driver instance with this configuration and these texts; `nonce` is
+    /// unique to the instance (it tells our own announces from another instance's).
+    pub(crate) fn new(cfg: Arc<DriverConfig>, catalog: Catalog, nonce: String) -> Self {
         Sessions {
             catalog,
             reply_queue: driver_queue(&cfg.client_id),
@@ -142,16 +174,21 @@ impl Sessions {
             by_agent: HashMap::new(),
             link_up: false,
             link_failed: false,
-            connector: None,
+            connectors: HashMap::new(),
+            lost: false,
+            nonce,
+            announced: None,
+            duplicate: None,
             out_of_service: None,
             hello_at: None,
             seq: 0,
         }
     }
 
-    /// Whether requests can reach a connector: the link is up and a connector answered.
+    /// Whether requests can reach a connector: the link is up, a connector instance is in
+    /// service and no other driver instance shares our client id.
     fn online(&self) -> bool {
-        self.link_up && self.connector.is_some()
+        self.link_up && self.in_service() && self.duplicate.is_none()
     }
 
     /// The id of the next request: `<ClientId>-<n>`.
@@ -163,9 +200,12 @@ impl Sessions {
     /// Sends a request to the connectors; its id, or none if the link is down.
     fn request(&mut self, now: Now, out: &mut Outbox, msg: Message) -> Option<String> {
         let id = self.next_id();
+        // One agent's requests form a message group: the broker keeps them in order on one
+        // connector and moves the group to another when that connector goes away.
+        let group = msg.agent().map(str::to_string);
         let env = Envelope::new(id.clone(), msg);
         tracing::debug!("-> {}", env.redacted());
-        let frame = Frame::new("SEND")
+        let mut frame = Frame::new("SEND")
             .header("destination", &self.cfg.request_queue)
             .header("content-type", "application/json")
             .header("reply-to", &self.reply_queue)
@@ -177,6 +217,9 @@ impl Sessions {
                 &crate::stomp::expires_at(now.unix, timers::REQUEST_TIMEOUT),
             )
             .body(env.to_json());
+        if let Some(g) = group {
+            frame = frame.header("JMSXGroupID", &g);
+        }
         out.send(frame).then_some(id)
     }
 
@@ -229,6 +272,8 @@ impl LinkHandler<Cmd> for Sessions {
 
     fn on_tick(&mut self, now: Now, out: &mut Outbox) {
         self.expire_requests(now);
+        self.expire_connectors(now, out);
+        self.announce_if_due(now, out);
         self.retry_hello(now, out);
     }
 }

@@ -17,7 +17,11 @@ impl Sessions {
             Msg::BrokerDown
         } else if !self.link_up {
             Msg::Connecting
-        } else if self.connector.is_none() {
+        } else if let Some(reason) = self.duplicate.as_ref().map(|_| self.offline_reason().1) {
+            reason
+        } else if self.lost {
+            Msg::ConnectorLost
+        } else if !self.in_service() {
             Msg::WaitingForConnector
         } else {
             Msg::ConnectorInService

@@ -166,11 +166,13 @@ fn codes() -> Vec<ReasonCode> {
 impl Rig {
     /// A rig with these `Driver:` parameters (client id `t`), link down, no session.
     fn new(params: &[(&str, &str)]) -> Rig {
-        let mut p = kv(params);
+        // Liveness is off unless a test turns it on (its tests send heartbeats).
+        let mut p = kv(&[("Driver:ConnectorTimeoutMs", "0")]);
+        p.extend(kv(params));
         p.push(("Driver:ClientId".into(), "t".into()));
         let cfg = DriverConfig::from_params(&p).unwrap().config;
         Rig {
-            s: Sessions::new(Arc::new(cfg), Catalog::for_language("ENU")),
+            s: Sessions::new(Arc::new(cfg), Catalog::for_language("ENU"), "test-nonce".into()),
             now: Now {
                 mono: Instant::now(),
                 unix: T0,
@@ -275,9 +277,26 @@ impl Rig {
     }
 
     fn deliver_body(&mut self, body: Vec<u8>) {
-        let frame = Frame::new("MESSAGE")
-            .header("destination", "/queue/siebelcti.driver.t")
-            .body(body);
+        self.deliver_frame(
+            Frame::new("MESSAGE")
+                .header("destination", "/queue/siebelcti.driver.t")
+                .body(body),
+        );
+    }
+
+    /// A MESSAGE from the connector instance `from` (`name/instance`), answering `re`.
+    fn deliver_from(&mut self, from: &str, msg: Message, re: Option<&str>) {
+        let mut env = Envelope::new("c-1", msg);
+        env.re = re.map(String::from);
+        self.deliver_frame(
+            Frame::new("MESSAGE")
+                .header("destination", "/queue/siebelcti.driver.t")
+                .header(crate::protocol::CONNECTOR_HEADER, from)
+                .body(env.to_json()),
+        );
+    }
+
+    fn deliver_frame(&mut self, frame: Frame) {
         let mut out = Outbox::new(self.up);
         self.s.on_frame(self.now, frame, &mut out);
         self.collect(out);
@@ -309,11 +328,12 @@ impl Rig {
         );
     }
 
-    /// The requests sent so far (and forgets them).
+    /// The requests sent so far (and forgets them); announces on the status topic are left
+    /// out (see [`Rig::announces`]).
     fn take_sent(&mut self) -> Vec<Envelope> {
         std::mem::take(&mut self.frames)
             .into_iter()
-            .filter(|f| f.command == "SEND")
+            .filter(|f| f.command == "SEND" && !is_status(f))
             .map(|f| Envelope::from_json(&f.body).unwrap())
             .collect()
     }
@@ -328,7 +348,7 @@ impl Rig {
         self.frames
             .iter()
             .rev()
-            .filter(|f| f.command == "SEND")
+            .filter(|f| f.command == "SEND" && !is_status(f))
             .map(|f| Envelope::from_json(&f.body).unwrap())
             .find(|e| serde_json::to_value(e).unwrap()["type"] == kind)
             .map(|e| e.id)
@@ -431,6 +451,12 @@ impl Rig {
     }
 }
 
+/// Whether a frame goes to the status topic (a driver's announce).
+fn is_status(f: &Frame) -> bool {
+    f.get("destination")
+        .is_some_and(|d| d.starts_with("/topic/") && d.ends_with(".status"))
+}
+
 fn field(fields: &[(String, String)], name: &str) -> String {
     fields
         .iter()
@@ -441,4 +467,5 @@ fn field(fields: &[(String, String)], name: &str) -> String {
 
 mod calls;
 mod connector;
+mod ha;
 mod login;

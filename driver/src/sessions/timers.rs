@@ -25,12 +25,12 @@ impl Sessions {
                 let old: Vec<String> = s
                     .pending
                     .iter()
-                    .filter(|(_, (_, at))| now.since(*at) >= REQUEST_TIMEOUT)
+                    .filter(|(_, p)| now.since(p.at) >= REQUEST_TIMEOUT)
                     .map(|(k, _)| k.clone())
                     .collect();
                 old.into_iter()
                     .filter_map(|k| s.pending.remove(&k))
-                    .map(|(t, _)| (*id, t))
+                    .map(|p| (*id, p.track))
                     .collect::<Vec<_>>()
             })
             .collect();
@@ -43,7 +43,7 @@ impl Sessions {
     /// Repeats the Hello every [`HELLO_RETRY`] while the link is up and no connector answered.
     pub(super) fn retry_hello(&mut self, now: Now, out: &mut Outbox) {
         if self.link_up
-            && self.connector.is_none()
+            && !self.in_service()
             && self.hello_at.is_none_or(|t| now.since(t) >= HELLO_RETRY)
         {
             self.say_hello(now, out);

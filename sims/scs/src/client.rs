@@ -9,7 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, Outcome};
 use crate::scapi::*;
 
 /// One callback from the driver, decoded.
@@ -128,8 +128,14 @@ pub struct Client {
     engine: Option<Arc<Engine>>,
     /// Each call with when it arrived.
     calls: Mutex<Vec<(Call, Instant)>>,
+    /// The event responses the engine ran for this agent's events (the last
+    /// [`MAX_CLIENT_OUTCOMES`]).
+    outcomes: Mutex<Vec<Outcome>>,
     cv: Condvar,
 }
+
+/// How many event response outcomes a client keeps (its screen pops).
+pub const MAX_CLIENT_OUTCOMES: usize = 100;
 
 impl Client {
     /// A new client; `echo` prints each call as it arrives (the CLI uses it).
@@ -144,6 +150,7 @@ impl Client {
             echo,
             engine,
             calls: Mutex::new(Vec::new()),
+            outcomes: Mutex::new(Vec::new()),
             cv: Condvar::new(),
         })
     }
@@ -167,6 +174,11 @@ impl Client {
                                 self.label, o.pop, o.activities
                             );
                         }
+                        let mut kept = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
+                        if kept.len() >= MAX_CLIENT_OUTCOMES {
+                            kept.remove(0);
+                        }
+                        kept.push(o);
                     }
                 }
                 Call::IndicateNewWorkItem { tracking_id, .. } => engine.work_new(tracking_id),
@@ -194,6 +206,29 @@ impl Client {
             .iter()
             .map(|(c, _)| c.clone())
             .collect()
+    }
+
+    /// Every call so far with the instant it arrived.
+    pub fn calls_timed(&self) -> Vec<(Call, Instant)> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The event responses run for this agent's events, oldest first.
+    pub fn outcomes(&self) -> Vec<Outcome> {
+        self.outcomes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The event engine, if this client runs one.
+    pub fn engine(&self) -> Option<&Arc<Engine>> {
+        self.engine.as_ref()
+    }
+
+    /// The label (e.g. `agent 1001`).
+    pub fn label(&self) -> &str {
+        &self.label
     }
 
     /// Number of calls so far (to wait only for later ones).

@@ -85,6 +85,9 @@ pub struct Outcome {
     pub pop: Option<Pop>,
     /// The ids of the activities written.
     pub activities: Vec<i64>,
+    /// The communication dashboard's fields this response set (its `ServiceMethod` is
+    /// [`DASHBOARD_METHOD`]); empty when it set none.
+    pub dashboard: Vec<(String, String)>,
 }
 
 /// A phone call activity as stored.
@@ -279,16 +282,18 @@ impl Engine {
         }
         let lookup = |name: &str| self.lookup(name, fields, tracking, None);
         // Step 1 of an event response: the business service method (the dashboard's).
+        let mut dashboard = Vec::new();
         if let Some(section) = self.def.section("EventResponse", &response_name) {
             if section
                 .get("ServiceMethod")
                 .is_some_and(|m| m.eq_ignore_ascii_case(DASHBOARD_METHOD))
             {
-                *self.dashboard.lock().unwrap_or_else(|e| e.into_inner()) = section
+                dashboard = section
                     .with_prefix("ServiceParam.")
                     .into_iter()
                     .map(|(k, v)| (k, def::expand(&v, lookup)))
                     .collect();
+                *self.dashboard.lock().unwrap_or_else(|e| e.into_inner()) = dashboard.clone();
             }
         }
         let mut outcome = Outcome {
@@ -297,6 +302,7 @@ impl Engine {
             tracking: tracking.to_string(),
             pop: None,
             activities: Vec::new(),
+            dashboard,
         };
         let Some(spec) = response.query_spec.as_deref() else {
             self.remember(&outcome);
@@ -521,6 +527,11 @@ impl Engine {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(tracking);
+    }
+
+    /// A contact of the store by its id.
+    pub fn contact(&self, id: &str) -> Option<Contact> {
+        self.contacts.iter().find(|c| c.id == id).cloned()
     }
 
     /// The communication dashboard's fields, as the last event response filled them.

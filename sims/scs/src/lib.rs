@@ -3,9 +3,11 @@
 //! It loads the real driver library with `dlopen`, reads DEF files, calls the SCAPI entry
 //! points in the channel manager's order, implements every client-interface callback and
 //! records each call with its decoded arguments, so tests and demos see what Siebel would.
+//! [`desktop`] shows each agent session as a live web page (toolbar, work items, pops).
 
 pub mod client;
 pub mod def;
+pub mod desktop;
 pub mod engine;
 pub mod library;
 pub mod peer;

@@ -3,6 +3,8 @@
 //! ```text
 //! scs-sim --def def-templates/ucce.def --profile "Cisco UCCE" \
 //!         --agent 1001 --pin secret --dn 5001 --command SignOnGroup --command Ready
+//! scs-sim --def def-templates/ucce.def --profile "Cisco UCCE" --agent 1001 --pin secret \
+//!         --dn 5001 --http 127.0.0.1:8091 --finesse-admin http://127.0.0.1:8082 --serve
 //! scs-sim peer --broker 127.0.0.1:61613 --agent 1001:secret:Ann:Lee
 //! ```
 
@@ -11,6 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use scs_sim::desktop::{Desktop, Session};
 use scs_sim::engine::{Contact, Engine};
 use scs_sim::library::{default_library_path, Library};
 use scs_sim::peer::{PeerAgent, ScriptedPeer};
@@ -19,8 +22,13 @@ use scs_sim::{CommServer, SimError};
 
 const USAGE: &str = "usage:
   scs-sim [--lib PATH] --def FILE --profile NAME [--lang ENU] [--set Driver:Key=Value]...
-          --agent ID --pin PIN --dn EXT [--command NAME [--text TOOLBAR-TEXT]]... [--wait SECONDS]
+          (--agent ID --pin PIN --dn EXT)... [--command NAME [--text TOOLBAR-TEXT]]... [--wait SECONDS]
           [--stdin] [--contacts CONTACTS.csv] [--activities ACTIVITIES.sqlite]
+          [--http HOST:PORT [--finesse-admin URL] [--serve]]
+          (--agent again: one more agent session; commands go to the first one;
+           --http: the agent desktop, a web page per agent at http://HOST:PORT/agent/ID/;
+           --finesse-admin: finesse-sim's base URL, for the page's phone network panel;
+           --serve: after the commands, keep serving the desktop until killed)
           (--command NAME: a DEF command or a toolbar button, i.e. a group command such as
            SignOnGroup, ChangeBusyStateGroup, AcceptWorkGroup, ReleaseWorkGroup;
            --stdin: more from standard input, one per line:
@@ -50,7 +58,10 @@ fn value<'a>(args: &'a [String], i: &mut usize) -> Result<&'a str, SimError> {
 fn run_server(args: &[String]) -> Result<(), SimError> {
     let mut lib = default_library_path();
     let (mut def, mut profile, mut lang) = (None, None, "ENU".to_string());
-    let mut login = AgentLogin::default();
+    let mut logins: Vec<AgentLogin> = Vec::new();
+    let mut http: Option<String> = None;
+    let mut finesse_admin: Option<String> = None;
+    let mut serve = false;
     let mut overrides = Vec::new();
     let mut commands = Vec::new();
     let mut wait = 3.0f64;
@@ -64,9 +75,29 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
             "--def" => def = Some(PathBuf::from(value(args, &mut i)?)),
             "--profile" => profile = Some(value(args, &mut i)?.to_string()),
             "--lang" => lang = value(args, &mut i)?.to_string(),
-            "--agent" => login.agent_id = value(args, &mut i)?.to_string(),
-            "--pin" => login.pin = value(args, &mut i)?.to_string(),
-            "--dn" => login.dn = value(args, &mut i)?.to_string(),
+            "--agent" => {
+                let id = value(args, &mut i)?.to_string();
+                logins.push(AgentLogin {
+                    user: id.clone(),
+                    agent_id: id,
+                    ..AgentLogin::default()
+                });
+            }
+            "--pin" | "--dn" => {
+                let flag = args[i].clone();
+                let v = value(args, &mut i)?.to_string();
+                let login = logins
+                    .last_mut()
+                    .ok_or_else(|| SimError(format!("{flag} follows an --agent")))?;
+                if flag == "--pin" {
+                    login.pin = v;
+                } else {
+                    login.dn = v;
+                }
+            }
+            "--http" => http = Some(value(args, &mut i)?.to_string()),
+            "--finesse-admin" => finesse_admin = Some(value(args, &mut i)?.to_string()),
+            "--serve" => serve = true,
             "--command" => commands.push((value(args, &mut i)?.to_string(), String::new())),
             "--text" => {
                 // Text box content for the next --command ({@SelectedText}).
@@ -101,7 +132,9 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
     }
     let def_path = def.ok_or_else(|| SimError(format!("--def is required\n{USAGE}")))?;
     let profile = profile.ok_or_else(|| SimError(format!("--profile is required\n{USAGE}")))?;
-    login.user = login.agent_id.clone();
+    if logins.is_empty() {
+        logins.push(AgentLogin::default());
+    }
     let library = Arc::new(Library::load(&lib)?);
     println!("loaded {}", library.path().display());
     let def = CommServer::read_def(&def_path)?;
@@ -114,10 +147,29 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
     server.set_engine(engine.clone());
     println!("driver commands: {}", server.commands.join(", "));
     println!("driver events:   {}", server.events.join(", "));
-    let mut agent = server.request_service(&login, &[], true)?;
+    let desktop = match &http {
+        Some(addr) => Some(Desktop::start(addr, finesse_admin)?),
+        None => None,
+    };
+    let mut agents = Vec::new();
+    for login in &logins {
+        let agent = server.request_service(login, &[], true)?;
+        agents.push(match &desktop {
+            Some(d) => {
+                println!(
+                    "agent desktop of {}: {}",
+                    login.agent_id,
+                    d.agent_url(&login.agent_id)
+                );
+                CliSession::Desk(d.add(agent))
+            }
+            None => CliSession::Plain(Box::new(agent)),
+        });
+    }
     std::thread::sleep(Duration::from_millis(500));
+    let first = &mut agents[0];
     for (c, text) in &commands {
-        run(&mut agent, c, text);
+        first.run(c, text);
         std::thread::sleep(Duration::from_secs_f64(wait));
     }
     if stdin_commands {
@@ -133,18 +185,22 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
                 }
                 "press" => {
                     let (button, text) = rest.trim().split_once(' ').unwrap_or((rest.trim(), ""));
-                    run(&mut agent, button, text.trim())
+                    first.run(button, text.trim())
                 }
-                "workitem" => {
-                    // The agent picks a work item in the toolbar's list.
-                    let rc = agent.resume_work_item(rest.trim());
-                    println!("ResumeWorkItem [{}] -> {rc}", rest.trim());
-                }
-                command => run(&mut agent, command, rest.trim()),
+                "workitem" => first.resume_work_item(rest.trim()),
+                command => first.run(command, rest.trim()),
             }
         }
     }
-    agent.release();
+    if serve && desktop.is_some() {
+        println!("serving the agent desktop until killed");
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
+    for a in &mut agents {
+        a.release();
+    }
     for a in engine.activities()? {
         println!(
             "activity {}: {} {:?} contact {:?} call {} {:?}",
@@ -154,23 +210,58 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
     Ok(())
 }
 
-fn run(agent: &mut scs_sim::Agent, command: &str, text: &str) {
-    agent.set_text(text);
-    match agent.press(command) {
-        Ok(results) => {
-            for i in results {
-                let via = if i.command == command {
-                    String::new()
-                } else {
-                    format!(" (button {command}: sub-command {})", i.command)
-                };
-                println!(
-                    "InvokeCommand {} [{}] -> {}{via}",
-                    i.device_command, i.tracking, i.result
-                );
+/// An agent session of the command line: on the desktop or not.
+enum CliSession {
+    Plain(Box<scs_sim::Agent>),
+    Desk(Arc<Session>),
+}
+
+impl CliSession {
+    /// Presses a button (or runs a command) with this text in the text box; prints what ran.
+    fn run(&mut self, command: &str, text: &str) {
+        let result = match self {
+            CliSession::Plain(agent) => {
+                agent.set_text(text);
+                agent.press(command)
             }
+            CliSession::Desk(s) => s.press(command, text),
+        };
+        match result {
+            Ok(results) => {
+                for i in results {
+                    let via = if i.command == command {
+                        String::new()
+                    } else {
+                        format!(" (button {command}: sub-command {})", i.command)
+                    };
+                    println!(
+                        "InvokeCommand {} [{}] -> {}{via}",
+                        i.device_command, i.tracking, i.result
+                    );
+                }
+            }
+            Err(e) => println!("command {command}: {e}"),
         }
-        Err(e) => println!("command {command}: {e}"),
+    }
+
+    /// The agent picks a work item in the toolbar's list.
+    fn resume_work_item(&mut self, tracking: &str) {
+        let rc = match self {
+            CliSession::Plain(agent) => agent.resume_work_item(tracking),
+            CliSession::Desk(s) => {
+                let rc = s.agent().resume_work_item(tracking);
+                s.note(format!("ResumeWorkItem [{tracking}] -> {rc}"));
+                rc
+            }
+        };
+        println!("ResumeWorkItem [{tracking}] -> {rc}");
+    }
+
+    fn release(&mut self) {
+        match self {
+            CliSession::Plain(agent) => agent.release(),
+            CliSession::Desk(s) => s.agent().release(),
+        };
     }
 }
 

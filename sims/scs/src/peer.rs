@@ -1,15 +1,16 @@
 //! A scripted connector peer on the broker, for tests and the first demo: it answers the
 //! driver protocol (Hello, Connect, Login, SetState, Logout, Snapshot) from a table of agents,
-//! the way the Generic Connector does, without Finesse behind it.
+//! the way the Generic Connector does, without Finesse behind it. Like the connector it
+//! publishes its status on the status topic every second (its heartbeat).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use driver::protocol::{AgentInfo, AgentState, Envelope, Message, SystemStatus};
+use driver::protocol::{status_topic, AgentInfo, AgentState, Envelope, Message, SystemStatus};
 use driver::stomp::{Connection, StompError};
 
 /// One agent the peer knows.
@@ -32,6 +33,9 @@ pub struct PeerState {
     pub requests: Vec<String>,
 }
 
+/// How often the peer publishes its status.
+const HEARTBEAT: Duration = Duration::from_secs(1);
+
 /// A running peer.
 pub struct ScriptedPeer {
     stop: Arc<AtomicBool>,
@@ -53,9 +57,10 @@ impl ScriptedPeer {
         let stop = Arc::new(AtomicBool::new(false));
         let state = Arc::new(Mutex::new(PeerState::default()));
         let (s, st) = (stop.clone(), state.clone());
+        let topic = status_topic(request_queue);
         let thread = std::thread::Builder::new()
             .name("scripted-peer".into())
-            .spawn(move || serve(conn, agents, s, st))
+            .spawn(move || serve(conn, &topic, agents, s, st))
             .map_err(StompError::Io)?;
         Ok(ScriptedPeer {
             stop,
@@ -88,15 +93,42 @@ impl Drop for ScriptedPeer {
     }
 }
 
+/// The peer's status message.
+fn system(instance: &str) -> Message {
+    Message::System {
+        status: SystemStatus::InService,
+        connector: "scripted-peer".into(),
+        detail: String::new(),
+        instance: instance.to_string(),
+    }
+}
+
 fn serve(
     mut conn: Connection,
+    topic: &str,
     agents: HashMap<String, PeerAgent>,
     stop: Arc<AtomicBool>,
     state: Arc<Mutex<PeerState>>,
 ) {
+    static STARTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let instance = format!(
+        "peer-{}-{}",
+        std::process::id(),
+        STARTS.fetch_add(1, Ordering::Relaxed)
+    );
     let mut routes: HashMap<String, String> = HashMap::new();
     let mut seq = 0u64;
+    let mut beat: Option<Instant> = None;
     while !stop.load(Ordering::Acquire) {
+        if beat.is_none_or(|t| t.elapsed() >= HEARTBEAT) {
+            beat = Some(Instant::now());
+            seq += 1;
+            let env = Envelope::new(format!("peer-{seq}"), system(&instance));
+            if let Err(e) = conn.send(topic, &[], &env.to_json()) {
+                eprintln!("scripted peer: heartbeat failed: {e}");
+                return;
+            }
+        }
         let frame = match conn.recv(Duration::from_millis(100)) {
             Ok(Some(f)) => f,
             Ok(None) => continue,
@@ -133,15 +165,7 @@ fn serve(
             }))
         };
         match env.msg {
-            Message::Hello { reply_to: to, .. } => replies.push((
-                to,
-                Message::System {
-                    status: SystemStatus::InService,
-                    connector: "scripted-peer".into(),
-                    detail: String::new(),
-                    instance: String::new(),
-                },
-            )),
+            Message::Hello { reply_to: to, .. } => replies.push((to, system(&instance))),
             Message::Connect {
                 agent,
                 reply_to: to,

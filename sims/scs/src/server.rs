@@ -405,17 +405,7 @@ impl Agent {
         let deadline = std::time::Instant::now() + PRESS_WAIT;
         let plan = loop {
             let mark = self.client.mark();
-            let mut why = Vec::new();
-            let toolbar = self.client.toolbar();
-            let work_item = self.current_work_item();
-            let value = |f: &str| self.required_value(f);
-            let situation = Situation {
-                toolbar: toolbar.as_deref(),
-                text: &self.login.selected_text,
-                work_item: work_item.as_deref(),
-                value: &value,
-            };
-            let plan = crate::press::plan(&def, &cmd, &situation, &mut why).map_err(SimError)?;
+            let (plan, why) = self.plan_group(&def, &cmd)?;
             if !plan.is_empty() {
                 break plan;
             }
@@ -443,6 +433,65 @@ impl Agent {
             }
         }
         Ok(out)
+    }
+
+    /// What a press of `name` would run now, without waiting and without invoking anything:
+    /// the leaf commands (empty when nothing is available) and why each other sub-command
+    /// (or the command itself) is skipped. Same rules as [`Agent::press`].
+    pub fn plan_now(&self, name: &str) -> Result<(Vec<String>, Vec<String>), SimError> {
+        let def = self
+            .def
+            .as_ref()
+            .ok_or_else(|| SimError("no DEF file loaded".into()))?;
+        let cmd = def
+            .command(name)
+            .ok_or_else(|| SimError(format!("DEF has no command {name:?}")))?;
+        if !cmd.sub_commands.is_empty() {
+            return self.plan_group(def, &cmd);
+        }
+        let toolbar = self.client.toolbar();
+        let work_item = self.current_work_item();
+        let value = |f: &str| self.required_value(f);
+        let situation = Situation {
+            toolbar: toolbar.as_deref(),
+            text: &self.login.selected_text,
+            work_item: work_item.as_deref(),
+            value: &value,
+        };
+        Ok(match crate::press::unavailable(def, &cmd, &situation) {
+            None => (vec![cmd.name.clone()], Vec::new()),
+            Some(why) => (Vec::new(), vec![format!("{}: {why}", cmd.name)]),
+        })
+    }
+
+    /// [`crate::press::plan`] of a group command in the current situation.
+    fn plan_group(
+        &self,
+        def: &Def,
+        cmd: &def::Command,
+    ) -> Result<(Vec<String>, Vec<String>), SimError> {
+        let mut why = Vec::new();
+        let toolbar = self.client.toolbar();
+        let work_item = self.current_work_item();
+        let value = |f: &str| self.required_value(f);
+        let situation = Situation {
+            toolbar: toolbar.as_deref(),
+            text: &self.login.selected_text,
+            work_item: work_item.as_deref(),
+            value: &value,
+        };
+        let plan = crate::press::plan(def, cmd, &situation, &mut why).map_err(SimError)?;
+        Ok((plan, why))
+    }
+
+    /// The DEF this session runs.
+    pub fn def(&self) -> Option<&Def> {
+        self.def.as_ref()
+    }
+
+    /// The agent's login data (and the toolbar's text box).
+    pub fn login(&self) -> &AgentLogin {
+        &self.login
     }
 
     /// The value a `RequiredField.X` tests: a macro (`@SelectedText`, `@Phone`...) or a

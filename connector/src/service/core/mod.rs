@@ -18,6 +18,7 @@
 //! `failover` (SystemInfo checks and node switching), `crate::service::views` (console views).
 
 mod failover;
+mod ha;
 mod notifications;
 mod reads;
 mod requests;
@@ -250,6 +251,14 @@ pub struct CoreConfig {
     pub des: Option<driver::secure::TripleDes>,
     /// SystemInfo check interval.
     pub poll_every: Duration,
+    /// Active-passive: the connector is an exclusive consumer and serves (and announces
+    /// itself) only once it holds the request queue.
+    pub exclusive: bool,
+    /// How often a serving connector publishes its status on the status topic (its
+    /// heartbeat); zero: only on changes.
+    pub heartbeat_every: Duration,
+    /// The request queue (a standby's probes go there).
+    pub request_queue: String,
 }
 
 /// What the connector knows of one agent.
@@ -270,6 +279,8 @@ pub(crate) struct AgentEntry {
     pub notes: Notes,
     /// Updates that arrived while the session's first read was under way.
     held: Vec<Update>,
+    /// A forced logout is under way: the (state, pending state) it last acted on.
+    pub force_logout: Option<String>,
 }
 
 /// Who waits for the answer of a ticket.
@@ -300,6 +311,14 @@ pub struct Core {
     queues: HashMap<String, AgentQueue>,
     tickets: HashMap<Ticket, Waiter>,
     out: VecDeque<Output>,
+    /// This connector serves the request queue (always when not exclusive; once it took
+    /// the queue when exclusive).
+    serving: bool,
+    /// The broker link is up.
+    linked: bool,
+    /// When the status was last published, and when a standby last probed.
+    last_beat: Option<Instant>,
+    last_probe: Option<Instant>,
 }
 
 impl Core {
@@ -307,7 +326,6 @@ impl Core {
     pub fn new(cfg: CoreConfig, now: Now) -> Core {
         assert!(!cfg.nodes.is_empty(), "at least one Finesse node");
         Core {
-            cfg,
             seq: 0,
             next_ticket: 0,
             next_session: 0,
@@ -318,6 +336,11 @@ impl Core {
             queues: HashMap::new(),
             tickets: HashMap::new(),
             out: VecDeque::new(),
+            serving: !cfg.exclusive,
+            linked: false,
+            last_beat: None,
+            last_probe: None,
+            cfg,
         }
     }
 
@@ -333,6 +356,11 @@ impl Core {
 
     /// Input: a request from a driver (`reply_to` is the frame's `reply-to`).
     pub fn request(&mut self, now: Now, reply_to: String, env: Envelope) {
+        self.took_queue(now);
+        if let Message::Probe { instance } = &env.msg {
+            tracing::trace!("probe of {instance} received");
+            return;
+        }
         self.enqueue(now, reply_to, env);
     }
 
@@ -368,6 +396,8 @@ impl Core {
     pub fn tick(&mut self, now: Now) {
         self.poll_if_due(now);
         self.login_wait_timeouts(now);
+        self.beat(now);
+        self.force_logouts(now);
     }
 
     /// Input: the connector is stopping. Drivers are told it goes out of service, every
@@ -386,8 +416,7 @@ impl Core {
         }
     }
 
-    /// The `System` message as it stands, in an envelope (for the status topic when the
-    /// broker link comes up).
+    /// The `System` message as it stands, in an envelope.
     pub fn system_envelope(&mut self) -> Envelope {
         let msg = self.system_message();
         Envelope::new(self.next_id(), msg)
@@ -459,8 +488,13 @@ impl Core {
         }
     }
 
+    /// Publishes the status on the status topic; a standby stays silent.
     fn broadcast_status(&mut self) {
-        let env = self.system_envelope();
+        if !self.serving || !self.linked {
+            return;
+        }
+        let msg = self.system_message();
+        let env = Envelope::new(self.next_id(), msg);
         self.out.push_back(Output::Broadcast(env));
     }
 

@@ -57,27 +57,10 @@ pub(super) enum Step {
     ReasonCodes(String),
 }
 
-/// The agent a request is about (`None` for Hello and non-requests).
-fn agent_of(msg: &Message) -> Option<&str> {
-    match msg {
-        Message::Connect { agent, .. }
-        | Message::Disconnect { agent }
-        | Message::Login { agent, .. }
-        | Message::Logout { agent, .. }
-        | Message::SetState { agent, .. }
-        | Message::Snapshot { agent }
-        | Message::GetReasonCodes { agent, .. }
-        | Message::CallAction { agent, .. }
-        | Message::MakeCall { agent, .. }
-        | Message::UpdateCallData { agent, .. } => Some(agent),
-        _ => None,
-    }
-}
-
 impl Core {
     /// Queues a request behind the agent's earlier ones and serves what can be served.
     pub(super) fn enqueue(&mut self, now: Now, reply_to: String, env: Envelope) {
-        let Some(agent) = agent_of(&env.msg).map(str::to_string) else {
+        let Some(agent) = env.msg.agent().map(str::to_string) else {
             self.serve(now, Queued { reply_to, env });
             return;
         };
@@ -124,14 +107,17 @@ impl Core {
                 password,
                 encrypted,
             } => self.connect(&agent, reply_to, password, encrypted, &re),
-            Message::Disconnect { agent } => self.disconnect(&agent),
+            Message::Disconnect { agent } => self.disconnect(&agent, &reply_to),
             Message::Login {
                 agent,
                 password,
                 extension,
                 encrypted,
             } => return self.login(agent, &password, encrypted, extension, re, reply_to),
-            Message::Logout { agent, reason } => {
+            Message::Logout {
+                agent, force: true, ..
+            } if self.creds_of(&agent).is_some() => self.start_force_logout(&agent),
+            Message::Logout { agent, reason, .. } => {
                 return self.change_state(agent, "LOGOUT", reason, re, reply_to)
             }
             Message::SetState {
@@ -182,8 +168,11 @@ impl Core {
             Ok(p) => p,
             Err(e) => return self.error(&to, Some(agent), &e, Some(re)),
         };
+        self.tell_taken_over(agent, &to);
         let e = self.agents.entry(agent.to_string()).or_default();
         e.reply_to = Some(to);
+        // A Siebel session wants the agent again: a forced logout under way stops.
+        e.force_logout = None;
         if let Some(password) = password {
             if e.creds.as_ref().map(|c| &c.password) != Some(&password) {
                 e.creds = Some(Credentials {
@@ -197,13 +186,23 @@ impl Core {
     }
 
     /// The Siebel session ended: stop routing and forget the password; the agent stays
-    /// listed (it may still be logged in to Finesse).
-    fn disconnect(&mut self, agent: &str) {
-        if let Some(a) = self.agents.get_mut(agent) {
-            a.reply_to = None;
-            a.creds = None;
-            a.calls.clear();
+    /// listed (it may still be logged in to Finesse). A driver instance that no longer owns
+    /// the agent (another session took it over) changes nothing; a forced logout under way
+    /// keeps the credentials and notifications until it is done.
+    fn disconnect(&mut self, agent: &str, from: &str) {
+        let Some(a) = self.agents.get_mut(agent) else {
+            return;
+        };
+        if a.reply_to.as_deref().is_some_and(|r| r != from) && !from.is_empty() {
+            tracing::info!("agent {agent}: Disconnect from {from}, which no longer owns it");
+            return;
         }
+        a.reply_to = None;
+        if a.force_logout.is_some() {
+            return;
+        }
+        a.creds = None;
+        a.calls.clear();
         self.stop_session(agent);
     }
 
@@ -217,6 +216,9 @@ impl Core {
         fallback: String,
     ) -> Option<Flow> {
         let to = self.reply_to_of(&agent, &fallback);
+        if let Some(e) = self.agents.get_mut(&agent) {
+            e.force_logout = None;
+        }
         let checked = self
             .clear_password(password, encrypted)
             .and_then(|p| self.finesse_ready().map(|()| p));

@@ -180,7 +180,8 @@ fn ready_not_ready_and_logout_requests_and_events() {
         r.sent(),
         [Message::Logout {
             agent: "1001".into(),
-            reason: None
+            reason: None,
+            force: false
         }]
     );
     r.clear();
@@ -206,17 +207,42 @@ fn state_commands_need_a_logged_in_agent() {
 }
 
 #[test]
-fn a_stale_state_report_does_not_turn_the_state_back() {
+fn reports_apply_in_arrival_order_whatever_their_clocks_say() {
+    // After a Finesse node switch, stateChangeTime comes from another clock: an "older"
+    // stamp is no reason to drop a report.
     let mut r = Rig::logged_in(&[]);
     let mut ready = agent("1001", AgentState::Ready);
     ready.state_change_time = Some("2026-01-01T10:00:05Z".into());
     r.deliver(Message::Agent(ready), None);
-    let mut old = agent("1001", AgentState::NotReady);
-    old.state_change_time = Some("2026-01-01T10:00:01Z".into());
+    let mut not_ready = agent("1001", AgentState::NotReady);
+    not_ready.state_change_time = Some("2026-01-01T10:00:01Z".into());
     r.clear();
-    r.deliver(Message::Agent(old), None);
-    assert!(r.events(1).is_empty());
+    r.deliver(Message::Agent(not_ready), None);
+    assert_eq!(r.events(1), ["EventAgentNotReady"]);
+    assert!(r.enabled(1, "ChangeReadyState"));
+}
+
+#[test]
+fn a_snapshot_overtaken_by_a_report_does_not_turn_the_state_back() {
+    let mut r = Rig::logged_in(&[]);
+    r.in_service("c1", "i2"); // a new connector instance: Connect + Snapshot
+    let snap = r.request_id("Snapshot");
+    r.deliver(Message::Agent(agent("1001", AgentState::Ready)), None);
+    r.clear();
+    // Read before the change, answered after it.
+    r.deliver(
+        Message::Agent(agent("1001", AgentState::NotReady)),
+        Some(&snap),
+    );
+    assert!(r.events(1).is_empty(), "{:?}", r.events(1));
     assert_ne!(r.flags(1, "ChangeReadyState") & flags::CHECKED, 0);
+    // A snapshot nothing overtook applies, whatever its stamp.
+    r.in_service("c1", "i3");
+    let snap = r.request_id("Snapshot");
+    let mut old = agent("1001", AgentState::NotReady);
+    old.state_change_time = Some("2000-01-01T00:00:00Z".into());
+    r.deliver(Message::Agent(old), Some(&snap));
+    assert_eq!(r.events(1), ["EventAgentNotReady"]);
 }
 
 #[test]
@@ -279,7 +305,8 @@ fn force_logout_on_release_logs_a_logged_in_agent_out() {
         [
             Message::Logout {
                 agent: "1001".into(),
-                reason: None
+                reason: None,
+                force: true
             },
             Message::Disconnect {
                 agent: "1001".into()
@@ -441,7 +468,8 @@ fn logout_reasons_are_fetched_and_optional() {
         r.sent(),
         [Message::Logout {
             agent: "1001".into(),
-            reason: None
+            reason: None,
+            force: false
         }]
     );
 }

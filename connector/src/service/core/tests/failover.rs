@@ -25,6 +25,8 @@ fn the_first_check_finds_the_primary_and_broadcasts_in_service() {
         status_of(&core.system_envelope()).0,
         SystemStatus::OutOfService
     );
+    core.link_up(now);
+    core.drain();
     core.tick(now);
     let outs = core.drain();
     let [Output::Rest { ticket, call }] = &outs[..] else {

@@ -4,6 +4,7 @@
 
 mod calls;
 mod failover;
+mod ha;
 mod notifications;
 mod ordering;
 mod requests;
@@ -34,6 +35,8 @@ pub(super) struct FakeUser {
     pub extension: Option<String>,
     pub reason: Option<String>,
     pub dialogs: Vec<Element>,
+    /// A state asked for during a call (UCCE: it applies when the call ends).
+    pub pending: Option<AgentState>,
 }
 
 /// Finesse in memory.
@@ -58,6 +61,7 @@ impl FakeFinesse {
                     extension: Some(ext.to_string()),
                     reason: None,
                     dialogs: Vec::new(),
+                    pending: None,
                 },
             );
         }
@@ -118,9 +122,26 @@ impl FakeFinesse {
             } => {
                 self.node_up(node)?;
                 let u = self.user(agent, creds)?;
+                let on_call = !u.dialogs.is_empty();
+                let from = format!("cannot change from {:?}", u.state);
+                let invalid = || RestError::Api {
+                    status: 400,
+                    error_type: "Invalid State".into(),
+                    message: from.clone(),
+                };
                 u.state = match change.state.as_str() {
+                    "NOT_READY" | "READY" if on_call => {
+                        u.pending = Some(if change.state == "READY" {
+                            AgentState::Ready
+                        } else {
+                            AgentState::NotReady
+                        });
+                        u.state
+                    }
                     "LOGIN" | "NOT_READY" => AgentState::NotReady,
                     "READY" => AgentState::Ready,
+                    // UCCE: Logout from Not Ready only, never during a call.
+                    "LOGOUT" if on_call || u.state != AgentState::NotReady => return Err(invalid()),
                     "LOGOUT" => AgentState::Logout,
                     _ => {
                         return Err(RestError::Api {
@@ -142,6 +163,7 @@ impl FakeFinesse {
                 Ok(RestAnswer::User(AgentInfo {
                     agent: agent.clone(),
                     state: Some(u.state),
+                    pending_state: u.pending,
                     reason_code: u.reason.clone(),
                     extension: u.extension.clone(),
                     ..AgentInfo::default()
@@ -216,6 +238,9 @@ pub(super) fn config() -> CoreConfig {
         admin: None,
         des: None,
         poll_every: POLL,
+        exclusive: false,
+        heartbeat_every: Duration::ZERO,
+        request_queue: "/queue/siebelcti.requests".into(),
     }
 }
 
@@ -243,6 +268,7 @@ impl Harness {
             stopped: Vec::new(),
             sessions: HashMap::new(),
         };
+        h.core.link_up(now);
         h.core.tick(now);
         h.run();
         h.clear();

@@ -249,6 +249,11 @@ fn connect_while_a_session_runs_keeps_it() {
         },
     );
     assert!(h.started.is_empty());
+    // The newer driver instance takes the agent over; the older one is told.
+    let told = h.take();
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0].0, DRIVER);
+    assert_eq!(error_of(&told[0].1).0, "TakenOver");
     h.notify(
         "1001",
         Notification::Update(user_update("1001", "READY", None)),

@@ -429,6 +429,7 @@ fn logout_puts_logout_with_the_reason() {
         Message::Logout {
             agent: "1001".into(),
             reason: Some("9".into()),
+            force: false,
         },
     );
     match &h.calls[0] {
