@@ -12,6 +12,25 @@
 # ${SLAVE_OPENWIRE_PORT:-61617}) and the master's KahaDB directory: it waits on the store's file
 # lock and opens its ports only when the master is gone (checked every ACTIVEMQ_LOCK_MS).
 #
+# Security (docs/security.md):
+#   ACTIVEMQ_AUTH=1 closes the broker: anonymous clients are refused (simpleAuthenticationPlugin)
+#     and each user may touch only its destinations (authorizationPlugin):
+#       connector  ${ACTIVEMQ_CONNECTOR_LOGIN:-connector} / $ACTIVEMQ_CONNECTOR_PASSWORD: consumes
+#                  the request queue(s), writes every driver queue and the status topic;
+#       drivers    $ACTIVEMQ_DRIVERS, "login:password" pairs separated by spaces: each sends to the
+#                  request queue(s), reads the status topic, writes it (client-id announces), and
+#                  consumes only its own queue namespace siebelcti.driver.<login>.> (its
+#                  Driver:ClientId starts with "<login>.": the driver's default when
+#                  Driver:BrokerLogin is set).
+#     Request queues: $ACTIVEMQ_REQUEST_QUEUE (default siebelcti.requests) and every queue under
+#     it (<name>.>), status topics <name>.status and <name>.>. The broker stamps the sender's user
+#     on each message (JMSXUserID). The test defaults of the passwords are for tests only.
+#   STOMP_TLS_PORT=<port> adds STOMP over TLS (stomp+ssl) on that port, with the certificate of
+#     scripts/certs.sh ($CERTS_DIR, default <repo>/target/certs: broker.p12, CA ca.pem).
+#   STOMP_PORT=off leaves plain STOMP out (it stays on only when asked for: a port number).
+#   Frames: STOMP frames over ACTIVEMQ_MAX_FRAME bytes (default 4190000, just under the clients'
+#   4 MiB decoder limit) are refused by the broker, bodies over ACTIVEMQ_MAX_DATA (4000000).
+#
 # Usage: scripts/activemq.sh install | start [--clean] | stop | status | restart [--clean]
 #                          | start-slave | stop-slave | status-slave | restart-slave
 #   --clean  deletes $ACTIVEMQ_BASE/data (persistent queues, logs) before starting, on purpose.
@@ -30,11 +49,28 @@ if [[ ${1:-} == *-slave ]]; then ROLE=slave; set -- "${1%-slave}" "${@:2}"; fi
 BASE=$MASTER_BASE
 STOMP_PORT=${STOMP_PORT:-61613}
 OPENWIRE_PORT=${OPENWIRE_PORT:-61616}
+STOMP_TLS_PORT=${STOMP_TLS_PORT:-}
+AUTH=${ACTIVEMQ_AUTH:-0}
+CONNECTOR_LOGIN=${ACTIVEMQ_CONNECTOR_LOGIN:-connector}
+CONNECTOR_PASSWORD=${ACTIVEMQ_CONNECTOR_PASSWORD:-connector-secret}
+DRIVERS=${ACTIVEMQ_DRIVERS:-siebel:siebel-secret}
+REQUEST_QUEUE=${ACTIVEMQ_REQUEST_QUEUE:-siebelcti.requests}
+MAX_FRAME=${ACTIVEMQ_MAX_FRAME:-4190000}
+MAX_DATA=${ACTIVEMQ_MAX_DATA:-4000000}
+CERTS_DIR=${CERTS_DIR:-$REPO_ROOT/target/certs}
+P12_PASSWORD=${CERTS_P12_PASSWORD:-changeit}
 if [[ $ROLE == slave ]]; then
     BASE="$MASTER_BASE-slave"
-    STOMP_PORT=${SLAVE_STOMP_PORT:-61614}
+    [[ $STOMP_PORT == off ]] || STOMP_PORT=${SLAVE_STOMP_PORT:-61614}
     OPENWIRE_PORT=${SLAVE_OPENWIRE_PORT:-61617}
+    [[ -z $STOMP_TLS_PORT ]] || STOMP_TLS_PORT=${SLAVE_STOMP_TLS_PORT:-$((STOMP_TLS_PORT + 1))}
 fi
+PLAIN=1
+[[ $STOMP_PORT == off ]] && PLAIN=0
+[[ $PLAIN == 1 || -n $STOMP_TLS_PORT ]] || { echo "activemq: STOMP_PORT=off needs STOMP_TLS_PORT" >&2; exit 2; }
+# The port the readiness check uses: plain when on, else TLS.
+CHECK_PORT=$STOMP_PORT
+[[ $PLAIN == 1 ]] || CHECK_PORT=$STOMP_TLS_PORT
 # The KahaDB store (and its lock) of the pair: the master's.
 STORE_DIR="$MASTER_BASE/data/kahadb"
 LOCK_MS=${ACTIVEMQ_LOCK_MS:-500}
@@ -58,11 +94,15 @@ LOG_TAG=activemq
 [[ $ROLE == slave ]] && LOG_TAG=activemq-slave
 # messages of the shared start/stop/status (scripts/lib.sh)
 SVC_NOUN=broker SVC_KIND=broker SVC_PROTO="STOMP "
-SVC_ENDPOINT="STOMP on $HOST:$STOMP_PORT"
-SVC_TIMEOUT_WHAT="STOMP port $HOST:$STOMP_PORT did not answer CONNECT"
-SVC_STARTED_INFO="STOMP on $HOST:$STOMP_PORT, OpenWire on $HOST:$OPENWIRE_PORT; log $LOG_FILE"
-SVC_STATUS_UP="STOMP answers on $HOST:$STOMP_PORT"
-SVC_STATUS_NOT_READY="but STOMP does not answer on $HOST:$STOMP_PORT yet"
+ENDPOINTS="STOMP on $HOST:$STOMP_PORT"
+[[ $PLAIN == 1 ]] || ENDPOINTS="no plain STOMP"
+[[ -z $STOMP_TLS_PORT ]] || ENDPOINTS+=", STOMP+TLS on $HOST:$STOMP_TLS_PORT"
+[[ $AUTH != 1 ]] || ENDPOINTS+=" (authentication and authorization on)"
+SVC_ENDPOINT=$ENDPOINTS
+SVC_TIMEOUT_WHAT="STOMP port $HOST:$CHECK_PORT did not answer CONNECT"
+SVC_STARTED_INFO="$ENDPOINTS, OpenWire on $HOST:$OPENWIRE_PORT; log $LOG_FILE"
+SVC_STATUS_UP="STOMP answers on $HOST:$CHECK_PORT"
+SVC_STATUS_NOT_READY="but STOMP does not answer on $HOST:$CHECK_PORT yet"
 SVC_LOGS=("$LOG_FILE")
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -81,18 +121,30 @@ cmd_install() {
 # The broker this script started: really our java process.
 svc_pid() { pid_if_cmdline_has "-Dactivemq.base=$BASE "; }
 
-# Sends a real STOMP 1.2 CONNECT and prints the CONNECTED frame's first lines; fails otherwise.
+# Sends a real STOMP 1.2 CONNECT (with the connector's credentials when auth is on; over TLS
+# when plain STOMP is off) and prints the CONNECTED frame's first lines; fails otherwise.
 stomp_connect() {
+    local creds=""
+    [[ $AUTH != 1 ]] || creds="login:$CONNECTOR_LOGIN\npasscode:$CONNECTOR_PASSWORD\n"
+    if [[ $PLAIN != 1 ]]; then
+        local frame
+        frame=$({ printf "CONNECT\naccept-version:1.2\nhost:localhost\n%b\n\0" "$creds"; sleep 2; } \
+            | timeout 5 openssl s_client -quiet -verify_return_error -CAfile "$CERTS_DIR/ca.pem" \
+                -connect "$HOST:$STOMP_TLS_PORT" 2>/dev/null | head -c 9) || true
+        [[ $frame == CONNECTED ]] || return 1
+        printf "%s\n" "$frame"
+        return 0
+    fi
     # shellcheck disable=SC2016  # expanded by the inner bash
     timeout 5 bash -c '
         exec 3<>"/dev/tcp/$1/$2" || exit 1
-        printf "CONNECT\naccept-version:1.2\nhost:localhost\n\n\0" >&3
+        printf "CONNECT\naccept-version:1.2\nhost:localhost\n%b\n\0" "$3" >&3
         IFS= read -r -d "" frame <&3 || [[ -n ${frame:-} ]] || exit 1
         frame=${frame#"${frame%%[![:space:]]*}"}   # a heart-beat EOL may come first
         [[ $frame == CONNECTED* ]] || exit 1
         printf "DISCONNECT\n\n\0" >&3 || true
         printf "%s\n" "$frame"
-    ' _ "$HOST" "$STOMP_PORT" 2>/dev/null
+    ' _ "$HOST" "$STOMP_PORT" "$creds" 2>/dev/null
 }
 
 stomp_ready() { stomp_connect >/dev/null; }
@@ -108,15 +160,38 @@ write_config() {
     [[ -r $src ]] || die "packaged broker config $src not found (reinstall activemq?)"
     mkdir -p "$CONF_DIR" "$DATA_DIR" "$TMP_DIR"
     tmp="$CONF_DIR/activemq.xml.tmp"
-    # Keep the packaged instance as is, re-point OpenWire at $OPENWIRE_PORT, add STOMP.
-    sed -E 's#^([[:space:]]*)<transportConnector name="openwire" uri="tcp://[^"]*"[[:space:]]*/>#\1<transportConnector name="openwire" uri="tcp://'"$HOST:$OPENWIRE_PORT"'"/>\n\1<transportConnector name="stomp" uri="stomp://'"$HOST:$STOMP_PORT"'?transport.tcpNoDelay=true"/>#' \
+    # Keep the packaged instance as is, re-point OpenWire at $OPENWIRE_PORT, add STOMP (plain
+    # and/or TLS), with frame limits.
+    local opts="transport.tcpNoDelay=true\&amp;wireFormat.maxFrameSize=$MAX_FRAME\&amp;wireFormat.maxDataLength=$MAX_DATA"
+    local stomp=""
+    [[ $PLAIN != 1 ]] || stomp+='<transportConnector name="stomp" uri="stomp://'"$HOST:$STOMP_PORT?$opts"'"/>'
+    [[ -z $STOMP_TLS_PORT ]] || stomp+='<transportConnector name="stomp-ssl" uri="stomp+ssl://'"$HOST:$STOMP_TLS_PORT?$opts"'"/>'
+    sed -E 's#^([[:space:]]*)<transportConnector name="openwire" uri="tcp://[^"]*"[[:space:]]*/>#\1<transportConnector name="openwire" uri="tcp://'"$HOST:$OPENWIRE_PORT"'"/>\n\1'"$stomp"'#' \
         "$src" >"$tmp"
-    grep -q "uri=\"stomp://$HOST:$STOMP_PORT?transport.tcpNoDelay=true\"" "$tmp" \
+    grep -q "uri=\"stomp" "$tmp" \
         || die "could not add the STOMP connector to $src (its openwire line changed?)"
+    if [[ -n $STOMP_TLS_PORT ]]; then
+        bash "$SCRIPT_DIR/certs.sh" >&2 || die "could not make the TLS certificates (scripts/certs.sh)"
+        sed -i -E 's#^([[:space:]]*)<transportConnectors>#\1<sslContext><sslContext keyStore="file:'"$CERTS_DIR/broker.p12"'" keyStorePassword="'"$P12_PASSWORD"'" keyStoreType="pkcs12"/></sslContext>\n&#' "$tmp"
+        grep -q "<sslContext><sslContext" "$tmp" || die "could not add the sslContext to $src"
+    fi
+    if [[ $AUTH == 1 ]]; then
+        security_plugins >"$CONF_DIR/plugins.xml"
+        # The plugins go before the persistence adapter; the broker stamps each message with
+        # its sender's user.
+        awk -v f="$CONF_DIR/plugins.xml" '/<persistenceAdapter>/ && !done {
+                print "<plugins>"; while ((getline l < f) > 0) print l; print "</plugins>"; done = 1
+            } { print }' "$tmp" >"$tmp.2"
+        mv -f "$tmp.2" "$tmp"
+        sed -i -E 's#<broker xmlns="http://activemq.apache.org/schema/core"#& populateJMSXUserID="true" useAuthenticatedPrincipalForJMSXUserID="true"#' "$tmp"
+        grep -q "<simpleAuthenticationPlugin" "$tmp" || die "could not add the security plugins"
+        rm -f "$CONF_DIR/plugins.xml"
+    fi
     # The store of the pair, with a file lock a waiting slave retries every $LOCK_MS ms.
     sed -i -E 's#<kahaDB directory="[^"]*"[[:space:]]*/>#<kahaDB directory="'"$STORE_DIR"'"><locker><shared-file-locker lockAcquireSleepInterval="'"$LOCK_MS"'"/></locker></kahaDB>#' "$tmp"
     grep -qF "<kahaDB directory=\"$STORE_DIR\"><locker>" "$tmp" \
         || die "could not set the KahaDB store in $src (its kahaDB line changed?)"
+    chmod 600 "$tmp"   # it may hold passwords
     mv -f "$tmp" "$CONF_DIR/activemq.xml"
     cp -f "$AMQ_INSTANCE/log4j2.properties" "$CONF_DIR/log4j2.properties"
     # Debian's build logs through slf4j -> log4j 1.2 (lib/optional), which ignores the
@@ -134,11 +209,50 @@ log4j.appender.console.layout.ConversionPattern=%d{ISO8601} | %-5p | %m | %c | %
 EOF
 }
 
+# A user name or password that goes into the XML as is.
+check_word() {
+    [[ $2 =~ ^[A-Za-z0-9._-]+$ ]] || die "$1 may hold only letters, digits, '.', '_' and '-'"
+}
+
+# The authentication and authorization plugins (docs/security.md has the table).
+security_plugins() {
+    local pair login password q=$REQUEST_QUEUE groups="connectors" entries="" users=""
+    check_word ACTIVEMQ_CONNECTOR_LOGIN "$CONNECTOR_LOGIN"
+    check_word ACTIVEMQ_CONNECTOR_PASSWORD "$CONNECTOR_PASSWORD"
+    check_word ACTIVEMQ_REQUEST_QUEUE "$q"
+    users+="<authenticationUser username=\"$CONNECTOR_LOGIN\" password=\"$CONNECTOR_PASSWORD\" groups=\"connectors\"/>"
+    for pair in $DRIVERS; do
+        login=${pair%%:*}; password=${pair#*:}
+        [[ $pair == *:* && -n $login && -n $password ]] || die "ACTIVEMQ_DRIVERS: expected login:password, got an entry without ':'"
+        check_word "a login of ACTIVEMQ_DRIVERS" "$login"
+        check_word "a password of ACTIVEMQ_DRIVERS" "$password"
+        users+="<authenticationUser username=\"$login\" password=\"$password\" groups=\"drivers,driver-$login\"/>"
+        # Its own reply queue namespace: only this driver reads it.
+        entries+="<authorizationEntry queue=\"siebelcti.driver.$login.>\" read=\"driver-$login\" write=\"connectors\" admin=\"driver-$login,connectors\"/>"
+    done
+    groups+=",drivers"
+    cat <<XML
+<simpleAuthenticationPlugin anonymousAccessAllowed="false"><users>$users</users></simpleAuthenticationPlugin>
+<authorizationPlugin><map><authorizationMap><authorizationEntries>
+<authorizationEntry queue="$q" read="connectors" write="$groups" admin="$groups"/>
+<authorizationEntry queue="$q.>" read="connectors" write="$groups" admin="$groups"/>
+<authorizationEntry topic="$q.status" read="$groups" write="$groups" admin="$groups"/>
+<authorizationEntry topic="$q.>" read="$groups" write="$groups" admin="$groups"/>
+<authorizationEntry queue="siebelcti.driver.>" read="admins" write="connectors" admin="connectors"/>
+$entries
+<authorizationEntry topic="ActiveMQ.Advisory.>" read="$groups" write="$groups" admin="$groups"/>
+</authorizationEntries></authorizationMap></map></authorizationPlugin>
+XML
+}
+
 # --- start hooks -----------------------------------------------------------------------------
 
 svc_check_ports() {
     local port name
-    for port in "$STOMP_PORT" "$OPENWIRE_PORT"; do
+    local ports=("$OPENWIRE_PORT")
+    [[ $PLAIN != 1 ]] || ports+=("$STOMP_PORT")
+    [[ -z $STOMP_TLS_PORT ]] || ports+=("$STOMP_TLS_PORT")
+    for port in "${ports[@]}"; do
         port_open "$port" || continue
         name=STOMP; [[ $port == "$OPENWIRE_PORT" ]] && name=OpenWire
         die "port $HOST:$port ($name) is already taken by another process ($(port_owner "$port")), not by a broker this script started. Stop that process (another ActiveMQ, e.g. the packaged service?) or choose other ports with STOMP_PORT=/OPENWIRE_PORT=."

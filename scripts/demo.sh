@@ -6,6 +6,9 @@
 # pop + phone call activity in SQLite), and keeps the agent READY so that the console shows it.
 # From a terminal, scs-sim then keeps serving the desktop (Ctrl-C ends it) so that the agent can
 # be driven by hand in the browser. `scripts/demo.sh stop` stops what the demo started.
+# The demo's broker is closed (docs/security.md): its own ActiveMQ in target/demo/activemq,
+# STOMP over TLS only on 127.0.0.1:$DEMO_STOMP_TLS_PORT (default 61622), authentication and
+# authorization on, fresh random passwords for the connector and the driver at each start.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -13,6 +16,15 @@ REPO_ROOT=$(cd -- "$SCRIPT_DIR/.." && pwd -P)
 cd "$REPO_ROOT"
 RUN=target/demo
 mkdir -p "$RUN"
+DEMO_STOMP_TLS_PORT=${DEMO_STOMP_TLS_PORT:-61622}
+CA_FILE=$REPO_ROOT/target/certs/ca.pem
+# The demo's closed broker, $1 = activemq.sh command; the passwords come from the environment.
+demo_broker() {
+    ACTIVEMQ_BASE="$REPO_ROOT/$RUN/activemq" STOMP_PORT=off STOMP_TLS_PORT="$DEMO_STOMP_TLS_PORT" \
+        OPENWIRE_PORT="${DEMO_OPENWIRE_PORT:-61626}" ACTIVEMQ_AUTH=1 \
+        ACTIVEMQ_DRIVERS="siebel:${DRIVER_PW:-x}" ACTIVEMQ_CONNECTOR_PASSWORD="${CONNECTOR_PW:-x}" \
+        bash "$SCRIPT_DIR/activemq.sh" "$1"
+}
 
 stop_demo() {
     for name in scs-sim connector finesse-sim; do
@@ -25,13 +37,16 @@ stop_demo() {
 
 if [[ ${1:-} == stop ]]; then
     stop_demo
-    bash "$SCRIPT_DIR/activemq.sh" stop
+    demo_broker stop
     bash "$SCRIPT_DIR/prosody.sh" stop
     exit 0
 fi
 
 bash "$SCRIPT_DIR/deps.sh"
-bash "$SCRIPT_DIR/activemq.sh" start
+DRIVER_PW=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n")
+CONNECTOR_PW=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n")
+demo_broker stop >/dev/null 2>&1 || true   # its passwords are new: start it again
+demo_broker start
 bash "$SCRIPT_DIR/prosody.sh" start
 cargo build --quiet --workspace
 stop_demo
@@ -47,6 +62,12 @@ done
 cat > "$RUN/connector.toml" <<TOML
 [connector]
 name = "demo-connector"
+[broker]
+port = $DEMO_STOMP_TLS_PORT
+login = "connector"
+password = "$CONNECTOR_PW"
+tls = true
+ca_file = "$CA_FILE"
 [finesse]
 primary = "http://127.0.0.1:8082"
 poll_ms = 1000
@@ -56,6 +77,7 @@ listen = "127.0.0.1:8090"
 level = "debug"
 file = "$REPO_ROOT/$RUN/connector.log"
 TOML
+chmod 600 "$RUN/connector.toml"
 setsid target/debug/siebel-cti-connector --config "$RUN/connector.toml" > "$RUN/connector.out" 2>&1 &
 echo $! > "$RUN/connector.pid"
 sleep 1
@@ -86,6 +108,8 @@ fi
     echo "wait $HOLD"
 } | target/debug/scs-sim --def def-templates/ucce.def --profile "Cisco UCCE" \
     --set "Driver:LogFile=$REPO_ROOT/$RUN/driver.log" --set "Driver:LogLevel=debug" \
+    --set "Driver:BrokerPort=$DEMO_STOMP_TLS_PORT" --set "Driver:BrokerLogin=siebel" \
+    --set "Driver:BrokerPassword=$DRIVER_PW" --set "Driver:BrokerCaFile=$CA_FILE" \
     --contacts scripts/demo/contacts.csv --activities "$RUN/activities.sqlite" \
     --agent 1001 --pin 1001pw --dn 5001 --wait 2 --command SignOnGroup --stdin \
     --http 127.0.0.1:8091 --finesse-admin http://127.0.0.1:8082 "${SERVE[@]}" &

@@ -34,7 +34,7 @@ while [[ $# -gt 0 ]]; do
     case $1 in
         --time) time_per_target=${2:?--time needs seconds}; shift 2 ;;
         --long) time_per_target=600; shift ;;
-        --list) ls "$FUZZ_DIR/fuzz_targets" | sed 's/\.rs$//'; exit 0 ;;
+        --list) for f in "$FUZZ_DIR"/fuzz_targets/*.rs; do basename "$f" .rs; done; exit 0 ;;
         -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
         *) targets+=("$1"); shift ;;
@@ -68,9 +68,11 @@ bin_args=()
 for t in "${targets[@]}"; do bin_args+=(--bin "$t"); done
 t0=$SECONDS
 log "building ${#targets[@]} targets (release, coverage-instrumented, target $host)"
-cargo build --release --manifest-path "$FUZZ_DIR/Cargo.toml" --target "$host" "${bin_args[@]}"
+# Built under the project's target/ (ignored by git), not fuzz/target (cargo fuzz's own).
+cargo build --release --manifest-path "$FUZZ_DIR/Cargo.toml" --target "$host" \
+    --target-dir "$WORK/build" "${bin_args[@]}"
 log "built in $((SECONDS - t0)) s; ${time_per_target} s per target"
-BIN_DIR="$FUZZ_DIR/target/$host/release"
+BIN_DIR="$WORK/build/$host/release"
 
 rows=()
 failed=()
@@ -98,7 +100,9 @@ for t in "${targets[@]}"; do
         log "$t: libFuzzer exited with $rc; its report (log $out):"
         grep -E '==[0-9]+==|ERROR|panicked|deadly signal|timeout|out-of-memory|Test unit written' "$out" \
             | head -n 20 | cut -c1-300 >&2 || true
-        crash=$(ls -t "$artifacts"/crash-* "$artifacts"/oom-* "$artifacts"/timeout-* 2>/dev/null | head -n 1 || true)
+        # The newest saved input.
+        crash=$(find "$artifacts" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'oom-*' -o -name 'timeout-*' \) \
+            -printf '%T@ %p\n' 2>/dev/null | sort -rn | head -n 1 | cut -d' ' -f2- || true)
         if [[ -n $crash ]]; then
             log "$t: replaying $crash"
             timeout 60 "$BIN_DIR/$t" "$crash" 2>&1 | grep -vE '^(INFO|Running|Executed)' \

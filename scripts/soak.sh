@@ -126,7 +126,7 @@ stop_connector() {
     kill "$connector" 2>/dev/null || true
     local t0=$SECONDS
     while alive "$connector" && ((SECONDS - t0 < 20)); do sleep 0.5; done
-    alive "$connector" && kill -9 "$connector" 2>/dev/null || true
+    if alive "$connector"; then kill -9 "$connector" 2>/dev/null || true; fi
     wait "$connector" 2>/dev/null || true
 }
 

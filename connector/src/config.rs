@@ -132,6 +132,10 @@ pub struct Broker {
     pub login: String,
     /// STOMP passcode (never logged).
     pub password: String,
+    /// STOMP over TLS (`stomp+ssl`), the broker's certificate checked against `ca_file`.
+    pub tls: bool,
+    /// The CA file (PEM) that signed the broker's certificate (needed with `tls`).
+    pub ca_file: String,
     /// The queue of driver requests.
     pub request_queue: String,
     /// STOMP heart-beat, ms (0: none).
@@ -147,6 +151,8 @@ impl Default for Broker {
             port: 61613,
             login: String::new(),
             password: String::new(),
+            tls: false,
+            ca_file: String::new(),
             request_queue: driver::protocol::DEFAULT_REQUEST_QUEUE.into(),
             heartbeat_ms: 10_000,
             exclusive: false,
@@ -161,6 +167,25 @@ impl Broker {
             key: "broker.host",
             problem: e.to_string(),
         })
+    }
+
+    /// The TLS settings (`None`: plain STOMP), the CA file read.
+    pub fn tls_settings(&self) -> Result<Option<driver::stomp::TlsSettings>, ConfigError> {
+        if !self.tls {
+            return Ok(None);
+        }
+        if self.ca_file.is_empty() {
+            return Err(ConfigError::Value {
+                key: "broker.ca_file",
+                problem: "broker.tls is true: give the CA file (PEM) that signed the broker's certificate".into(),
+            });
+        }
+        driver::stomp::TlsSettings::from_ca_file(std::path::Path::new(&self.ca_file))
+            .map(Some)
+            .map_err(|e| ConfigError::Value {
+                key: "broker.ca_file",
+                problem: e.to_string(),
+            })
     }
 
     /// The brokers as `host:port` joined by commas (as given when the list is unusable).
@@ -183,6 +208,8 @@ impl fmt::Debug for Broker {
             .field("port", &self.port)
             .field("login", &self.login)
             .field("password", &mask(&self.password))
+            .field("tls", &self.tls)
+            .field("ca_file", &self.ca_file)
             .field("request_queue", &self.request_queue)
             .field("heartbeat_ms", &self.heartbeat_ms)
             .field("exclusive", &self.exclusive)
@@ -415,6 +442,7 @@ impl ConnectorConfig {
         }
         self.triple_des()?;
         self.broker.addresses()?;
+        self.broker.tls_settings()?;
         if self.finesse.poll_ms < 100 {
             return Err(value("finesse.poll_ms", "must be at least 100".into()));
         }
@@ -540,5 +568,17 @@ mod tests {
             }
         ));
         assert_eq!(e.to_string(), "connector.workers must be between 1 and 256");
+    }
+
+    #[test]
+    fn broker_tls_needs_a_readable_ca_file() {
+        let e = ConnectorConfig::from_toml("[broker]\ntls = true\n", []).unwrap_err();
+        assert!(e.to_string().contains("broker.ca_file"), "{e}");
+        let env = [("CONNECTOR_BROKER_TLS".to_string(), "true".to_string())];
+        let e = ConnectorConfig::from_toml("[broker]\nca_file = \"/nonexistent.pem\"\n", env)
+            .unwrap_err();
+        assert!(e.to_string().contains("/nonexistent.pem"), "{e}");
+        let plain = ConnectorConfig::from_toml("", []).unwrap();
+        assert!(plain.broker.tls_settings().unwrap().is_none());
     }
 }

@@ -41,6 +41,8 @@ impl RestError {
                 "Invalid Input" | "Parameter Missing" => "InvalidInput",
                 "Not Found" => "NotFound",
                 "NoSession" => "NoSession",
+                // Asynchronous call failures (UCCX / UCCE wording).
+                "Call Operation Failure" | "Generic Error" => "CallFailed",
                 _ if *status == 404 => "NotFound",
                 _ => "FinesseError",
             },
@@ -57,6 +59,21 @@ impl RestError {
                 error_type,
                 message,
                 ..
+            } if matches!(
+                error_type.as_str(),
+                "Call Operation Failure" | "Generic Error"
+            ) =>
+            {
+                match cti_failure_words(message) {
+                    Some(words) => format!("{words} ({message})"),
+                    None if message.is_empty() => error_type.clone(),
+                    None => message.clone(),
+                }
+            }
+            RestError::Api {
+                error_type,
+                message,
+                ..
             } => {
                 if message.is_empty() {
                     error_type.clone()
@@ -68,6 +85,21 @@ impl RestError {
             RestError::Config(m) => format!("CTI connector configuration: {m}"),
         }
     }
+}
+
+/// Plain words for the CTI failure an asynchronous call error names (its `errorMessage`).
+fn cti_failure_words(cti: &str) -> Option<&'static str> {
+    Some(match cti {
+        "CF_BUSY" => "the number is busy",
+        "CF_INVALID_DESTINATION" | "CF_INVALID_DEST" => "the number is not valid",
+        "CF_RESOURCE_OUT_OF_SERVICE" => "the phone line is out of service",
+        "CF_RESOURCE_BUSY" => "the phone is busy",
+        "CF_INVALID_STATE" | "CF_INVALID_CALL_STATE" => "the call cannot do that now",
+        "CF_GENERIC_UNSPECIFIED" | "CF_GENERIC_OPERATION" => {
+            "the contact center could not complete it"
+        }
+        _ => return None,
+    })
 }
 
 impl std::fmt::Display for RestError {
@@ -382,6 +414,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_dialog_action_carries_target_media_address() {
+        for action in ["ANSWER", "UPDATE_CALL_DATA", "TRANSFER_SST", "SEND_DTMF"] {
+            let body = DialogAction {
+                action: action.into(),
+                extension: "5001".into(),
+                to: None,
+                dtmf: None,
+                wrap_up_reason: Some("Sale".into()),
+            }
+            .xml();
+            assert!(
+                body.contains("<targetMediaAddress>5001</targetMediaAddress>"),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
     fn bodies_and_codes() {
         let c = StateChange {
             state: "LOGIN".into(),
@@ -403,6 +453,21 @@ mod tests {
             message: "x".into(),
         };
         assert_eq!(e.code(), "InvalidState");
+        for error_type in ["Call Operation Failure", "Generic Error"] {
+            let e = RestError::Api {
+                status: 400,
+                error_type: error_type.into(),
+                message: "CF_BUSY".into(),
+            };
+            assert_eq!(e.code(), "CallFailed");
+            assert_eq!(e.message(), "the number is busy (CF_BUSY)");
+        }
+        let odd = RestError::Api {
+            status: 400,
+            error_type: "Generic Error".into(),
+            message: "CF_SOMETHING_NEW".into(),
+        };
+        assert_eq!(odd.message(), "CF_SOMETHING_NEW");
         assert!(!format!(
             "{:?}",
             Credentials {

@@ -316,7 +316,12 @@ pub fn dialog_info(d: &Element, agent: &str, extension: &str) -> DialogInfo {
         agent_state: mine
             .and_then(|p| p.text_of("state"))
             .unwrap_or_else(|| state.clone()),
-        ended: matches!(state.as_str(), "DROPPED" | "FAILED"),
+        // A FAILED dialog stays until the agent drops it: not ended.
+        ended: state == "DROPPED",
+        state_cause: mine
+            .and_then(|p| p.text_of("stateCause"))
+            .unwrap_or_default(),
+        secondary_id: d.text_of("secondaryId").unwrap_or_default(),
         state,
         from_address: d.text_of("fromAddress").unwrap_or_default(),
         to_address: d.text_of("toAddress").unwrap_or_default(),
@@ -422,126 +427,5 @@ pub fn update(text: &str) -> Result<Update, XmlError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Found by fuzzing (fuzz/fuzz_targets/finesse_xml.rs, then a deeper input by hand): a
-    /// document of 150,000 nested elements (1 MB, within an XMPP stanza's limit) parsed, and
-    /// dropping the tree overflowed the stack (SIGSEGV) of the thread reading notifications.
-    #[test]
-    fn deep_nesting_is_refused_without_exhausting_the_stack() {
-        let n = 150_000;
-        let deep = format!("{}{}", "<a>".repeat(n), "</a>".repeat(n));
-        let update_doc = format!(
-            "<Update><data>{}{}</data></Update>",
-            "<dialogs>".repeat(n),
-            "</dialogs>".repeat(n)
-        );
-        // A small stack, as the connector's threads have at most.
-        std::thread::Builder::new()
-            .stack_size(256 * 1024)
-            .spawn(move || {
-                assert!(matches!(Element::parse(&deep), Err(XmlError::TooDeep)));
-                assert!(matches!(update(&update_doc), Err(XmlError::TooDeep)));
-            })
-            .unwrap()
-            .join()
-            .unwrap();
-        // At the limit it still reads.
-        let ok = format!("{}{}", "<a>".repeat(MAX_DEPTH), "</a>".repeat(MAX_DEPTH));
-        assert_eq!(Element::parse(&ok).unwrap().name, "a");
-        let over = format!(
-            "{}{}",
-            "<a>".repeat(MAX_DEPTH + 1),
-            "</a>".repeat(MAX_DEPTH + 1)
-        );
-        assert!(matches!(Element::parse(&over), Err(XmlError::TooDeep)));
-    }
-
-    #[test]
-    fn dialog() {
-        let x = "<Dialog><associatedDialogUri>/finesse/api/Dialog/5</associatedDialogUri><fromAddress>4085551234</fromAddress><id>7</id><mediaProperties><DNIS>8001</DNIS><callType>ACD_IN</callType><dialedNumber>8001</dialedNumber><queueName>Sales</queueName><callvariables><CallVariable><name>callVariable1</name><value>42</value></CallVariable><CallVariable><name>user.account</name><value>A-9</value></CallVariable></callvariables></mediaProperties><participants><Participant><actions><action>ANSWER</action></actions><mediaAddress>5001</mediaAddress><state>ALERTING</state><startTime>2026-11-26T10:00:00Z</startTime></Participant><Participant><mediaAddress>4085551234</mediaAddress><state>ACTIVE</state></Participant></participants><state>ALERTING</state><toAddress>5001</toAddress></Dialog>";
-        let d = dialog_info(&Element::parse(x).unwrap(), "1001", "5001");
-        assert_eq!(d.id, "7");
-        assert_eq!(d.from_address, "4085551234");
-        assert_eq!(d.dnis, "8001");
-        assert_eq!(d.queue_name, "Sales");
-        assert_eq!(d.actions, vec!["ANSWER".to_string()]);
-        assert_eq!(d.agent_state, "ALERTING");
-        assert_eq!(d.associated.as_deref(), Some("5"));
-        assert_eq!(d.participants, vec!["4085551234".to_string()]);
-        assert_eq!(
-            d.variables,
-            vec![
-                ("callVariable1".to_string(), "42".to_string()),
-                ("user.account".to_string(), "A-9".to_string())
-            ]
-        );
-        let upd =
-            format!("<Update><data><dialogs>{x}</dialogs></data><event>POST</event></Update>");
-        match update(&upd).unwrap() {
-            Update::Dialogs { event, dialogs, .. } => {
-                assert_eq!(event, "POST");
-                assert_eq!(dialogs.len(), 1);
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn user_and_update() {
-        let user = "<User><state>NOT_READY</state><reasonCode><code>12</code><label>Lunch</label><id>3</id></reasonCode><extension>5001</extension><firstName>Ann</firstName><lastName>Lee</lastName><loginId>1001</loginId><pendingState></pendingState></User>";
-        let info = user_info(&Element::parse(user).unwrap()).unwrap();
-        assert_eq!(info.agent, "1001");
-        assert_eq!(info.state, Some(AgentState::NotReady));
-        assert_eq!(info.reason_code.as_deref(), Some("12"));
-        assert_eq!(info.reason_label.as_deref(), Some("Lunch"));
-        assert_eq!(info.pending_state, None);
-        let upd = format!(
-            "<Update><data>{}</data><event>PUT</event><requestId>r-1</requestId><source>/finesse/api/User/1001</source></Update>",
-            user.replace("User>", "user>")
-        );
-        match update(&upd).unwrap() {
-            Update::User { info, request_id } => {
-                assert_eq!(info.first_name.as_deref(), Some("Ann"));
-                assert_eq!(request_id.as_deref(), Some("r-1"));
-            }
-            other => panic!("{other:?}"),
-        }
-        let err = "<Update><data><apiErrors><apiError><errorType>Invalid State</errorType><errorMessage>no</errorMessage></apiError></apiErrors></data></Update>";
-        assert!(matches!(update(err).unwrap(), Update::Error { .. }));
-        assert!(update("<Update><data>").is_err());
-        let rc = Element::parse("<ReasonCodes><ReasonCode><uri>/finesse/api/ReasonCode/7</uri><category>NOT_READY</category><code>12</code><label>Lunch</label></ReasonCode></ReasonCodes>").unwrap();
-        assert_eq!(
-            reason_codes(&rc),
-            vec![ReasonCode {
-                id: "7".into(),
-                code: "12".into(),
-                label: "Lunch".into()
-            }]
-        );
-        assert!(update("not xml <").is_err());
-    }
-
-    #[test]
-    fn errors_are_typed() {
-        let e = Element::parse("<a></b>").unwrap_err();
-        assert!(matches!(e, XmlError::Syntax(_)));
-        assert!(std::error::Error::source(&e).is_some());
-        assert!(matches!(
-            Element::parse("<a><b/>"),
-            Err(XmlError::Truncated)
-        ));
-        assert!(matches!(
-            update("<Other/>"),
-            Err(XmlError::Unexpected {
-                expected: "Update",
-                ..
-            })
-        ));
-        assert!(matches!(
-            user_info(&Element::parse("<User><state>READY</state></User>").unwrap()),
-            Err(XmlError::Missing(_))
-        ));
-    }
-}
+#[path = "xml_tests.rs"]
+mod tests;

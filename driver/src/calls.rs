@@ -132,6 +132,9 @@ pub fn call_fields(
     if !d.wrap_up_reason.is_empty() {
         f.push(("WrapUpReason".to_string(), d.wrap_up_reason.clone()));
     }
+    if !d.state_cause.is_empty() {
+        f.push(("FailureCause".to_string(), d.state_cause.clone()));
+    }
     for (name, value) in &d.variables {
         // callVariable1 -> CallVariable1; ECC variables keep Finesse's name (user.*).
         let key = match name.strip_prefix("callVariable") {
@@ -199,8 +202,23 @@ impl Calls {
     /// The view the toolbar needs.
     pub fn view(&self) -> Option<CallView> {
         let cur = self.current()?;
+        // Cisco lists TRANSFER and CONFERENCE on the held original call: the consult call's
+        // toolbar offers them too.
+        let mut actions = cur.info.actions.clone();
+        for other in self.items.values().filter(|w| w.info.id != cur.info.id) {
+            let linked = other.info.associated.as_deref() == Some(cur.info.id.as_str())
+                || cur.info.associated.as_deref() == Some(other.info.id.as_str());
+            for a in ["TRANSFER", "CONFERENCE"] {
+                if linked
+                    && other.info.actions.iter().any(|x| x == a)
+                    && !actions.iter().any(|x| x == a)
+                {
+                    actions.push(a.to_string());
+                }
+            }
+        }
         Some(CallView {
-            actions: cur.info.actions.clone(),
+            actions,
             alerting: cur.info.agent_state == "ALERTING",
             calls: self.items.len(),
             other_held: self
@@ -222,7 +240,9 @@ impl Calls {
         let id = d.id.clone();
         // WRAP_UP: the agent left the call and wraps up; the dialog stays in Finesse (for
         // its wrap-up reason) but the work item ends here.
-        let ended = d.ended || matches!(d.agent_state.as_str(), "DROPPED" | "FAILED" | "WRAP_UP");
+        // A FAILED call (busy, bad destination) has not ended: it stays until the agent
+        // drops it (Finesse offers DROP).
+        let ended = d.ended || matches!(d.agent_state.as_str(), "DROPPED" | "WRAP_UP");
         let is_new = !self.items.contains_key(&id);
         if is_new {
             if ended || id.is_empty() {
@@ -287,6 +307,12 @@ impl Calls {
             "ALERTING" => out.push(event(events::RINGING)),
             "INITIATING" | "INITIATED" if is_new => out.push(event(events::DIALING)),
             "ACTIVE" | "HELD" => {
+                // A call handed over by a transfer arrives connected, as a new dialog with
+                // `secondaryId` (Cisco): it is offered like a ringing call first, so Siebel
+                // pops the customer on this agent's screen.
+                if is_new && !item.info.secondary_id.is_empty() {
+                    out.push(event(events::RINGING));
+                }
                 // A call first seen connected (a snapshot) starts here too.
                 if !item.started {
                     item.started = true;
@@ -352,221 +378,5 @@ impl Calls {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The test's clock: the work-item times are not what these tests check.
-    fn t() -> Now {
-        Now::read()
-    }
-
-    fn dialog(id: &str, state: &str, from: &str, to: &str) -> DialogInfo {
-        DialogInfo {
-            agent: "1001".into(),
-            id: id.into(),
-            state: state.into(),
-            agent_state: state.into(),
-            from_address: from.into(),
-            to_address: to.into(),
-            variables: vec![
-                ("callVariable1".into(), "42".into()),
-                ("user.account".into(), "A-9".into()),
-            ],
-            ..DialogInfo::default()
-        }
-    }
-
-    fn names(effects: &[Effect]) -> Vec<String> {
-        effects
-            .iter()
-            .map(|e| match e {
-                Effect::NewWorkItem { mode, .. } => format!("New{mode}"),
-                Effect::Started { .. } => "Started".into(),
-                Effect::Suspended(_) => "Suspended".into(),
-                Effect::Resumed(_) => "Resumed".into(),
-                Effect::Released { .. } => "Released".into(),
-                Effect::Event { name, .. } => name.to_string(),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn inbound_call_life() {
-        let mut c = Calls::default();
-        let e = c.apply(
-            dialog("7", "ALERTING", "4085551234", "5001"),
-            "5001",
-            Some("callVariable1"),
-            t(),
-        );
-        assert_eq!(names(&e), ["New1", "EventRinging"]);
-        match &e[1] {
-            Effect::Event { fields, .. } => {
-                let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-                assert_eq!(get("ANI"), Some("4085551234"));
-                assert_eq!(get("CallVariable1"), Some("42"));
-                assert_eq!(get("user.account"), Some("A-9"));
-                assert_eq!(get("CED"), Some("42"));
-                assert_eq!(get("Direction"), Some("Inbound"));
-            }
-            other => panic!("{other:?}"),
-        }
-        let e = c.apply(
-            dialog("7", "ACTIVE", "4085551234", "5001"),
-            "5001",
-            None,
-            t(),
-        );
-        assert_eq!(names(&e), ["Started", "EventEstablished"]);
-        assert!(c
-            .apply(
-                dialog("7", "ACTIVE", "4085551234", "5001"),
-                "5001",
-                None,
-                t()
-            )
-            .is_empty());
-        let e = c.apply(dialog("7", "HELD", "4085551234", "5001"), "5001", None, t());
-        assert_eq!(names(&e), ["Suspended", "EventHeld"]);
-        let e = c.apply(
-            dialog("7", "ACTIVE", "4085551234", "5001"),
-            "5001",
-            None,
-            t(),
-        );
-        assert_eq!(names(&e), ["Resumed", "EventRetrieved"]);
-        let e = c.apply(
-            dialog("7", "DROPPED", "4085551234", "5001"),
-            "5001",
-            None,
-            t(),
-        );
-        assert_eq!(names(&e), ["EventReleased", "Released"]);
-        assert!(c.current().is_none());
-        assert_eq!(c.last_ended(), Some("7"));
-    }
-
-    #[test]
-    fn a_call_first_seen_held_starts_then_holds_and_resumes() {
-        let mut c = Calls::default();
-        let e = c.reconcile(
-            vec![dialog("7", "HELD", "4085551234", "5001")],
-            None,
-            "5001",
-            None,
-            t(),
-        );
-        assert_eq!(
-            names(&e),
-            [
-                "New1",
-                "Started",
-                "EventEstablished",
-                "Suspended",
-                "EventHeld"
-            ]
-        );
-        let e = c.apply(
-            dialog("7", "ACTIVE", "4085551234", "5001"),
-            "5001",
-            None,
-            t(),
-        );
-        assert_eq!(names(&e), ["Resumed", "EventRetrieved"]);
-        let e = c.apply(dialog("7", "HELD", "4085551234", "5001"), "5001", None, t());
-        assert_eq!(names(&e), ["Suspended", "EventHeld"]);
-        // A stale list does not end a call updated since it was asked for.
-        let asked = t().mono - std::time::Duration::from_secs(1);
-        assert!(c
-            .reconcile(Vec::new(), Some(asked), "5001", None, t())
-            .is_empty());
-        // The newest call is the current one, whatever its id's spelling.
-        c.apply(
-            dialog("10", "ALERTING", "4085550000", "5001"),
-            "5001",
-            None,
-            t(),
-        );
-        assert_eq!(c.current().unwrap().info.id, "10");
-        let e = c.end_all("5001", t());
-        assert_eq!(
-            names(&e),
-            ["EventReleased", "Released", "EventReleased", "Released"]
-        );
-        assert!(c.current().is_none());
-        // An update without an id is not a call.
-        assert!(c
-            .apply(dialog("", "ALERTING", "1", "5001"), "5001", None, t())
-            .is_empty());
-    }
-
-    #[test]
-    fn outbound_and_reconcile() {
-        let mut c = Calls::default();
-        let e = c.apply(
-            dialog("8", "INITIATING", "5001", "5551000"),
-            "5001",
-            None,
-            t(),
-        );
-        assert_eq!(names(&e), ["New2", "EventDialing"]);
-        let e = c.apply(dialog("8", "ACTIVE", "5001", "5551000"), "5001", None, t());
-        assert_eq!(names(&e), ["Started", "EventEstablished"]);
-        c.apply(
-            dialog("9", "ALERTING", "4085550000", "5001"),
-            "5001",
-            None,
-            t(),
-        );
-        assert_eq!(c.view().unwrap().calls, 2);
-        // A call the agent leaves for wrap-up ends as a work item; later updates of the
-        // wrap-up dialog (its reason) are not new calls.
-        c.apply(
-            dialog("11", "ALERTING", "4085550001", "5001"),
-            "5001",
-            None,
-            t(),
-        );
-        c.apply(
-            dialog("11", "ACTIVE", "4085550001", "5001"),
-            "5001",
-            None,
-            t(),
-        );
-        let e = c.apply(
-            dialog("11", "WRAP_UP", "4085550001", "5001"),
-            "5001",
-            None,
-            t(),
-        );
-        assert_eq!(names(&e), ["EventReleased", "Released"]);
-        assert_eq!(c.last_ended(), Some("11"));
-        assert!(c
-            .apply(
-                dialog("11", "WRAP_UP", "4085550001", "5001"),
-                "5001",
-                None,
-                t()
-            )
-            .is_empty());
-        // A call that never connects is released too (its work item was announced).
-        c.apply(
-            dialog("10", "INITIATING", "5001", "5559999"),
-            "5001",
-            None,
-            t(),
-        );
-        let e = c.apply(dialog("10", "FAILED", "5001", "5559999"), "5001", None, t());
-        assert_eq!(names(&e), ["EventReleased", "Released"]);
-        // A snapshot with only call 9: call 8 ended meanwhile.
-        let e = c.reconcile(
-            vec![dialog("9", "ALERTING", "4085550000", "5001")],
-            None,
-            "5001",
-            None,
-            t(),
-        );
-        assert_eq!(names(&e), ["EventReleased", "Released"]);
-        assert_eq!(c.ids(), ["9"]);
-    }
-}
+#[path = "calls_tests.rs"]
+mod tests;

@@ -196,6 +196,13 @@ pub struct ToolbarInput {
     pub wrap_up: bool,
 }
 
+/// Whether a manual outbound call may be placed: no call, and Not Ready (any release) or Ready
+/// under UCCE rules (Finesse 12.5(1) and later move the agent to Not Ready, reason 50006;
+/// older UCCE releases refuse with Invalid State).
+pub fn make_call_allowed(state: AgentState, on_call: bool, uccx: bool) -> bool {
+    !on_call && (state == AgentState::NotReady || (state == AgentState::Ready && !uccx))
+}
+
 /// The status of every command for this situation (the matrices of `docs/toolbar.md`).
 pub fn toolbar(input: &ToolbarInput) -> Vec<CommandStatus> {
     use flags::*;
@@ -224,7 +231,7 @@ pub fn toolbar(input: &ToolbarInput) -> Vec<CommandStatus> {
                 }
                 Command::ChangeWorkReadyState => on_call,
                 Command::SetWrapUpReason => input.wrap_up || input.call.is_some(),
-                Command::MakeCall => state == NotReady && !on_call,
+                Command::MakeCall => make_call_allowed(state, on_call, input.uccx),
                 Command::AlternateCall => input.call.as_ref().is_some_and(|v| v.other_held),
                 Command::TransferMute if input.uccx => false,
                 Command::SetLogLevel => true,
@@ -344,15 +351,16 @@ mod tests {
 
     #[test]
     fn agent_state_matrix_of_the_docs() {
-        let rows = check_tables("state", 5, |c| ToolbarInput {
+        let rows = check_tables("state", 6, |c| ToolbarInput {
             state: state(c[0]),
             online: c[1] == "yes",
             busy: c[2] == "yes",
             pending: state(c[3]),
             reasons: c[4] == "yes",
+            uccx: c[5] == "UCCX",
             ..ToolbarInput::default()
         });
-        assert!(rows >= 18, "{rows} rows");
+        assert!(rows >= 20, "{rows} rows");
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod calls;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod dial;
 pub mod host;
 pub mod link;
 pub mod logging;
@@ -121,6 +122,13 @@ impl Driver {
             connect_timeout: Duration::from_millis(config.connect_timeout_ms),
             reconnect_min: Duration::from_millis(config.reconnect_min_ms),
             reconnect_max: Duration::from_millis(config.reconnect_max_ms),
+            tls: match &config.broker_ca_file {
+                None => None,
+                Some(ca) => Some(
+                    stomp::TlsSettings::from_ca_file(ca)
+                        .map_err(|e| ConfigError::BrokerCaFile(e.to_string()))?,
+                ),
+            },
         };
         let (link, sender) = Link::new(settings).map_err(CreateError::Link)?;
         let (done_tx, done) = crossbeam_channel::bounded(1);

@@ -8,7 +8,7 @@
 //! so they never wait on the network. `mio` is a thin wrapper over epoll/kqueue/IOCP with no
 //! runtime, which is all we want inside Siebel's process.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -17,10 +17,18 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::clock::Now;
-use crate::stomp::{self, BrokerAddr, Decoder, Failover, Frame, Item, Received, SessionError};
+use crate::stomp::{
+    self, BrokerAddr, Decoder, Failover, Frame, Item, Received, SessionError, TlsSettings,
+};
+
+mod conn;
+
+use conn::Conn;
 
 const SOCKET: Token = Token(0);
 const WAKER: Token = Token(1);
+/// Bytes read from the socket before what they hold is handled.
+const READ_SLICE: usize = 256 * 1024;
 
 /// Settings of a link.
 #[derive(Clone, Debug)]
@@ -39,6 +47,8 @@ pub struct LinkSettings {
     pub reconnect_min: Duration,
     /// The largest delay between rounds: how long a broker that is back may wait to be seen.
     pub reconnect_max: Duration,
+    /// STOMP over TLS (the broker's certificate checked against a CA file); `None`: plain.
+    pub tls: Option<TlsSettings>,
 }
 
 /// What the link's owner does with link events; all methods run on the link thread. Each one
@@ -137,16 +147,6 @@ impl<C> LinkSender<C> {
         }
         self.waker.wake().is_ok()
     }
-}
-
-/// One connection attempt: the socket, its STOMP session, bytes in and out.
-struct Conn {
-    stream: TcpStream,
-    /// The TCP connection is made (and CONNECT queued).
-    connected: bool,
-    session: stomp::Session,
-    decoder: Decoder,
-    out: Vec<u8>,
 }
 
 /// The link: created on the owner's thread, then `run` on the link thread.
@@ -273,7 +273,7 @@ impl<C> Link<C> {
             // A heart-beat is only queued when nothing waits to be written (a WRITABLE event
             // wakes the loop when the socket drains): no busy loop meanwhile.
             Some(c) => {
-                if let Some(t) = c.session.next_deadline(c.out.is_empty()) {
+                if let Some(t) = c.session.next_deadline(c.drained()) {
                     d = d.min(t);
                 }
             }
@@ -296,6 +296,13 @@ impl<C> Link<C> {
                 return self.fail(handler, &m);
             }
         };
+        let tls = match &self.settings.tls {
+            None => None,
+            Some(t) => match t.connect(&broker.host) {
+                Ok(c) => Some(Box::new(c)),
+                Err(e) => return self.fail(handler, &e.to_string()),
+            },
+        };
         match TcpStream::connect(addr) {
             Ok(mut stream) => {
                 if let Err(e) = self.poll.registry().register(
@@ -306,7 +313,10 @@ impl<C> Link<C> {
                     return self.fail(handler, &format!("cannot register socket: {e}"));
                 }
                 let now = Instant::now();
-                tracing::debug!("broker link: connecting to {addr}");
+                tracing::debug!(
+                    "broker link: connecting to {addr}{}",
+                    if tls.is_some() { " (TLS)" } else { "" }
+                );
                 let session = stomp::Session::new(
                     self.settings.heartbeat,
                     self.settings.connect_timeout,
@@ -318,6 +328,7 @@ impl<C> Link<C> {
                     session,
                     decoder: Decoder::new(),
                     out: Vec::new(),
+                    tls,
                 });
             }
             Err(e) => self.fail(handler, &format!("cannot connect to broker {addr}: {e}")),
@@ -370,29 +381,52 @@ impl<C> Link<C> {
                 Err(e) => return self.fail(handler, &format!("connect failed: {e}")),
             }
         }
-        // Read everything available.
-        let mut buf = [0u8; 32 * 1024];
+        // Read what is available, a slice at a time, each decoded and handled before the
+        // next: a backlog on the broker never piles up in memory here.
         loop {
+            let first = self.failures == 0;
             let Some(c) = self.conn.as_mut() else { return };
-            match c.stream.read(&mut buf) {
-                Ok(0) => return self.fail(handler, "broker closed the connection"),
-                Ok(n) => {
-                    c.session.received(Instant::now());
-                    c.decoder.push(&buf[..n]);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return self.fail(handler, &format!("read failed: {e}")),
+            let more = match c.read_slice(first) {
+                Ok(more) => more,
+                Err(reason) => return self.fail(handler, &reason),
+            };
+            if !self.dispatch(handler) || !more {
+                return;
             }
         }
+    }
+
+    /// Hands every complete frame to the session and the handler; false once the
+    /// connection failed.
+    fn dispatch(&mut self, handler: &mut dyn LinkHandler<C>) -> bool {
         loop {
-            let Some(c) = self.conn.as_mut() else { return };
+            let Some(c) = self.conn.as_mut() else {
+                return false;
+            };
             let item = match c.decoder.next_item() {
                 Ok(Some(i)) => i,
-                Ok(None) => break,
-                Err(e) => return self.fail(handler, &e.to_string()),
+                Ok(None) => return true,
+                Err(e) => {
+                    self.fail(handler, &e.to_string());
+                    return false;
+                }
             };
-            let Item::Frame(frame) = item else { continue };
+            let frame = match item {
+                Item::Frame(frame) => frame,
+                Item::Heartbeat => continue,
+                Item::Oversized {
+                    command,
+                    destination,
+                    bytes,
+                } => {
+                    tracing::warn!(
+                        "broker link: dropped an oversized frame ({command} to {}, {bytes} bytes, limit {} bytes); the link stays up",
+                        destination.as_deref().unwrap_or("?"),
+                        stomp::MAX_FRAME_BYTES
+                    );
+                    continue;
+                }
+            };
             match c.session.on_frame(frame) {
                 Ok(Received::Connected { server }) => {
                     let (out_every, in_every) = c.session.heartbeats();
@@ -418,7 +452,8 @@ impl<C> Link<C> {
                     if matches!(e, SessionError::Broker(_)) {
                         tracing::error!("{e}");
                     }
-                    return self.fail(handler, &e.to_string());
+                    self.fail(handler, &e.to_string());
+                    return false;
                 }
             }
         }
@@ -431,7 +466,7 @@ impl<C> Link<C> {
         if let Err(e) = c.session.check(now, c.connected) {
             return self.fail(handler, &e.to_string());
         }
-        if c.session.heartbeat_due(now, c.out.is_empty()) {
+        if c.session.heartbeat_due(now, c.drained()) {
             c.out.push(b'\n');
             c.session.sent(now);
         }
@@ -441,6 +476,31 @@ impl<C> Link<C> {
         let Some(c) = self.conn.as_mut() else { return };
         if !c.connected {
             return;
+        }
+        if let Some(tls) = c.tls.as_mut() {
+            // Plaintext into the TLS session (buffered until the handshake is done, up to
+            // its limit), records to the socket, until the socket is full or nothing is left
+            // that can go now.
+            loop {
+                if !c.out.is_empty() {
+                    match tls.writer().write(&c.out) {
+                        Ok(n) => {
+                            c.out.drain(..n);
+                        }
+                        Err(e) => return self.fail(handler, &format!("TLS write failed: {e}")),
+                    }
+                }
+                if !tls.wants_write() {
+                    return;
+                }
+                match tls.write_tls(&mut c.stream) {
+                    Ok(0) => return self.fail(handler, "broker socket closed on write"),
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return self.fail(handler, &format!("write failed: {e}")),
+                }
+            }
         }
         while !c.out.is_empty() {
             match c.stream.write(&c.out) {
@@ -460,6 +520,21 @@ impl<C> Link<C> {
         let Some(c) = self.conn.as_mut() else { return };
         if c.session.established() {
             Frame::new("DISCONNECT").encode(&mut c.out);
+        }
+        if let Some(tls) = c.tls.as_mut() {
+            let _ = tls.writer().write_all(&c.out);
+            tls.send_close_notify();
+            c.out.clear();
+            let deadline = Instant::now() + Duration::from_millis(500);
+            while c.connected && tls.wants_write() && Instant::now() < deadline {
+                match tls.write_tls(&mut c.stream) {
+                    Ok(n) if n > 0 => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(5))
+                    }
+                    _ => break,
+                }
+            }
         }
         let deadline = Instant::now() + Duration::from_millis(500);
         while c.connected && !c.out.is_empty() && Instant::now() < deadline {

@@ -165,8 +165,14 @@ pub enum Msg {
     UnknownReason(String, String),
     /// A call command with no call to act on.
     NoCall,
+    /// The broker's TLS certificate is not trusted (`Driver:BrokerCaFile`).
+    BrokerUntrusted,
     /// A call command that needs a number, without one.
     MissingNumber,
+    /// A number to dial that is too long or holds characters a number cannot have.
+    BadNumber,
+    /// DTMF digits that are too long or not `0-9 * #`.
+    BadDigits,
     /// Make call outside Not Ready (or during a call).
     MakeCallNeedsNotReady,
     /// Single-step transfer under UCCX.
@@ -183,6 +189,7 @@ impl Msg {
         match self {
             Msg::Connecting => c.text("connecting", &[]),
             Msg::BrokerDown => c.text("broker_down", &[]),
+            Msg::BrokerUntrusted => c.text("broker_untrusted", &[]),
             Msg::WaitingForConnector => c.text("waiting_connector", &[]),
             Msg::ConnectorInService => c.text("available", &[]),
             Msg::ConnectorOutOfService(d) if d.is_empty() => c.text("out_of_service", &[]),
@@ -232,6 +239,8 @@ impl Msg {
             }
             Msg::NoCall => c.text("no_call", &[]),
             Msg::MissingNumber => c.text("missing_number", &[]),
+            Msg::BadNumber => c.text("bad_number", &[]),
+            Msg::BadDigits => c.text("bad_digits", &[]),
             Msg::MakeCallNeedsNotReady => c.text("make_call_not_ready", &[]),
             Msg::SingleStepUccx => c.text("single_step_uccx", &[]),
             Msg::LogLevel(l) => c.text("log_level", &[("level", l)]),

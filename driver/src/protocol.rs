@@ -387,9 +387,16 @@ pub struct DialogInfo {
     /// When the agent's participation started (ISO 8601), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
-    /// Whether the dialog ended (Finesse DELETE, or DROPPED/FAILED).
+    /// Whether the dialog ended (Finesse DELETE, or DROPPED). A FAILED dialog has not ended:
+    /// it stays until the agent drops it.
     #[serde(default)]
     pub ended: bool,
+    /// Why the agent's participant failed (BUSY, BAD_DESTINATION, OTHER), when FAILED.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub state_cause: String,
+    /// After a transfer or conference, the id of the call merged away (`secondaryId`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub secondary_id: String,
 }
 
 /// A reason code as Finesse defines it.

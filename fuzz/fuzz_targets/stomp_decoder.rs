@@ -1,6 +1,7 @@
 //! The STOMP 1.2 decoder (`driver::stomp::Decoder`) on broker bytes: the input is decoded
 //! twice, in one read and in reads split where the first byte says, and both must give the
-//! same frames, heart-beats and error. Any panic, overflow or unbounded allocation is a crash.
+//! same frames, heart-beats and error; each frame encodes and decodes back to itself. Any
+//! panic, overflow or unbounded allocation is a crash.
 #![no_main]
 
 use driver::stomp::{Decoder, Frame, Item};
@@ -48,14 +49,19 @@ fuzz_target!(|data: &[u8]| {
     // content-length both ways).
     for item in &whole {
         if let Item::Frame(f) = item {
+            if !escapes(f) && f.headers.iter().any(|(k, v)| raw_eol(k) || raw_eol(v)) {
+                // A CR inside a CONNECT/CONNECTED header: the encoder drops CR and LF from
+                // unescaped headers (no frame the driver sends has one), so the frame cannot
+                // survive the trip; "content-length\r" would even come back as a header that
+                // counts (the first crash this target found, kept in the seeds).
+                continue;
+            }
             let mut again = Decoder::new();
             let bytes = f.to_bytes();
             again.push(&bytes);
             match again.next_item() {
                 Ok(Some(Item::Frame(g))) => {
-                    if escapes(f) {
-                        assert_eq!(normal(f), normal(&g), "frame changed by encode/decode");
-                    }
+                    assert_eq!(normal(f), normal(&g), "frame changed by encode/decode");
                 }
                 other => panic!("re-encoded frame {f:?} decodes as {other:?}"),
             }
@@ -77,8 +83,11 @@ fn normal(f: &Frame) -> Frame {
     }
 }
 
-/// Frames whose headers the encoder escapes (CONNECT/CONNECTED headers are sent raw, so a
-/// value with a colon or EOL cannot survive the trip and is not compared).
+/// Frames whose headers the encoder escapes (CONNECT/CONNECTED headers are sent raw).
 fn escapes(f: &Frame) -> bool {
     f.command != "CONNECT" && f.command != "CONNECTED"
+}
+
+fn raw_eol(s: &str) -> bool {
+    s.contains(['\r', '\n'])
 }

@@ -99,13 +99,25 @@ impl Chain {
         driver_params: &[(&str, &str)],
         connector_toml: &str,
     ) -> Chain {
-        Chain::build(deployment, n, driver_params, connector_toml, false)
+        Chain::build(
+            deployment,
+            n,
+            driver_params,
+            connector_toml,
+            false,
+            &BrokerAccess::shared(),
+        )
+    }
+
+    /// Like `start`, on the broker `access` describes (credentials, TLS).
+    pub fn start_on(deployment: Deployment, n: usize, access: &BrokerAccess) -> Chain {
+        Chain::build(deployment, n, &[], "", false, access)
     }
 
     /// A chain whose connector knows a secondary Finesse node (a second simulator with the
     /// same agents).
     pub fn start_with_secondary(deployment: Deployment, n: usize) -> Chain {
-        Chain::build(deployment, n, &[], "", true)
+        Chain::build(deployment, n, &[], "", true, &BrokerAccess::shared())
     }
 
     fn build(
@@ -114,6 +126,7 @@ impl Chain {
         driver_params: &[(&str, &str)],
         connector_toml: &str,
         with_secondary: bool,
+        access: &BrokerAccess,
     ) -> Chain {
         connector_log();
         let agents: Vec<TestAgent> = (0..n)
@@ -134,6 +147,8 @@ impl Chain {
             pubsub_domain: "pubsub.finesse.local".into(),
             admin_user: "finesse-admin".into(),
             admin_password: "finesse-admin-pw".into(),
+            finesse_version: "12.5(1)".into(),
+            secondary_host: String::new(),
             agents: agents
                 .iter()
                 .enumerate()
@@ -163,19 +178,18 @@ impl Chain {
             .expect("finesse-sim starts (is Prosody running? scripts/prosody.sh start)");
         let secondary = with_secondary.then(|| FinesseSim::start(sim_config.clone()).unwrap());
         let secondary_url = secondary.as_ref().map(|s| s.base_url()).unwrap_or_default();
-        let queue = format!("/queue/{}", unique("chain.requests"));
+        let queue = access.queue();
         let toml = format!(
-            "[connector]\nname = \"{}\"\n[broker]\nhost = \"{}\"\nport = {}\nrequest_queue = \"{queue}\"\nheartbeat_ms = 1000\n\
+            "[connector]\nname = \"{}\"\n[broker]\n{}\
              [finesse]\nprimary = \"{}\"\nsecondary = \"{secondary_url}\"\nxmpp_port = {}\npoll_ms = 200\nrequest_timeout_ms = 2000\n[monitor]\nlisten = \"127.0.0.1:0\"\n{connector_toml}",
             unique("connector"),
-            broker().ip(),
-            broker().port(),
+            access.connector_toml(&queue),
             sim.base_url(),
             xmpp().port()
         );
         let connector_config = ConnectorConfig::from_toml(&toml, []).unwrap();
         let connector = Connector::start(connector_config.clone()).unwrap();
-        let mut params = isolated(broker(), &queue);
+        let mut params = access.driver_params(&queue);
         params.extend(
             driver_params
                 .iter()

@@ -68,6 +68,76 @@ pub fn broker() -> SocketAddr {
         .expect("SIEBEL_CTI_TEST_BROKER is HOST:PORT with an IP address")
 }
 
+/// How a test's connector and drivers reach a broker: the address, the credentials of each
+/// side, TLS (the CA file the broker's certificate is checked against) and the prefix of the
+/// request queues (a closed broker grants them by name, `scripts/activemq.sh`).
+#[derive(Clone, Debug)]
+pub struct BrokerAccess {
+    /// The STOMP (or STOMP over TLS) address.
+    pub addr: SocketAddr,
+    /// TLS with this CA file; `None`: plain STOMP.
+    pub ca_file: Option<PathBuf>,
+    /// The connector's login and password (empty: none).
+    pub connector: (String, String),
+    /// The drivers' login and password (empty: none); their client ids start with
+    /// "<login>." (their queue namespace).
+    pub driver: (String, String),
+    /// Request queues are `/queue/<prefix>-<unique>`.
+    pub queue_prefix: String,
+}
+
+impl BrokerAccess {
+    /// The suite's broker ([`broker`]), open, plain STOMP.
+    pub fn shared() -> BrokerAccess {
+        BrokerAccess {
+            addr: broker(),
+            ca_file: None,
+            connector: (String::new(), String::new()),
+            driver: (String::new(), String::new()),
+            queue_prefix: "chain.requests".into(),
+        }
+    }
+
+    /// A request queue of its own.
+    pub fn queue(&self) -> String {
+        format!("/queue/{}", unique(&self.queue_prefix))
+    }
+
+    /// The driver parameters of [`isolated`] plus the credentials, TLS and a client id in
+    /// the driver login's namespace.
+    pub fn driver_params(&self, queue: &str) -> Vec<(String, String)> {
+        let mut p = isolated(self.addr, queue);
+        let (login, password) = &self.driver;
+        if !login.is_empty() {
+            p.push(("Driver:BrokerLogin".into(), login.clone()));
+            p.push(("Driver:BrokerPassword".into(), password.clone()));
+            p.push(("Driver:ClientId".into(), unique(&format!("{login}.siebel"))));
+        }
+        if let Some(ca) = &self.ca_file {
+            p.push(("Driver:BrokerTls".into(), "TRUE".into()));
+            p.push(("Driver:BrokerCaFile".into(), ca.display().to_string()));
+        }
+        p
+    }
+
+    /// The connector's `[broker]` keys (without the section line) for `queue`.
+    pub fn connector_toml(&self, queue: &str) -> String {
+        let mut t = format!(
+            "host = \"{}\"\nport = {}\nrequest_queue = \"{queue}\"\nheartbeat_ms = 1000\n",
+            self.addr.ip(),
+            self.addr.port()
+        );
+        let (login, password) = &self.connector;
+        if !login.is_empty() {
+            t += &format!("login = \"{login}\"\npassword = \"{password}\"\n");
+        }
+        if let Some(ca) = &self.ca_file {
+            t += &format!("tls = true\nca_file = \"{}\"\n", ca.display());
+        }
+        t
+    }
+}
+
 /// The driver library, loaded once per test process (as Siebel loads it once). `cargo test`
 /// does not build it: `cargo build -p siebel-cti` (or `--workspace`) first.
 pub fn library() -> Arc<Library> {

@@ -139,6 +139,8 @@ pub fn sim(n: usize) -> (FinesseSim, Vec<TestAgent>) {
         pubsub_domain: "pubsub.finesse.local".into(),
         admin_user: "finesse-admin".into(),
         admin_password: "finesse-admin-pw".into(),
+        finesse_version: "12.5(1)".into(),
+        secondary_host: String::new(),
         agents: agents
             .iter()
             .map(|a| AgentConfig {

@@ -53,9 +53,11 @@ fn two_driver_instances_with_one_client_id_are_both_told_and_recover_when_one_go
     let text = format!("another Siebel server uses the same CTI client id ({id})");
     wait_status(&a.client, m, &text);
     wait_status(&b.client, 0, &text);
-    wait_until("commands disabled", WAIT, || match flags(&a.client, "LogIn") & D {
-        0 => Err("Log In still enabled"),
-        _ => Ok(()),
+    wait_until("commands disabled", WAIT, || {
+        match flags(&a.client, "LogIn") & D {
+            0 => Err("Log In still enabled"),
+            _ => Ok(()),
+        }
     });
     // The misconfigured one goes away: the first recovers by itself.
     drop(b);
@@ -69,9 +71,11 @@ fn two_driver_instances_with_one_client_id_are_both_told_and_recover_when_one_go
         )
         .unwrap_or_else(|| panic!("no recovery: {:#?}", &a.client.calls()[n..]));
     // The toolbar follows the status text in its own callback.
-    wait_until("Log In enabled again", WAIT, || match flags(&a.client, "LogIn") & D {
-        0 => Ok(()),
-        f => Err(f),
+    wait_until("Log In enabled again", WAIT, || {
+        match flags(&a.client, "LogIn") & D {
+            0 => Ok(()),
+            f => Err(f),
+        }
     });
 }
 
@@ -95,9 +99,11 @@ fn a_second_session_for_the_same_agent_takes_it_over_and_the_first_is_told() {
     let c2 = second.client.clone();
     wait_event(&c2, 0, "EventAgentReady");
     wait_status(&c1, m1, "is now used in another Siebel session");
-    wait_until("the first may log in again", WAIT, || match flags(&c1, "LogIn") & D {
-        0 => Ok(()),
-        f => Err(f),
+    wait_until("the first may log in again", WAIT, || {
+        match flags(&c1, "LogIn") & D {
+            0 => Ok(()),
+            f => Err(f),
+        }
     });
     // Calls go to the newer session only.
     let n2 = c2.mark();

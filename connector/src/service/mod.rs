@@ -197,6 +197,7 @@ impl Connector {
             reconnect_min: Duration::from_millis(200),
             // A broker that is back is seen within a second (docs/connector.md).
             reconnect_max: Duration::from_secs(1),
+            tls: b.tls_settings()?,
         })
         .map_err(StartError::Broker)?;
         let _ = shared.link.set(sender.clone());

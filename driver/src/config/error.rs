@@ -53,6 +53,8 @@ pub enum ConfigError {
     SecureKey(KeyError),
     /// `Driver:BrokerHost` is not a usable list of `host[:port]`.
     Brokers(AddressError),
+    /// `Driver:BrokerTls` is on but `Driver:BrokerCaFile` is empty or unusable.
+    BrokerCaFile(String),
     /// `Driver:ReconnectMinMs` exceeds `Driver:ReconnectMaxMs`.
     ReconnectRange {
         /// The first reconnect delay given.
@@ -88,6 +90,7 @@ impl fmt::Display for ConfigError {
                 write!(f, "Driver:UseSecurePassword needs a usable key: {e}")
             }
             ConfigError::Brokers(e) => write!(f, "Driver:BrokerHost {e}"),
+            ConfigError::BrokerCaFile(e) => write!(f, "Driver:BrokerCaFile: {e}"),
             ConfigError::ReconnectRange { min, max } => write!(
                 f,
                 "Driver:ReconnectMinMs ({min}) must not exceed Driver:ReconnectMaxMs ({max})"

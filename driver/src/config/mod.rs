@@ -87,6 +87,9 @@ pub struct DriverConfig {
     pub broker_login: String,
     /// Broker passcode (never logged).
     pub broker_password: String,
+    /// STOMP over TLS with the broker's certificate checked against this CA file (PEM);
+    /// `None`: plain STOMP (`Driver:BrokerTls` FALSE).
+    pub broker_ca_file: Option<PathBuf>,
     /// This driver instance's id; its event queue is `/queue/siebelcti.driver.<id>`.
     pub client_id: String,
     /// The queue connectors consume requests from.
@@ -143,6 +146,7 @@ impl fmt::Debug for DriverConfig {
                     "***"
                 },
             )
+            .field("broker_ca_file", &self.broker_ca_file)
             .field("client_id", &self.client_id)
             .field("request_queue", &self.request_queue)
             .field("heartbeat_ms", &self.heartbeat_ms)
@@ -173,6 +177,7 @@ impl Default for DriverConfig {
             brokers: vec![BrokerAddr::new("127.0.0.1", 61613)],
             broker_login: String::new(),
             broker_password: String::new(),
+            broker_ca_file: None,
             client_id: default_client_id(),
             request_queue: DEFAULT_REQUEST_QUEUE.into(),
             heartbeat_ms: 10_000,
@@ -284,6 +289,8 @@ impl DriverConfig {
         let mut c = DriverConfig::default();
         let mut unknown = Vec::new();
         let (mut use_secure, mut des_key, mut des_iv) = (false, String::new(), String::new());
+        let (mut tls, mut ca_file) = (None, String::new());
+        let mut client_id_given = false;
         // Without `ReconnectMaxMs`, a larger `ReconnectMinMs` is also the maximum.
         let mut max_given = false;
         for (raw_key, value) in params {
@@ -299,6 +306,9 @@ impl DriverConfig {
                 "brokerport" => c.broker_port = number("BrokerPort", v, 1, 65535)? as u16,
                 "brokerlogin" => c.broker_login = v.to_string(),
                 "brokerpassword" => c.broker_password = value.to_string(),
+                "brokertls" if v.is_empty() => tls = None,
+                "brokertls" => tls = Some(flag("BrokerTls", v)?),
+                "brokercafile" => ca_file = v.to_string(),
                 "clientid" => {
                     if !v.is_empty() {
                         if v.len() > 64 || !v.chars().all(valid_id_char) {
@@ -309,6 +319,7 @@ impl DriverConfig {
                             ));
                         }
                         c.client_id = v.to_string();
+                        client_id_given = true;
                     }
                 }
                 "requestqueue" => {
@@ -380,6 +391,25 @@ impl DriverConfig {
                 "Driver:SecureIV",
                 &des_iv,
             )?);
+        }
+        // A closed broker gives each driver login its own queue namespace
+        // (`siebelcti.driver.<login>.>`): the default id lives there.
+        if !client_id_given && !c.broker_login.is_empty() {
+            let id = format!("{}.{}", c.broker_login, c.client_id);
+            if id.len() <= 64 && id.chars().all(valid_id_char) {
+                c.client_id = id;
+            }
+        }
+        // TLS is on when asked for, or when a CA file is given and plain is not asked for.
+        if tls.unwrap_or(!ca_file.is_empty()) {
+            if ca_file.is_empty() {
+                return Err(ConfigError::BrokerCaFile(
+                    "Driver:BrokerTls is TRUE: give the CA file (PEM) that signed the broker's certificate".into(),
+                ));
+            }
+            c.broker_ca_file = Some(PathBuf::from(ca_file));
+        } else if !ca_file.is_empty() {
+            tracing::warn!("Driver:BrokerTls is FALSE: plain STOMP, Driver:BrokerCaFile unused");
         }
         c.brokers = parse_brokers(&c.broker_host, c.broker_port).map_err(ConfigError::Brokers)?;
         if !max_given {

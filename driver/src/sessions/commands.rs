@@ -407,14 +407,33 @@ impl Sessions {
                 to,
             };
         let number = || number.clone().ok_or(("MissingNumber", Msg::MissingNumber));
+        // Checked before anything leaves: the length and the characters (crate::dial).
+        let dial = || {
+            let n = number()?;
+            crate::dial::check_number(&n).map_err(|e| {
+                tracing::warn!("number to dial refused: {e}");
+                ("InvalidNumber", Msg::BadNumber)
+            })?;
+            Ok::<String, Refusal>(n)
+        };
+        let dtmf = || {
+            let n = number()?;
+            crate::dial::check_dtmf(&n).map_err(|e| {
+                tracing::warn!("DTMF digits refused: {e}");
+                ("InvalidDigits", Msg::BadDigits)
+            })?;
+            Ok::<String, Refusal>(n)
+        };
         Ok(match command {
             Command::MakeCall => {
-                if state != Some(AgentState::NotReady) || s.calls.current().is_some() {
+                let uccx = self.cfg.deployment == Deployment::Uccx;
+                let on_call = s.calls.current().is_some();
+                if !state.is_some_and(|st| crate::commands::make_call_allowed(st, on_call, uccx)) {
                     return Err(("MakeCallNeedsNotReady", Msg::MakeCallNeedsNotReady));
                 }
                 vec![Message::MakeCall {
                     agent: agent.clone(),
-                    to: number()?,
+                    to: dial()?,
                 }]
             }
             Command::ChangeWorkReadyState => vec![Message::SetState {
@@ -495,10 +514,10 @@ impl Sessions {
                     Command::CompleteTransfer => (CallAction::Transfer, None),
                     Command::CompleteConference => (CallAction::Conference, None),
                     Command::InitTransfer | Command::InitConference => {
-                        (CallAction::ConsultCall, Some(number()?))
+                        (CallAction::ConsultCall, Some(dial()?))
                     }
-                    Command::TransferMute => (CallAction::TransferSst, Some(number()?)),
-                    _ => (CallAction::SendDtmf, Some(number()?)),
+                    Command::TransferMute => (CallAction::TransferSst, Some(dial()?)),
+                    _ => (CallAction::SendDtmf, Some(dtmf()?)),
                 };
                 vec![action(call, act, to)]
             }

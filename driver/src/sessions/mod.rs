@@ -145,6 +145,8 @@ pub(crate) struct Sessions {
     link_up: bool,
     /// The broker could not be reached since the link was last up (or ever).
     link_failed: bool,
+    /// The last attempt failed on the broker's TLS certificate.
+    link_untrusted: bool,
     /// The connector instances heard from (`name/instance`), with their last heartbeat.
     connectors: HashMap<String, Instance>,
     /// Every connector stopped answering (heartbeats missing).
@@ -174,6 +176,7 @@ impl Sessions {
             by_agent: HashMap::new(),
             link_up: false,
             link_failed: false,
+            link_untrusted: false,
             connectors: HashMap::new(),
             lost: false,
             nonce,
@@ -234,7 +237,8 @@ impl LinkHandler<Cmd> for Sessions {
         self.link_up(now, out);
     }
 
-    fn on_down(&mut self, _now: Now, _reason: &str, first: bool) {
+    fn on_down(&mut self, _now: Now, reason: &str, first: bool) {
+        self.link_untrusted = reason.starts_with(crate::stomp::UNTRUSTED);
         self.link_down(first);
     }
 

@@ -13,7 +13,9 @@ use super::Sessions;
 impl Sessions {
     /// The status line that describes the link and the connector.
     pub(super) fn status_msg(&self) -> Msg {
-        if !self.link_up && self.link_failed {
+        if !self.link_up && self.link_failed && self.link_untrusted {
+            Msg::BrokerUntrusted
+        } else if !self.link_up && self.link_failed {
             Msg::BrokerDown
         } else if !self.link_up {
             Msg::Connecting

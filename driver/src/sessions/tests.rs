@@ -172,7 +172,11 @@ impl Rig {
         p.push(("Driver:ClientId".into(), "t".into()));
         let cfg = DriverConfig::from_params(&p).unwrap().config;
         Rig {
-            s: Sessions::new(Arc::new(cfg), Catalog::for_language("ENU"), "test-nonce".into()),
+            s: Sessions::new(
+                Arc::new(cfg),
+                Catalog::for_language("ENU"),
+                "test-nonce".into(),
+            ),
             now: Now {
                 mono: Instant::now(),
                 unix: T0,

@@ -1,4 +1,5 @@
-//! The STOMP 1.2 frame codec (frames, an incremental decoder) and a blocking client.
+//! The STOMP 1.2 frame codec: frames and an incremental decoder (the blocking client is in
+//! `client.rs`).
 //!
 //! Why not the `stomp` crate (stomp-rs)? Its last release (0.11) is built on mio 0.3 from 2015
 //! and no longer compiles with a current Rust toolchain (`M cannot be sent between threads
@@ -8,11 +9,7 @@
 //! over plain std / mio sockets and without any async runtime in Siebel's process.
 
 use std::fmt;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::{Duration, Instant};
-
-use super::session::{broker_message, connect_frame};
+use std::time::Duration;
 
 /// Largest frame the decoder accepts (headers and body); a larger one is a protocol error.
 pub const MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
@@ -186,12 +183,42 @@ pub enum Item {
     Frame(Frame),
     /// A heart-beat (a bare end-of-line between frames).
     Heartbeat,
+    /// A frame over [`MAX_FRAME_BYTES`], skipped up to its end: the stream goes on after it.
+    Oversized {
+        /// Its command (the first 40 characters of the first line).
+        command: String,
+        /// Its `destination` header, when the headers could be read.
+        destination: Option<String>,
+        /// Its size on the wire, NUL included.
+        bytes: usize,
+    },
 }
 
-/// Incremental STOMP 1.2 decoder: push bytes as they arrive, pull complete frames.
+/// How the decoder finds the end of an oversized frame it is skipping.
+#[derive(Debug)]
+enum Until {
+    /// This many bytes are left (a `content-length` frame, its NUL included).
+    Bytes(usize),
+    /// The frame ends at the next NUL.
+    Nul,
+}
+
+/// An oversized frame being skipped.
+#[derive(Debug)]
+struct Skip {
+    command: String,
+    destination: Option<String>,
+    seen: usize,
+    until: Until,
+}
+
+/// Incremental STOMP 1.2 decoder: push bytes as they arrive, pull complete frames. It never
+/// holds much more than [`MAX_FRAME_BYTES`]: a larger frame is skipped and reported as
+/// [`Item::Oversized`], without ending the stream.
 #[derive(Default)]
 pub struct Decoder {
     buf: Vec<u8>,
+    skip: Option<Skip>,
 }
 
 impl Decoder {
@@ -207,6 +234,9 @@ impl Decoder {
 
     /// The next complete item, `Ok(None)` if more bytes are needed.
     pub fn next_item(&mut self) -> Result<Option<Item>, StompError> {
+        if self.skip.is_some() {
+            return Ok(self.skip_on());
+        }
         // Heart-beats: EOLs between frames.
         if let Some(&b) = self.buf.first() {
             if b == b'\n' {
@@ -223,11 +253,18 @@ impl Decoder {
         // Find the end of the header block (an empty line).
         let Some(head_end) = find_blank_line(&self.buf) else {
             if self.buf.len() > MAX_FRAME_BYTES {
-                return Err(StompError::Protocol("frame header too large".into()));
+                let end = self.buf.iter().position(|b| *b == b'\n').unwrap_or(0);
+                let command = String::from_utf8_lossy(&self.buf[..end.min(40)]).into_owned();
+                return Ok(self.start_skip(command, None, Until::Nul));
             }
             return Ok(None);
         };
         let (head, body_start) = head_end;
+        if head > MAX_FRAME_BYTES {
+            let end = self.buf.iter().position(|b| *b == b'\n').unwrap_or(0);
+            let command = String::from_utf8_lossy(&self.buf[..end.min(40)]).into_owned();
+            return Ok(self.start_skip(command, None, Until::Nul));
+        }
         let head_bytes = self.buf[..head].to_vec();
         let mut lines = head_bytes
             .split(|b| *b == b'\n')
@@ -252,6 +289,10 @@ impl Decoder {
                 unescape(&line[colon + 1..], escape)?,
             ));
         }
+        let destination = headers
+            .iter()
+            .find(|(k, _)| k == "destination")
+            .map(|(_, v)| v.chars().take(200).collect::<String>());
         let content_length = headers
             .iter()
             .find(|(k, _)| k == "content-length")
@@ -263,10 +304,9 @@ impl Decoder {
             .transpose()?;
         let (body_end, frame_end) = match content_length {
             Some(n) => {
-                if n > MAX_FRAME_BYTES {
-                    return Err(StompError::Protocol(format!(
-                        "body of {n} bytes is too large"
-                    )));
+                if body_start.saturating_add(n) > MAX_FRAME_BYTES {
+                    let left = body_start.saturating_add(n).saturating_add(1);
+                    return Ok(self.start_skip(command, destination, Until::Bytes(left)));
                 }
                 if self.buf.len() < body_start + n + 1 {
                     return Ok(None);
@@ -279,10 +319,13 @@ impl Decoder {
                 (body_start + n, body_start + n + 1)
             }
             None => match self.buf[body_start..].iter().position(|b| *b == 0) {
-                Some(p) => (body_start + p, body_start + p + 1),
+                Some(p) if body_start + p <= MAX_FRAME_BYTES => {
+                    (body_start + p, body_start + p + 1)
+                }
+                Some(_) => return Ok(self.start_skip(command, destination, Until::Nul)),
                 None => {
                     if self.buf.len() > MAX_FRAME_BYTES {
-                        return Err(StompError::Protocol("frame too large".into()));
+                        return Ok(self.start_skip(command, destination, Until::Nul));
                     }
                     return Ok(None);
                 }
@@ -295,6 +338,49 @@ impl Decoder {
             headers,
             body,
         })))
+    }
+
+    /// Starts skipping the frame at the start of the buffer.
+    fn start_skip(
+        &mut self,
+        command: String,
+        destination: Option<String>,
+        until: Until,
+    ) -> Option<Item> {
+        self.skip = Some(Skip {
+            command,
+            destination,
+            seen: 0,
+            until,
+        });
+        self.skip_on()
+    }
+
+    /// Drops the skipped frame's bytes that have arrived; the report once its end is seen.
+    fn skip_on(&mut self) -> Option<Item> {
+        let skip = self.skip.as_mut()?;
+        let (take, done) = match skip.until {
+            Until::Bytes(left) => {
+                let n = left.min(self.buf.len());
+                skip.until = Until::Bytes(left - n);
+                (n, n == left)
+            }
+            Until::Nul => match self.buf.iter().position(|b| *b == 0) {
+                Some(p) => (p + 1, true),
+                None => (self.buf.len(), false),
+            },
+        };
+        self.buf.drain(..take);
+        skip.seen += take;
+        if !done {
+            return None;
+        }
+        let skip = self.skip.take()?;
+        Some(Item::Oversized {
+            command: skip.command,
+            destination: skip.destination,
+            bytes: skip.seen,
+        })
     }
 }
 
@@ -329,136 +415,6 @@ pub fn expires_in(ttl: Duration) -> String {
 pub fn expires_at(unix: i64, ttl: Duration) -> String {
     let sent = Duration::from_secs(u64::try_from(unix).unwrap_or(0));
     (sent + ttl).as_millis().to_string()
-}
-
-/// Resolves `host:port` to the first socket address.
-pub fn resolve(host: &str, port: u16) -> Result<SocketAddr, StompError> {
-    (host, port)
-        .to_socket_addrs()?
-        .next()
-        .ok_or_else(|| StompError::Protocol(format!("cannot resolve {host}")))
-}
-
-/// A blocking STOMP client over one TCP connection, without heart-beats (`0,0`).
-///
-/// Used by services and test peers that run their own threads; the driver inside Siebel uses
-/// the non-blocking link in `link.rs` instead.
-pub struct Connection {
-    stream: TcpStream,
-    decoder: Decoder,
-    receipt_seq: u64,
-}
-
-impl Connection {
-    /// Connects and completes the STOMP handshake within `timeout`.
-    pub fn connect(
-        addr: SocketAddr,
-        login: &str,
-        passcode: &str,
-        timeout: Duration,
-    ) -> Result<Self, StompError> {
-        let stream = TcpStream::connect_timeout(&addr, timeout)?;
-        stream.set_nodelay(true)?;
-        let mut conn = Connection {
-            stream,
-            decoder: Decoder::new(),
-            receipt_seq: 0,
-        };
-        conn.write(&connect_frame(login, passcode, 0))?;
-        match conn.recv(timeout)? {
-            Some(f) if f.command == "CONNECTED" => Ok(conn),
-            Some(f) if f.command == "ERROR" => Err(StompError::Broker(broker_message(&f))),
-            Some(f) => Err(StompError::Protocol(format!(
-                "expected CONNECTED, got {}",
-                f.command
-            ))),
-            None => Err(StompError::Timeout),
-        }
-    }
-
-    /// Writes one frame.
-    pub fn write(&mut self, frame: &Frame) -> Result<(), StompError> {
-        self.stream.write_all(&frame.to_bytes())?;
-        Ok(())
-    }
-
-    /// Sends a body to a destination with extra headers.
-    pub fn send(
-        &mut self,
-        destination: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> Result<(), StompError> {
-        let mut f = Frame::new("SEND")
-            .header("destination", destination)
-            .header("content-type", "application/json");
-        for (k, v) in headers {
-            f = f.header(k, v);
-        }
-        self.write(&f.body(body.to_vec()))
-    }
-
-    /// Subscribes (auto ack) and waits for the broker's receipt, so that nothing sent after
-    /// this returns can be missed.
-    pub fn subscribe(&mut self, id: &str, destination: &str) -> Result<(), StompError> {
-        self.receipt_seq += 1;
-        let receipt = format!("sub-{}", self.receipt_seq);
-        self.write(
-            &Frame::new("SUBSCRIBE")
-                .header("id", id)
-                .header("destination", destination)
-                .header("ack", "auto")
-                .header("receipt", &receipt),
-        )?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.recv(left)? {
-                Some(f) if f.command == "RECEIPT" && f.get("receipt-id") == Some(&receipt) => {
-                    return Ok(())
-                }
-                Some(f) if f.command == "ERROR" => {
-                    return Err(StompError::Broker(broker_message(&f)))
-                }
-                Some(_) => continue,
-                None => return Err(StompError::Timeout),
-            }
-        }
-    }
-
-    /// The next frame, waiting at most `timeout`; `Ok(None)` on timeout.
-    pub fn recv(&mut self, timeout: Duration) -> Result<Option<Frame>, StompError> {
-        let deadline = Instant::now() + timeout;
-        let mut chunk = [0u8; 16 * 1024];
-        loop {
-            while let Some(item) = self.decoder.next_item()? {
-                if let Item::Frame(f) = item {
-                    return Ok(Some(f));
-                }
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Ok(None);
-            }
-            self.stream.set_read_timeout(Some(left))?;
-            match self.stream.read(&mut chunk) {
-                Ok(0) => {
-                    return Err(StompError::Io(std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        "broker closed the connection",
-                    )))
-                }
-                Ok(n) => self.decoder.push(&chunk[..n]),
-                Err(e)
-                    if e.kind() == std::io::ErrorKind::WouldBlock
-                        || e.kind() == std::io::ErrorKind::TimedOut =>
-                {
-                    return Ok(None)
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -537,7 +493,6 @@ mod tests {
             b"MESSAGE\ncontent-length:zz\n\n\0",
             b"MESSAGE\ncontent-length:1\n\nab\0",
             b"MESSAGE\nk:\\x\n\n\0",
-            b"MESSAGE\ncontent-length:99999999999\n\n",
         ] {
             let mut d = Decoder::new();
             d.push(bad);
@@ -553,6 +508,69 @@ mod tests {
             .as_millis();
         let at: u128 = expires_in(Duration::from_secs(15)).parse().unwrap();
         assert!(at >= now + 15_000 && at < now + 16_000, "{at} vs {now}");
+    }
+
+    /// Decodes `bytes` fed in chunks of `chunk` bytes.
+    fn decode_chunked(bytes: &[u8], chunk: usize) -> Vec<Item> {
+        let mut d = Decoder::new();
+        let mut out = Vec::new();
+        for part in bytes.chunks(chunk) {
+            d.push(part);
+            while let Some(i) = d.next_item().unwrap() {
+                out.push(i);
+            }
+        }
+        assert!(d.buf.len() <= MAX_FRAME_BYTES + chunk);
+        out
+    }
+
+    #[test]
+    fn oversized_frames_are_skipped_and_the_stream_goes_on() {
+        let big = vec![b'x'; MAX_FRAME_BYTES + 10];
+        let with_length = Frame::new("MESSAGE")
+            .header("destination", "/queue/q")
+            .body(big.clone())
+            .to_bytes();
+        let mut without_length = b"MESSAGE\ndestination:/queue/r\n\n".to_vec();
+        without_length.extend_from_slice(&big);
+        without_length.push(0);
+        let small = Frame::new("MESSAGE").body("ok").to_bytes();
+        let mut stream = with_length.clone();
+        stream.extend_from_slice(&small);
+        stream.extend_from_slice(&without_length);
+        stream.extend_from_slice(&small);
+        for chunk in [stream.len(), 32 * 1024, 1_000_003] {
+            let items = decode_chunked(&stream, chunk);
+            assert_eq!(items.len(), 4, "chunk {chunk}: {:?}", items.len());
+            assert_eq!(
+                items[0],
+                Item::Oversized {
+                    command: "MESSAGE".into(),
+                    destination: Some("/queue/q".into()),
+                    bytes: with_length.len(),
+                }
+            );
+            assert!(matches!(&items[1], Item::Frame(f) if f.text() == "ok"));
+            assert_eq!(
+                items[2],
+                Item::Oversized {
+                    command: "MESSAGE".into(),
+                    destination: Some("/queue/r".into()),
+                    bytes: without_length.len(),
+                }
+            );
+            assert!(matches!(&items[3], Item::Frame(f) if f.text() == "ok"));
+        }
+    }
+
+    #[test]
+    fn a_huge_content_length_is_skipped_not_buffered() {
+        let mut d = Decoder::new();
+        d.push(b"MESSAGE\ncontent-length:99999999999\n\n");
+        assert_eq!(d.next_item().unwrap(), None);
+        d.push(&vec![0u8; 1024 * 1024]);
+        assert_eq!(d.next_item().unwrap(), None);
+        assert!(d.buf.is_empty(), "skipped bytes are not kept");
     }
 
     #[test]

@@ -9,16 +9,18 @@
 //! RECEIPT, heart-beats, header escaping, content-length bodies) is small, so we keep it here,
 //! over plain std / mio sockets and without any async runtime in Siebel's process.
 
+mod client;
 mod codec;
 mod failover;
 mod session;
+mod tls;
 
-pub use codec::{
-    expires_at, expires_in, resolve, Connection, Decoder, Frame, Item, StompError, MAX_FRAME_BYTES,
-};
+pub use client::{resolve, Connection};
+pub use codec::{expires_at, expires_in, Decoder, Frame, Item, StompError, MAX_FRAME_BYTES};
 pub use failover::{
     parse_brokers, AddressError, Attempt, BrokerAddr, Failover, MAX_BROKERS, STABLE,
 };
 pub use session::{
     broker_message, connect_frame, negotiate, parse_heartbeat, Received, Session, SessionError,
 };
+pub use tls::{describe as describe_tls_error, TlsError, TlsSettings, UNTRUSTED};

@@ -58,12 +58,12 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &str) -> Reply {
                 Err((status, message)) => json_error(status, message),
             }
         }
-        ("POST", ["calls", id, action @ ("hangup" | "answer")]) => {
+        ("POST", ["calls", id, action @ ("hangup" | "answer" | "busy")]) => {
             let mut sim = shared.lock();
-            let result = if *action == "hangup" {
-                sim.far_end_hangup(id)
-            } else {
-                sim.far_end_answer(id)
+            let result = match *action {
+                "hangup" => sim.far_end_hangup(id),
+                "busy" => sim.far_end_busy(id),
+                _ => sim.far_end_answer(id),
             };
             match result {
                 Ok(out) => {
@@ -119,12 +119,19 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &str) -> Reply {
                 shared.lock().out_of_service = oos;
                 done.push("outOfService");
             }
+            if let Some(partial) = v.get("partialService").and_then(Value::as_bool) {
+                shared.lock().partial_service = partial;
+                done.push("partialService");
+            }
             if v.get("xmppDrop").and_then(Value::as_bool) == Some(true) {
                 shared.notifier.drop_connection();
                 done.push("xmppDrop");
             }
             if done.is_empty() {
-                return json_error(400, "give restStatus (+count), outOfService or xmppDrop");
+                return json_error(
+                    400,
+                    "give restStatus (+count), outOfService, partialService or xmppDrop",
+                );
             }
             Reply::json(200, json!({ "applied": done }))
         }
@@ -161,6 +168,9 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &str) -> Reply {
                         "callVariables": d.call_variables,
                         "ecc": d.ecc,
                         "wrapUpReason": d.wrap_up_reason,
+                        "secondaryId": d.secondary_id,
+                        "callKeyCallId": d.call_key,
+                        "stateCause": d.participants[0].state_cause,
                     })
                 })
                 .collect();
@@ -169,6 +179,7 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &str) -> Reply {
                 json!({
                     "deploymentType": sim.config.deployment.system_info_name(),
                     "outOfService": sim.out_of_service,
+                    "status": sim.status(),
                     "agents": agents,
                     "dialogs": dialogs,
                 }),

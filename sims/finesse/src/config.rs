@@ -54,6 +54,18 @@ pub struct SimConfig {
     /// Wrap-up reasons.
     #[serde(default)]
     pub wrap_up_reasons: Vec<WrapUpReason>,
+    /// The Finesse release simulated, e.g. `12.5(1)`: UCCE 12.5(1) and later allow MAKE_CALL
+    /// from READY.
+    #[serde(default = "default_version")]
+    pub finesse_version: String,
+    /// The host SystemInfo reports as `secondaryNode` (empty: a single node).
+    #[serde(default)]
+    pub secondary_host: String,
+}
+
+/// The release simulated when the configuration names none.
+pub fn default_version() -> String {
+    "12.5(1)".into()
 }
 
 /// One agent (a Finesse User with the Agent role).
@@ -102,6 +114,12 @@ pub struct WrapUpReason {
 }
 
 impl SimConfig {
+    /// Whether MAKE_CALL is allowed from READY (UCCE 12.5(1) and later; the agent is moved to
+    /// NOT_READY with reason code 50006 first).
+    pub fn make_call_from_ready(&self) -> bool {
+        self.deployment == Deployment::Ucce && version_at_least(&self.finesse_version, (12, 5))
+    }
+
     /// Parses and checks a TOML configuration (keys as in `finesse-sim.example.toml`).
     pub fn from_toml(text: &str) -> Result<Self, String> {
         let mut config: SimConfig = toml::from_str(text).map_err(|e| format!("config: {e}"))?;
@@ -146,6 +164,16 @@ impl SimConfig {
     }
 }
 
+/// Whether a release such as `12.5(1)` or `11.6` is at least `major.minor`.
+pub fn version_at_least(version: &str, (major, minor): (u32, u32)) -> bool {
+    let mut parts = version
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let have = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    have >= (major, minor)
+}
+
 /// An id usable as an XMPP local part and a REST path segment.
 pub fn valid_user_id(id: &str) -> bool {
     !id.is_empty()
@@ -168,6 +196,25 @@ mod tests {
             .iter()
             .all(|r| r.category == "NOT_READY"));
         assert!(config.logout_reasons.iter().all(|r| r.category == "LOGOUT"));
+    }
+
+    #[test]
+    fn releases_compare_by_major_and_minor() {
+        assert!(version_at_least("12.5(1)", (12, 5)));
+        assert!(version_at_least("12.6(2)", (12, 5)));
+        assert!(version_at_least("14.0", (12, 5)));
+        assert!(!version_at_least("12.0(1)", (12, 5)));
+        assert!(!version_at_least("11.6(1)", (12, 5)));
+        assert!(!version_at_least("", (12, 5)));
+        let mut c = SimConfig::from_toml(include_str!("../finesse-sim.example.toml")).unwrap();
+        c.deployment = Deployment::Ucce;
+        c.finesse_version = "12.5(1)".into();
+        assert!(c.make_call_from_ready());
+        c.finesse_version = "12.0(1)".into();
+        assert!(!c.make_call_from_ready());
+        c.finesse_version = "12.5(1)".into();
+        c.deployment = Deployment::Uccx;
+        assert!(!c.make_call_from_ready());
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub fn user(sim: &Sim, agent: &Agent, tag: &str) -> String {
         .as_deref()
         .and_then(|id| sim.reason(id))
     {
-        w.raw(&reason_code(reason));
+        w.raw(&reason_code(reason, true));
     }
     w.open("roles")
         .leaf("role", "Agent")
@@ -63,40 +63,44 @@ pub fn user(sim: &Sim, agent: &Agent, tag: &str) -> String {
         .finish()
 }
 
-/// One `<ReasonCode>`.
-pub fn reason_code(r: &ReasonCode) -> String {
-    XmlWriter::new()
-        .open("ReasonCode")
+/// One reason code: `<reasonCode>` of a User (with `id`) or `<ReasonCode>` of the
+/// ReasonCodes list (no `id`: Finesse gives it as the last segment of `uri`).
+pub fn reason_code(r: &ReasonCode, in_user: bool) -> String {
+    let tag = if in_user { "reasonCode" } else { "ReasonCode" };
+    let mut w = XmlWriter::new();
+    w.open(tag)
         .leaf("category", &r.category)
         .leaf("code", &r.code)
-        .leaf("forAll", "true")
-        .leaf("id", &r.id)
-        .leaf("label", &r.label)
+        .leaf("forAll", "true");
+    if in_user {
+        w.leaf("id", &r.id);
+    }
+    w.leaf("label", &r.label)
+        .leaf("systemCode", "false")
         .leaf("uri", &format!("/finesse/api/ReasonCode/{}", r.id))
-        .close("ReasonCode")
+        .close(tag)
         .finish()
 }
 
-/// `<ReasonCodes>` with the given codes.
-pub fn reason_codes<'a>(codes: impl Iterator<Item = &'a ReasonCode>) -> String {
+/// `<ReasonCodes category="…">` with the given codes.
+pub fn reason_codes<'a>(category: &str, codes: impl Iterator<Item = &'a ReasonCode>) -> String {
     let mut w = XmlWriter::new();
-    w.open("ReasonCodes");
+    w.open_with("ReasonCodes", &[("category", category)]);
     for r in codes {
-        w.raw(&reason_code(r));
+        w.raw(&reason_code(r, false));
     }
     w.close("ReasonCodes").finish()
 }
 
-/// `<WrapUpReasons>` with the given reasons.
-pub fn wrap_up_reasons(reasons: &[WrapUpReason]) -> String {
+/// `<WrapUpReasons>` of user `user` with the given reasons (uri, label, forAll; no `id`).
+pub fn wrap_up_reasons(user: &str, reasons: &[WrapUpReason]) -> String {
     let mut w = XmlWriter::new();
     w.open("WrapUpReasons");
     for r in reasons {
         w.open("WrapUpReason")
             .leaf("forAll", "true")
-            .leaf("id", &r.id)
             .leaf("label", &r.label)
-            .leaf("uri", &format!("/finesse/api/WrapUpReason/{}", r.id))
+            .leaf("uri", &format!("{}/WrapUpReason/{}", user_uri(user), r.id))
             .close("WrapUpReason");
     }
     w.close("WrapUpReasons").finish()
@@ -112,11 +116,14 @@ pub fn dialog(sim: &Sim, d: &Dialog, tag: &str) -> String {
         )
         .leaf("fromAddress", &d.from)
         .leaf("id", &d.id)
-        .leaf("secondaryId", "")
+        .leaf("secondaryId", &d.secondary_id)
         .open("mediaProperties")
         .leaf("mediaId", "1")
         .leaf("DNIS", &d.dnis)
         .leaf("callType", &d.call_type)
+        .leaf("callKeyCallId", &d.call_key.to_string())
+        .leaf("callKeyPrefix", "150000")
+        .leaf("callKeySequenceNum", "1")
         .leaf("dialedNumber", &d.dialed_number)
         .leaf("outboundClassification", "")
         .leaf("queueName", &d.queue_name)
@@ -150,7 +157,7 @@ pub fn dialog(sim: &Sim, d: &Dialog, tag: &str) -> String {
             )
             .leaf("startTime", &p.start_time)
             .leaf("state", &p.state)
-            .leaf("stateCause", "")
+            .leaf("stateCause", &p.state_cause)
             .leaf("stateChangeTime", &p.state_change_time)
             .close("Participant");
     }
@@ -172,26 +179,40 @@ pub fn dialogs<'a>(sim: &Sim, list: impl Iterator<Item = &'a Dialog>) -> String 
     w.close("Dialogs").finish()
 }
 
-/// The `<SystemInfo>` document.
-pub fn system_info(config: &SimConfig, host: &str, in_service: bool, now: &str) -> String {
-    XmlWriter::new()
-        .open("SystemInfo")
+/// A node of SystemInfo: its host and ports (REST, XMPP, XMPP over TLS).
+fn node(w: &mut XmlWriter, tag: &str, host: &str, config: &SimConfig) {
+    let http = config.http.port().to_string();
+    let xmpp = config.xmpp.port().to_string();
+    w.open(tag)
+        .leaf("host", host)
+        .leaf("httpsPort", if host.is_empty() { "" } else { &http })
+        .leaf("xmppPort", if host.is_empty() { "" } else { &xmpp })
+        .leaf("xmppSecurePort", if host.is_empty() { "" } else { "5223" })
+        .close(tag);
+}
+
+/// The `<SystemInfo>` document; `status` is IN_SERVICE, PARTIAL_SERVICE or OUT_OF_SERVICE.
+pub fn system_info(config: &SimConfig, host: &str, status: &str, now: &str) -> String {
+    let mut w = XmlWriter::new();
+    w.open("SystemInfo")
+        .leaf("ctiVersion", "")
         .leaf("currentTimestamp", now)
         .leaf("deploymentType", config.deployment.system_info_name())
-        .open("primaryNode")
-        .leaf("host", host)
-        .close("primaryNode")
-        .open("secondaryNode")
-        .leaf("host", "")
-        .close("secondaryNode")
+        .leaf("lastCTIHeartbeatStatus", "true")
+        .leaf("license", "")
+        .leaf("peripheralId", "5000");
+    node(&mut w, "primaryNode", host, config);
+    node(&mut w, "secondaryNode", &config.secondary_host, config);
+    w.leaf("status", status)
         .leaf(
-            "status",
-            if in_service {
-                "IN_SERVICE"
+            "statusReason",
+            if status == "IN_SERVICE" {
+                ""
             } else {
-                "OUT_OF_SERVICE"
+                "CTI_NOT_CONNECTED"
             },
         )
+        .leaf("systemAuthMode", "NON_SSO")
         .leaf("timezoneOffset", "0")
         .leaf("uri", "/finesse/api/SystemInfo")
         .leaf("xmppDomain", &config.xmpp_domain)

@@ -40,17 +40,19 @@ pub fn handle(shared: &Shared, req: &RestRequest<'_>) -> Reply {
         let now = crate::state::timestamp();
         return Reply::xml(
             200,
-            render::system_info(&sim.config, &shared.host, !sim.out_of_service, &now),
+            render::system_info(&sim.config, &shared.host, sim.status(), &now),
         );
     }
     {
         let mut sim = shared.lock();
-        if sim.out_of_service {
+        // Every request gets 503 while the node is PARTIAL_SERVICE or OUT_OF_SERVICE.
+        let status = sim.status();
+        if status != "IN_SERVICE" {
             return error(&ApiError::new(
                 503,
                 "Service Unavailable",
-                "Finesse is OUT_OF_SERVICE",
-                "OUT_OF_SERVICE",
+                format!("Finesse is {status}"),
+                status,
             ));
         }
         if let Some((status, count)) = sim.rest_failure {
@@ -97,13 +99,16 @@ pub fn handle(shared: &Shared, req: &RestRequest<'_>) -> Reply {
                     ))
                 }
             };
-            Ok(Reply::xml(200, render::reason_codes(list.iter())))
+            Ok(Reply::xml(
+                200,
+                render::reason_codes(&category, list.iter()),
+            ))
         }
-        ("GET", ["User", _, "WrapUpReasons"]) => {
+        ("GET", ["User", id, "WrapUpReasons"]) => {
             let sim = shared.lock();
             Ok(Reply::xml(
                 200,
-                render::wrap_up_reasons(&sim.config.wrap_up_reasons),
+                render::wrap_up_reasons(id, &sim.config.wrap_up_reasons),
             ))
         }
         ("GET", ["User", id, "Dialogs"]) => {
@@ -244,19 +249,26 @@ fn make_call(shared: &Shared, id: &str, req: &RestRequest<'_>) -> Result<Reply, 
     Ok(accepted(req.request_id))
 }
 
+/// Every PUT on a Dialog carries `targetMediaAddress`, the agent's extension (required).
 fn check_target(shared: &Shared, user: &str, body: &Element) -> Result<(), ApiError> {
-    if let Some(target) = body
+    let target = body
         .child_text("targetMediaAddress")
         .filter(|t| !t.is_empty())
-    {
-        if shared.lock().agents[user].extension != target {
-            return Err(ApiError::new(
+        .ok_or_else(|| {
+            ApiError::new(
                 400,
-                "Invalid Input",
-                "targetMediaAddress is not the agent's extension",
+                "Parameter Missing",
+                "targetMediaAddress is required",
                 "targetMediaAddress",
-            ));
-        }
+            )
+        })?;
+    if shared.lock().agents[user].extension != target {
+        return Err(ApiError::new(
+            400,
+            "Invalid Input",
+            "targetMediaAddress is not the agent's extension",
+            "targetMediaAddress",
+        ));
     }
     Ok(())
 }

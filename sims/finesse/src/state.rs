@@ -131,6 +131,8 @@ pub struct Participant {
     pub start_time: String,
     /// When the leg's state last changed.
     pub state_change_time: String,
+    /// Why a FAILED leg failed (BUSY, BAD_DESTINATION, OTHER); empty otherwise.
+    pub state_cause: String,
 }
 
 /// A call (Finesse Dialog) as one agent sees it.
@@ -174,6 +176,10 @@ pub struct Dialog {
     /// This agent was called by another agent of the simulator (consult or make call): its state
     /// follows the call (also in UCCX), RESERVED while alerting only when it was READY.
     pub called_by_agent: bool,
+    /// After a transfer or conference: the id of the call merged away.
+    pub secondary_id: String,
+    /// callKeyCallId: the call's id at the peripheral.
+    pub call_key: u64,
 }
 
 impl Dialog {
@@ -194,6 +200,12 @@ impl Dialog {
     /// leaves WORK/WORK_READY.
     pub fn in_wrap_up(&self) -> bool {
         self.agent_leg().state == WRAP_UP
+    }
+
+    /// The call failed (busy, bad destination, other): the dialog stays until the agent drops
+    /// it, and it is no call for the agent's state rules.
+    pub fn failed(&self) -> bool {
+        self.state == FAILED
     }
 }
 
@@ -261,8 +273,11 @@ pub struct Sim {
     /// Live dialogs by id.
     pub dialogs: BTreeMap<String, Dialog>,
     next_dialog: u64,
+    next_call_key: u64,
     /// Whether Finesse is OUT_OF_SERVICE.
     pub out_of_service: bool,
+    /// Whether Finesse is PARTIAL_SERVICE (a dependent service is down; REST answers 503).
+    pub partial_service: bool,
     /// The next `count` REST requests fail with `status`.
     pub rest_failure: Option<(u16, u32)>,
 }
@@ -271,6 +286,13 @@ const LIVE_STATES: [&str; 5] = ["INITIATING", "INITIATED", "ALERTING", "ACTIVE",
 
 /// The agent leg of a dialog whose call ended while its agent went to wrap-up.
 const WRAP_UP: &str = "WRAP_UP";
+
+/// A dialog (and its agent leg) whose call failed.
+const FAILED: &str = "FAILED";
+
+/// The system reason code of an agent moved from READY to NOT_READY by a MAKE_CALL (UCCE
+/// 12.5(1) and later).
+pub const MAKE_CALL_REASON: &str = "50006";
 
 impl Sim {
     /// A simulator with every agent signed out.
@@ -301,8 +323,21 @@ impl Sim {
             agents,
             dialogs: BTreeMap::new(),
             next_dialog: 16_000_000 + seed,
+            next_call_key: 0,
             out_of_service: false,
+            partial_service: false,
             rest_failure: None,
+        }
+    }
+
+    /// The status SystemInfo reports: OUT_OF_SERVICE, PARTIAL_SERVICE or IN_SERVICE.
+    pub fn status(&self) -> &'static str {
+        if self.out_of_service {
+            "OUT_OF_SERVICE"
+        } else if self.partial_service {
+            "PARTIAL_SERVICE"
+        } else {
+            "IN_SERVICE"
         }
     }
 
@@ -325,7 +360,8 @@ impl Sim {
 
     /// The agent's calls (its dialogs but those in wrap-up), oldest first.
     fn live_dialogs<'a>(&'a self, agent_id: &'a str) -> impl Iterator<Item = &'a Dialog> + 'a {
-        self.agent_dialogs(agent_id).filter(|d| !d.in_wrap_up())
+        self.agent_dialogs(agent_id)
+            .filter(|d| !d.in_wrap_up() && !d.failed())
     }
 
     /// Deletes the agent's wrap-up dialogs (a DELETE each) unless it is still in WORK or
@@ -377,11 +413,31 @@ impl Sim {
         Publish { node, update }
     }
 
-    /// The notification of an asynchronous failure, on the agent's dialog node.
-    pub fn error_publish(&self, agent_id: &str, error: &ApiError, request_id: &str) -> Publish {
+    /// A PUT of the original call of consult dialog `consult_id` (its TRANSFER/CONFERENCE
+    /// actions follow the consult call's state); nothing for another dialog.
+    fn original_publish(&self, consult_id: &str, request_id: &str) -> Vec<Publish> {
+        self.dialogs
+            .get(consult_id)
+            .filter(|c| c.is_consult())
+            .and_then(|c| self.dialogs.get(c.associated.as_deref()?))
+            .map(|o| self.dialog_publish(o, "PUT", request_id))
+            .into_iter()
+            .collect()
+    }
+
+    /// The notification of an asynchronous failure of an action on dialog `dialog_id`: on the
+    /// agent's Dialogs node, with the dialog's uri as `source` (as Finesse sends it).
+    pub fn error_publish(
+        &self,
+        agent_id: &str,
+        dialog_id: &str,
+        error: &ApiError,
+        request_id: &str,
+    ) -> Publish {
         let node = render::dialogs_uri(agent_id);
+        let source = render::dialog_uri(dialog_id);
         Publish {
-            update: render::update(&render::async_api_errors(error), "PUT", request_id, &node),
+            update: render::update(&render::async_api_errors(error), "PUT", request_id, &source),
             node,
         }
     }
@@ -552,7 +608,9 @@ impl Sim {
             state: state.to_string(),
             start_time: now.clone(),
             state_change_time: now.clone(),
+            state_cause: String::new(),
         };
+        self.next_call_key += 1;
         Dialog {
             id: self.new_dialog_id(),
             agent_id: agent_id.to_string(),
@@ -575,6 +633,8 @@ impl Sim {
             routed: false,
             peer: None,
             called_by_agent: false,
+            secondary_id: String::new(),
+            call_key: self.next_call_key,
         }
     }
 
@@ -590,9 +650,14 @@ impl Sim {
             return Err(ApiError::invalid_state("the agent is signed out", "LOGOUT"));
         }
         let live: Vec<&Dialog> = self.live_dialogs(agent_id).collect();
+        let from_ready = live.is_empty()
+            && agent.state == AgentState::Ready
+            && self.config.make_call_from_ready();
         let allowed = match self.config.deployment {
             Deployment::Uccx => live.is_empty() && agent.state == AgentState::NotReady,
-            Deployment::Ucce if live.is_empty() => agent.state == AgentState::NotReady,
+            Deployment::Ucce if live.is_empty() => {
+                agent.state == AgentState::NotReady || from_ready
+            }
             Deployment::Ucce => live.iter().all(|d| d.agent_leg().state == "HELD"),
         };
         if !allowed {
@@ -601,15 +666,25 @@ impl Sim {
                 agent.state.as_str(),
             ));
         }
-        if !valid_address(to) {
-            return Ok(vec![self.async_error(
-                agent_id,
-                "MAKE_CALL",
-                to,
-                request_id,
-            )]);
-        }
         let ext = agent.extension.clone();
+        let mut out = Vec::new();
+        if from_ready {
+            // UCCE 12.5(1)+: the agent leaves READY (NOT_READY, system reason 50006) first.
+            let agent = self.agents.get_mut(agent_id).expect("known agent");
+            set_state(
+                agent,
+                AgentState::NotReady,
+                Some(MAKE_CALL_REASON.to_string()),
+            );
+            out.push(self.user_publish(agent_id, request_id));
+        }
+        if !valid_address(to) {
+            let mut d = self.new_dialog(agent_id, &ext, to, "OUT", ("INITIATING", ""));
+            d.dialed_number = to.to_string();
+            out.push(self.dialog_publish(&d, "POST", request_id));
+            out.extend(self.fail_dialog(d, "BAD_DESTINATION", request_id));
+            return Ok(out);
+        }
         let target = self.agent_at(agent_id, to);
         let call_type = if target.is_some() {
             "AGENT_INSIDE"
@@ -619,7 +694,7 @@ impl Sim {
         let mut d = self.new_dialog(agent_id, &ext, to, call_type, ("INITIATING", ""));
         d.dialed_number = to.to_string();
         d.participants[1].agent_id.clone_from(&target);
-        let mut out = vec![self.dialog_publish(&d, "POST", request_id)];
+        out.push(self.dialog_publish(&d, "POST", request_id));
         d.state = "INITIATED".into();
         set_leg(d.agent_leg_mut(), "INITIATED");
         set_leg(&mut d.participants[1], "ALERTING");
@@ -660,7 +735,9 @@ impl Sim {
         let Some(to) = self.agents.get(target).map(|a| a.extension.clone()) else {
             return Vec::new();
         };
+        let call_key = c.call_key;
         let mut d = self.new_dialog(target, &from, &to, &call_type, ("ALERTING", "ACTIVE"));
+        d.call_key = call_key;
         d.participants[1].agent_id = Some(caller);
         d.called_by_agent = true;
         d.peer = Some(caller_dialog.to_string());
@@ -704,20 +781,76 @@ impl Sim {
             }
         }
         let owner = p.agent_id.clone();
-        let mut out = vec![self.dialog_publish(&self.dialogs[peer_id], "PUT", "")];
+        // The original first (it now offers CONFERENCE), then the consult.
+        let mut out = self.original_publish(peer_id, "");
+        out.push(self.dialog_publish(&self.dialogs[peer_id], "PUT", ""));
         out.extend(self.refresh_agent(&owner, ""));
         out
     }
 
-    fn async_error(&self, agent_id: &str, action: &str, to: &str, request_id: &str) -> Publish {
-        let mut e = ApiError::new(
-            400,
-            "Invalid Destination",
-            format!("{action} failed: invalid destination {to:?}"),
-            action,
-        );
-        e.peripheral_code = "13121".into();
-        self.error_publish(agent_id, &e, request_id)
+    /// The asynchronous error of an action on dialog `dialog_id`, as Finesse words it: errorType
+    /// "Generic Error" (UCCE) or "Call Operation Failure" (UCCX), the CTI failure in
+    /// errorMessage, the CTI error code in errorData.
+    fn async_error(
+        &self,
+        agent_id: &str,
+        dialog_id: &str,
+        cause: &str,
+        request_id: &str,
+    ) -> Publish {
+        let error_type = match self.config.deployment {
+            Deployment::Ucce => "Generic Error",
+            Deployment::Uccx => "Call Operation Failure",
+        };
+        let (message, code) = match cause {
+            "BUSY" => ("CF_BUSY", "12"),
+            "BAD_DESTINATION" => ("CF_INVALID_DESTINATION", "13121"),
+            _ => ("CF_GENERIC_UNSPECIFIED", "1"),
+        };
+        let mut e = ApiError::new(400, error_type, message, code);
+        e.peripheral_code = code.into();
+        self.error_publish(agent_id, dialog_id, &e, request_id)
+    }
+
+    /// The call of dialog `d` (not yet stored) failed with `cause`: the dialog, its agent leg
+    /// and far leg become FAILED (a PUT), an asynchronous error names the dialog, and the
+    /// dialog is kept until the agent drops it.
+    fn fail_dialog(&mut self, mut d: Dialog, cause: &str, request_id: &str) -> Vec<Publish> {
+        d.state = FAILED.into();
+        for p in &mut d.participants {
+            set_leg(p, FAILED);
+            p.state_cause = cause.to_string();
+        }
+        let agent_id = d.agent_id.clone();
+        let mut out = vec![self.dialog_publish(&d, "PUT", request_id)];
+        out.push(self.async_error(&agent_id, &d.id, cause, request_id));
+        let id = d.id.clone();
+        self.dialogs.insert(id.clone(), d);
+        out.extend(self.original_publish(&id, request_id));
+        out.extend(self.refresh_agent(&agent_id, request_id));
+        out
+    }
+
+    /// The far end of an outbound or consult call that still rings is busy (admin API): the
+    /// dialog fails with cause BUSY and stays until the agent drops it.
+    pub fn far_end_busy(&mut self, dialog_id: &str) -> Result<Vec<Publish>, (u16, String)> {
+        let d = self
+            .dialogs
+            .get(dialog_id)
+            .ok_or((404, format!("no dialog {dialog_id}")))?;
+        let ringing_outside = d.agent_leg().state == "INITIATED"
+            && d.participants
+                .iter()
+                .skip(1)
+                .all(|p| p.agent_id.is_none() && p.state == "ALERTING");
+        if !ringing_outside {
+            return Err((
+                409,
+                format!("dialog {dialog_id} is not ringing an outside number"),
+            ));
+        }
+        let d = self.dialogs.remove(dialog_id).expect("checked");
+        Ok(self.fail_dialog(d, "BUSY", ""))
     }
 
     /// Applies POST /Dialog/{id} (CONSULT_CALL).
@@ -744,14 +877,6 @@ impl Sim {
                 "CONSULT_CALL",
             ));
         }
-        if !valid_address(to) {
-            return Ok(vec![self.async_error(
-                agent_id,
-                "CONSULT_CALL",
-                to,
-                request_id,
-            )]);
-        }
         let mut out = Vec::new();
         let ext = self.agents[agent_id].extension.clone();
         {
@@ -767,12 +892,19 @@ impl Sim {
         self.dialogs.get_mut(dialog_id).expect("checked").associated = Some(consult.id.clone());
         out.push(self.dialog_publish(&self.dialogs[dialog_id], "PUT", request_id));
         out.push(self.dialog_publish(&consult, "POST", request_id));
+        if !valid_address(to) {
+            out.extend(self.fail_dialog(consult, "BAD_DESTINATION", request_id));
+            return Ok(out);
+        }
         consult.state = "INITIATED".into();
         set_leg(consult.agent_leg_mut(), "INITIATED");
         set_leg(&mut consult.participants[1], "ALERTING");
-        out.push(self.dialog_publish(&consult, "PUT", request_id));
         let consult_id = consult.id.clone();
         self.dialogs.insert(consult_id.clone(), consult);
+        // The original first (it now offers TRANSFER), then the consult: a client that acts
+        // on the consult's update finds the original's actions current.
+        out.extend(self.original_publish(&consult_id, request_id));
+        out.push(self.dialog_publish(&self.dialogs[&consult_id], "PUT", request_id));
         out.extend(self.refresh_agent(agent_id, request_id));
         if let Some(target) = target {
             out.extend(self.ring_agent(&target, &consult_id, Some(dialog_id)));
@@ -812,6 +944,9 @@ impl Sim {
             )
         };
         if leg_state == WRAP_UP && !matches!(action, "" | "UPDATE_CALL_DATA") {
+            return Err(not_now());
+        }
+        if leg_state == FAILED && !matches!(action, "" | "DROP") {
             return Err(not_now());
         }
         let mut out = Vec::new();
@@ -855,7 +990,8 @@ impl Sim {
                 out.push(self.dialog_publish(&self.dialogs[dialog_id], "PUT", request_id));
             }
             "DROP" => {
-                if !LIVE_STATES.contains(&leg_state.as_str()) || leg_state == "ALERTING" {
+                let droppable = LIVE_STATES.contains(&leg_state.as_str()) || leg_state == FAILED;
+                if !droppable || leg_state == "ALERTING" {
                     return Err(not_now());
                 }
                 out.extend(self.end_dialog(dialog_id, request_id));
@@ -878,7 +1014,24 @@ impl Sim {
                     .filter(|t| !t.is_empty())
                     .ok_or_else(|| ApiError::missing("toAddress"))?;
                 if !valid_address(to) {
-                    return Ok(vec![self.async_error(agent_id, action, to, request_id)]);
+                    let cause = "BAD_DESTINATION";
+                    return Ok(vec![
+                        self.async_error(agent_id, dialog_id, cause, request_id)
+                    ]);
+                }
+                if let Some(target) = self.agent_at(agent_id, to) {
+                    // The call rings the agent at that extension (a dialog of its own, with
+                    // the call data); the transferring agent's dialog ends.
+                    let peer = self.dialogs[dialog_id].peer.clone();
+                    let mut d = self.transferred_dialog(&target, dialog_id, "ALERTING");
+                    d.peer.clone_from(&peer);
+                    if let Some(p) = peer.as_deref().and_then(|p| self.dialogs.get_mut(p)) {
+                        p.peer = Some(d.id.clone());
+                    }
+                    self.dialogs.get_mut(dialog_id).expect("checked").peer = None;
+                    out.push(self.dialog_publish(&d, "POST", ""));
+                    self.dialogs.insert(d.id.clone(), d);
+                    out.extend(self.refresh_agent(&target, ""));
                 }
                 out.extend(self.end_dialog(dialog_id, request_id));
             }
@@ -917,12 +1070,17 @@ impl Sim {
                     .as_deref()
                     .filter(|t| !t.is_empty())
                     .ok_or_else(|| ApiError::missing("actionParams/dtmfString"))?;
+                // UCCE: 0-9 * # A-D; UCCX: 0-9 * #.
+                let (extra, allowed) = match self.config.deployment {
+                    Deployment::Ucce => ("*#ABCD", "0-9, *, #, A-D"),
+                    Deployment::Uccx => ("*#", "0-9, *, #"),
+                };
                 if !digits
                     .chars()
-                    .all(|c| c.is_ascii_digit() || "*#ABCD".contains(c))
+                    .all(|c| c.is_ascii_digit() || extra.contains(c))
                 {
                     return Err(ApiError::invalid_input(
-                        "DTMF digits are 0-9, *, #, A-D",
+                        format!("DTMF digits are {allowed}"),
                         "dtmfString",
                     ));
                 }
@@ -953,7 +1111,22 @@ impl Sim {
                 if let Some(w) = &req.wrap_up_reason {
                     d.wrap_up_reason = w.clone();
                 }
+                let (key, agent) = (d.call_key, d.agent_id.clone());
                 out.push(self.dialog_publish(&self.dialogs[dialog_id], "PUT", request_id));
+                // Since Finesse 9.1(1) a wrap-up reason reaches every participant's dialog.
+                if let Some(w) = &req.wrap_up_reason {
+                    let others: Vec<String> = self
+                        .dialogs
+                        .values()
+                        .filter(|o| o.call_key == key && o.agent_id != agent)
+                        .map(|o| o.id.clone())
+                        .collect();
+                    for id in others {
+                        let o = self.dialogs.get_mut(&id).expect("listed");
+                        o.wrap_up_reason.clone_from(w);
+                        out.push(self.dialog_publish(&self.dialogs[&id], "PUT", ""));
+                    }
+                }
             }
             "" => return Err(ApiError::missing("requestedAction")),
             other => {
@@ -986,27 +1159,52 @@ impl Sim {
             }
         }
         let mut out = Vec::new();
-        if let Some(id) = pc.as_deref() {
-            if let Some(p) = self.dialogs.get_mut(id) {
-                p.participants.truncate(1);
-                p.participants.extend(far_o);
-                p.peer.clone_from(&po);
-                if p.is_consult() {
-                    p.call_type = "TRANSFER".into();
-                }
-                out.push(self.dialog_publish(&self.dialogs[id], "PUT", ""));
-            }
+        // The consulted agent: its consult dialog is deleted and the original call's dialog is
+        // posted to it (a new dialog, so a new work item), ACTIVE with the original far end.
+        let mut replaced = None;
+        if let Some(consulted) = pc.as_deref().and_then(|id| self.dialogs.remove(id)) {
+            out.push(self.dialog_publish(&consulted, "DELETE", ""));
+            let target = consulted.agent_id.clone();
+            let mut d = self.transferred_dialog(&target, original, "ACTIVE");
+            d.participants.truncate(1);
+            d.participants.extend(far_o);
+            d.peer.clone_from(&po);
+            d.secondary_id.clone_from(&consulted.id);
+            out.push(self.dialog_publish(&d, "POST", ""));
+            replaced = Some(d.id.clone());
+            self.dialogs.insert(d.id.clone(), d);
         }
         if let Some(id) = po.as_deref() {
             if let Some(p) = self.dialogs.get_mut(id) {
                 p.participants
                     .retain(|l| l.agent_id.as_deref() != Some(transferring.as_str()));
                 p.participants.extend(far_c);
-                p.peer.clone_from(&pc);
+                p.peer.clone_from(&replaced);
                 out.push(self.dialog_publish(&self.dialogs[id], "PUT", ""));
             }
         }
         out
+    }
+
+    /// A dialog for agent `target` carrying the call of dialog `original` after a transfer:
+    /// the original's addresses, call key and call data, callType TRANSFER, the target's leg
+    /// in `leg_state` and the original's far legs.
+    fn transferred_dialog(&mut self, target: &str, original: &str, leg_state: &str) -> Dialog {
+        let o = self.dialogs[original].clone();
+        let mut d = self.new_dialog(target, &o.from, &o.to, "TRANSFER", (leg_state, ""));
+        d.participants.truncate(1);
+        d.participants
+            .extend(o.participants.iter().skip(1).cloned());
+        d.call_key = o.call_key;
+        d.dnis = o.dnis;
+        d.dialed_number = o.dialed_number;
+        d.queue_name = o.queue_name;
+        d.queue_number = o.queue_number;
+        d.call_variables = o.call_variables;
+        d.ecc = o.ecc;
+        d.routed = o.routed;
+        d.called_by_agent = true;
+        d
     }
 
     /// CONFERENCE: the consult call's far end joins the original dialog (callType CONFERENCE)
@@ -1096,7 +1294,7 @@ impl Sim {
             other.associated = None;
         }
         // A call that only rang (never answered) leaves nothing to wrap up.
-        let answered = d.agent_leg().state != "ALERTING";
+        let answered = !matches!(d.agent_leg().state.as_str(), "ALERTING" | FAILED);
         d.state = "DROPPED".into();
         for p in &mut d.participants {
             set_leg(p, "DROPPED");
@@ -1340,7 +1538,9 @@ impl Sim {
             }
         }
         let agent_id = d.agent_id.clone();
-        let mut out = vec![self.dialog_publish(&self.dialogs[dialog_id], "PUT", "")];
+        // The original first (it now offers CONFERENCE), then the consult.
+        let mut out = self.original_publish(dialog_id, "");
+        out.push(self.dialog_publish(&self.dialogs[dialog_id], "PUT", ""));
         out.extend(self.refresh_agent(&agent_id, ""));
         Ok(out)
     }
@@ -1350,30 +1550,39 @@ impl Sim {
         if p.agent_id.as_deref() != Some(d.agent_id.as_str()) {
             return Vec::new();
         }
+        // Cisco's table: ALERTING: ANSWER; INITIATING/INITIATED: DROP, UPDATE_CALL_DATA;
+        // ACTIVE: HOLD, DROP, UPDATE_CALL_DATA, CONSULT_CALL (+ SEND_DTMF, TRANSFER_SST in
+        // UCCE); HELD: RETRIEVE, DROP, UPDATE_CALL_DATA (+ TRANSFER/CONFERENCE with a consult
+        // call up); FAILED: DROP; WRAP_UP: UPDATE_CALL_DATA.
         let ucce = self.config.deployment == Deployment::Ucce;
         let paired = d.associated.is_some();
+        let consult_leg = (!d.is_consult())
+            .then(|| d.associated.as_deref().and_then(|c| self.dialogs.get(c)))
+            .flatten()
+            .map(|c| c.agent_leg().state.as_str());
         let mut actions = Vec::new();
         match p.state.as_str() {
-            "ALERTING" => actions.extend(["ANSWER", "UPDATE_CALL_DATA"]),
-            "INITIATING" | "INITIATED" => {
-                actions.extend(["DROP", "UPDATE_CALL_DATA"]);
-                if d.is_consult() && p.state == "INITIATED" {
-                    actions.push("TRANSFER");
-                }
-            }
+            "ALERTING" => actions.push("ANSWER"),
+            "INITIATING" | "INITIATED" => actions.extend(["DROP", "UPDATE_CALL_DATA"]),
             "ACTIVE" => {
-                actions.extend(["HOLD", "DROP", "SEND_DTMF", "UPDATE_CALL_DATA"]);
+                actions.extend(["HOLD", "DROP", "UPDATE_CALL_DATA"]);
                 if !paired && !d.is_consult() {
                     actions.push("CONSULT_CALL");
-                    if ucce {
-                        actions.push("TRANSFER_SST");
-                    }
                 }
-                if d.is_consult() && paired {
-                    actions.extend(["TRANSFER", "CONFERENCE"]);
+                actions.push("SEND_DTMF");
+                if ucce && !paired && !d.is_consult() {
+                    actions.push("TRANSFER_SST");
                 }
             }
-            "HELD" => actions.extend(["RETRIEVE", "DROP", "UPDATE_CALL_DATA"]),
+            "HELD" => {
+                actions.extend(["RETRIEVE", "DROP", "UPDATE_CALL_DATA"]);
+                match consult_leg {
+                    Some("ACTIVE") => actions.extend(["TRANSFER", "CONFERENCE"]),
+                    Some("INITIATED") => actions.push("TRANSFER"),
+                    _ => {}
+                }
+            }
+            FAILED => actions.push("DROP"),
             WRAP_UP => actions.push("UPDATE_CALL_DATA"),
             _ => {}
         }
@@ -1841,26 +2050,259 @@ mod tests {
         assert_eq!(s.dialogs[&consult].participants[1].state, "ACTIVE");
         assert_eq!(s.dialogs[&target].state, "ACTIVE");
         assert_eq!(s.agents["1002"].state, AgentState::Talking);
+        // Cisco's table: the held original offers TRANSFER and CONFERENCE once the consult is
+        // up; the consult's active leg does not.
+        let o = &s.dialogs[&original];
+        let actions = s.participant_actions(o, o.agent_leg());
+        assert_eq!(
+            actions,
+            [
+                "RETRIEVE",
+                "DROP",
+                "UPDATE_CALL_DATA",
+                "TRANSFER",
+                "CONFERENCE"
+            ]
+        );
         let c = &s.dialogs[&consult];
-        let actions = s.participant_actions(c, c.agent_leg());
-        assert!(actions.contains(&"TRANSFER") && actions.contains(&"CONFERENCE"));
+        assert_eq!(
+            s.participant_actions(c, c.agent_leg()),
+            ["HOLD", "DROP", "UPDATE_CALL_DATA", "SEND_DTMF"]
+        );
 
-        act(&mut s, "1001", &consult, "TRANSFER");
+        let out = act(&mut s, "1001", &consult, "TRANSFER");
         assert!(!s.dialogs.contains_key(&original) && !s.dialogs.contains_key(&consult));
         assert_eq!(s.agents["1001"].state, AgentState::NotReady);
-        let b = &s.dialogs[&target];
+        // B's consult dialog is deleted and the original call's dialog is posted to B.
+        assert!(!s.dialogs.contains_key(&target));
+        let b_events: Vec<String> = out
+            .iter()
+            .filter(|p| p.node == render::dialogs_uri("1002"))
+            .map(|p| {
+                let e = &p.update[p.update.find("<event>").unwrap() + 7..];
+                e[..e.find('<').unwrap()].to_string()
+            })
+            .collect();
+        assert_eq!(b_events, ["DELETE", "POST"]);
+        let b = s.agent_dialogs("1002").next().unwrap().clone();
+        assert_ne!(b.id, target);
+        assert_eq!(b.secondary_id, target);
         assert_eq!(b.state, "ACTIVE");
         assert_eq!(b.call_type, "TRANSFER");
+        assert_eq!(
+            (b.from.as_str(), b.to.as_str()),
+            ("4085550100", "8005551000")
+        );
+        assert_eq!(b.call_variables["callVariable1"], "acct-42");
+        assert_eq!(b.ecc["user.case"], "C-7");
         assert_eq!(b.participants.len(), 2);
         assert_eq!(b.participants[1].media_address, "4085550100");
         assert_eq!(b.participants[1].agent_id, None);
         assert_eq!(b.peer, None);
         assert!(s
-            .participant_actions(b, b.agent_leg())
+            .participant_actions(&b, b.agent_leg())
             .contains(&"CONSULT_CALL"));
-        s.far_end_hangup(&target).unwrap();
+        s.far_end_hangup(&b.id).unwrap();
         assert!(s.dialogs.is_empty());
         assert_eq!(s.agents["1002"].state, AgentState::Ready);
+    }
+
+    #[test]
+    fn action_lists_follow_ciscos_table() {
+        let mut s = sim("UCCE");
+        login(&mut s);
+        let call = InboundCall {
+            to_agent: Some("1001".into()),
+            ani: "4085550100".into(),
+            ..Default::default()
+        };
+        let (id, _) = s.inbound_call(&call).unwrap();
+        let acts = |s: &Sim| {
+            let d = &s.dialogs[&id];
+            s.participant_actions(d, d.agent_leg())
+        };
+        assert_eq!(acts(&s), ["ANSWER"]);
+        act(&mut s, "1001", &id, "ANSWER");
+        assert_eq!(
+            acts(&s),
+            [
+                "HOLD",
+                "DROP",
+                "UPDATE_CALL_DATA",
+                "CONSULT_CALL",
+                "SEND_DTMF",
+                "TRANSFER_SST"
+            ]
+        );
+        act(&mut s, "1001", &id, "HOLD");
+        assert_eq!(acts(&s), ["RETRIEVE", "DROP", "UPDATE_CALL_DATA"]);
+        act(&mut s, "1001", &id, "RETRIEVE");
+        s.consult_call("1001", &id, "5550000", "").unwrap();
+        // A consult still ringing: the original may be transferred (not conferenced).
+        assert_eq!(
+            acts(&s),
+            ["RETRIEVE", "DROP", "UPDATE_CALL_DATA", "TRANSFER"]
+        );
+        let consult = s.dialogs[&id].associated.clone().unwrap();
+        let c = &s.dialogs[&consult];
+        assert_eq!(
+            s.participant_actions(c, c.agent_leg()),
+            ["DROP", "UPDATE_CALL_DATA"]
+        );
+        // The far participants list no actions.
+        assert!(s.participant_actions(c, &c.participants[1]).is_empty());
+        // The far end answers: the original's PUT now offers TRANSFER and CONFERENCE.
+        let out = s.far_end_answer(&consult).unwrap();
+        let original_put = out
+            .iter()
+            .find(|p| p.update.contains(&format!("<id>{id}</id>")))
+            .expect("a PUT of the original");
+        assert!(original_put.update.contains("<action>CONFERENCE</action>"));
+        assert_eq!(
+            acts(&s),
+            [
+                "RETRIEVE",
+                "DROP",
+                "UPDATE_CALL_DATA",
+                "TRANSFER",
+                "CONFERENCE"
+            ]
+        );
+        // UCCX: no TRANSFER_SST.
+        let mut x = sim("UCCX");
+        login(&mut x);
+        let (id, _) = x.inbound_call(&call).unwrap();
+        act(&mut x, "1001", &id, "ANSWER");
+        let d = &x.dialogs[&id];
+        assert!(!x
+            .participant_actions(d, d.agent_leg())
+            .contains(&"TRANSFER_SST"));
+    }
+
+    #[test]
+    fn dtmf_digits_follow_the_deployment() {
+        for (dep, ok) in [("UCCE", true), ("UCCX", false)] {
+            let mut s = sim(dep);
+            login(&mut s);
+            let call = InboundCall {
+                to_agent: Some("1001".into()),
+                ani: "4085550100".into(),
+                ..Default::default()
+            };
+            let (id, _) = s.inbound_call(&call).unwrap();
+            act(&mut s, "1001", &id, "ANSWER");
+            let dtmf = |digits: &str| DialogRequest {
+                action: "SEND_DTMF".into(),
+                dtmf: Some(digits.into()),
+                ..Default::default()
+            };
+            assert!(s.dialog_action("1001", &id, &dtmf("12*#"), "").is_ok());
+            assert_eq!(
+                s.dialog_action("1001", &id, &dtmf("1A"), "").is_ok(),
+                ok,
+                "{dep}"
+            );
+            act(&mut s, "1001", &id, "HOLD");
+            assert_eq!(
+                s.dialog_action("1001", &id, &dtmf("1"), "")
+                    .unwrap_err()
+                    .error_type,
+                "Invalid State"
+            );
+        }
+    }
+
+    #[test]
+    fn wrap_up_reason_reaches_every_participant() {
+        let mut s = sim("UCCE");
+        login(&mut s);
+        login_as(&mut s, "1002", "5002");
+        s.make_call("1001", "5002", "").unwrap();
+        let a = s.agent_dialogs("1001").next().unwrap().id.clone();
+        let b = s.agent_dialogs("1002").next().unwrap().id.clone();
+        act(&mut s, "1002", &b, "ANSWER");
+        let r = DialogRequest {
+            action: "UPDATE_CALL_DATA".into(),
+            wrap_up_reason: Some("Sale".into()),
+            ..Default::default()
+        };
+        let out = s.dialog_action("1001", &a, &r, "rq").unwrap();
+        assert_eq!(s.dialogs[&b].wrap_up_reason, "Sale");
+        assert!(out.iter().any(|p| p.node == render::dialogs_uri("1002")
+            && p.update.contains("<wrapUpReason>Sale</wrapUpReason>")));
+    }
+
+    #[test]
+    fn single_step_transfer_to_an_agent_rings_it_with_the_call_data() {
+        let mut s = sim("UCCE");
+        login(&mut s);
+        login_as(&mut s, "1002", "5002");
+        s.change_state("1002", &req("READY"), "").unwrap();
+        let call = InboundCall {
+            to_agent: Some("1001".into()),
+            ani: "4085550100".into(),
+            call_variables: [("callVariable1".to_string(), "acct-42".to_string())].into(),
+            ..Default::default()
+        };
+        let (id, _) = s.inbound_call(&call).unwrap();
+        act(&mut s, "1001", &id, "ANSWER");
+        let sst = DialogRequest {
+            action: "TRANSFER_SST".into(),
+            to_address: Some("5002".into()),
+            ..Default::default()
+        };
+        let out = s.dialog_action("1001", &id, &sst, "rq").unwrap();
+        assert!(s.agent_dialogs("1001").next().is_none());
+        let b = s.agent_dialogs("1002").next().unwrap().clone();
+        assert_eq!(
+            (b.state.as_str(), b.call_type.as_str()),
+            ("ALERTING", "TRANSFER")
+        );
+        assert_eq!(b.participants[1].media_address, "4085550100");
+        assert_eq!(b.call_variables["callVariable1"], "acct-42");
+        assert_eq!(s.agents["1002"].state, AgentState::Reserved);
+        assert!(out
+            .iter()
+            .any(|p| p.node == render::dialogs_uri("1002")
+                && p.update.contains("<event>POST</event>")));
+        act(&mut s, "1002", &b.id, "ANSWER");
+        assert_eq!(s.agents["1002"].state, AgentState::Talking);
+    }
+
+    #[test]
+    fn make_call_from_ready_follows_the_release() {
+        let mut s = sim("UCCE");
+        login(&mut s);
+        s.change_state("1001", &req("READY"), "").unwrap();
+        let out = s.make_call("1001", "5550000", "rq").unwrap();
+        assert!(
+            out[0].node == render::user_uri("1001")
+                && out[0].update.contains("<state>NOT_READY</state>")
+                && out[0].update.contains("<reasonCodeId>50006</reasonCodeId>")
+        );
+        let d = s.agent_dialogs("1001").next().unwrap().id.clone();
+        act(&mut s, "1001", &d, "DROP");
+        assert_eq!(s.agents["1001"].state, AgentState::NotReady);
+        assert_eq!(
+            s.agents["1001"].reason_code_id.as_deref(),
+            Some(MAKE_CALL_REASON)
+        );
+
+        let mut old = sim("UCCE");
+        old.config.finesse_version = "12.0(1)".into();
+        login(&mut old);
+        old.change_state("1001", &req("READY"), "").unwrap();
+        assert_eq!(
+            old.make_call("1001", "5550000", "").unwrap_err().error_type,
+            "Invalid State"
+        );
+        let mut x = sim("UCCX");
+        login(&mut x);
+        x.change_state("1001", &req("READY"), "").unwrap();
+        assert_eq!(
+            x.make_call("1001", "5550000", "").unwrap_err().error_type,
+            "Invalid State"
+        );
     }
 
     #[test]
@@ -1940,13 +2382,83 @@ mod tests {
 
     #[test]
     fn invalid_destinations_fail_asynchronously() {
+        for (dep, error_type) in [
+            ("UCCE", "Generic Error"),
+            ("UCCX", "Call Operation Failure"),
+        ] {
+            let mut s = sim(dep);
+            login(&mut s);
+            let out = s.make_call("1001", "abc", "rq").unwrap();
+            let d = s.agent_dialogs("1001").next().unwrap().clone();
+            // POST, PUT FAILED (cause BAD_DESTINATION), then the error with the dialog as
+            // source.
+            assert!(out[0].update.contains("<event>POST</event>"));
+            assert!(out[1].update.contains("<state>FAILED</state>"));
+            assert!(out[1]
+                .update
+                .contains("<stateCause>BAD_DESTINATION</stateCause>"));
+            let e = &out[2].update;
+            assert!(e.contains("<apiErrors>") && e.contains("<requestId>rq</requestId>"));
+            assert!(e.contains(&format!("<source>/finesse/api/Dialog/{}</source>", d.id)));
+            assert!(
+                e.contains(&format!("<errorType>{error_type}</errorType>")),
+                "{e}"
+            );
+            assert_eq!(out[2].node, render::dialogs_uri("1001"));
+            assert_eq!(s.participant_actions(&d, d.agent_leg()), ["DROP"]);
+            // FAILED stays until DROP; it is no call for the agent's state.
+            assert_eq!(s.agents["1001"].state, AgentState::NotReady);
+            let hold = DialogRequest {
+                action: "HOLD".into(),
+                ..Default::default()
+            };
+            assert!(s.dialog_action("1001", &d.id, &hold, "").is_err());
+            let out = act(&mut s, "1001", &d.id, "DROP");
+            assert!(out
+                .iter()
+                .any(|p| p.update.contains("<event>DELETE</event>")));
+            assert!(s.dialogs.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_busy_destination_fails_the_dialog_until_dropped() {
         let mut s = sim("UCCE");
         login(&mut s);
-        let out = s.make_call("1001", "abc", "rq").unwrap();
-        assert!(
-            out[0].update.contains("<apiErrors>")
-                && out[0].update.contains("<requestId>rq</requestId>")
-        );
+        s.make_call("1001", "5550000", "").unwrap();
+        let id = s.agent_dialogs("1001").next().unwrap().id.clone();
+        assert_eq!(s.agents["1001"].state, AgentState::Talking);
+        let out = s.far_end_busy(&id).unwrap();
+        assert!(out
+            .iter()
+            .any(|p| p.update.contains("<stateCause>BUSY</stateCause>")));
+        assert!(out
+            .iter()
+            .any(|p| p.update.contains("<errorMessage>CF_BUSY</errorMessage>")));
+        assert_eq!(s.dialogs[&id].state, "FAILED");
+        assert_eq!(s.agents["1001"].state, AgentState::NotReady);
+        assert_eq!(s.far_end_busy(&id).unwrap_err().0, 409);
+        act(&mut s, "1001", &id, "DROP");
         assert!(s.dialogs.is_empty());
+
+        // A failed consult: the original stays held and offers no TRANSFER.
+        let call = InboundCall {
+            to_agent: Some("1001".into()),
+            ani: "4085550100".into(),
+            ..Default::default()
+        };
+        let (original, _) = s.inbound_call(&call).unwrap();
+        act(&mut s, "1001", &original, "ANSWER");
+        s.consult_call("1001", &original, "5550001", "").unwrap();
+        let consult = s.dialogs[&original].associated.clone().unwrap();
+        s.far_end_busy(&consult).unwrap();
+        let o = &s.dialogs[&original];
+        assert_eq!(
+            s.participant_actions(o, o.agent_leg()),
+            ["RETRIEVE", "DROP", "UPDATE_CALL_DATA"]
+        );
+        act(&mut s, "1001", &consult, "DROP");
+        act(&mut s, "1001", &original, "RETRIEVE");
+        assert_eq!(s.dialogs[&original].agent_leg().state, "ACTIVE");
     }
 }

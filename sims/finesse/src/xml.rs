@@ -193,6 +193,17 @@ impl XmlWriter {
         self
     }
 
+    /// Opens `<name a="v" …>`.
+    pub fn open_with(&mut self, name: &str, attrs: &[(&str, &str)]) -> &mut Self {
+        self.out.push('<');
+        self.out.push_str(name);
+        for (a, v) in attrs {
+            self.out.push_str(&format!(" {a}=\"{}\"", escape(v)));
+        }
+        self.out.push('>');
+        self
+    }
+
     /// Closes `</name>`.
     pub fn close(&mut self, name: &str) -> &mut Self {
         self.out.push_str("</");

@@ -17,6 +17,7 @@
 //! (reading an agent's state and dialogs), `notifications` (sessions and updates),
 //! `failover` (SystemInfo checks and node switching), `crate::service::views` (console views).
 
+mod bounds;
 mod failover;
 mod ha;
 mod notifications;
@@ -281,6 +282,8 @@ pub(crate) struct AgentEntry {
     held: Vec<Update>,
     /// A forced logout is under way: the (state, pending state) it last acted on.
     pub force_logout: Option<String>,
+    /// The last request about the agent (an entry without a session expires after it).
+    pub touched: Option<Instant>,
 }
 
 /// Who waits for the answer of a ticket.
@@ -319,6 +322,8 @@ pub struct Core {
     /// When the status was last published, and when a standby last probed.
     last_beat: Option<Instant>,
     last_probe: Option<Instant>,
+    /// When idle agent entries were last looked at.
+    last_trim: Option<Instant>,
 }
 
 impl Core {
@@ -340,6 +345,7 @@ impl Core {
             linked: false,
             last_beat: None,
             last_probe: None,
+            last_trim: None,
             cfg,
         }
     }
@@ -361,7 +367,12 @@ impl Core {
             tracing::trace!("probe of {instance} received");
             return;
         }
+        if self.refuse_bad_number(&reply_to, &env) {
+            return;
+        }
+        let agent = env.msg.agent().map(str::to_string);
         self.enqueue(now, reply_to, env);
+        self.touched(now, agent.as_deref());
     }
 
     /// Input: a frame whose body is not a request this connector can read.
@@ -398,6 +409,7 @@ impl Core {
         self.login_wait_timeouts(now);
         self.beat(now);
         self.force_logouts(now);
+        self.expire_agents(now);
     }
 
     /// Input: the connector is stopping. Drivers are told it goes out of service, every
@@ -545,7 +557,7 @@ impl Core {
     /// Keeps the console's list of calls current.
     fn remember_call(&mut self, d: &DialogInfo) {
         let e = self.agents.entry(d.agent.clone()).or_default();
-        if d.ended || matches!(d.agent_state.as_str(), "DROPPED" | "FAILED") {
+        if d.ended || d.agent_state == "DROPPED" {
             e.calls.remove(&d.id);
         } else {
             e.calls.insert(d.id.clone(), d.clone());

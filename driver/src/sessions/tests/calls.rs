@@ -135,7 +135,21 @@ fn make_call_needs_not_ready_and_a_number() {
             to: "0612".into()
         }]
     );
+    // UCCE (Finesse 12.5(1)+): Make Call from Ready; Finesse moves the agent to Not Ready.
+    let mut r = Rig::logged_in(&[]);
     r.deliver(Message::Agent(agent("1001", AgentState::Ready)), None);
+    assert!(r.enabled(1, "MakeCall"));
+    r.clear();
+    r.invoke(1, "mc", "MakeCall", "0612", vec![]);
+    assert_eq!(
+        r.sent(),
+        [Message::MakeCall {
+            agent: "1001".into(),
+            to: "0612".into()
+        }]
+    );
+    let mut r = Rig::logged_in(&[]);
+    r.deliver(Message::Agent(agent("1001", AgentState::Reserved)), None);
     assert!(!r.enabled(1, "MakeCall"));
     r.clear();
     r.invoke(1, "mc", "MakeCall", "0612", vec![]);
@@ -145,6 +159,47 @@ fn make_call_needs_not_ready_and_a_number() {
         r.status(1),
         "Outbound calls need Not Ready and no call in progress."
     );
+}
+
+#[test]
+fn uccx_make_call_needs_not_ready() {
+    let mut r = Rig::logged_in(&[("Driver:DeploymentType", "UCCX")]);
+    r.deliver(Message::Agent(agent("1001", AgentState::Ready)), None);
+    assert!(!r.enabled(1, "MakeCall"));
+    r.clear();
+    r.invoke(1, "mc", "MakeCall", "0612", vec![]);
+    assert!(r.sent().is_empty());
+    assert_eq!(r.error_code(1), "MakeCallNeedsNotReady");
+    r.deliver(Message::Agent(agent("1001", AgentState::NotReady)), None);
+    assert!(r.enabled(1, "MakeCall"));
+}
+
+#[test]
+fn a_failed_call_stays_until_the_agent_releases_it() {
+    let mut r = Rig::logged_in(&[]);
+    let mut d = dialog("1001", "d9", "INITIATED");
+    d.from_address = "5001".into();
+    d.to_address = "5550000".into();
+    r.deliver(Message::Dialog(Box::new(d.clone())), None);
+    d.state = "FAILED".into();
+    d.agent_state = "FAILED".into();
+    d.state_cause = "BUSY".into();
+    d.actions = vec!["DROP".into()];
+    r.deliver(Message::Dialog(Box::new(d.clone())), None);
+    // Not released: the work item stays and Release is offered.
+    assert!(!r.calls(1).iter().any(|c| matches!(c, Call::Released(..))));
+    assert!(r.enabled(1, "ReleaseCall"));
+    assert!(!r.enabled(1, "HoldCall"));
+    r.clear();
+    r.invoke(1, "rel", "ReleaseCall", "", vec![]);
+    assert!(matches!(
+        &r.sent()[..],
+        [Message::CallAction { dialog, .. }] if dialog == "d9"
+    ));
+    d.state = "DROPPED".into();
+    d.agent_state = "DROPPED".into();
+    r.deliver(Message::Dialog(Box::new(d)), None);
+    assert!(r.calls(1).iter().any(|c| matches!(c, Call::Released(..))));
 }
 
 #[test]
@@ -310,4 +365,51 @@ fn a_new_agent_in_the_session_ends_the_old_agents_calls() {
     r.advance(Duration::from_secs(5));
     r.invoke(1, "login", "LogIn", "", login_params("1002"));
     assert!(r.calls(1).contains(&Call::Released("d1".into(), T0 + 5)));
+}
+
+#[test]
+fn numbers_and_dtmf_digits_are_checked_before_anything_is_sent() {
+    let mut r = Rig::logged_in(&[]);
+    r.invoke(1, "mc", "MakeCall", &"5".repeat(25_000), vec![]);
+    assert!(r.sent().is_empty());
+    assert_eq!(r.error_code(1), "InvalidNumber");
+    assert!(
+        r.status(1).starts_with("Cannot dial this number"),
+        "{}",
+        r.status(1)
+    );
+    r.invoke(1, "mc", "MakeCall", "555;drop", vec![]);
+    assert!(r.sent().is_empty());
+    let mut r = ringing(&[]);
+    update(&mut r, "d1", "ACTIVE");
+    r.clear();
+    r.invoke(1, "dtmf", "SendDTMF", "12 34", vec![]);
+    assert!(r.sent().is_empty());
+    assert_eq!(r.error_code(1), "InvalidDigits");
+    r.invoke(1, "dtmf", "SendDTMF", "12*#", vec![]);
+    assert_eq!(r.sent().len(), 1);
+}
+
+#[test]
+fn complete_transfer_acts_on_the_held_original_that_lists_transfer() {
+    // Cisco's table: TRANSFER and CONFERENCE are listed on the held original call.
+    let mut r = Rig::logged_in(&[]);
+    let mut original = dialog("1001", "d1", "HELD");
+    original.actions = ["RETRIEVE", "DROP", "TRANSFER", "CONFERENCE"]
+        .map(String::from)
+        .to_vec();
+    let mut consult = dialog("1001", "d2", "ACTIVE");
+    consult.call_type = "CONSULT".into();
+    consult.associated = Some("d1".into());
+    consult.actions = ["HOLD", "DROP"].map(String::from).to_vec();
+    r.deliver(Message::Dialog(Box::new(original)), None);
+    r.deliver(Message::Dialog(Box::new(consult)), None);
+    assert!(r.enabled(1, "CompleteTransfer"));
+    assert!(r.enabled(1, "CompleteConference"));
+    r.clear();
+    r.invoke(1, "ct", "CompleteTransfer", "", kv(&[("TrackingID", "d2")]));
+    assert!(matches!(
+        &r.sent()[..],
+        [Message::CallAction { dialog, action: CallAction::Transfer, .. }] if dialog == "d1"
+    ));
 }

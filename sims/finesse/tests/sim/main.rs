@@ -100,6 +100,8 @@ fn fixture_with(deployment: Deployment, n: usize) -> Fixture {
         pubsub_domain: "pubsub.finesse.local".into(),
         admin_user: "finesse-admin".into(),
         admin_password: "finesse-admin-pw".into(),
+        finesse_version: "12.5(1)".into(),
+        secondary_host: String::new(),
         agents: agents.clone(),
         not_ready_reasons: vec![reason("11", "10", "Break", "NOT_READY")],
         logout_reasons: vec![reason("21", "30", "End of shift", "LOGOUT")],
@@ -286,7 +288,7 @@ fn agent_state_changes_are_notified_over_xmpp() {
         user_state(u) == "NOT_READY" && text(u, "requestId") == "r3"
     });
     assert_eq!(text(&u, "data/user/reasonCodeId"), "11");
-    assert_eq!(text(&u, "data/user/ReasonCode/label"), "Break");
+    assert_eq!(text(&u, "data/user/reasonCode/label"), "Break");
 
     let user = f.rest("GET", &format!("/User/{}", f.agent.id), "", "");
     assert_eq!(user.status, 200);
@@ -298,10 +300,23 @@ fn agent_state_changes_are_notified_over_xmpp() {
         "",
         "",
     );
-    assert_eq!(
-        text(&xml::parse(&codes.body).unwrap(), "ReasonCode/label"),
-        "End of shift"
+    // Cisco's shape: a category attribute, no <id> (the id ends the uri).
+    let codes = xml::parse(&codes.body).unwrap();
+    assert_eq!(codes.attr("category"), Some("LOGOUT"));
+    assert_eq!(text(&codes, "ReasonCode/label"), "End of shift");
+    assert_eq!(text(&codes, "ReasonCode/category"), "LOGOUT");
+    assert!(codes.find("ReasonCode/id").is_none());
+    assert!(text(&codes, "ReasonCode/uri").starts_with("/finesse/api/ReasonCode/"));
+    let wrap = f.rest(
+        "GET",
+        &format!("/User/{}/WrapUpReasons", f.agent.id),
+        "",
+        "",
     );
+    let wrap = xml::parse(&wrap.body).unwrap();
+    assert!(text(&wrap, "WrapUpReason/uri")
+        .starts_with(&format!("/finesse/api/User/{}/WrapUpReason/", f.agent.id)));
+    assert!(wrap.find("WrapUpReason/id").is_none());
 
     assert_eq!(
         f.put_state("<state>LOGOUT</state><reasonCodeId>21</reasonCodeId>", "r4")
@@ -451,6 +466,10 @@ fn uccx_refuses_single_step_transfer() {
         .to_string();
     f.update("/Dialogs", |u| text(u, "event") == "POST");
     let answer = "<Dialog><requestedAction>ANSWER</requestedAction></Dialog>";
+    let r = f.rest("PUT", &format!("/Dialog/{dialog_id}"), answer, "");
+    assert_eq!(r.status, 400, "targetMediaAddress is required");
+    assert!(r.body.contains("Parameter Missing"), "{}", r.body);
+    let answer = "<Dialog><requestedAction>ANSWER</requestedAction><targetMediaAddress>5001</targetMediaAddress></Dialog>";
     assert_eq!(
         f.rest("PUT", &format!("/Dialog/{dialog_id}"), answer, "")
             .status,
@@ -467,7 +486,7 @@ fn uccx_refuses_single_step_transfer() {
         !actions.contains(&"TRANSFER_SST".to_string()),
         "{actions:?}"
     );
-    let sst = "<Dialog><requestedAction>TRANSFER_SST</requestedAction><toAddress>6000</toAddress></Dialog>";
+    let sst = "<Dialog><requestedAction>TRANSFER_SST</requestedAction><toAddress>6000</toAddress><targetMediaAddress>5001</targetMediaAddress></Dialog>";
     let r = f.rest("PUT", &format!("/Dialog/{dialog_id}"), sst, "");
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body.contains("<ApiErrors>"));
@@ -484,6 +503,33 @@ fn out_of_service_shows_in_system_info_and_rest() {
     assert_eq!(text(&e, "deploymentType"), "UCCE");
     assert_eq!(text(&e, "xmppDomain"), "finesse.local");
     assert_eq!(text(&e, "xmppPubSubDomain"), "pubsub.finesse.local");
+    assert_eq!(text(&e, "systemAuthMode"), "NON_SSO");
+    assert!(!text(&e, "primaryNode/host").is_empty());
+    assert!(!text(&e, "primaryNode/httpsPort").is_empty());
+    assert_eq!(
+        text(&e, "primaryNode/xmppPort"),
+        xmpp_addr().port().to_string()
+    );
+    assert_eq!(text(&e, "primaryNode/xmppSecurePort"), "5223");
+    assert!(e.find("secondaryNode/xmppSecurePort").is_some());
+
+    // PARTIAL_SERVICE: shown in SystemInfo, and every request gets 503.
+    assert_eq!(
+        f.admin("POST", "/failures", r#"{"partialService":true}"#)
+            .status,
+        200
+    );
+    let info = http(&base, "GET", "/finesse/api/SystemInfo", None, &[], "");
+    assert_eq!(
+        text(&xml::parse(&info.body).unwrap(), "status"),
+        "PARTIAL_SERVICE"
+    );
+    assert_eq!(
+        f.rest("GET", &format!("/User/{}", f.agent.id), "", "")
+            .status,
+        503
+    );
+    f.admin("POST", "/failures", r#"{"partialService":false}"#);
 
     assert_eq!(
         f.admin("POST", "/failures", r#"{"outOfService":true}"#)
@@ -606,7 +652,7 @@ fn consult_to_another_agent_then_transfer_hands_the_customer_over() {
     assert_eq!(r.status, 200, "{}", r.body);
     let original = dialog_id_of(&r);
     f.update("/Dialogs", |u| text(u, "event") == "POST");
-    let answer = "<Dialog><requestedAction>ANSWER</requestedAction></Dialog>";
+    let answer = "<Dialog><requestedAction>ANSWER</requestedAction><targetMediaAddress>5001</targetMediaAddress></Dialog>";
     assert_eq!(
         f.rest("PUT", &format!("/Dialog/{original}"), answer, "")
             .status,
@@ -654,23 +700,26 @@ fn consult_to_another_agent_then_transfer_hands_the_customer_over() {
     b.update("", |u| user_state(u) == "RESERVED");
 
     // B answers: both legs ACTIVE.
+    let answer = "<Dialog><requestedAction>ANSWER</requestedAction><targetMediaAddress>5002</targetMediaAddress></Dialog>";
     let r = b.rest("PUT", &format!("/Dialog/{target}"), answer, "b-ans");
     assert_eq!(r.status, 202, "{}", r.body);
     let u = b.update("/Dialogs", |u| text(u, "requestId") == "b-ans");
     assert_eq!(text(&u, "data/dialog/state"), "ACTIVE");
     b.update("", |u| user_state(u) == "TALKING");
+    // Cisco's table: the held original now offers TRANSFER and CONFERENCE (its update comes
+    // first), then the consult is ACTIVE.
     let u = f.update("/Dialogs", |u| {
-        text(u, "data/dialog/id") == consult && text(u, "data/dialog/state") == "ACTIVE"
+        text(u, "data/dialog/id") == original
+            && actions(u, "data/dialog").contains(&"CONFERENCE".to_string())
     });
     let a_actions = actions(&u, "data/dialog");
-    assert!(
-        a_actions.contains(&"TRANSFER".to_string())
-            && a_actions.contains(&"CONFERENCE".to_string()),
-        "{a_actions:?}"
-    );
+    assert!(a_actions.contains(&"TRANSFER".to_string()), "{a_actions:?}");
+    f.update("/Dialogs", |u| {
+        text(u, "data/dialog/id") == consult && text(u, "data/dialog/state") == "ACTIVE"
+    });
 
     // A completes the transfer.
-    let transfer = "<Dialog><requestedAction>TRANSFER</requestedAction></Dialog>";
+    let transfer = "<Dialog><requestedAction>TRANSFER</requestedAction><targetMediaAddress>5001</targetMediaAddress></Dialog>";
     let r = f.rest("PUT", &format!("/Dialog/{consult}"), transfer, "xfer");
     assert_eq!(r.status, 202, "{}", r.body);
     let u = f.update("/Dialogs", |u| text(u, "event") == "DELETE");
@@ -680,15 +729,30 @@ fn consult_to_another_agent_then_transfer_hands_the_customer_over() {
     f.update("", |u| {
         user_state(u) == "NOT_READY" && text(u, "requestId") == "xfer"
     });
-    let u = b.update("/Dialogs", |u| text(u, "data/dialog/id") == target);
-    assert_eq!(text(&u, "data/dialog/state"), "ACTIVE");
+    // B: a DELETE of its consult dialog, then a POST of the original call's dialog.
+    let u = b.update("/Dialogs", |u| text(u, "event") == "DELETE");
+    assert_eq!(text(&u, "data/dialogs/Dialog/id"), target);
+    let u = b.update("/Dialogs", |u| text(u, "event") == "POST");
+    let d = "data/dialogs/Dialog";
+    let moved = text(&u, &format!("{d}/id"));
+    assert_ne!(moved, target);
+    assert_eq!(text(&u, &format!("{d}/secondaryId")), target);
+    assert_eq!(text(&u, &format!("{d}/state")), "ACTIVE");
+    assert_eq!(text(&u, &format!("{d}/fromAddress")), "4085550100");
     assert_eq!(
-        participants(&u, "data/dialog"),
+        text(&u, &format!("{d}/mediaProperties/callType")),
+        "TRANSFER"
+    );
+    assert!(!text(&u, &format!("{d}/mediaProperties/callKeyCallId")).is_empty());
+    assert!(call_variables(&u, d).contains(&("callVariable1".into(), "acct-42".into())));
+    assert_eq!(
+        participants(&u, d),
         vec![
             ("5002".to_string(), "ACTIVE".to_string()),
             ("4085550100".to_string(), "ACTIVE".to_string())
         ]
     );
+    let target = moved;
 
     let list = f.rest("GET", &format!("/User/{}/Dialogs", f.agent.id), "", "");
     assert!(
@@ -794,7 +858,7 @@ fn a_call_ending_in_wrap_up_keeps_its_dialog_until_the_agent_is_ready() {
         "{}",
         r.body
     );
-    let update = "<Dialog><requestedAction>UPDATE_CALL_DATA</requestedAction><mediaProperties><wrapUpReason>Sale</wrapUpReason></mediaProperties></Dialog>";
+    let update = "<Dialog><requestedAction>UPDATE_CALL_DATA</requestedAction><targetMediaAddress>5001</targetMediaAddress><mediaProperties><wrapUpReason>Sale</wrapUpReason></mediaProperties></Dialog>";
     assert_eq!(
         f.rest("PUT", &format!("/Dialog/{dialog_id}"), update, "wu")
             .status,
@@ -832,5 +896,58 @@ fn a_call_ending_in_wrap_up_keeps_its_dialog_until_the_agent_is_ready() {
     });
     let list = f.rest("GET", &format!("/User/{}/Dialogs", f.agent.id), "", "");
     assert!(xml::parse(&list.body).unwrap().find("Dialog").is_none());
+    f.sim.stop();
+}
+
+#[test]
+fn a_busy_make_call_from_ready_fails_with_an_async_error_naming_the_dialog() {
+    let mut f = fixture(Deployment::Ucce);
+    f.put_state("<state>LOGIN</state><extension>5001</extension>", "");
+    f.put_state("<state>READY</state>", "");
+    f.update("", |u| user_state(u) == "READY");
+    // UCCE 12.5(1): MAKE_CALL from READY moves the agent to NOT_READY (reason 50006) first.
+    let body = "<Dialog><requestedAction>MAKE_CALL</requestedAction><fromAddress>5001</fromAddress><toAddress>5551000</toAddress></Dialog>";
+    let r = f.rest("POST", &format!("/User/{}/Dialogs", f.agent.id), body, "mc");
+    assert_eq!(r.status, 202, "{}", r.body);
+    let u = f.update("", |u| user_state(u) == "NOT_READY");
+    assert_eq!(text(&u, "data/user/reasonCodeId"), "50006");
+    let u = f.update("/Dialogs", |u| text(u, "event") == "POST");
+    let dialog = text(&u, "data/dialogs/Dialog/id");
+    f.update("/Dialogs", |u| text(u, "data/dialog/state") == "INITIATED");
+
+    // The far end is busy: FAILED (cause BUSY), then the asynchronous error.
+    assert_eq!(
+        f.admin("POST", &format!("/calls/{dialog}/busy"), "{}")
+            .status,
+        200
+    );
+    let u = f.update("/Dialogs", |u| text(u, "data/dialog/state") == "FAILED");
+    assert_eq!(
+        text(&u, "data/dialog/participants/Participant/stateCause"),
+        "BUSY"
+    );
+    assert_eq!(actions(&u, "data/dialog"), vec!["DROP".to_string()]);
+    let e = f.update("/Dialogs", |u| u.find("data/apiErrors").is_some());
+    assert_eq!(text(&e, "source"), format!("/finesse/api/Dialog/{dialog}"));
+    assert_eq!(
+        text(&e, "data/apiErrors/apiError/errorType"),
+        "Generic Error"
+    );
+    assert_eq!(text(&e, "data/apiErrors/apiError/errorMessage"), "CF_BUSY");
+
+    // It stays until the agent drops it.
+    let list = f.rest("GET", &format!("/User/{}/Dialogs", f.agent.id), "", "");
+    assert_eq!(
+        text(&xml::parse(&list.body).unwrap(), "Dialog/state"),
+        "FAILED"
+    );
+    let drop = "<Dialog><requestedAction>DROP</requestedAction><targetMediaAddress>5001</targetMediaAddress></Dialog>";
+    assert_eq!(
+        f.rest("PUT", &format!("/Dialog/{dialog}"), drop, "dr")
+            .status,
+        202
+    );
+    let u = f.update("/Dialogs", |u| text(u, "event") == "DELETE");
+    assert_eq!(text(&u, "requestId"), "dr");
     f.sim.stop();
 }

@@ -168,6 +168,24 @@ fn a_node_not_in_service_is_skipped_and_named() {
 }
 
 #[test]
+fn a_node_in_partial_service_is_not_used() {
+    // Cisco: a node in PARTIAL_SERVICE answers 503 to every request; only IN_SERVICE serves.
+    let mut h = Harness::new();
+    h.fake.nodes.insert(NODE_A.into(), "PARTIAL_SERVICE".into());
+    h.advance(POLL);
+    let (status, _) = status_of(&h.broadcasts[0]);
+    assert_eq!(status, SystemStatus::InService);
+    let nodes = system_info_nodes(&h.calls);
+    assert_eq!(nodes, vec![NODE_A, NODE_B], "the secondary serves");
+    h.fake.nodes.insert(NODE_B.into(), "PARTIAL_SERVICE".into());
+    h.advance(POLL);
+    h.advance(POLL);
+    let (status, detail) = status_of(h.broadcasts.last().unwrap());
+    assert_eq!(status, SystemStatus::OutOfService);
+    assert!(detail.contains("PARTIAL_SERVICE"), "{detail}");
+}
+
+#[test]
 fn the_primary_is_used_again_when_the_secondary_fails() {
     let mut h = Harness::new();
     h.logged_in("1001");

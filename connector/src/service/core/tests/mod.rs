@@ -2,6 +2,7 @@
 //! calls from an in-memory table of agents, dialogs and node statuses (or a test holds the
 //! calls and answers them itself), and the tests read the outputs.
 
+mod bounds;
 mod calls;
 mod failover;
 mod ha;
@@ -175,9 +176,22 @@ impl FakeFinesse {
                     self.user(agent, creds)?.dialogs.clone(),
                 ))
             }
-            RestCall::DialogAction { node, creds, .. } => {
+            RestCall::DialogAction {
+                node,
+                creds,
+                action,
+                ..
+            } => {
                 self.node_up(node)?;
                 self.user(&creds.user.clone(), creds)?;
+                // Every PUT on a Dialog needs targetMediaAddress (Cisco: required).
+                if action.extension.is_empty() {
+                    return Err(RestError::Api {
+                        status: 400,
+                        error_type: "Parameter Missing".into(),
+                        message: "targetMediaAddress is required".into(),
+                    });
+                }
                 Ok(RestAnswer::Done)
             }
             RestCall::MakeCall {

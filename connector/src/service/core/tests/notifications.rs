@@ -112,6 +112,63 @@ fn an_api_errors_update_is_an_error_event() {
 }
 
 #[test]
+fn a_failed_dialog_is_not_ended_and_stays_until_dropped() {
+    let mut h = Harness::new();
+    h.logged_in("1001");
+    let failed = Element::parse(
+        "<Dialog><id>8</id><fromAddress>5001</fromAddress><toAddress>5550000</toAddress>\
+<participants><Participant><actions><action>DROP</action></actions><mediaAddress>5001</mediaAddress>\
+<state>FAILED</state><stateCause>BUSY</stateCause></Participant></participants><state>FAILED</state></Dialog>",
+    )
+    .unwrap();
+    h.notify(
+        "1001",
+        Notification::Update(Update::Dialogs {
+            event: "PUT".into(),
+            dialogs: vec![failed],
+            request_id: None,
+        }),
+    );
+    let sent = h.take();
+    match &sent[0].1 {
+        Message::Dialog(d) => {
+            assert_eq!((d.state.as_str(), d.ended), ("FAILED", false));
+            assert_eq!(d.state_cause, "BUSY");
+            assert_eq!(d.actions, vec!["DROP".to_string()]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(h.core.call_views().len(), 1, "a failed call stays listed");
+}
+
+#[test]
+fn an_async_call_failure_is_a_call_failed_error_in_plain_words() {
+    let mut h = Harness::new();
+    h.logged_in("1001");
+    for error_type in ["Generic Error", "Call Operation Failure"] {
+        h.notify(
+            "1001",
+            Notification::Update(Update::Error {
+                error: ApiError {
+                    error_type: error_type.into(),
+                    message: "CF_INVALID_DESTINATION".into(),
+                },
+                request_id: Some("m1".into()),
+            }),
+        );
+        let sent = h.take();
+        assert_eq!(
+            error_of(&sent[0].1),
+            (
+                "CallFailed",
+                "the number is not valid (CF_INVALID_DESTINATION)"
+            )
+        );
+        assert_eq!(sent[0].2.as_deref(), Some("m1"));
+    }
+}
+
+#[test]
 fn other_updates_are_not_used() {
     let mut h = Harness::new();
     h.logged_in("1001");

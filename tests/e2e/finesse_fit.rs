@@ -1,0 +1,156 @@
+//! Behaviour a real Finesse shows as Cisco documents it (issue 11), through the whole chain:
+//! a failed (busy) call stays until the agent drops it and its asynchronous error reaches the
+//! agent in plain words; Make Call from Ready on UCCE 12.5(1) (refused on UCCX); a
+//! single-step transfer to another agent's extension rings that agent.
+
+use finesse_sim::Deployment;
+use scs_sim::Call;
+use serde_json::json;
+
+use crate::chain::*;
+use crate::common::*;
+
+/// The far end of `dialog` (still ringing) is busy.
+fn far_end_busy(chain: &Chain, dialog: &str) {
+    admin(
+        chain.sim(),
+        &format!("/admin/calls/{dialog}/busy"),
+        json!({}),
+    );
+}
+
+/// The dialog id of the next outbound work item after `from`.
+fn new_outbound(c: &scs_sim::Client, from: usize) -> String {
+    match c.wait_for(from, WAIT, |x| {
+        matches!(x, Call::IndicateNewWorkItem { mode: 2, .. })
+    }) {
+        Some(Call::IndicateNewWorkItem { tracking_id, .. }) => tracking_id,
+        _ => panic!("no outbound work item: {:#?}", &c.calls()[from..]),
+    }
+}
+
+#[test]
+fn a_busy_call_fails_shows_why_and_stays_until_the_agent_releases_it() {
+    let chain = Chain::start(Deployment::Ucce, 1);
+    let mut agent = logged_in(&chain, 0, false);
+    let c = agent.client.clone();
+    let m = c.mark();
+    agent.invoke("MakeCall", "5551000", &[]);
+    let dialog = new_outbound(&c, m);
+    wait_event(&c, m, "EventDialing");
+
+    let m = c.mark();
+    far_end_busy(&chain, &dialog);
+    // The asynchronous error (Generic Error on UCCE, CF_BUSY) in plain words.
+    let (_, text) = wait_error(&c, m);
+    assert_eq!(text, "The call failed: the number is busy (CF_BUSY).");
+    // The FAILED call is not ended: its work item stays, and Release is offered.
+    wait_toolbar(&c, m, "ReleaseCall", N);
+    assert_eq!(flags(&c, "HoldCall"), N | D);
+    assert!(
+        release_of(&c, m, &dialog).is_none(),
+        "a failed call stays until dropped"
+    );
+    let state = get_json(&format!("{}/admin/state", chain.sim().base_url()));
+    let failed = state["dialogs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == dialog.as_str())
+        .cloned()
+        .expect("the failed dialog is still in Finesse");
+    assert_eq!(failed["state"], "FAILED");
+    assert_eq!(failed["stateCause"], "BUSY");
+
+    // The agent drops it: DROP, the work item is released.
+    let m = c.mark();
+    agent.invoke("ReleaseCall", "", &[]);
+    wait_released(&c, m, &dialog);
+    wait_until("the failed dialog is gone", WAIT, || {
+        let s = get_json(&format!("{}/admin/state", chain.sim().base_url()));
+        if s["dialogs"].as_array().is_some_and(|d| d.is_empty()) {
+            Ok(())
+        } else {
+            Err(s)
+        }
+    });
+}
+
+#[test]
+fn make_call_from_ready_on_ucce_12_5_moves_the_agent_to_not_ready() {
+    let chain = Chain::start(Deployment::Ucce, 1);
+    let mut agent = logged_in(&chain, 0, true);
+    let c = agent.client.clone();
+    wait_until("MakeCall offered in Ready", WAIT, || {
+        let f = flags(&c, "MakeCall");
+        if f == N | S {
+            Ok(())
+        } else {
+            Err(f)
+        }
+    });
+    let m = c.mark();
+    agent.invoke("MakeCall", "5551000", &[]);
+    let dialog = new_outbound(&c, m);
+    wait_event(&c, m, "EventDialing");
+    // Finesse moved the agent to Not Ready (system reason code 50006) for the call.
+    wait_event(&c, m, "EventAgentNotReady");
+    let state = get_json(&format!("{}/admin/state", chain.sim().base_url()));
+    let me = &state["agents"][0];
+    assert_eq!(me["reasonCodeId"], "50006");
+    far_end_answers(chain.sim(), &dialog);
+    wait_event(&c, m, "EventEstablished");
+    let m = c.mark();
+    hang_up(chain.sim(), &dialog);
+    wait_released(&c, m, &dialog);
+    wait_toolbar(&c, m, "ChangeNotReadyState", N | S | D | C);
+}
+
+#[test]
+fn make_call_from_ready_is_refused_on_uccx() {
+    let chain = Chain::start(Deployment::Uccx, 1);
+    let mut agent = logged_in(&chain, 0, true);
+    let c = agent.client.clone();
+    assert_eq!(flags(&c, "MakeCall"), N | S | D);
+    let m = c.mark();
+    let (_, track) = agent.invoke("MakeCall", "5551000", &[]);
+    assert_eq!(
+        wait_error(&c, m),
+        (
+            Some(track),
+            "Outbound calls need Not Ready and no call in progress.".into()
+        )
+    );
+}
+
+#[test]
+fn a_blind_transfer_to_another_agents_extension_rings_that_agent_with_the_call_data() {
+    let chain = Chain::start(Deployment::Ucce, 2);
+    let (a_id, b_ext) = (
+        chain.agents[0].id.clone(),
+        chain.agents[1].extension.clone(),
+    );
+    let mut first = logged_in(&chain, 0, true);
+    let mut second = logged_in(&chain, 1, true);
+    let (c1, c2) = (first.client.clone(), second.client.clone());
+    let m = c1.mark();
+    let call = place(
+        chain.sim(),
+        &a_id,
+        "4085551234",
+        json!({"callVariables": {"callVariable1": "acct-42"}}),
+    );
+    wait_event(&c1, m, "EventRinging");
+    first.invoke("AnswerCall", "", &[]);
+    wait_event(&c1, m, "EventEstablished");
+
+    let (m, m2) = (c1.mark(), c2.mark());
+    first.invoke("TransferMute", &b_ext, &[]);
+    wait_released(&c1, m, &call);
+    let ring = wait_event(&c2, m2, "EventRinging");
+    assert_eq!(ring.field("CallType"), Some("TRANSFER"));
+    assert_eq!(ring.field("ANI"), Some("4085551234"));
+    assert_eq!(ring.field("CallVariable1"), Some("acct-42"));
+    second.invoke("AnswerCall", "", &[]);
+    wait_event(&c2, m2, "EventEstablished");
+}
