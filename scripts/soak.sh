@@ -25,7 +25,10 @@
 # SOAK_DIR/bin first, so rebuilding the tree during the run changes nothing.
 # Output: SOAK_DIR/{samples.tsv,report.txt,host-stats.json,*.log}; exit 0 on a PASS verdict.
 set -euo pipefail
-
+# The whole script is one block, read before it runs: editing this file during a run (an hour)
+# cannot change what the running copy does next.
+# shellcheck disable=SC2317  # cleanup runs from a trap, sysinfo_ok from wait_until
+{
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 REPO_ROOT=$(cd -- "$SCRIPT_DIR/.." && pwd -P)
 cd "$REPO_ROOT"
@@ -229,7 +232,7 @@ while ((SECONDS - start < duration)); do
     elif ((now >= next_sample)); then
         alive "$connector" || log "connector pid $connector is gone (see $RUN/connector.out)"
         sample minute
-        next_sample=$((next_sample + SAMPLE))
+        next_sample=$(((now / SAMPLE + 1) * SAMPLE))
     fi
     sleep 1
 done
@@ -246,3 +249,5 @@ python3 "$SCRIPT_DIR/soak/report.py" "$RUN" "$AGENTS" "$duration" \
     "${connector_restarted:-not done}" "${broker_restarted:-not done}" | tee "$RUN/report.txt"
 verdict=$(tail -n 1 "$RUN/report.txt")
 [[ $verdict == "verdict: PASS"* ]]
+exit
+}

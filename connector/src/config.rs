@@ -236,6 +236,11 @@ pub struct Finesse {
     pub poll_ms: u64,
     /// REST request timeout, ms.
     pub request_timeout_ms: u64,
+    /// CA file (PEM) that signed the nodes' HTTPS and XMPP certificates; empty: the public
+    /// web CAs built in (HTTPS).
+    pub ca_file: String,
+    /// XMPP transport: `plain`, `starttls` (on `xmpp_port`) or `tls` (direct, e.g. 5223).
+    pub xmpp_tls: String,
 }
 
 impl Default for Finesse {
@@ -248,6 +253,8 @@ impl Default for Finesse {
             admin_password: String::new(),
             poll_ms: 5_000,
             request_timeout_ms: 5_000,
+            ca_file: String::new(),
+            xmpp_tls: "plain".into(),
         }
     }
 }
@@ -266,18 +273,24 @@ impl fmt::Debug for Finesse {
     }
 }
 
-/// `[monitor]`: the web console.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// `[monitor]`: the web console (its `Debug` masks the hash: `console_auth.rs`).
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Monitor {
     /// Listen address (empty: no console).
     pub listen: String,
+    /// The console's user (HTTP Basic); required unless `listen` is a loopback address.
+    pub user: String,
+    /// `sha256:<salt>:<digest>` of its password (`siebel-cti-connector --hash-password`).
+    pub password_hash: String,
 }
 
 impl Default for Monitor {
     fn default() -> Self {
         Monitor {
             listen: "127.0.0.1:8090".into(),
+            user: String::new(),
+            password_hash: String::new(),
         }
     }
 }
@@ -430,6 +443,9 @@ impl ConnectorConfig {
                 "monitor.listen",
                 format!("must be IP:PORT, got {:?}", self.monitor.listen),
             ));
+        }
+        if let Err(problem) = self.monitor.auth() {
+            return Err(value("monitor", problem));
         }
         if driver::config::LogLevel::parse(&self.log.level).is_none() {
             return Err(value(

@@ -2,6 +2,7 @@
 //! ActiveMQ against Cisco Finesse, by REST for requests and XMPP for notifications.
 
 pub mod config;
+pub mod console_auth;
 pub mod monitor;
 pub mod rest;
 pub mod service;

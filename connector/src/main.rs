@@ -11,8 +11,19 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let path = match args.as_slice() {
         [flag, path] if flag == "--config" => path.clone(),
+        // The console password's hash for monitor.password_hash, from standard input.
+        [flag] if flag == "--hash-password" => {
+            let mut line = String::new();
+            if std::io::stdin().read_line(&mut line).is_err() || line.trim().is_empty() {
+                eprintln!("siebel-cti-connector: give the password on standard input");
+                std::process::exit(2);
+            }
+            let password = line.trim_end_matches(['\r', '\n']);
+            println!("{}", connector::console_auth::PasswordHash::make(password));
+            return;
+        }
         _ => {
-            eprintln!("usage: siebel-cti-connector --config FILE.toml");
+            eprintln!("usage: siebel-cti-connector --config FILE.toml | --hash-password");
             std::process::exit(2);
         }
     };

@@ -22,6 +22,8 @@ pub enum MonitorError {
     NotIp,
     /// The console thread could not be started.
     Thread(std::io::Error),
+    /// `monitor.user` / `monitor.password_hash` are unusable.
+    Auth(String),
 }
 
 impl std::fmt::Display for MonitorError {
@@ -30,6 +32,7 @@ impl std::fmt::Display for MonitorError {
             MonitorError::Listen { addr, source } => write!(f, "monitor.listen {addr}: {source}"),
             MonitorError::NotIp => f.write_str("monitor: not an IP listener"),
             MonitorError::Thread(e) => write!(f, "monitor: cannot start its thread: {e}"),
+            MonitorError::Auth(e) => write!(f, "monitor: {e}"),
         }
     }
 }
@@ -38,7 +41,7 @@ impl std::error::Error for MonitorError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             MonitorError::Listen { source, .. } => Some(source.as_ref()),
-            MonitorError::NotIp => None,
+            MonitorError::NotIp | MonitorError::Auth(_) => None,
             MonitorError::Thread(e) => Some(e),
         }
     }
@@ -63,20 +66,54 @@ impl Monitor {
         let addr = server.server_addr().to_ip().ok_or(MonitorError::NotIp)?;
         let server = Arc::new(server);
         let s2 = server.clone();
+        // Checked by the configuration already; an error here leaves the console closed.
+        let auth = shared
+            .cfg
+            .monitor
+            .auth()
+            .map_err(|e| MonitorError::Auth(e.to_string()))?;
         let thread = std::thread::Builder::new()
             .name("connector-monitor".into())
             .spawn(move || {
                 for req in s2.incoming_requests() {
+                    let admitted = auth.as_ref().is_none_or(|a| {
+                        let h = req
+                            .headers()
+                            .iter()
+                            .find(|h| h.field.equiv("Authorization"));
+                        a.admits(h.map(|h| h.value.as_str()))
+                    });
                     let (body, ctype, code) = match req.url() {
-                        "/health" => (health(&shared).to_string(), "application/json", 200),
+                        "/health" if admitted => {
+                            (health(&shared).to_string(), "application/json", 200)
+                        }
+                        "/health" => (summary(&shared).to_string(), "application/json", 200),
+                        _ if !admitted => {
+                            tracing::warn!(
+                                "monitor: refused {} {} from {:?}: no valid credentials",
+                                req.method(),
+                                req.url(),
+                                req.remote_addr()
+                            );
+                            ("authentication required".to_string(), "text/plain", 401)
+                        }
                         "/" | "/index.html" => (page(&shared), "text/html; charset=utf-8", 200),
                         _ => ("not found".to_string(), "text/plain", 404),
                     };
                     let header = tiny_http::Header::from_bytes("Content-Type", ctype)
                         .expect("static header is valid");
-                    let resp = tiny_http::Response::from_string(body)
+                    let mut resp = tiny_http::Response::from_string(body)
                         .with_status_code(code)
                         .with_header(header);
+                    if code == 401 {
+                        resp.add_header(
+                            tiny_http::Header::from_bytes(
+                                "WWW-Authenticate",
+                                "Basic realm=\"siebel-cti connector\"",
+                            )
+                            .expect("static header is valid"),
+                        );
+                    }
                     let _ = req.respond(resp);
                 }
             })
@@ -101,6 +138,16 @@ impl Monitor {
             let _ = t.join();
         }
     }
+}
+
+/// The health document without credentials: up or not, no agent data.
+pub(crate) fn summary(s: &Shared) -> serde_json::Value {
+    let full = health(s);
+    serde_json::json!({
+        "connector": full["connector"],
+        "status": full["status"],
+        "serving": full["serving"],
+    })
 }
 
 /// The health document.

@@ -127,6 +127,23 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+impl crate::config::Finesse {
+    /// The TLS settings of the Finesse nodes: `None` for the built-in public CAs.
+    pub fn tls_settings(
+        &self,
+    ) -> Result<Option<driver::stomp::TlsSettings>, crate::config::ConfigError> {
+        if self.ca_file.is_empty() {
+            return Ok(None);
+        }
+        driver::stomp::TlsSettings::from_ca_file(std::path::Path::new(&self.ca_file))
+            .map(Some)
+            .map_err(|e| crate::config::ConfigError::Value {
+                key: "finesse.ca_file",
+                problem: e.to_string(),
+            })
+    }
+}
+
 /// REST calls against one Finesse node (`base` like `https://host:8445`).
 #[derive(Clone)]
 pub struct Rest {
@@ -140,14 +157,16 @@ fn basic(c: &Credentials) -> String {
 }
 
 impl Rest {
-    /// A client with this request timeout.
-    pub fn new(timeout: Duration) -> Rest {
-        Rest {
-            agent: ureq::AgentBuilder::new()
-                .timeout_connect(timeout)
-                .timeout(timeout)
-                .build(),
+    /// A client with this request timeout; HTTPS trusts `tls`'s CA file when given, else
+    /// the public web CAs built in.
+    pub fn new(timeout: Duration, tls: Option<&driver::stomp::TlsSettings>) -> Rest {
+        let mut b = ureq::AgentBuilder::new()
+            .timeout_connect(timeout)
+            .timeout(timeout);
+        if let Some(t) = tls {
+            b = b.tls_config(t.config());
         }
+        Rest { agent: b.build() }
     }
 
     fn call(

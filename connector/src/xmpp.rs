@@ -2,15 +2,19 @@
 //! the agent (SASL PLAIN), receiving pubsub event messages. Written over std sockets: we need
 //! stream setup, SASL PLAIN, bind, presence and message reading, not a full XMPP stack.
 //!
-//! TLS (STARTTLS) is not negotiated: use it on a trusted network or through a TLS tunnel.
-//! That is a known limit of this release, stated in `docs/connector.md`.
+//! TLS ([`XmppTls`]): STARTTLS on the client port (5222) or direct TLS (5223), the server's
+//! certificate and name checked (rustls); plain only when asked for.
 //!
 //! finesse-sim publishes through Prosody with its own XMPP code, on purpose: see `crate::xml`
 //! for why the connector and the simulator share no Finesse format code.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
 use base64::Engine;
 
@@ -146,9 +150,110 @@ impl StanzaSplitter {
     }
 }
 
+/// How the XMPP connection is protected.
+#[derive(Clone)]
+pub enum XmppTls {
+    /// No TLS: SASL PLAIN sends the password in clear (trusted networks only).
+    Plain,
+    /// STARTTLS on the client port, required; the server's name as in its certificate.
+    StartTls(Arc<ClientConfig>, String),
+    /// TLS from the first byte (port 5223).
+    Direct(Arc<ClientConfig>, String),
+}
+
+impl crate::config::Finesse {
+    /// The XMPP transport to the node at `host` (`finesse.xmpp_tls`; TLS needs
+    /// `finesse.ca_file`, whose CA must have signed the node's certificate).
+    pub fn xmpp_tls(&self, host: &str) -> Result<XmppTls, crate::config::ConfigError> {
+        let bad = |problem: String| crate::config::ConfigError::Value {
+            key: "finesse.xmpp_tls",
+            problem,
+        };
+        let mode = self.xmpp_tls.to_ascii_lowercase();
+        if mode == "plain" {
+            return Ok(XmppTls::Plain);
+        }
+        if mode != "starttls" && mode != "tls" {
+            return Err(bad(format!(
+                "must be plain, starttls or tls, got {:?}",
+                self.xmpp_tls
+            )));
+        }
+        let Some(t) = self.tls_settings()? else {
+            return Err(bad(format!(
+                "{mode} needs finesse.ca_file (the CA of the nodes' certificates)"
+            )));
+        };
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        Ok(if mode == "tls" {
+            XmppTls::Direct(t.config(), host)
+        } else {
+            XmppTls::StartTls(t.config(), host)
+        })
+    }
+}
+
+/// The socket, plain or inside TLS.
+enum Transport {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Transport {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Transport::Plain(t) => t,
+            Transport::Tls(s) => &s.sock,
+        }
+    }
+
+    /// Wraps a plain socket in TLS to `name` and completes the handshake.
+    fn secure(tcp: TcpStream, cfg: &Arc<ClientConfig>, name: &str) -> Result<Self, XmppError> {
+        let name = ServerName::try_from(name.to_string())
+            .map_err(|_| XmppError::Link(format!("{name} is no server name")))?;
+        let conn = ClientConnection::new(cfg.clone(), name)
+            .map_err(|e| XmppError::Link(format!("TLS: {e}")))?;
+        let mut s = StreamOwned::new(conn, tcp);
+        while s.conn.is_handshaking() {
+            s.conn
+                .complete_io(&mut s.sock)
+                .map_err(|e| XmppError::Link(format!("TLS handshake: {e}")))?;
+        }
+        Ok(Transport::Tls(Box::new(s)))
+    }
+}
+
+impl Read for Transport {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Transport::Plain(t) => t.read(buf),
+            Transport::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Transport {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Transport::Plain(t) => t.write(buf),
+            Transport::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Transport::Plain(t) => t.flush(),
+            Transport::Tls(s) => s.flush(),
+        }
+    }
+}
+
 /// A logged-in XMPP connection.
 pub struct XmppConn {
-    stream: TcpStream,
+    stream: Transport,
     splitter: StanzaSplitter,
     /// Our full JID after bind.
     pub jid: String,
@@ -162,10 +267,11 @@ fn open_stream(domain: &str) -> String {
 }
 
 impl XmppConn {
-    /// Connects, authenticates as `user@domain` with SASL PLAIN, binds a resource and sends
-    /// presence. `timeout` bounds each step.
+    /// Connects (with `tls`), authenticates as `user@domain` with SASL PLAIN, binds a
+    /// resource and sends presence. `timeout` bounds each step.
     pub fn login(
         addr: SocketAddr,
+        tls: &XmppTls,
         domain: &str,
         user: &str,
         password: &str,
@@ -173,15 +279,44 @@ impl XmppConn {
         timeout: Duration,
     ) -> Result<XmppConn, XmppError> {
         let link = XmppError::Io;
-        let stream = TcpStream::connect_timeout(&addr, timeout).map_err(link)?;
-        stream.set_nodelay(true).map_err(link)?;
+        let tcp = TcpStream::connect_timeout(&addr, timeout).map_err(link)?;
+        tcp.set_nodelay(true).map_err(link)?;
+        tcp.set_read_timeout(Some(timeout)).map_err(link)?;
+        let stream = match tls {
+            XmppTls::Direct(cfg, name) => Transport::secure(tcp, cfg, name)?,
+            _ => Transport::Plain(tcp),
+        };
         let mut c = XmppConn {
             stream,
             splitter: StanzaSplitter::default(),
             jid: String::new(),
         };
         c.send(&open_stream(domain))?;
-        c.expect_features(timeout)?;
+        let features = c.expect_features(timeout)?;
+        if let XmppTls::StartTls(cfg, name) = tls {
+            if features.child("starttls").is_none() {
+                return Err(XmppError::Link(
+                    "the server offers no STARTTLS (finesse.xmpp_tls)".into(),
+                ));
+            }
+            c.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")?;
+            match c.read(timeout)? {
+                Some(p) if p.name == "proceed" => {}
+                other => {
+                    return Err(XmppError::Link(format!(
+                        "STARTTLS refused: {:?}",
+                        other.map(|e| e.name)
+                    )))
+                }
+            }
+            let Transport::Plain(tcp) = c.stream else {
+                return Err(XmppError::Link("STARTTLS inside TLS".into()));
+            };
+            c.stream = Transport::secure(tcp, cfg, name)?;
+            c.splitter.reset();
+            c.send(&open_stream(domain))?;
+            c.expect_features(timeout)?;
+        }
         let token = base64::engine::general_purpose::STANDARD
             .encode(format!("\0{user}\0{password}").as_bytes());
         c.send(&format!(
@@ -227,9 +362,9 @@ impl XmppConn {
         Ok(c)
     }
 
-    fn expect_features(&mut self, timeout: Duration) -> Result<(), XmppError> {
+    fn expect_features(&mut self, timeout: Duration) -> Result<Element, XmppError> {
         match self.read(timeout)? {
-            Some(f) if f.name == "features" => Ok(()),
+            Some(f) if f.name == "features" => Ok(f),
             Some(f) => Err(XmppError::Link(format!(
                 "expected stream features, got {}",
                 f.name
@@ -278,6 +413,7 @@ impl XmppConn {
                 return Ok(None);
             }
             self.stream
+                .tcp()
                 .set_read_timeout(Some(left))
                 .map_err(XmppError::Io)?;
             match self.stream.read(&mut chunk) {
@@ -297,7 +433,7 @@ impl XmppConn {
     /// Closes the stream politely.
     pub fn close(mut self) {
         let _ = self.send("</stream:stream>");
-        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+        let _ = self.stream.tcp().shutdown(std::net::Shutdown::Both);
     }
 }
 

@@ -190,7 +190,7 @@ pub struct ToolbarInput {
     pub reasons: bool,
     /// The current call, if any.
     pub call: Option<CallView>,
-    /// UCCX rules (no single-step transfer).
+    /// UCCX rules (no single-step transfer, no wrap-up asked during a call).
     pub uccx: bool,
     /// A call ended and its wrap-up reason can still be set.
     pub wrap_up: bool,
@@ -229,7 +229,8 @@ pub fn toolbar(input: &ToolbarInput) -> Vec<CommandStatus> {
                         || on_call
                         || (state == NotReady && input.reasons)
                 }
-                Command::ChangeWorkReadyState => on_call,
+                // UCCX refuses WORK_READY during a call (wrap-up comes from the CSQ).
+                Command::ChangeWorkReadyState => on_call && !input.uccx,
                 Command::SetWrapUpReason => input.wrap_up || input.call.is_some(),
                 Command::MakeCall => make_call_allowed(state, on_call, input.uccx),
                 Command::AlternateCall => input.call.as_ref().is_some_and(|v| v.other_held),
@@ -239,10 +240,11 @@ pub fn toolbar(input: &ToolbarInput) -> Vec<CommandStatus> {
             };
             // SetLogLevel acts on the driver itself: always available.
             let enabled = c == Command::SetLogLevel || (input.online && !input.busy && allowed);
+            // HoldCall is checked while the current call is held (a Hold/Resume toggle).
             let checked = matches!(
                 (c, state),
                 (Command::ChangeReadyState, Ready) | (Command::ChangeNotReadyState, NotReady)
-            );
+            ) || (c == Command::HoldCall && can("RETRIEVE"));
             let blinking = matches!(
                 (c, input.pending),
                 (Command::ChangeReadyState, Some(Ready))

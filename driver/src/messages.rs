@@ -181,6 +181,12 @@ pub enum Msg {
     LogLevel(String),
     /// An unknown log level was asked for.
     BadLogLevel(String),
+    /// SetLogLevel by an agent not in `Driver:AdminAgents`.
+    NotAdmin,
+    /// A login found the agent already logged in (agent, current state).
+    AlreadyLoggedIn(String, AgentState),
+    /// Time in the current state (state, minutes).
+    TimeInState(AgentState, u64),
 }
 
 impl Msg {
@@ -245,6 +251,15 @@ impl Msg {
             Msg::SingleStepUccx => c.text("single_step_uccx", &[]),
             Msg::LogLevel(l) => c.text("log_level", &[("level", l)]),
             Msg::BadLogLevel(l) => c.text("bad_log_level", &[("level", l)]),
+            Msg::NotAdmin => c.text("not_admin", &[]),
+            Msg::AlreadyLoggedIn(a, s) => c.text(
+                "already_logged_in",
+                &[("agent", a), ("state", &c.state(*s))],
+            ),
+            Msg::TimeInState(s, m) => c.text(
+                "time_in_state",
+                &[("state", &c.state(*s)), ("minutes", &m.to_string())],
+            ),
         }
     }
 }

@@ -236,7 +236,7 @@ fn scs_sim_presses_buttons_from_the_command_line_and_stdin() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"press ChangeBusyStateGroup\nwait 1\nChangeBusyStateGroup\nwait 1\nAcceptWorkGroup\nquit\n")
+        .write_all(b"press ChangeBusyStateGroup\nwait 1\nChangeBusyStateGroup\nwait 1\nAcceptWorkGroup\npick SignOffPickReason\npick SignOffPickReason 1\npick AcceptWorkGroup\nquit\n")
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -252,6 +252,10 @@ fn scs_sim_presses_buttons_from_the_command_line_and_stdin() {
         "HandleEvent EventAgentReady",
         "(button ChangeBusyStateGroup: sub-command NotReady)",
         "command AcceptWorkGroup: button \"AcceptWorkGroup\": no sub-command is available now: AnswerCall: AnswerCall is disabled",
+        // The logout reason picker (no reason codes from this peer: an empty list).
+        "Picker \"Log out reason\" (0 rows)",
+        "command SignOffPickReason: picker \"Log out reason\" has 0 rows, no row 1",
+        "command AcceptWorkGroup: opens no picker now",
     ] {
         assert!(stdout.contains(line), "{line:?} in:\n{stdout}");
     }

@@ -374,6 +374,8 @@ fn uccx_refuses_blind_transfer_and_allows_one_call_plus_consults() {
     let (dialog, m) = ring_and_answer(chain.sim(), &mut agent, &id, "4085551234");
     wait_toolbar(&c, m, "HoldCall", N);
     assert_eq!(flags(&c, "TransferMute"), N | 32 | D | NS);
+    // UCCX refuses WORK_READY during a call: Wrap-Up is disabled, not offered to fail.
+    assert_eq!(flags(&c, "ChangeWorkReadyState"), N | D);
     let m = c.mark();
     let (_, track) = agent.invoke("TransferMute", "5554000", &[]);
     assert_eq!(
@@ -575,8 +577,9 @@ fn a_day_in_the_life_of_an_agent() {
     wait_event(&c, m, "EventAgentLogout");
     step(&c, &["LogIn"]);
 
-    // The activities of the day: 4 inbound calls and 1 outbound, all closed.
-    let acts = wait_activities(&engine, 5);
+    // The activities of the day: 4 inbound calls, the agent's 2 consultation calls (outbound
+    // consult, linked to no contact) and 1 outbound call, all closed.
+    let acts = wait_activities(&engine, 7);
     let kinds: Vec<(&str, &str)> = acts
         .iter()
         .map(|a| (a.activity_type.as_str(), a.contact_id.as_str()))
@@ -587,11 +590,15 @@ fn a_day_in_the_life_of_an_agent() {
             ("Call - Inbound", "1-ANN"),
             ("Call - Inbound", ""),
             ("Call - Inbound", ""),
+            ("Call - Outbound", ""),
             ("Call - Inbound", "1-ANN"),
+            ("Call - Outbound", ""),
             ("Call - Outbound", "1-CAL"),
         ],
         "{acts:#?}"
     );
+    assert_eq!(acts[3].description, "Consultation call to 5552000");
+    assert_eq!(acts[5].description, "Consultation call to 5553000");
     assert!(acts
         .iter()
         .all(|a| a.after_work.get("Status").map(String::as_str) == Some("Done")));
@@ -671,4 +678,32 @@ fn a_consult_call_pops_the_customer_on_the_consulted_agents_screen() {
     .expect("the transferred call is connected on B");
     let released = c2.wait_for(m2, Duration::from_millis(300), |x| is_released(x, &moved));
     assert_eq!(released, None, "the consulted agent keeps the call");
+}
+
+#[test]
+fn a_campaign_call_is_logged_as_an_outbound_call() {
+    let (chain, engine) = chain_with_engine(Deployment::Ucce, 1);
+    let id = chain.agents[0].id.clone();
+    let mut agent = logged_in(&chain, 0, true);
+    let c = agent.client.clone();
+    let m = c.mark();
+    let d = place(
+        chain.sim(),
+        &id,
+        "4085551234",
+        json!({"callType": "OUTBOUND_PREVIEW"}),
+    );
+    let ev = wait_event(&c, m, "EventRinging");
+    assert_eq!(ev.field("CallType"), Some("OUTBOUND_PREVIEW"));
+    wait_outcome(&engine, &d, "CampaignCall");
+    agent.run_command("AnswerCall").unwrap();
+    wait_event(&c, m, "EventEstablished");
+    let m = c.mark();
+    agent.run_command("ReleaseCall").unwrap();
+    wait_released(&c, m, &d);
+    let acts = wait_activities(&engine, 1);
+    assert_eq!(acts[0].activity_type, "Call - Outbound", "{acts:#?}");
+    assert_eq!(acts[0].contact_id, "1-ANN");
+    assert_eq!(acts[0].description, "Campaign call to 4085551234");
+    assert!(acts[0].fields["Comment"].contains("OUTBOUND_PREVIEW"));
 }

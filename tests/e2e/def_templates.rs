@@ -153,3 +153,29 @@ fn the_old_guessed_format_is_refused_with_line_and_key() {
         );
     }
 }
+
+/// Every agent command (a menu item running a device command) has a hot key, none shared;
+/// only SetLogLevel (the administrator's) may go without. The Hold/Resume toggle holds, then
+/// retrieves.
+#[test]
+fn every_agent_command_has_its_own_hot_key_and_hold_resume_toggles() {
+    for name in ["ucce.def", "uccx.def"] {
+        let def = template(name);
+        let mut seen = BTreeSet::new();
+        for c in def.commands() {
+            if let Some(k) = &c.hot_key {
+                assert!(seen.insert(k.to_lowercase()), "{name}: {k} used twice");
+            }
+            let agent_command = c
+                .device_command
+                .as_deref()
+                .is_some_and(|d| d != "SetLogLevel");
+            if c.title.is_some() && agent_command {
+                assert!(c.hot_key.is_some(), "{name}: {} has no HotKey", c.name);
+            }
+        }
+        assert!(seen.len() >= 20, "{name}: {} hot keys", seen.len());
+        let toggle = def.command("HoldResumeGroup").expect("HoldResumeGroup");
+        assert_eq!(toggle.sub_commands, ["HoldCall", "RetrieveCall"], "{name}");
+    }
+}

@@ -39,6 +39,9 @@ return {
   activities: text('#activities tbody'),
   log: document.querySelector('#log').textContent,
   reasons: [...document.querySelectorAll('#reasons option')].map((o) => o.value),
+  edit: document.querySelector('#edit').value,
+  picker: { open: document.querySelector('#picker').open, title: text('#picker-title'),
+    rows: [...document.querySelectorAll('#picker-rows button')].map((b) => b.innerText.trim()) },
 };
 "#;
 
@@ -229,12 +232,47 @@ fn an_agent_clicks_through_a_call_in_the_browser() {
     wait_page(&browser, "the held call", |s| {
         s["workItems"][0]["state"] == "Suspended"
             && button(s, "ResumeWorkGroup") == "enabled"
-            && button(s, "SuspendWorkGroup") == "disabled"
+            && button(s, "SuspendWorkGroup") == "disabled checked"
     });
     browser.click("button[data-command=ResumeWorkGroup]");
     wait_page(&browser, "the retrieved call", |s| {
         s["workItems"][0]["state"] == "Active" && button(s, "SuspendWorkGroup") == "enabled"
     });
+
+    // The Hold/Resume toggle: one button, pressed (checked) while the call is held.
+    wait_page(&browser, "the Hold/Resume toggle up", |s| {
+        button(s, "HoldResumeGroup") == "enabled"
+    });
+    browser.click("button[data-command=HoldResumeGroup]");
+    wait_page(&browser, "the toggle pressed: held", |s| {
+        s["workItems"][0]["state"] == "Suspended"
+            && button(s, "HoldResumeGroup") == "enabled checked"
+    });
+    browser.click("button[data-command=HoldResumeGroup]");
+    wait_page(&browser, "the toggle up again: retrieved", |s| {
+        s["workItems"][0]["state"] == "Active" && button(s, "HoldResumeGroup") == "enabled"
+    });
+
+    // The dial pad picker (SelectApplet): a dialog of keys; a click sends that key.
+    browser.click("#menu button[data-command=SendDTMFPad]");
+    let s = wait_page(&browser, "the dial pad picker open", |s| {
+        s["picker"]["open"] == true
+    });
+    assert_eq!(s["picker"]["title"], "Dial pad");
+    assert_eq!(
+        s["picker"]["rows"],
+        json!(["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"])
+    );
+    shot(&browser, "picker-dial-pad");
+    browser.click("#picker-rows button[data-row='4']");
+    let s = wait_page(&browser, "the digit sent", |s| {
+        s["picker"]["open"] == false && has(s, "log", "(picker row 5)")
+    });
+    assert!(
+        has(&s, "log", "InvokeCommand SendDTMF [") && has(&s, "log", "-> 0 (picker row 5)"),
+        "{}",
+        s["log"]
+    );
 
     // A consult call to a typed number: a second work item. Picking a work item in the list
     // is ResumeWorkItem (the driver retrieves a held call); Release drops the selected one.
@@ -318,6 +356,33 @@ fn an_agent_clicks_through_a_call_in_the_browser() {
     browser.click("#menu button[data-command=Ready]");
     wait_page(&browser, "Ready after wrap-up", |s| {
         has(s, "state", "EventAgentReady: READY")
+    });
+
+    // Not Ready, then Log Out with a reason picked from the driver's logout reasons. The
+    // text box still holds the consulted number: emptied first (Not Ready would take it as
+    // its reason).
+    ureq::post(&format!("http://{}/api/agent/{id}/text", desktop.addr()))
+        .send_json(json!({"text": ""}))
+        .unwrap();
+    wait_page(&browser, "the text box emptied", |s| s["edit"] == "");
+    browser.click("button[data-command=ChangeBusyStateGroup]");
+    wait_page(&browser, "Not Ready before logging out", |s| {
+        has(s, "state", "NOT_READY") && menu(s, "SignOffPickReason") == "enabled"
+    });
+    browser.click("#menu button[data-command=SignOffPickReason]");
+    let s = wait_page(&browser, "the logout reason picker", |s| {
+        s["picker"]["open"] == true
+    });
+    assert_eq!(s["picker"]["title"], "Log out reason");
+    let rows = s["picker"]["rows"].as_array().unwrap().clone();
+    assert!(
+        rows.iter()
+            .any(|r| r.as_str().unwrap().contains("End of shift")),
+        "{rows:?}"
+    );
+    browser.click("#picker-rows button[data-row='0']");
+    wait_page(&browser, "logged out with the picked reason", |s| {
+        button(s, "SignOnGroup") == "enabled" && has(s, "log", "InvokeCommand LogOut [")
     });
 
     for p in [logged_out, ready, ringing, talking, wrap_up] {

@@ -18,5 +18,6 @@ mod ha;
 mod ha_sessions;
 mod hostile_input;
 mod login_flow;
+mod pickers;
 mod security;
 mod webdriver;

@@ -133,6 +133,8 @@ impl Connector {
     pub fn start(cfg: ConnectorConfig) -> Result<Connector, StartError> {
         cfg.validate()?;
         let des = cfg.triple_des()?;
+        // A bad XMPP transport setting is a start error, not a retry per agent.
+        cfg.finesse.xmpp_tls("localhost")?;
         let started_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
@@ -160,7 +162,10 @@ impl Connector {
         let (probe_tx, probe_rx) = crossbeam_channel::unbounded::<RestJob>();
         let shared = Arc::new(Shared {
             instance,
-            rest: Rest::new(Duration::from_millis(cfg.finesse.request_timeout_ms)),
+            rest: Rest::new(
+                Duration::from_millis(cfg.finesse.request_timeout_ms),
+                cfg.finesse.tls_settings()?.as_ref(),
+            ),
             core: Mutex::new(core),
             broker_up: AtomicBool::new(false),
             stopping: AtomicBool::new(false),

@@ -80,14 +80,21 @@ pub(super) fn stop(s: &Arc<Shared>, agent: &str, session: SessionId) {
 }
 
 pub(super) fn xmpp_addr(base: &str, port: u16) -> Option<SocketAddr> {
-    let rest = base.split("://").nth(1)?;
-    let hostport = rest.split('/').next()?;
+    base.split_once("://")?;
+    (node_host(base), port).to_socket_addrs().ok()?.next()
+}
+
+/// The host of a node's base URL (`https://host:port/…`).
+fn node_host(base: &str) -> String {
+    let rest = base.split("://").nth(1).unwrap_or(base);
+    let hostport = rest.split('/').next().unwrap_or_default();
     let host = match hostport.rsplit_once(':') {
         Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h,
         _ => hostport,
     };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    (host, port).to_socket_addrs().ok()?.next()
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string()
 }
 
 /// The notification loop of one session.
@@ -108,10 +115,19 @@ fn run(
             sleep_unless(stop, Duration::from_secs(5));
             continue;
         };
+        let tls = match s.cfg.finesse.xmpp_tls(&node_host(&target.node)) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!("agent {agent}: {e}");
+                sleep_unless(stop, Duration::from_secs(5));
+                continue;
+            }
+        };
         // The resource is unique per connector process start: a restarted connector never
         // collides with its predecessor's session in the XMPP server.
         match XmppConn::login(
             addr,
+            &tls,
             &target.xmpp_domain,
             agent,
             &creds.password,

@@ -13,6 +13,14 @@ use crate::stomp::{parse_brokers, BrokerAddr};
 
 mod error;
 mod service;
+/// A list parameter: names separated by commas, semicolons or spaces.
+fn list(v: &str) -> Vec<String> {
+    v.split([',', ' ', ';'])
+        .filter(|u| !u.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests_brokers;
 
@@ -123,6 +131,11 @@ pub struct DriverConfig {
     pub ced_variable: Option<String>,
     /// Restart the last call's work-item timer on wrap-up (advanced setup).
     pub reset_timer_on_wrap_up: bool,
+    /// Broker users of the connectors (`Driver:ConnectorUsers`): when set, a `System`
+    /// status is trusted only with one of them in the broker's `JMSXUserID` stamp.
+    pub connector_users: Vec<String>,
+    /// Agents allowed to run `SetLogLevel` (`Driver:AdminAgents`); empty: every agent.
+    pub admin_agents: Vec<String>,
 }
 
 impl fmt::Debug for DriverConfig {
@@ -138,6 +151,8 @@ impl fmt::Debug for DriverConfig {
                     .join(","),
             )
             .field("broker_login", &self.broker_login)
+            .field("connector_users", &self.connector_users)
+            .field("admin_agents", &self.admin_agents)
             .field(
                 "broker_password",
                 &if self.broker_password.is_empty() {
@@ -176,6 +191,8 @@ impl Default for DriverConfig {
             broker_port: 61613,
             brokers: vec![BrokerAddr::new("127.0.0.1", 61613)],
             broker_login: String::new(),
+            connector_users: Vec::new(),
+            admin_agents: Vec::new(),
             broker_password: String::new(),
             broker_ca_file: None,
             client_id: default_client_id(),
@@ -305,6 +322,8 @@ impl DriverConfig {
                 }
                 "brokerport" => c.broker_port = number("BrokerPort", v, 1, 65535)? as u16,
                 "brokerlogin" => c.broker_login = v.to_string(),
+                "connectorusers" => c.connector_users = list(v),
+                "adminagents" => c.admin_agents = list(v),
                 "brokerpassword" => c.broker_password = value.to_string(),
                 "brokertls" if v.is_empty() => tls = None,
                 "brokertls" => tls = Some(flag("BrokerTls", v)?),
@@ -384,7 +403,8 @@ impl DriverConfig {
                 _ => unknown.push(raw_key.clone()),
             }
         }
-        if use_secure {
+        // A key turns secure passwords on: with a key they never leave in clear.
+        if use_secure || !des_key.trim().is_empty() {
             c.secure = Some(TripleDes::from_hex(
                 "Driver:SecureKey",
                 &des_key,
@@ -426,152 +446,4 @@ impl DriverConfig {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn kv(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn parses_prefixed_case_insensitive_keys() {
-        let p = DriverConfig::from_params(&kv(&[
-            ("Driver:BrokerHost", "mq.example"),
-            ("driver:brokerport", "61614"),
-            ("HeartbeatMs", "0"),
-            ("Driver:ClientId", "siebel-a"),
-            ("Driver:LogLevel", "DEBUG"),
-            ("Driver:DeploymentType", "uccx"),
-            ("Driver:Colour", "blue"),
-        ]))
-        .unwrap();
-        assert_eq!(p.config.broker_host, "mq.example");
-        assert_eq!(p.config.broker_port, 61614);
-        assert_eq!(p.config.heartbeat_ms, 0);
-        assert_eq!(p.config.client_id, "siebel-a");
-        assert_eq!(p.config.log_level, LogLevel::Debug);
-        assert_eq!(p.config.deployment, Deployment::Uccx);
-        assert_eq!(p.unknown, vec!["Driver:Colour".to_string()]);
-    }
-
-    #[test]
-    fn bad_values_name_the_key() {
-        for (k, v, needle) in [
-            ("Driver:BrokerPort", "http", "Driver:BrokerPort"),
-            ("Driver:BrokerPort", "0", "Driver:BrokerPort"),
-            ("Driver:ClientId", "a b", "Driver:ClientId"),
-            ("Driver:RequestQueue", "requests", "Driver:RequestQueue"),
-            ("Driver:LogLevel", "loud", "Driver:LogLevel"),
-            ("Driver:HeartbeatMs", "5", "Driver:HeartbeatMs"),
-            ("Driver:DeploymentType", "PCCE9", "Driver:DeploymentType"),
-            ("Driver:ReconnectMinMs", "900000", "Driver:ReconnectMinMs"),
-            (
-                "Driver:UseSecurePassword",
-                "maybe",
-                "Driver:UseSecurePassword",
-            ),
-            ("Driver:UseSecurePassword", "TRUE", "Driver:SecureKey"),
-            (
-                "Driver:ForceLogoutOnRelease",
-                "sometimes",
-                "Driver:ForceLogoutOnRelease",
-            ),
-        ] {
-            let err = DriverConfig::from_params(&kv(&[(k, v)])).unwrap_err();
-            assert!(err.to_string().contains(needle), "{k}={v}: {err}");
-        }
-        let err = DriverConfig::from_params(&kv(&[
-            ("Driver:ReconnectMinMs", "5000"),
-            ("Driver:ReconnectMaxMs", "1000"),
-        ]))
-        .unwrap_err();
-        assert_eq!(
-            err,
-            ConfigError::ReconnectRange {
-                min: 5000,
-                max: 1000
-            }
-        );
-        assert!(err.to_string().contains("ReconnectMinMs"));
-    }
-
-    #[test]
-    fn errors_say_which_failure_and_keep_the_key_error_as_cause() {
-        let err = DriverConfig::from_params(&kv(&[("Driver:BrokerPort", "http")])).unwrap_err();
-        assert_eq!(
-            err,
-            ConfigError::NotANumber {
-                key: "BrokerPort",
-                value: "http".into()
-            }
-        );
-        assert_eq!(
-            err.to_string(),
-            "Driver:BrokerPort must be a whole number, got \"http\""
-        );
-        let err =
-            DriverConfig::from_params(&kv(&[("Driver:UseSecurePassword", "TRUE")])).unwrap_err();
-        let ConfigError::SecureKey(cause) = &err else {
-            panic!("{err:?}")
-        };
-        assert_eq!(cause.name, "Driver:SecureKey");
-        assert_eq!(
-            std::error::Error::source(&err).map(|c| c.to_string()),
-            Some("Driver:SecureKey must be 48 hexadecimal digits".to_string())
-        );
-    }
-
-    #[test]
-    fn debug_output_hides_passwords() {
-        let p = DriverConfig::from_params(&kv(&[("Driver:BrokerPassword", "hunter2")])).unwrap();
-        assert!(!format!("{:?}", p.config).contains("hunter2"));
-        let s = ServiceConfig::from_params(&kv(&[("Service:AgentPassword", "pin123")]));
-        assert!(!format!("{:?}", s.config).contains("pin123"));
-    }
-
-    #[test]
-    fn default_client_id_is_the_host_name_and_pid_and_connector_timeout_is_checked() {
-        let c = DriverConfig::from_params(&[]).unwrap().config;
-        let host = host_name().expect("this machine has a host name");
-        assert!(c.client_id.ends_with(&format!("-{}", std::process::id())));
-        assert!(
-            c.client_id.starts_with(host.split('.').next().unwrap()),
-            "{c:?}"
-        );
-        assert_eq!(c.connector_timeout_ms, 3_000);
-        let t = |v: &str| DriverConfig::from_params(&kv(&[("Driver:ConnectorTimeoutMs", v)]));
-        assert_eq!(t("0").unwrap().config.connector_timeout_ms, 0);
-        assert_eq!(t("1500").unwrap().config.connector_timeout_ms, 1500);
-        assert!(t("100").is_err());
-    }
-
-    #[test]
-    fn non_ascii_parameter_names_are_not_a_panic() {
-        let s = ServiceConfig::from_params(&kv(&[("Param.Téléphone", "1"), ("Dri€", "x")]));
-        assert_eq!(s.unknown.len(), 2);
-        let d = DriverConfig::from_params(&kv(&[("Driv€r:X", "1"), ("é", "2")])).unwrap();
-        assert_eq!(d.unknown.len(), 2);
-    }
-
-    #[test]
-    fn service_params_and_overlay() {
-        let s = ServiceConfig::from_params(&kv(&[
-            ("Service:AgentId", "1001"),
-            ("Service:AgentPassword", "{@AgentPin}"),
-            ("Extension", "5001"),
-            ("Service:Other", "x"),
-        ]));
-        assert_eq!(s.config.agent_id.as_deref(), Some("1001"));
-        assert_eq!(s.config.password, None, "unexpanded macro counts as absent");
-        assert_eq!(s.unknown, vec!["Service:Other".to_string()]);
-        let o = s
-            .config
-            .overlay(&kv(&[("Password", "pw"), ("Param.Extension", "5002")]));
-        assert_eq!(o.password.as_deref(), Some("pw"));
-        assert_eq!(o.extension.as_deref(), Some("5002"));
-        assert_eq!(o.agent_id.as_deref(), Some("1001"));
-    }
-}
+mod tests;

@@ -4,20 +4,20 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::calls::{Calls, WorkItem};
+use crate::calls::Calls;
 use crate::clock::Now;
 use crate::commands::Command;
-use crate::config::{present, Deployment, LogLevel, ServiceConfig};
+use crate::config::{present, LogLevel, ServiceConfig};
 use crate::host::HostSlot;
 use crate::link::Outbox;
 use crate::messages::Msg;
-use crate::protocol::{AgentState, CallAction, Message};
+use crate::protocol::{AgentState, Message};
 
 use super::report::play;
 use super::{Session, Sessions, WorkItemIds, WorkItemOp};
 
 /// Why a command cannot run: the error code for `EventError` and the text for the agent.
-type Refusal = (&'static str, Msg);
+pub(super) type Refusal = (&'static str, Msg);
 
 /// The values a command carries: named parameters, with the string parameter as fallback.
 pub(super) struct Args<'a> {
@@ -30,7 +30,7 @@ pub(super) struct Args<'a> {
 impl Args<'_> {
     /// The first parameter with one of these names (any case, `Param.` optional), else the
     /// string parameter; unexpanded macros count as absent.
-    fn get(&self, names: &[&str]) -> Option<String> {
+    pub(super) fn get(&self, names: &[&str]) -> Option<String> {
         self.params
             .iter()
             .find(|(k, _)| {
@@ -43,7 +43,7 @@ impl Args<'_> {
     }
 
     /// The work item a call command names (`TrackingID`), if any.
-    fn tracking(&self) -> Option<String> {
+    pub(super) fn tracking(&self) -> Option<String> {
         self.params
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("TrackingID"))
@@ -75,7 +75,7 @@ impl Sessions {
         work_items: WorkItemIds,
     ) {
         let agent = service.agent_id.clone();
-        let password = service.password.as_deref().map(|p| self.wire_password(p).0);
+        let password = service.password.clone();
         self.sessions.insert(
             id,
             Session {
@@ -92,6 +92,8 @@ impl Sessions {
                 wrap_timer: None,
                 reasons: HashMap::new(),
                 pending: HashMap::new(),
+                state_since: None,
+                logging_in: false,
             },
         );
         if let Some(a) = agent {
@@ -120,9 +122,14 @@ impl Sessions {
             s.info.as_ref().and_then(|i| i.state),
             None | Some(AgentState::Logout)
         );
+        // The session is gone: its password still proves these last requests.
+        let proof = s
+            .password
+            .as_deref()
+            .map(|p| crate::protocol::agent_proof(&a, p));
         if self.cfg.force_logout && logged_in {
             tracing::info!("session ended: logging agent {a} out (ForceLogoutOnRelease)");
-            self.request(
+            self.request_with(
                 now,
                 out,
                 Message::Logout {
@@ -130,9 +137,10 @@ impl Sessions {
                     reason: None,
                     force: true,
                 },
+                proof.clone(),
             );
         }
-        self.request(now, out, Message::Disconnect { agent: a });
+        self.request_with(now, out, Message::Disconnect { agent: a }, proof);
     }
 
     /// Siebel acted on a work item: the matching call command on that call.
@@ -213,6 +221,20 @@ impl Sessions {
 
     /// `SetLogLevel`: changes the process's log level at once (no request).
     fn set_log_level(&self, id: u64, track: &str, args: &Args) {
+        let admins = &self.cfg.admin_agents;
+        if !admins.is_empty() {
+            let who = self
+                .sessions
+                .get(&id)
+                .and_then(|s| s.agent.clone().or_else(|| s.service.agent_id.clone()));
+            if !who.as_ref().is_some_and(|a| admins.contains(a)) {
+                tracing::warn!(
+                    "SetLogLevel refused for session {id} (agent {}): not in Driver:AdminAgents",
+                    who.as_deref().unwrap_or("-")
+                );
+                return self.fail(id, Some(track), "NotAdmin", &Msg::NotAdmin);
+            }
+        }
         let wanted = args.get(&["LogLevel", "Level"]).unwrap_or_default();
         match LogLevel::parse(&wanted) {
             Some(level) => {
@@ -248,6 +270,12 @@ impl Sessions {
         if !self.bind_agent(now, out, id, &agent) {
             return Err(("AgentInUse", Msg::AgentInUse(agent)));
         }
+        // Kept in the process only: each message carries a fresh encryption (secure
+        // passwords are refused when replayed) and each request a proof made from it.
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.password = Some(password.clone());
+            s.logging_in = true;
+        }
         let reply_to = self.reply_queue.clone();
         self.request(
             now,
@@ -259,11 +287,7 @@ impl Sessions {
                 encrypted: false,
             },
         );
-        // With UseSecurePassword only the encrypted form leaves (or stays in) the driver.
         let (password, encrypted) = self.wire_password(&password);
-        if let Some(s) = self.sessions.get_mut(&id) {
-            s.password = Some(password.clone());
-        }
         self.tell(id, &Msg::LoggingIn(agent.clone()));
         Ok(Message::Login {
             agent,
@@ -383,148 +407,6 @@ impl Sessions {
         }
     }
 
-    /// Builds the requests of a call command, or the reason it cannot run.
-    fn call_request(
-        &self,
-        id: u64,
-        agent: String,
-        command: Command,
-        args: &Args,
-    ) -> Result<Vec<Message>, Refusal> {
-        let number = args.get(&["PhoneNumber", "Number", "Digits", "To"]);
-        let reason = args.get(&["WrapUpReason", "Reason"]);
-        let s = self.sessions.get(&id).ok_or(("NoSession", Msg::NoCall))?;
-        let state = s.state();
-        let target = match args.tracking() {
-            Some(t) => Some(s.calls.get(&t).ok_or(("UnknownWorkItem", Msg::NoCall))?),
-            None => s.calls.current(),
-        };
-        let action =
-            |call: &WorkItem, action: CallAction, to: Option<String>| Message::CallAction {
-                agent: agent.clone(),
-                dialog: call.info.id.clone(),
-                action,
-                to,
-            };
-        let number = || number.clone().ok_or(("MissingNumber", Msg::MissingNumber));
-        // Checked before anything leaves: the length and the characters (crate::dial).
-        let dial = || {
-            let n = number()?;
-            crate::dial::check_number(&n).map_err(|e| {
-                tracing::warn!("number to dial refused: {e}");
-                ("InvalidNumber", Msg::BadNumber)
-            })?;
-            Ok::<String, Refusal>(n)
-        };
-        let dtmf = || {
-            let n = number()?;
-            crate::dial::check_dtmf(&n).map_err(|e| {
-                tracing::warn!("DTMF digits refused: {e}");
-                ("InvalidDigits", Msg::BadDigits)
-            })?;
-            Ok::<String, Refusal>(n)
-        };
-        Ok(match command {
-            Command::MakeCall => {
-                let uccx = self.cfg.deployment == Deployment::Uccx;
-                let on_call = s.calls.current().is_some();
-                if !state.is_some_and(|st| crate::commands::make_call_allowed(st, on_call, uccx)) {
-                    return Err(("MakeCallNeedsNotReady", Msg::MakeCallNeedsNotReady));
-                }
-                vec![Message::MakeCall {
-                    agent: agent.clone(),
-                    to: dial()?,
-                }]
-            }
-            Command::ChangeWorkReadyState => vec![Message::SetState {
-                agent: agent.clone(),
-                state: AgentState::WorkReady,
-                reason: None,
-            }],
-            Command::SetWrapUpReason => {
-                let dialog = target
-                    .map(|c| c.info.id.clone())
-                    .or_else(|| s.calls.last_ended().map(str::to_string))
-                    .ok_or(("NoCall", Msg::NoCall))?;
-                let reason = reason.ok_or(("MissingReason", Msg::ReasonRequired(String::new())))?;
-                vec![Message::UpdateCallData {
-                    agent: agent.clone(),
-                    dialog,
-                    wrap_up_reason: Some(reason),
-                }]
-            }
-            Command::AlternateCall => {
-                // The held call to take back: the selected one, else any other held call.
-                let current = target.ok_or(("NoCall", Msg::NoCall))?;
-                let pick = if current.held {
-                    current
-                } else {
-                    s.calls
-                        .all()
-                        .find(|w| w.info.id != current.info.id && w.held)
-                        .ok_or(("NoCall", Msg::NoCall))?
-                };
-                let mut v: Vec<Message> = s
-                    .calls
-                    .all()
-                    .filter(|w| {
-                        w.info.id != pick.info.id
-                            && !w.held
-                            && w.info.actions.iter().any(|a| a == "HOLD")
-                    })
-                    .map(|w| action(w, CallAction::Hold, None))
-                    .collect();
-                v.push(action(pick, CallAction::Retrieve, None));
-                v
-            }
-            Command::TransferMute if self.cfg.deployment == Deployment::Uccx => {
-                return Err(("NotSupported", Msg::SingleStepUccx))
-            }
-            Command::AnswerCall
-            | Command::ReleaseCall
-            | Command::HoldCall
-            | Command::RetrieveCall
-            | Command::InitTransfer
-            | Command::InitConference
-            | Command::TransferMute
-            | Command::CompleteTransfer
-            | Command::CompleteConference
-            | Command::SendDTMF => {
-                let wanted = command.dialog_action().unwrap_or_default();
-                // Completing a transfer/conference acts on the consult call, whichever call
-                // is selected; any other action stays on the call Siebel named (never on
-                // another call that happens to offer it).
-                let completes = matches!(
-                    command,
-                    Command::CompleteTransfer | Command::CompleteConference
-                );
-                let call = target
-                    .filter(|c| !completes || c.info.actions.iter().any(|a| a == wanted))
-                    .or_else(|| {
-                        s.calls
-                            .all()
-                            .find(|c| completes && c.info.actions.iter().any(|a| a == wanted))
-                    })
-                    .ok_or(("NoCall", Msg::NoCall))?;
-                let (act, to) = match command {
-                    Command::AnswerCall => (CallAction::Answer, None),
-                    Command::ReleaseCall => (CallAction::Drop, None),
-                    Command::HoldCall => (CallAction::Hold, None),
-                    Command::RetrieveCall => (CallAction::Retrieve, None),
-                    Command::CompleteTransfer => (CallAction::Transfer, None),
-                    Command::CompleteConference => (CallAction::Conference, None),
-                    Command::InitTransfer | Command::InitConference => {
-                        (CallAction::ConsultCall, Some(dial()?))
-                    }
-                    Command::TransferMute => (CallAction::TransferSst, Some(dial()?)),
-                    _ => (CallAction::SendDtmf, Some(dtmf()?)),
-                };
-                vec![action(call, act, to)]
-            }
-            _ => Vec::new(),
-        })
-    }
-
     /// Connect + Snapshot for an agent, so the connector routes its events here and Siebel's
     /// view is rebuilt from the contact center's state.
     pub(super) fn attach(&mut self, now: Now, out: &mut Outbox, agent: &str) {
@@ -532,7 +414,8 @@ impl Sessions {
         let owner = self.owner(agent);
         let password = owner
             .and_then(|id| self.sessions.get(&id))
-            .and_then(|s| s.password.clone());
+            .and_then(|s| s.password.as_deref())
+            .map(|p| self.wire_password(p).0);
         self.request(
             now,
             out,
@@ -583,11 +466,16 @@ impl Sessions {
         s.pending.clear();
         s.info = None;
         let old = s.agent.replace(agent.to_string());
+        // The old agent's password (the new one is kept after this) proves its Disconnect.
+        let proof = old
+            .as_deref()
+            .zip(s.password.as_deref())
+            .map(|(a, p)| crate::protocol::agent_proof(a, p));
         let slot = s.slot.clone();
         play(&slot, &effects);
         if let Some(old) = old {
             self.by_agent.remove(&old);
-            self.request(now, out, Message::Disconnect { agent: old });
+            self.request_with(now, out, Message::Disconnect { agent: old }, proof);
         }
         true
     }

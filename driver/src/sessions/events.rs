@@ -78,6 +78,9 @@ impl Sessions {
         if let Some(from) = frame.get(CONNECTOR_HEADER) {
             self.note_sender(now, &env.msg, from);
         }
+        if matches!(env.msg, Message::System { .. }) && !self.system_trusted(frame) {
+            return;
+        }
         let re = env.re.as_deref();
         match env.msg {
             Message::System {
@@ -120,9 +123,9 @@ impl Sessions {
         let Some(s) = self.sessions.get_mut(&id) else {
             return;
         };
-        if let Some(re) = re {
-            s.pending.remove(re);
-        }
+        let answers_login = re
+            .and_then(|re| s.pending.remove(re))
+            .is_some_and(|p| matches!(p.msg, Message::Login { .. }));
         // Reports apply in the order they arrive (one connector sends an agent's messages in
         // order); a snapshot's report that another report overtook is older and must not
         // turn the state back. Finesse's stateChangeTime is not compared: after a node
@@ -147,6 +150,12 @@ impl Sessions {
             (old != new || old_reason != info.reason_code || old_pending != info.pending_state)
                 && (was_in || is_in);
         s.info = Some(info.clone());
+        // Still "Logging in..." at the login's answer: the state was known before the login.
+        let stuck = answers_login && std::mem::take(&mut s.logging_in) && !changed;
+        if changed {
+            s.state_since = is_in.then_some((now.mono, 0));
+            s.logging_in = false;
+        }
         if changed {
             tracing::info!(
                 "agent {}: {} -> {}",
@@ -161,6 +170,12 @@ impl Sessions {
             if self.cfg.reset_timer_on_wrap_up {
                 self.sync_wrap_timer(now, id);
             }
+        }
+        // A login that finds the agent in already (Finesse keeps the state of an agent who
+        // signs in again) says so, instead of leaving "Logging in..." on the status line.
+        let fresh_busy = answers_login && !was_in && new != Some(AgentState::NotReady);
+        if let Some(state) = new.filter(|_| is_in && (stuck || fresh_busy)) {
+            self.tell(id, &Msg::AlreadyLoggedIn(info.agent.clone(), state));
         }
         self.refresh_toolbar(id);
     }

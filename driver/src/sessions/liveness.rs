@@ -36,7 +36,28 @@ pub(crate) struct Instance {
     in_service: bool,
 }
 
+/// The header in which the broker stamps the sender's user (`populateJMSXUserID`).
+pub(super) const USER_HEADER: &str = "JMSXUserID";
+
 impl Sessions {
+    /// A `System` status is believed: no `Driver:ConnectorUsers` configured, or the broker
+    /// stamped one of those users on it. Anything else is logged and ignored.
+    pub(super) fn system_trusted(&self, frame: &Frame) -> bool {
+        let users = &self.cfg.connector_users;
+        if users.is_empty() {
+            return true;
+        }
+        let user = frame.get(USER_HEADER);
+        if user.is_some_and(|u| users.iter().any(|c| c == u)) {
+            return true;
+        }
+        tracing::warn!(
+            "ignored a System status from broker user {:?}, not one of Driver:ConnectorUsers",
+            user.unwrap_or("(none)")
+        );
+        false
+    }
+
     /// Some connector instance is in service.
     pub(super) fn in_service(&self) -> bool {
         self.connectors.values().any(|i| i.in_service)

@@ -25,6 +25,7 @@ use crate::protocol::{driver_queue, AgentInfo, AgentState, Envelope, Message, Re
 pub(crate) use self::liveness::Instance;
 use crate::stomp::Frame;
 
+mod call_commands;
 mod commands;
 mod events;
 mod liveness;
@@ -103,6 +104,11 @@ struct Session {
     reasons: HashMap<String, Vec<ReasonCode>>,
     /// Request id -> the command's request awaiting its outcome.
     pending: HashMap<String, Pending>,
+    /// When the agent's current state began (as seen here) and the whole minutes in it
+    /// last shown on the status line.
+    state_since: Option<(Instant, u64)>,
+    /// "Logging in..." is on the status line, no agent state shown since.
+    logging_in: bool,
 }
 
 /// A command's request awaiting its outcome.
@@ -202,11 +208,28 @@ impl Sessions {
 
     /// Sends a request to the connectors; its id, or none if the link is down.
     fn request(&mut self, now: Now, out: &mut Outbox, msg: Message) -> Option<String> {
+        // Proof of the agent's credential: the connector acts for the agent only with it.
+        let proof = msg.agent().and_then(|a| {
+            let s = self.sessions.get(&self.owner(a)?)?;
+            Some(crate::protocol::agent_proof(a, s.password.as_deref()?))
+        });
+        self.request_with(now, out, msg, proof)
+    }
+
+    /// Sends a request with the given proof of the agent's credential.
+    fn request_with(
+        &mut self,
+        now: Now,
+        out: &mut Outbox,
+        msg: Message,
+        proof: Option<String>,
+    ) -> Option<String> {
         let id = self.next_id();
         // One agent's requests form a message group: the broker keeps them in order on one
         // connector and moves the group to another when that connector goes away.
         let group = msg.agent().map(str::to_string);
-        let env = Envelope::new(id.clone(), msg);
+        let mut env = Envelope::new(id.clone(), msg);
+        env.proof = proof;
         tracing::debug!("-> {}", env.redacted());
         let mut frame = Frame::new("SEND")
             .header("destination", &self.cfg.request_queue)
@@ -279,5 +302,6 @@ impl LinkHandler<Cmd> for Sessions {
         self.expire_connectors(now, out);
         self.announce_if_due(now, out);
         self.retry_hello(now, out);
+        self.show_time_in_state(now);
     }
 }

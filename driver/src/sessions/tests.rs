@@ -473,3 +473,4 @@ mod calls;
 mod connector;
 mod ha;
 mod login;
+mod toolbar_features;

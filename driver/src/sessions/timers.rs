@@ -1,5 +1,6 @@
 //! Time-driven behaviour: requests that get no answer in time, the Hello repeated while no
-//! connector answers, and the work-item timer restarted for wrap-up.
+//! connector answers, the time in the current state, and the work-item timer restarted for
+//! wrap-up.
 
 use std::time::Duration;
 
@@ -59,6 +60,25 @@ impl Sessions {
         };
         if self.request(now, out, msg).is_some() {
             self.hello_at = Some(now.mono);
+        }
+    }
+
+    /// Shows the time in the current state on the status line once per whole minute (never
+    /// more often), while no request of the session awaits its answer.
+    pub(super) fn show_time_in_state(&mut self, now: Now) {
+        let mut due = Vec::new();
+        for (id, s) in &mut self.sessions {
+            let (Some((since, shown)), Some(state)) = (s.state_since, s.state()) else {
+                continue;
+            };
+            let minutes = now.since(since).as_secs() / 60;
+            if minutes > shown && s.pending.is_empty() {
+                s.state_since = Some((since, minutes));
+                due.push((*id, state, minutes));
+            }
+        }
+        for (id, state, minutes) in due {
+            self.tell(id, &Msg::TimeInState(state, minutes));
         }
     }
 

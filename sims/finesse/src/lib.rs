@@ -14,6 +14,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod https;
 pub mod notify;
 pub mod render;
 pub mod rest;

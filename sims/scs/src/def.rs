@@ -132,8 +132,19 @@ pub struct CommandData {
     pub params: Vec<(String, String)>,
     /// `RequiredField.X` entries as `(X, value)`.
     pub required_fields: Vec<(String, String)>,
-    /// `SelectQuerySpec`, if any.
+    /// `SelectQuerySpec`, if any: which rows the picker lists.
     pub select_query_spec: Option<String>,
+    /// `SelectApplet`: the pop-up picker the command opens before it runs (its picked
+    /// row's fields fill `[Field]` in `Param.X`).
+    pub select_applet: Option<String>,
+    /// `SelectBusObj` of the picker.
+    pub select_bus_obj: Option<String>,
+    /// `SelectBusComp` of the picker: where its rows come from.
+    pub select_bus_comp: Option<String>,
+    /// `SelectParam`, as written.
+    pub select_param: Option<String>,
+    /// `SelectTitle`: the picker's title.
+    pub select_title: Option<String>,
     /// 1-based line number of the section header.
     pub line: usize,
 }
@@ -501,6 +512,11 @@ impl Def {
             params: s.with_prefix("Param."),
             required_fields: s.with_prefix("RequiredField."),
             select_query_spec: s.opt("SelectQuerySpec"),
+            select_applet: s.opt("SelectApplet"),
+            select_bus_obj: s.opt("SelectBusObj"),
+            select_bus_comp: s.opt("SelectBusComp"),
+            select_param: s.opt("SelectParam"),
+            select_title: s.opt("SelectTitle"),
             line: s.line,
         })
     }

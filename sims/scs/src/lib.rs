@@ -11,6 +11,7 @@ pub mod desktop;
 pub mod engine;
 pub mod library;
 pub mod peer;
+pub mod picker;
 pub mod press;
 pub mod server;
 

@@ -32,7 +32,9 @@ const USAGE: &str = "usage:
           (--command NAME: a DEF command or a toolbar button, i.e. a group command such as
            SignOnGroup, ChangeBusyStateGroup, AcceptWorkGroup, ReleaseWorkGroup;
            --stdin: more from standard input, one per line:
-           NAME [text] | press NAME [text] | workitem TRACKING-ID | wait S | quit)
+           NAME [text] | press NAME [text] | workitem TRACKING-ID | wait S | quit
+           | pick NAME [ROW]: the picker NAME opens (SelectApplet): without ROW its rows
+             are listed; ROW (a number from 1, or a value of the row) answers it)
   scs-sim peer [--broker HOST:PORT] [--queue /queue/siebelcti.requests] --agent ID:PIN:FIRST:LAST...";
 
 fn main() {
@@ -188,6 +190,10 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
                     first.run(button, text.trim())
                 }
                 "workitem" => first.resume_work_item(rest.trim()),
+                "pick" => {
+                    let (button, row) = rest.trim().split_once(' ').unwrap_or((rest.trim(), ""));
+                    first.pick(button, row.trim())
+                }
                 command => first.run(command, rest.trim()),
             }
         }
@@ -237,6 +243,58 @@ impl CliSession {
                     println!(
                         "InvokeCommand {} [{}] -> {}{via}",
                         i.device_command, i.tracking, i.result
+                    );
+                }
+            }
+            Err(e) => println!("command {command}: {e}"),
+        }
+    }
+
+    /// The agent presses a command that opens a picker: lists its rows (`row` empty) or
+    /// picks one (a number from 1, or a value of one of the row's fields) and runs it.
+    fn pick(&mut self, command: &str, row: &str) {
+        let picker = match self {
+            CliSession::Plain(agent) => agent.picker(command),
+            CliSession::Desk(s) => s.agent().picker(command),
+        };
+        let picker = match picker {
+            Ok(Some(p)) => p,
+            Ok(None) => return println!("command {command}: opens no picker now"),
+            Err(e) => return println!("command {command}: {e}"),
+        };
+        println!("Picker {:?} ({} rows)", picker.title, picker.rows.len());
+        for (i, r) in picker.rows.iter().enumerate() {
+            println!("  {}. {}", i + 1, scs_sim::picker::label(r));
+        }
+        if row.is_empty() {
+            return;
+        }
+        let index = row
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .or_else(|| {
+                picker
+                    .rows
+                    .iter()
+                    .position(|r| r.iter().any(|(_, v)| v.eq_ignore_ascii_case(row)))
+            });
+        let Some(index) = index else {
+            return println!("command {command}: no row {row:?} in the picker");
+        };
+        let result = match self {
+            CliSession::Plain(agent) => agent.press_picked(command, index),
+            CliSession::Desk(s) => s.press_picked(command, index),
+        };
+        match result {
+            Ok(results) => {
+                for i in results {
+                    println!(
+                        "InvokeCommand {} [{}] -> {} (picked row {})",
+                        i.device_command,
+                        i.tracking,
+                        i.result,
+                        index + 1
                     );
                 }
             }

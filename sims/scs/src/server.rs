@@ -269,6 +269,7 @@ impl CommServer {
             released: false,
             selected: Vec::new(),
             selected_work_item: std::sync::Mutex::new(None),
+            picked: None,
         })
     }
 }
@@ -322,6 +323,8 @@ pub struct Agent {
     released: bool,
     selected: Vec<(String, String)>,
     selected_work_item: std::sync::Mutex<Option<String>>,
+    /// The row picked in the picker of the command being pressed (`SelectApplet`).
+    picked: Option<crate::picker::Row>,
 }
 
 /// How long [`Agent::press`] waits for a toolbar on which a sub-command is available.
@@ -433,6 +436,45 @@ impl Agent {
             }
         }
         Ok(out)
+    }
+
+    /// The picker a press of `name` would open now (the `SelectApplet` of the command it
+    /// would run), with its rows; `None` when that command opens none.
+    pub fn picker(&self, name: &str) -> Result<Option<crate::picker::Picker>, SimError> {
+        let def = self
+            .def
+            .as_ref()
+            .ok_or_else(|| SimError("no DEF file loaded".into()))?;
+        let (runs, _) = self.plan_now(name)?;
+        let Some(data) = runs
+            .first()
+            .and_then(|c| def.command(c))
+            .and_then(|c| c.cmd_data)
+            .and_then(|d| def.command_data(&d))
+        else {
+            return Ok(None);
+        };
+        crate::picker::picker(&data, &self.client.calls()).map_err(SimError)
+    }
+
+    /// Presses `name` and answers its picker with row `row` (0-based) of
+    /// [`Agent::picker`]: the row's fields fill `[Field]` in the command data.
+    pub fn press_picked(&mut self, name: &str, row: usize) -> Result<Vec<Invoked>, SimError> {
+        let picker = self
+            .picker(name)?
+            .ok_or_else(|| SimError(format!("{name:?} opens no picker now")))?;
+        let picked = picker.rows.get(row).cloned().ok_or_else(|| {
+            SimError(format!(
+                "picker {:?} has {} rows, no row {}",
+                picker.title,
+                picker.rows.len(),
+                row + 1
+            ))
+        })?;
+        self.picked = Some(picked);
+        let result = self.press(name);
+        self.picked = None;
+        result
     }
 
     /// What a press of `name` would run now, without waiting and without invoking anything:
@@ -572,6 +614,14 @@ impl Agent {
             .clone()
             .ok_or_else(|| SimError(format!("command {name:?} has no DeviceCommand")))?;
         let data = cmd.cmd_data.as_deref().and_then(|d| def.command_data(d));
+        // A picker (SelectApplet) opens first: the command runs with the row picked.
+        if let Some(applet) = data.as_ref().and_then(|d| d.select_applet.as_deref()) {
+            if self.picked.is_none() {
+                return Err(SimError(format!(
+                    "command {name:?} opens the picker {applet:?}: pick a row first"
+                )));
+            }
+        }
         // RequiredField.X: the selected record (or the macro) must match the pattern.
         for (f, pattern) in data.iter().flat_map(|d| d.required_fields.iter()) {
             let value = self.required_value(f);
@@ -586,7 +636,13 @@ impl Agent {
             .flat_map(|d| d.params.iter())
             .map(|(k, v)| {
                 let v = def::expand(v, |m| self.macro_value(m));
-                (k.clone(), expand_fields(&v, &|f: &str| self.field(f)))
+                let field = |f: &str| {
+                    let picked = self.picked.as_ref();
+                    picked
+                        .and_then(|r| crate::picker::field(r, f).map(str::to_string))
+                        .or_else(|| self.field(f))
+                };
+                (k.clone(), expand_fields(&v, &field))
             })
             .collect();
         // Like Siebel's toolbar: a command that takes a string parameter (SC_CF_STRPARAMSOK in

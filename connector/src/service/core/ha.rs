@@ -164,7 +164,11 @@ impl Core {
                     reason: None,
                 }
             };
-            let env = Envelope::new(self.next_id(), msg);
+            let mut env = Envelope::new(self.next_id(), msg);
+            // The connector's own step, proved with the session it holds.
+            env.proof = self
+                .creds_of(&agent)
+                .map(|c| driver::protocol::agent_proof(&agent, &c.password));
             let to = self.reply_to_of(&agent, "");
             self.enqueue(now, to, env);
         }

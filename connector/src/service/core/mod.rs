@@ -19,8 +19,10 @@
 
 mod bounds;
 mod failover;
+mod flows;
 mod ha;
 mod notifications;
+mod proof;
 mod reads;
 mod requests;
 #[cfg(test)]
@@ -324,6 +326,10 @@ pub struct Core {
     last_probe: Option<Instant>,
     /// When idle agent entries were last looked at.
     last_trim: Option<Instant>,
+    /// Secure passwords opened inside the window (each opens once).
+    replay: driver::secure::ReplayGuard,
+    /// Wall-clock milliseconds of the request being served (the secure-password window).
+    clock_ms: u64,
 }
 
 impl Core {
@@ -346,6 +352,8 @@ impl Core {
             last_beat: None,
             last_probe: None,
             last_trim: None,
+            replay: driver::secure::ReplayGuard::default(),
+            clock_ms: u64::try_from(now.unix).unwrap_or(0) * 1000,
             cfg,
         }
     }
@@ -362,6 +370,7 @@ impl Core {
 
     /// Input: a request from a driver (`reply_to` is the frame's `reply-to`).
     pub fn request(&mut self, now: Now, reply_to: String, env: Envelope) {
+        self.clock_ms = u64::try_from(now.unix).unwrap_or(0) * 1000;
         self.took_queue(now);
         if let Message::Probe { instance } = &env.msg {
             tracing::trace!("probe of {instance} received");

@@ -82,6 +82,11 @@ impl Core {
                         message: "Cisco Finesse refused the agent's notification login".into(),
                     };
                     self.send(&to, msg, None);
+                } else if let Some(e) = self.agents.get_mut(agent) {
+                    // Unchecked and refused: they prove nothing, nor stand in the way of
+                    // the agent's real credential (`proof.rs`), nor keep its events.
+                    e.creds = None;
+                    e.reply_to = None;
                 }
                 self.wake_login(now, agent);
             }

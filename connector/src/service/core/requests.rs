@@ -1,15 +1,14 @@
-//! Driver requests: one function per request type, and the steps of the flows that need more
-//! than one REST call. One agent's requests are served in order: a request waits in the
-//! agent's queue while an earlier flow of the agent is unfinished.
+//! Driver requests: one function per request type (the steps of flows that need more than one
+//! REST call are in `flows`). One agent's requests are served in order: a request waits in
+//! the agent's queue while an earlier flow of the agent is unfinished.
 
 use std::collections::VecDeque;
-use std::time::Instant;
 
 use driver::clock::Now;
 use driver::protocol::{CallAction, Envelope, Message};
 
-use super::reads::Read;
-use super::{Core, Notes, RestAnswer, RestCall, Waiter, LOGIN_WAIT};
+use super::flows::{Flow, Req, Step};
+use super::{Core, RestCall, Waiter};
 use crate::rest::{Credentials, DialogAction, RestError, StateChange};
 
 /// A request waiting for its turn.
@@ -24,37 +23,6 @@ pub(super) struct Queued {
 pub(super) struct AgentQueue {
     pub(super) flow: Option<Flow>,
     waiting: VecDeque<Queued>,
-}
-
-/// The request a flow serves.
-pub(super) struct Req {
-    agent: String,
-    /// The request's id (`re` of the answers, `requestId` of REST calls).
-    re: String,
-    /// The frame's `reply-to`, for agents with no `Connect` yet.
-    fallback: String,
-}
-
-/// A request flow that is waiting for something.
-pub(super) struct Flow {
-    req: Req,
-    pub(super) step: Step,
-}
-
-/// What a flow waits for.
-pub(super) enum Step {
-    /// `PUT` LOGIN with these credentials.
-    LoginPut(Credentials),
-    /// The agent's notification session, until the deadline; then the read.
-    LoginWait(Instant),
-    /// `PUT` of a state change (SetState, Logout); then the read.
-    StatePut,
-    /// Reading the agent (and its dialogs).
-    Read(Read),
-    /// A call request (answered `Accepted`).
-    Call,
-    /// Reason codes of a category.
-    ReasonCodes(String),
 }
 
 impl Core {
@@ -94,6 +62,10 @@ impl Core {
     /// The dispatch: one function per request type; `Some` when a flow remains under way.
     fn serve(&mut self, now: Now, q: Queued) -> Option<Flow> {
         let Queued { reply_to, env } = q;
+        // Checked when served, not when queued: a login in flight may hold the session by then.
+        if !self.proven(&reply_to, &env) {
+            return None;
+        }
         let re = env.id;
         match env.msg {
             Message::Hello {
@@ -168,6 +140,16 @@ impl Core {
             Ok(p) => p,
             Err(e) => return self.error(&to, Some(agent), &e, Some(re)),
         };
+        let held = self.agents.get(agent).and_then(|e| e.creds.as_ref());
+        if let (Some(held), Some(p)) = (held, &password) {
+            if held.password != *p {
+                tracing::warn!(
+                    "refused Connect for agent {agent} to {to} (request {re}): its password is \
+                     not the one of the session held"
+                );
+                return;
+            }
+        }
         self.tell_taken_over(agent, &to);
         let e = self.agents.entry(agent.to_string()).or_default();
         e.reply_to = Some(to);
@@ -215,13 +197,18 @@ impl Core {
         re: String,
         fallback: String,
     ) -> Option<Flow> {
-        let to = self.reply_to_of(&agent, &fallback);
-        if let Some(e) = self.agents.get_mut(&agent) {
-            e.force_logout = None;
-        }
         let checked = self
             .clear_password(password, encrypted)
             .and_then(|p| self.finesse_ready().map(|()| p));
+        // Until Finesse accepts it, a password other than the held session's answers only
+        // its sender: a spoofed Login never reaches the agent's own Siebel session.
+        let held = self.creds_of(&agent).map(|c| c.password);
+        let proven = held.is_none() || held.as_ref() == checked.as_ref().ok();
+        let to = if proven {
+            self.reply_to_of(&agent, &fallback)
+        } else {
+            fallback.clone()
+        };
         let password = match checked {
             Ok(p) => p,
             Err(e) => {
@@ -229,6 +216,9 @@ impl Core {
                 return None;
             }
         };
+        if let Some(e) = self.agents.get_mut(&agent).filter(|_| proven) {
+            e.force_logout = None;
+        }
         let creds = Credentials {
             user: agent.clone(),
             password,
@@ -447,146 +437,5 @@ impl Core {
             },
             step: Step::Call,
         })
-    }
-
-    /// The clear password of a request (decrypted when the driver sent it encrypted).
-    fn clear_password(&self, password: &str, encrypted: bool) -> Result<String, RestError> {
-        if !encrypted {
-            return Ok(password.to_string());
-        }
-        let des = self.cfg.des.as_ref().ok_or_else(|| {
-            RestError::Config(
-                "the connector has no security.des_key to decrypt secure passwords".into(),
-            )
-        })?;
-        des.decrypt(password)
-            .map_err(|e| RestError::Config(e.to_string()))
-    }
-
-    /// Starts reading the agent for a request; `None` when there is nothing to read with.
-    fn begin_read(&mut self, req: Req, with_dialogs: bool) -> Option<Flow> {
-        let (read, call) =
-            self.start_read(&req.agent, Some(&req.re), &req.fallback, with_dialogs)?;
-        self.issue(call, Waiter::Request(req.agent.clone()));
-        Some(Flow {
-            req,
-            step: Step::Read(read),
-        })
-    }
-
-    /// The answer of the REST call the agent's current flow waits for.
-    pub(super) fn advance(&mut self, now: Now, agent: &str, answer: Result<RestAnswer, RestError>) {
-        let Some(flow) = self.queues.get_mut(agent).and_then(|q| q.flow.take()) else {
-            tracing::warn!("agent {agent}: an answer for no flow ignored");
-            return;
-        };
-        let next = self.step(now, flow, answer);
-        if let Some(flow) = next {
-            self.queues.entry(agent.to_string()).or_default().flow = Some(flow);
-        }
-        self.run_queue(now, agent);
-    }
-
-    fn step(
-        &mut self,
-        now: Now,
-        flow: Flow,
-        answer: Result<RestAnswer, RestError>,
-    ) -> Option<Flow> {
-        let Flow { req, step } = flow;
-        let to = self.reply_to_of(&req.agent, &req.fallback);
-        let (agent, re) = (req.agent.clone(), req.re.clone());
-        // Reads handle their own errors (a snapshot nobody asked for is only logged).
-        match (step, answer) {
-            (Step::Read(read), answer) => {
-                let (read, call) = self.continue_read(read, answer)?;
-                self.issue(call, Waiter::Request(agent));
-                Some(Flow {
-                    req,
-                    step: Step::Read(read),
-                })
-            }
-            (_, Err(e)) => {
-                self.error(&to, Some(&agent), &e, Some(&re));
-                None
-            }
-            (Step::LoginPut(creds), Ok(_)) => {
-                let e = self.agents.entry(agent.clone()).or_default();
-                e.creds = Some(creds);
-                e.verified = true;
-                self.ensure_notifications(&agent);
-                if self.notifications_up(&agent) {
-                    return self.begin_read(req, false);
-                }
-                Some(Flow {
-                    req,
-                    step: Step::LoginWait(now.mono + LOGIN_WAIT),
-                })
-            }
-            (Step::StatePut, Ok(_)) => self.begin_read(req, false),
-            (Step::Call, Ok(_)) => {
-                self.send(&to, Message::Accepted {}, Some(&re));
-                None
-            }
-            (Step::ReasonCodes(category), Ok(RestAnswer::ReasonCodes(codes))) => {
-                let msg = Message::ReasonCodes {
-                    agent,
-                    category,
-                    codes,
-                };
-                self.send(&to, msg, Some(&re));
-                None
-            }
-            (Step::ReasonCodes(_), Ok(other)) => {
-                self.error(&to, Some(&agent), &super::failure(Ok(other)), Some(&re));
-                None
-            }
-            (Step::LoginWait(_), Ok(_)) => {
-                tracing::warn!("agent {agent}: an answer while waiting for notifications");
-                None
-            }
-        }
-    }
-
-    fn notifications_up(&self, agent: &str) -> bool {
-        self.agents
-            .get(agent)
-            .is_some_and(|a| matches!(a.notes, Notes::Up(_)))
-    }
-
-    /// A Login that waits for the agent's notification session goes on (the session is up,
-    /// or will not come).
-    pub(super) fn wake_login(&mut self, now: Now, agent: &str) {
-        let waiting = self
-            .queues
-            .get(agent)
-            .and_then(|q| q.flow.as_ref())
-            .is_some_and(|f| matches!(f.step, Step::LoginWait(_)));
-        if !waiting {
-            return;
-        }
-        let flow = self.queues.get_mut(agent).and_then(|q| q.flow.take());
-        if let Some(flow) = flow.and_then(|f| self.begin_read(f.req, false)) {
-            self.queues.entry(agent.to_string()).or_default().flow = Some(flow);
-        }
-        self.run_queue(now, agent);
-    }
-
-    /// Logins whose wait for notifications is over go on without them.
-    pub(super) fn login_wait_timeouts(&mut self, now: Now) {
-        let late: Vec<String> = self
-            .queues
-            .iter()
-            .filter(|(_, q)| {
-                q.flow
-                    .as_ref()
-                    .is_some_and(|f| matches!(f.step, Step::LoginWait(until) if now.mono >= until))
-            })
-            .map(|(a, _)| a.clone())
-            .collect();
-        for agent in late {
-            tracing::debug!("agent {agent}: notifications not up in time; reading the agent");
-            self.wake_login(now, &agent);
-        }
     }
 }

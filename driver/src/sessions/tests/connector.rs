@@ -318,3 +318,44 @@ fn messages_that_are_not_ours_are_ignored() {
     r.deliver(Message::Agent(agent("1999", AgentState::Ready)), None);
     assert!(r.calls(1).is_empty(), "{:?}", r.calls(1));
 }
+
+#[test]
+fn system_status_is_trusted_only_from_the_connector_users() {
+    let status = |status: SystemStatus, user: Option<&str>| {
+        let env = Envelope::new(
+            "x-1",
+            Message::System {
+                status,
+                connector: "c1".into(),
+                detail: "fake".into(),
+                instance: "i1".into(),
+            },
+        );
+        let f = Frame::new("MESSAGE").header("destination", "/topic/siebelcti.requests.status");
+        match user {
+            Some(u) => f.header("JMSXUserID", u),
+            None => f,
+        }
+        .body(env.to_json())
+    };
+    let mut r = Rig::new(&[("Driver:ConnectorUsers", "connector, connector2")]);
+    r.link_up();
+    r.add(1, &[]);
+    r.deliver_frame(status(SystemStatus::InService, Some("siebel")));
+    assert!(
+        !r.enabled(1, "LogIn"),
+        "a driver's IN_SERVICE is not believed"
+    );
+    r.deliver_frame(status(SystemStatus::InService, Some("connector")));
+    assert!(r.enabled(1, "LogIn"));
+    r.login(1, "1001");
+    for user in [None, Some("siebel"), Some("connector3")] {
+        r.deliver_frame(status(SystemStatus::OutOfService, user));
+        assert!(r.enabled(1, "ChangeReadyState"), "{user:?} was believed");
+    }
+    r.deliver_frame(status(SystemStatus::OutOfService, Some("connector2")));
+    assert!(
+        !r.enabled(1, "ChangeReadyState"),
+        "the connector's own status counts"
+    );
+}

@@ -350,14 +350,25 @@ fn secure_password_leaves_the_driver_encrypted_only() {
     assert!(*encrypted);
     assert_ne!(password, "pw");
     let des = crate::secure::TripleDes::from_hex("k", key, "i", iv).unwrap();
-    assert_eq!(des.decrypt(password).unwrap(), "pw");
+    let mut guard = crate::secure::ReplayGuard::default();
+    let now = crate::secure::unix_ms();
+    assert_eq!(des.open(password, now, &mut guard).unwrap(), "pw");
     r.in_service("c1", "i2");
-    assert!(r.sent().contains(&Message::Connect {
-        agent: "1001".into(),
-        reply_to: "/queue/siebelcti.driver.t".into(),
-        password: Some(password.clone()),
-        encrypted: true,
-    }));
+    // The Connect after a new connector carries a fresh encryption, not the Login's copy.
+    let again = r
+        .sent()
+        .into_iter()
+        .find_map(|m| match m {
+            Message::Connect {
+                password: Some(p),
+                encrypted: true,
+                ..
+            } => Some(p),
+            _ => None,
+        })
+        .expect("Connect with the encrypted password");
+    assert_ne!(&again, password);
+    assert_eq!(des.open(&again, now, &mut guard).unwrap(), "pw");
 }
 
 #[test]
@@ -505,4 +516,23 @@ fn pending_not_ready_during_a_call_is_shown_and_blinks() {
     r.deliver(Message::Agent(agent("1001", AgentState::NotReady)), None);
     assert_eq!(r.events(1), ["EventAgentNotReady"]);
     assert_eq!(r.flags(1, "ChangeNotReadyState") & flags::BLINKING, 0);
+}
+
+#[test]
+fn log_level_command_is_for_admin_agents_when_they_are_listed() {
+    let mut r = Rig::online_with(&[("Driver:AdminAgents", "9001, 9002")]);
+    r.login(1, "1001");
+    r.clear();
+    r.invoke(1, "lvl", "SetLogLevel", "", kv(&[("LogLevel", "trace")]));
+    assert_eq!(r.error_code(1), "NotAdmin");
+    assert_eq!(
+        r.errors(1)[0].1,
+        "Only CTI administrators may change the log level."
+    );
+    r.add(2, &[]);
+    r.login(2, "9002");
+    r.clear();
+    r.invoke(2, "lvl", "SetLogLevel", "", kv(&[("LogLevel", "info")]));
+    assert!(r.errors(2).is_empty());
+    assert_eq!(r.status(2), "Log level set to info.");
 }

@@ -7,7 +7,7 @@
 //! Routes: `GET /` (the agents), `GET /agent/{id}/` (the page), `GET /api/agents`,
 //! `GET /api/agent/{id}/view` (the view model, JSON), `GET /api/agent/{id}/events` (the view
 //! model on every change, server-sent events), `POST /api/agent/{id}/press`
-//! `{"command", "text"}`, `POST /api/agent/{id}/text` `{"text"}`, `POST
+//! `{"command", "text"}` (with `"row"`: the row picked in the command's picker), `POST /api/agent/{id}/text` `{"text"}`, `POST
 //! /api/agent/{id}/workitem` `{"tracking"}`, `POST /api/agent/{id}/phone` `{"action", ...}`.
 
 pub mod phone;
@@ -97,6 +97,27 @@ impl Session {
                     self.note(format!(
                         "InvokeCommand {} [{}] -> {}{via}",
                         i.device_command, i.tracking, i.result
+                    ));
+                }
+            }
+            Err(e) => self.note(format!("press {command}: {e}")),
+        }
+        result
+    }
+
+    /// Presses a button whose command opens a picker and answers it with row `row`, as a
+    /// click in the page's picker dialog does; logged like a press.
+    pub fn press_picked(&self, command: &str, row: usize) -> Result<Vec<crate::Invoked>, SimError> {
+        let result = self.agent().press_picked(command, row);
+        match &result {
+            Ok(invoked) => {
+                for i in invoked {
+                    self.note(format!(
+                        "InvokeCommand {} [{}] -> {} (picker row {})",
+                        i.device_command,
+                        i.tracking,
+                        i.result,
+                        row + 1
                     ));
                 }
             }
@@ -317,7 +338,10 @@ fn serve(shared: &Arc<Shared>, mut req: tiny_http::Request) {
 /// A POST on an agent: a press, the text box, a work-item selection, the phone network.
 fn act(shared: &Shared, session: &Session, action: &str, body: &Value) -> (u16, Value) {
     match action {
-        "press" => match session.press(text_of(body, "command"), text_of(body, "text")) {
+        "press" => match match body.get("row").and_then(Value::as_u64) {
+            Some(row) => session.press_picked(text_of(body, "command"), row as usize),
+            None => session.press(text_of(body, "command"), text_of(body, "text")),
+        } {
             Ok(invoked) => (
                 200,
                 json!({"ok": invoked.iter().all(|i| i.result == 0),

@@ -33,6 +33,7 @@ pub const TOOLBAR: &[(&str, &str)] = &[
     ("ReleaseWorkGroup", "Release"),
     ("SuspendWorkGroup", "Hold"),
     ("ResumeWorkGroup", "Resume"),
+    ("HoldResumeGroup", "Hold/Resume"),
     ("RetrieveWorkGroup", "Retrieve"),
     ("ForwardWorkGroup", "Forward"),
     ("BlindTransferGroup", "Blind Transfer"),
@@ -107,6 +108,19 @@ fn button(agent: &Agent, def: &Def, toolbar: &[(String, String, i64)], name: &st
         .and_then(|c| def.command(c))
         .and_then(|c| c.hot_key)
         .or(cmd.hot_key.clone());
+    // The picker the press opens (SelectApplet): the page shows its rows in a dialog.
+    let picker = match agent.picker(name) {
+        Ok(Some(p)) if !runs.is_empty() => json!({
+            "title": p.title,
+            "applet": p.applet,
+            "rows": p.rows.iter().map(|r| json!({
+                "label": crate::picker::label(r),
+                "fields": r.iter().map(|(k, v)| (k.clone(), json!(v)))
+                    .collect::<serde_json::Map<String, Value>>(),
+            })).collect::<Vec<_>>(),
+        }),
+        _ => Value::Null,
+    };
     json!({
         "command": name,
         "defined": true,
@@ -118,6 +132,7 @@ fn button(agent: &Agent, def: &Def, toolbar: &[(String, String, i64)], name: &st
         "hotKey": hot_key,
         "description": cmd.description,
         "editBox": cmd.on_edit_control,
+        "picker": picker,
     })
 }
 

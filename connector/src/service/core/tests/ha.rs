@@ -136,17 +136,14 @@ fn a_newer_driver_instance_takes_the_agent_over_and_the_older_cannot_disturb_it(
     connect_from(&mut h, "c3", OTHER);
     assert!(h.take().is_empty());
     // The owner's Disconnect stops it.
-    h.core.request(
-        h.now,
-        OTHER.into(),
-        Envelope::new(
-            "d2",
-            Message::Disconnect {
-                agent: "1001".into(),
-            },
-        ),
+    let mut env = Envelope::new(
+        "d2",
+        Message::Disconnect {
+            agent: "1001".into(),
+        },
     );
-    h.run();
+    env.proof = Some(driver::protocol::agent_proof("1001", "pw1001"));
+    h.request_from(OTHER, env);
     assert_eq!(h.stopped.len(), 1);
 }
 

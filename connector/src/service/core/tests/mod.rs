@@ -8,6 +8,7 @@ mod failover;
 mod ha;
 mod notifications;
 mod ordering;
+mod proof;
 mod requests;
 
 use std::collections::HashMap;
@@ -333,9 +334,20 @@ impl Harness {
     }
 
     /// A request from the test driver (`reply-to` [`DRIVER`]).
+    /// A request from the honest driver: with the proof of `pw{agent}`.
     pub fn request(&mut self, id: &str, msg: Message) {
-        self.core
-            .request(self.now, DRIVER.into(), Envelope::new(id, msg));
+        let mut env = Envelope::new(id, msg);
+        env.proof = env
+            .msg
+            .agent()
+            .map(|a| driver::protocol::agent_proof(a, &format!("pw{a}")));
+        self.core.request(self.now, DRIVER.into(), env);
+        self.run();
+    }
+
+    /// A request as sent by anyone on the broker: `from`, with `proof`.
+    pub fn request_from(&mut self, from: &str, env: Envelope) {
+        self.core.request(self.now, from.into(), env);
         self.run();
     }
 

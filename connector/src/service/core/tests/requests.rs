@@ -107,6 +107,9 @@ fn connect_without_a_password_opens_no_session() {
     assert!(h.take().is_empty());
 }
 
+/// The harness's wall clock, in milliseconds.
+const NOW_MS: u64 = 1_800_000_000_000;
+
 fn secure_config() -> (CoreConfig, driver::secure::TripleDes) {
     let mut c = crate::config::ConnectorConfig::default();
     c.security.des_key = "0123456789abcdeffedcba987654321089abcdef01234567".into();
@@ -126,7 +129,7 @@ fn connect_with_an_encrypted_password_decrypts_it() {
         Message::Connect {
             agent: "1001".into(),
             reply_to: DRIVER.into(),
-            password: Some(des.encrypt("pw1001")),
+            password: Some(des.seal("pw1001", NOW_MS, [3; 8])),
             encrypted: true,
         },
     );
@@ -178,7 +181,7 @@ fn login_with_an_encrypted_password_puts_the_clear_one() {
         "l1",
         Message::Login {
             agent: "1001".into(),
-            password: des.encrypt("pw1001"),
+            password: des.seal("pw1001", NOW_MS, [3; 8]),
             encrypted: true,
             extension: "5001".into(),
         },
@@ -261,14 +264,15 @@ fn login_puts_login_waits_for_notifications_then_sends_the_agent() {
 }
 
 #[test]
-fn without_a_connect_login_answers_the_requests_queue_and_session_events_are_dropped() {
+fn without_a_connect_a_login_finesse_accepts_binds_the_agent_to_its_sender() {
     let mut h = Harness::new();
     h.request("l1", login("1001", "pw1001"));
     h.notify("1001", Notification::Up);
     let sent = h.take();
-    assert_eq!(sent.len(), 1, "{sent:?}");
-    assert_eq!(sent[0].0, DRIVER);
-    assert_eq!(sent[0].2.as_deref(), Some("l1"));
+    // The session's own read, then the answer to the Login, all to the Login's sender.
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert!(sent.iter().all(|m| m.0 == DRIVER), "{sent:?}");
+    assert_eq!(sent[2].2.as_deref(), Some("l1"));
 }
 
 #[test]
@@ -555,4 +559,32 @@ fn undecodable_requests_are_answered_when_they_name_a_queue() {
     assert_eq!(sent.len(), 2);
     assert_eq!(error_of(&sent[0].1).0, "UnsupportedVersion");
     assert_eq!(error_of(&sent[1].1).0, "Malformed");
+}
+
+#[test]
+fn a_replayed_or_stale_secure_password_is_refused() {
+    let (cfg, des) = secure_config();
+    let mut h = Harness::with_config(cfg);
+    let sealed = des.seal("pw1001", NOW_MS, [3; 8]);
+    // Each attempt for an agent of its own: one agent's requests wait for its login.
+    let login = |agent: &str, password: String| Message::Login {
+        agent: agent.into(),
+        password,
+        encrypted: true,
+        extension: "5001".into(),
+    };
+    h.request("l1", login("1001", sealed.clone()));
+    assert_eq!(h.calls.len(), 1, "the first one reaches Finesse");
+    h.take();
+    h.calls.clear();
+    h.request("l2", login("1002", sealed));
+    let sent = h.take();
+    let (code, message) = error_of(&sent[0].1);
+    assert_eq!(code, "ConnectorConfig");
+    assert!(message.contains("replay"), "{message}");
+    let old = des.seal("pw1001", NOW_MS - 6 * 60 * 1000, [4; 8]);
+    h.request("l3", login("1003", old));
+    let sent = h.take();
+    assert!(error_of(&sent[0].1).1.contains("replay"));
+    assert!(h.calls.is_empty(), "nothing more reaches Finesse");
 }

@@ -51,7 +51,31 @@ async function post(action, body) {
   return answer;
 }
 
+// A command with a picker (SelectApplet) opens it: the rows the view lists, one button each;
+// a click presses the command with that row.
+function openPicker(command, picker) {
+  const dialog = $("#picker");
+  $("#picker-title").textContent = picker.title;
+  dialog.dataset.command = command;
+  $("#picker-rows").replaceChildren(...picker.rows.map((r, i) => {
+    const btn = el("button", { type: "button", role: "option", "data-row": String(i) }, r.label);
+    btn.addEventListener("click", () => { dialog.close(); pressRow(command, i); });
+    return btn;
+  }));
+  if (!picker.rows.length) $("#picker-rows").append(el("p", {}, "Nothing to pick from."));
+  dialog.showModal();
+}
+
+async function pressRow(command, row) {
+  const answer = await post("press", { command, row });
+  $("#result").textContent = answer.ok
+    ? answer.invoked.map((i) => `${command}: ${i.command} (${i.deviceCommand} ${i.tracking}) -> ${i.result}`).join("; ")
+    : `${command}: ${answer.error || answer.invoked.map((i) => `${i.deviceCommand} -> ${i.result}`).join("; ")}`;
+}
+
 async function press(command) {
+  const entry = view && [...view.toolbar, ...view.menu].find((b) => b.command === command && b.picker);
+  if (entry) return openPicker(command, entry.picker);
   const answer = await post("press", { command, text: $("#edit").value });
   const what = answer.ok
     ? answer.invoked.map((i) => `${command}: ${i.command} (${i.deviceCommand} ${i.tracking}) -> ${i.result}`).join("; ")
@@ -273,3 +297,5 @@ if (agent) {
 } else {
   agents();
 }
+
+$("#picker-cancel").addEventListener("click", () => $("#picker").close());

@@ -40,6 +40,10 @@ pub struct Envelope {
     /// The id of the request this message answers, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub re: Option<String>,
+    /// A request's proof of the agent's credential ([`agent_proof`]); the connector acts on
+    /// an agent it holds a session for only with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<String>,
     /// The message itself.
     #[serde(flatten)]
     pub msg: Message,
@@ -471,6 +475,7 @@ impl Envelope {
             v: PROTOCOL_VERSION,
             id: id.into(),
             re: None,
+            proof: None,
             msg,
         }
     }
@@ -501,6 +506,9 @@ impl Envelope {
     /// A copy safe to log: passwords replaced by `***`.
     pub fn redacted(&self) -> String {
         let mut copy = self.clone();
+        if let Some(p) = &mut copy.proof {
+            *p = "***".into();
+        }
         match &mut copy.msg {
             Message::Login { password, .. } => *password = "***".into(),
             Message::Connect {
@@ -512,106 +520,7 @@ impl Envelope {
     }
 }
 
+pub use crate::secure::{agent_proof, same_proof};
+
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn login_wire_form_and_redaction() {
-        let e = Envelope::new(
-            "d1-7",
-            Message::Login {
-                agent: "1001".into(),
-                password: "s3cret".into(),
-                encrypted: false,
-                extension: "5001".into(),
-            },
-        );
-        let json = String::from_utf8(e.to_json()).unwrap();
-        assert!(json.contains(r#""type":"Login""#), "{json}");
-        assert!(json.contains(r#""body":{"agent":"1001""#), "{json}");
-        assert_eq!(Envelope::from_json(json.as_bytes()).unwrap(), e);
-        assert!(!e.redacted().contains("s3cret"));
-        let c = Envelope::new(
-            "d1-8",
-            Message::Connect {
-                agent: "1001".into(),
-                reply_to: "/queue/x".into(),
-                password: Some("s3cret".into()),
-                encrypted: false,
-            },
-        );
-        assert!(String::from_utf8(c.to_json()).unwrap().contains("s3cret"));
-        assert!(!c.redacted().contains("s3cret"));
-    }
-
-    #[test]
-    fn force_logout_probe_and_announce_wire_forms() {
-        let plain = Message::Logout {
-            agent: "1001".into(),
-            reason: None,
-            force: false,
-        };
-        let json = String::from_utf8(Envelope::new("a", plain.clone()).to_json()).unwrap();
-        assert!(
-            !json.contains("force"),
-            "an old connector sees the old form: {json}"
-        );
-        assert_eq!(plain.agent(), Some("1001"));
-        let forced = Envelope::new(
-            "b",
-            Message::Logout {
-                agent: "1001".into(),
-                reason: None,
-                force: true,
-            },
-        );
-        let json = String::from_utf8(forced.to_json()).unwrap();
-        assert!(json.contains(r#""force":true"#), "{json}");
-        assert_eq!(Envelope::from_json(json.as_bytes()).unwrap(), forced);
-        for m in [
-            Message::Probe {
-                instance: "c-1".into(),
-            },
-            Message::Announce {
-                driver: "siebel-a".into(),
-                nonce: "n1".into(),
-            },
-        ] {
-            assert_eq!(m.agent(), None);
-            let e = Envelope::new("x", m);
-            assert_eq!(Envelope::from_json(&e.to_json()).unwrap(), e);
-        }
-    }
-
-    #[test]
-    fn status_topic_follows_the_request_queue() {
-        assert_eq!(
-            status_topic(DEFAULT_REQUEST_QUEUE),
-            "/topic/siebelcti.requests.status"
-        );
-        assert_eq!(status_topic("/queue/site-b"), "/topic/site-b.status");
-    }
-
-    #[test]
-    fn agent_event_and_versions() {
-        let json = br#"{"v":1,"id":"c-1","re":"d1-7","type":"Agent","body":{"agent":"1001","state":"NOT_READY","firstName":"Ann","extra":1}}"#;
-        let e = Envelope::from_json(json).unwrap();
-        match e.msg {
-            Message::Agent(a) => {
-                assert_eq!(a.state, Some(AgentState::NotReady));
-                assert_eq!(a.first_name.as_deref(), Some("Ann"));
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            Envelope::from_json(br#"{"v":2,"id":"x","type":"Hello","body":{}}"#),
-            Err(DecodeError::Version(2))
-        ));
-        assert!(matches!(
-            Envelope::from_json(br#"{"v":1,"id":"x","type":"Nope","body":{}}"#),
-            Err(DecodeError::Malformed(_))
-        ));
-        assert!(Envelope::from_json(b"\xff").is_err());
-    }
-}
+mod tests;

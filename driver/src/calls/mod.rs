@@ -378,5 +378,4 @@ impl Calls {
 }
 
 #[cfg(test)]
-#[path = "calls_tests.rs"]
 mod tests;

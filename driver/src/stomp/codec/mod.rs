@@ -219,6 +219,10 @@ struct Skip {
 pub struct Decoder {
     buf: Vec<u8>,
     skip: Option<Skip>,
+    /// How much of `buf` is known to hold no end of the header block, and (from the body's
+    /// start) no NUL: a frame arriving in many reads is scanned once, not once per read.
+    head_scanned: usize,
+    body_scanned: usize,
 }
 
 impl Decoder {
@@ -240,18 +244,19 @@ impl Decoder {
         // Heart-beats: EOLs between frames.
         if let Some(&b) = self.buf.first() {
             if b == b'\n' {
-                self.buf.drain(..1);
+                self.consume(1);
                 return Ok(Some(Item::Heartbeat));
             }
             if b == b'\r' && self.buf.get(1) == Some(&b'\n') {
-                self.buf.drain(..2);
+                self.consume(2);
                 return Ok(Some(Item::Heartbeat));
             }
         } else {
             return Ok(None);
         }
         // Find the end of the header block (an empty line).
-        let Some(head_end) = find_blank_line(&self.buf) else {
+        let Some(head_end) = find_blank_line(&self.buf, self.head_scanned) else {
+            self.head_scanned = self.buf.len();
             if self.buf.len() > MAX_FRAME_BYTES {
                 let end = self.buf.iter().position(|b| *b == b'\n').unwrap_or(0);
                 let command = String::from_utf8_lossy(&self.buf[..end.min(40)]).into_owned();
@@ -318,12 +323,17 @@ impl Decoder {
                 }
                 (body_start + n, body_start + n + 1)
             }
-            None => match self.buf[body_start..].iter().position(|b| *b == 0) {
+            None => match self.buf[self.body_scanned.max(body_start)..]
+                .iter()
+                .position(|b| *b == 0)
+                .map(|p| p + self.body_scanned.max(body_start) - body_start)
+            {
                 Some(p) if body_start + p <= MAX_FRAME_BYTES => {
                     (body_start + p, body_start + p + 1)
                 }
                 Some(_) => return Ok(self.start_skip(command, destination, Until::Nul)),
                 None => {
+                    self.body_scanned = self.buf.len();
                     if self.buf.len() > MAX_FRAME_BYTES {
                         return Ok(self.start_skip(command, destination, Until::Nul));
                     }
@@ -332,12 +342,19 @@ impl Decoder {
             },
         };
         let body = self.buf[body_start..body_end].to_vec();
-        self.buf.drain(..frame_end);
+        self.consume(frame_end);
         Ok(Some(Item::Frame(Frame {
             command,
             headers,
             body,
         })))
+    }
+
+    /// Drops `n` bytes from the front of the buffer; what follows is a new frame to scan.
+    fn consume(&mut self, n: usize) {
+        self.buf.drain(..n);
+        self.head_scanned = 0;
+        self.body_scanned = 0;
     }
 
     /// Starts skipping the frame at the start of the buffer.
@@ -371,6 +388,8 @@ impl Decoder {
             },
         };
         self.buf.drain(..take);
+        self.head_scanned = 0;
+        self.body_scanned = 0;
         skip.seen += take;
         if !done {
             return None;
@@ -385,8 +404,9 @@ impl Decoder {
 }
 
 /// Position of the end of the headers and start of the body, if the blank line has arrived.
-fn find_blank_line(buf: &[u8]) -> Option<(usize, usize)> {
-    let mut i = 0;
+fn find_blank_line(buf: &[u8], scanned: usize) -> Option<(usize, usize)> {
+    // A blank line may straddle the end of what was scanned before (`\n\r\n`).
+    let mut i = scanned.saturating_sub(2);
     while i < buf.len() {
         if buf[i] == b'\n' {
             if buf.get(i + 1) == Some(&b'\n') {
@@ -418,167 +438,4 @@ pub fn expires_at(unix: i64, ttl: Duration) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn decode_all(bytes: &[u8]) -> Vec<Item> {
-        let mut d = Decoder::new();
-        d.push(bytes);
-        let mut out = Vec::new();
-        while let Some(i) = d.next_item().unwrap() {
-            out.push(i);
-        }
-        out
-    }
-
-    #[test]
-    fn round_trip_with_escapes_and_binary_body() {
-        let f = Frame::new("SEND")
-            .header("destination", "/queue/a:b")
-            .header("x", "line1\nline2\\")
-            .body(vec![1u8, 0, 2]);
-        let items = decode_all(&f.to_bytes());
-        let expected = f.header("content-length", "3");
-        assert_eq!(items, vec![Item::Frame(expected)]);
-    }
-
-    #[test]
-    fn frames_split_across_reads_and_heartbeats() {
-        let a = Frame::new("MESSAGE")
-            .header("k", "v")
-            .body("hello")
-            .to_bytes();
-        let mut stream = b"\n\r\n".to_vec();
-        stream.extend_from_slice(&a);
-        stream.extend_from_slice(b"\nCONNECTED\nversion:1.2\n\n\0");
-        let mut d = Decoder::new();
-        let mut got = Vec::new();
-        for b in &stream {
-            d.push(std::slice::from_ref(b));
-            while let Some(i) = d.next_item().unwrap() {
-                got.push(i);
-            }
-        }
-        assert_eq!(got.len(), 5);
-        assert_eq!(got[0], Item::Heartbeat);
-        assert_eq!(got[1], Item::Heartbeat);
-        match &got[2] {
-            Item::Frame(f) => assert_eq!(f.text(), "hello"),
-            other => panic!("unexpected {other:?}"),
-        }
-        assert_eq!(got[3], Item::Heartbeat);
-        match &got[4] {
-            Item::Frame(f) => assert_eq!(f.get("version"), Some("1.2")),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
-    #[test]
-    fn body_without_content_length_ends_at_nul() {
-        let items = decode_all(b"MESSAGE\r\nfoo:bar\r\n\r\nabc\0");
-        match &items[0] {
-            Item::Frame(f) => {
-                assert_eq!(f.get("foo"), Some("bar"));
-                assert_eq!(f.body, b"abc");
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
-    #[test]
-    fn hostile_input_is_an_error_not_a_panic() {
-        for bad in [
-            &b"message\n\n\0"[..],
-            b"MESSAGE\nnocolon\n\n\0",
-            b"MESSAGE\ncontent-length:zz\n\n\0",
-            b"MESSAGE\ncontent-length:1\n\nab\0",
-            b"MESSAGE\nk:\\x\n\n\0",
-        ] {
-            let mut d = Decoder::new();
-            d.push(bad);
-            assert!(d.next_item().is_err(), "{:?}", String::from_utf8_lossy(bad));
-        }
-    }
-
-    #[test]
-    fn expires_is_an_absolute_time_in_milliseconds() {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis();
-        let at: u128 = expires_in(Duration::from_secs(15)).parse().unwrap();
-        assert!(at >= now + 15_000 && at < now + 16_000, "{at} vs {now}");
-    }
-
-    /// Decodes `bytes` fed in chunks of `chunk` bytes.
-    fn decode_chunked(bytes: &[u8], chunk: usize) -> Vec<Item> {
-        let mut d = Decoder::new();
-        let mut out = Vec::new();
-        for part in bytes.chunks(chunk) {
-            d.push(part);
-            while let Some(i) = d.next_item().unwrap() {
-                out.push(i);
-            }
-        }
-        assert!(d.buf.len() <= MAX_FRAME_BYTES + chunk);
-        out
-    }
-
-    #[test]
-    fn oversized_frames_are_skipped_and_the_stream_goes_on() {
-        let big = vec![b'x'; MAX_FRAME_BYTES + 10];
-        let with_length = Frame::new("MESSAGE")
-            .header("destination", "/queue/q")
-            .body(big.clone())
-            .to_bytes();
-        let mut without_length = b"MESSAGE\ndestination:/queue/r\n\n".to_vec();
-        without_length.extend_from_slice(&big);
-        without_length.push(0);
-        let small = Frame::new("MESSAGE").body("ok").to_bytes();
-        let mut stream = with_length.clone();
-        stream.extend_from_slice(&small);
-        stream.extend_from_slice(&without_length);
-        stream.extend_from_slice(&small);
-        for chunk in [stream.len(), 32 * 1024, 1_000_003] {
-            let items = decode_chunked(&stream, chunk);
-            assert_eq!(items.len(), 4, "chunk {chunk}: {:?}", items.len());
-            assert_eq!(
-                items[0],
-                Item::Oversized {
-                    command: "MESSAGE".into(),
-                    destination: Some("/queue/q".into()),
-                    bytes: with_length.len(),
-                }
-            );
-            assert!(matches!(&items[1], Item::Frame(f) if f.text() == "ok"));
-            assert_eq!(
-                items[2],
-                Item::Oversized {
-                    command: "MESSAGE".into(),
-                    destination: Some("/queue/r".into()),
-                    bytes: without_length.len(),
-                }
-            );
-            assert!(matches!(&items[3], Item::Frame(f) if f.text() == "ok"));
-        }
-    }
-
-    #[test]
-    fn a_huge_content_length_is_skipped_not_buffered() {
-        let mut d = Decoder::new();
-        d.push(b"MESSAGE\ncontent-length:99999999999\n\n");
-        assert_eq!(d.next_item().unwrap(), None);
-        d.push(&vec![0u8; 1024 * 1024]);
-        assert_eq!(d.next_item().unwrap(), None);
-        assert!(d.buf.is_empty(), "skipped bytes are not kept");
-    }
-
-    #[test]
-    fn first_repeated_header_wins() {
-        let items = decode_all(b"MESSAGE\nk:1\nk:2\n\n\0");
-        match &items[0] {
-            Item::Frame(f) => assert_eq!(f.get("k"), Some("1")),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-}
+mod tests;

@@ -181,7 +181,7 @@ fn errors_are_typed() {
 /// A document of `tests/fixtures/finesse/` (written after Cisco's documented examples).
 macro_rules! fixture {
     ($name:literal) => {
-        include_str!(concat!("../../tests/fixtures/finesse/", $name))
+        include_str!(concat!("../../../tests/fixtures/finesse/", $name))
     };
 }
 

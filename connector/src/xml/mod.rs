@@ -427,5 +427,4 @@ pub fn update(text: &str) -> Result<Update, XmlError> {
 }
 
 #[cfg(test)]
-#[path = "xml_tests.rs"]
 mod tests;

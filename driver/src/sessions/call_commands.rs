@@ -1,0 +1,155 @@
+//! Call commands (answer, release, hold, transfer, conference, DTMF, make call, wrap-up) as
+//! the requests they become for the agent's calls, or the reason they cannot run.
+
+use crate::calls::WorkItem;
+use crate::commands::Command;
+use crate::config::Deployment;
+use crate::messages::Msg;
+use crate::protocol::{AgentState, CallAction, Message};
+
+use super::commands::{Args, Refusal};
+use super::Sessions;
+
+impl Sessions {
+    /// Builds the requests of a call command, or the reason it cannot run.
+    pub(super) fn call_request(
+        &self,
+        id: u64,
+        agent: String,
+        command: Command,
+        args: &Args,
+    ) -> Result<Vec<Message>, Refusal> {
+        let number = args.get(&["PhoneNumber", "Number", "Digits", "To"]);
+        let reason = args.get(&["WrapUpReason", "Reason"]);
+        let s = self.sessions.get(&id).ok_or(("NoSession", Msg::NoCall))?;
+        let state = s.state();
+        let target = match args.tracking() {
+            Some(t) => Some(s.calls.get(&t).ok_or(("UnknownWorkItem", Msg::NoCall))?),
+            None => s.calls.current(),
+        };
+        let action =
+            |call: &WorkItem, action: CallAction, to: Option<String>| Message::CallAction {
+                agent: agent.clone(),
+                dialog: call.info.id.clone(),
+                action,
+                to,
+            };
+        let number = || number.clone().ok_or(("MissingNumber", Msg::MissingNumber));
+        // Checked before anything leaves: the length and the characters (crate::dial).
+        let dial = || {
+            let n = number()?;
+            crate::dial::check_number(&n).map_err(|e| {
+                tracing::warn!("number to dial refused: {e}");
+                ("InvalidNumber", Msg::BadNumber)
+            })?;
+            Ok::<String, Refusal>(n)
+        };
+        let dtmf = || {
+            let n = number()?;
+            crate::dial::check_dtmf(&n).map_err(|e| {
+                tracing::warn!("DTMF digits refused: {e}");
+                ("InvalidDigits", Msg::BadDigits)
+            })?;
+            Ok::<String, Refusal>(n)
+        };
+        Ok(match command {
+            Command::MakeCall => {
+                let uccx = self.cfg.deployment == Deployment::Uccx;
+                let on_call = s.calls.current().is_some();
+                if !state.is_some_and(|st| crate::commands::make_call_allowed(st, on_call, uccx)) {
+                    return Err(("MakeCallNeedsNotReady", Msg::MakeCallNeedsNotReady));
+                }
+                vec![Message::MakeCall {
+                    agent: agent.clone(),
+                    to: dial()?,
+                }]
+            }
+            Command::ChangeWorkReadyState => vec![Message::SetState {
+                agent: agent.clone(),
+                state: AgentState::WorkReady,
+                reason: None,
+            }],
+            Command::SetWrapUpReason => {
+                let dialog = target
+                    .map(|c| c.info.id.clone())
+                    .or_else(|| s.calls.last_ended().map(str::to_string))
+                    .ok_or(("NoCall", Msg::NoCall))?;
+                let reason = reason.ok_or(("MissingReason", Msg::ReasonRequired(String::new())))?;
+                vec![Message::UpdateCallData {
+                    agent: agent.clone(),
+                    dialog,
+                    wrap_up_reason: Some(reason),
+                }]
+            }
+            Command::AlternateCall => {
+                // The held call to take back: the selected one, else any other held call.
+                let current = target.ok_or(("NoCall", Msg::NoCall))?;
+                let pick = if current.held {
+                    current
+                } else {
+                    s.calls
+                        .all()
+                        .find(|w| w.info.id != current.info.id && w.held)
+                        .ok_or(("NoCall", Msg::NoCall))?
+                };
+                let mut v: Vec<Message> = s
+                    .calls
+                    .all()
+                    .filter(|w| {
+                        w.info.id != pick.info.id
+                            && !w.held
+                            && w.info.actions.iter().any(|a| a == "HOLD")
+                    })
+                    .map(|w| action(w, CallAction::Hold, None))
+                    .collect();
+                v.push(action(pick, CallAction::Retrieve, None));
+                v
+            }
+            Command::TransferMute if self.cfg.deployment == Deployment::Uccx => {
+                return Err(("NotSupported", Msg::SingleStepUccx))
+            }
+            Command::AnswerCall
+            | Command::ReleaseCall
+            | Command::HoldCall
+            | Command::RetrieveCall
+            | Command::InitTransfer
+            | Command::InitConference
+            | Command::TransferMute
+            | Command::CompleteTransfer
+            | Command::CompleteConference
+            | Command::SendDTMF => {
+                let wanted = command.dialog_action().unwrap_or_default();
+                // Completing a transfer/conference acts on the consult call, whichever call
+                // is selected; any other action stays on the call Siebel named (never on
+                // another call that happens to offer it).
+                let completes = matches!(
+                    command,
+                    Command::CompleteTransfer | Command::CompleteConference
+                );
+                let call = target
+                    .filter(|c| !completes || c.info.actions.iter().any(|a| a == wanted))
+                    .or_else(|| {
+                        s.calls
+                            .all()
+                            .find(|c| completes && c.info.actions.iter().any(|a| a == wanted))
+                    })
+                    .ok_or(("NoCall", Msg::NoCall))?;
+                let (act, to) = match command {
+                    Command::AnswerCall => (CallAction::Answer, None),
+                    Command::ReleaseCall => (CallAction::Drop, None),
+                    Command::HoldCall => (CallAction::Hold, None),
+                    Command::RetrieveCall => (CallAction::Retrieve, None),
+                    Command::CompleteTransfer => (CallAction::Transfer, None),
+                    Command::CompleteConference => (CallAction::Conference, None),
+                    Command::InitTransfer | Command::InitConference => {
+                        (CallAction::ConsultCall, Some(dial()?))
+                    }
+                    Command::TransferMute => (CallAction::TransferSst, Some(dial()?)),
+                    _ => (CallAction::SendDtmf, Some(dtmf()?)),
+                };
+                vec![action(call, act, to)]
+            }
+            _ => Vec::new(),
+        })
+    }
+}
