@@ -286,6 +286,8 @@ pub(crate) struct AgentEntry {
     pub force_logout: Option<String>,
     /// The last request about the agent (an entry without a session expires after it).
     pub touched: Option<Instant>,
+    /// The Finesse node and `stateChangeTime` of the last state sent to the driver.
+    shown: Option<(usize, String)>,
 }
 
 /// Who waits for the answer of a ticket.
@@ -553,13 +555,35 @@ impl Core {
     }
 
     /// Sends an agent's state to its driver and remembers it.
+    ///
+    /// A report from the same Finesse node that is older than the state already sent (by
+    /// that node's `stateChangeTime`: a REST read and a notification of one change racing,
+    /// or updates held during a session's first read) is not sent: it would turn the agent's
+    /// state back in Siebel. Only `Accepted` goes, to settle the request it answers. Reports
+    /// from another node (after a failover) are never compared: two nodes' clocks are no
+    /// order.
     fn publish_agent(&mut self, info: AgentInfo, re: Option<&str>, fallback_to: &str) {
+        let node = self.finesse.active;
         let e = self.agents.entry(info.agent.clone()).or_default();
-        e.info = Some(info.clone());
         let to = e
             .reply_to
             .clone()
             .unwrap_or_else(|| fallback_to.to_string());
+        let stale = match (&e.shown, info.state_change_time.as_deref()) {
+            (Some((n, shown)), Some(new)) => *n == node && new < shown.as_str(),
+            _ => false,
+        };
+        if stale {
+            tracing::debug!("agent {}: an older state report not sent", info.agent);
+            if re.is_some() {
+                self.send(&to, Message::Accepted {}, re);
+            }
+            return;
+        }
+        if let Some(t) = &info.state_change_time {
+            e.shown = Some((node, t.clone()));
+        }
+        e.info = Some(info.clone());
         self.send(&to, Message::Agent(info), re);
     }
 

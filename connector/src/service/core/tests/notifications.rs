@@ -387,3 +387,58 @@ fn sessions_wait_for_the_xmpp_domain_of_the_first_system_info() {
         "{outs:?}"
     );
 }
+
+/// A User update stamped by its node at `at` (Finesse's `stateChangeTime`).
+fn user_update_at(state: &str, at: &str, request_id: &str) -> Update {
+    match user_update("1001", state, Some(request_id)) {
+        Update::User {
+            mut info,
+            request_id,
+        } => {
+            info.state_change_time = Some(at.into());
+            Update::User { info, request_id }
+        }
+        other => other,
+    }
+}
+
+#[test]
+fn an_older_state_report_of_the_same_node_never_turns_the_agent_back() {
+    let mut h = Harness::new();
+    h.logged_in("1001");
+    h.take();
+    h.notify(
+        "1001",
+        Notification::Update(user_update_at("READY", "2026-11-27T16:06:38.520Z", "r2")),
+    );
+    // The notification of the login (older) arrives late, e.g. held during a first read.
+    h.notify(
+        "1001",
+        Notification::Update(user_update_at(
+            "NOT_READY",
+            "2026-11-27T16:06:38.466Z",
+            "r1",
+        )),
+    );
+    let sent = h.take();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(agent_state_of(&sent[0].1), Some(AgentState::Ready));
+    assert!(
+        matches!(sent[1].1, Message::Accepted {}),
+        "the late report only settles its request: {:?}",
+        sent[1].1
+    );
+    assert_eq!(sent[1].2.as_deref(), Some("r1"));
+    assert_eq!(h.core.agent_views()[0].state, "READY");
+    // A newer report goes as usual.
+    h.notify(
+        "1001",
+        Notification::Update(user_update_at(
+            "NOT_READY",
+            "2026-11-27T16:06:39.000Z",
+            "r3",
+        )),
+    );
+    let sent = h.take();
+    assert_eq!(agent_state_of(&sent[0].1), Some(AgentState::NotReady));
+}
