@@ -40,6 +40,20 @@ pub struct TestAgent {
     pub extension: String,
 }
 
+/// `n` agents with fresh ids, their passwords and extensions 5001, 5002...
+pub fn test_agents(n: usize) -> Vec<TestAgent> {
+    (0..n)
+        .map(|i| {
+            let id = agent_id();
+            TestAgent {
+                password: format!("pw-{id}"),
+                extension: format!("5{:03}", i + 1),
+                id,
+            }
+        })
+        .collect()
+}
+
 /// A running chain.
 pub struct Chain {
     /// The simulator.
@@ -129,16 +143,7 @@ impl Chain {
         access: &BrokerAccess,
     ) -> Chain {
         connector_log();
-        let agents: Vec<TestAgent> = (0..n)
-            .map(|i| {
-                let id = agent_id();
-                TestAgent {
-                    password: format!("pw-{id}"),
-                    extension: format!("5{:03}", i + 1),
-                    id,
-                }
-            })
-            .collect();
+        let agents = test_agents(n);
         let sim_config = SimConfig {
             http: "127.0.0.1:0".parse().unwrap(),
             deployment,

@@ -121,16 +121,7 @@ impl Drop for ConnectorProcess {
 /// A finesse-sim with `n` UCCE agents; returns it and the agents.
 pub fn sim(n: usize) -> (FinesseSim, Vec<TestAgent>) {
     connector_log();
-    let agents: Vec<TestAgent> = (0..n)
-        .map(|i| {
-            let id = agent_id();
-            TestAgent {
-                password: format!("pw-{id}"),
-                extension: format!("5{:03}", i + 1),
-                id,
-            }
-        })
-        .collect();
+    let agents = test_agents(n);
     let config = SimConfig {
         http: "127.0.0.1:0".parse().unwrap(),
         deployment: Deployment::Ucce,
