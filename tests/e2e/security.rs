@@ -370,6 +370,23 @@ fn sim_with_agent() -> (finesse_sim::FinesseSim, crate::chain::TestAgent) {
     (sim, agents[0].clone())
 }
 
+/// Waits (a minute at most) until the connector's health lists agent `id`.
+fn wait_agent_listed(c: &ConnectorProc, id: &str) {
+    wait_until(
+        &format!("agent {id} listed by the connector"),
+        Duration::from_secs(60),
+        || {
+            let h = c.health();
+            let agents = h["agents"].as_array();
+            if agents.is_some_and(|a| a.iter().any(|x| x["id"] == id)) {
+                Ok(())
+            } else {
+                Err(agents.map(|a| a.len()))
+            }
+        },
+    );
+}
+
 /// Sends `Connect` requests for `n` made-up agents, as an attacker on the broker would.
 fn bogus_connects(queue: &str, n: usize, prefix: &str) {
     let mut c = connect(broker(), ("", "")).unwrap();
@@ -406,40 +423,12 @@ fn twenty_thousand_bogus_agents_leave_the_connectors_memory_flat() {
     let before = c.rss_kib();
     let t0 = Instant::now();
     bogus_connects(&queue, 20_000, "bogus");
-    wait_until(
-        "the last bogus agent served",
-        Duration::from_secs(60),
-        || {
-            let h = c.health();
-            let seen = h["agents"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|x| x["id"] == "bogus19999"));
-            if seen {
-                Ok(())
-            } else {
-                Err(h["agents"].as_array().map(|a| a.len()))
-            }
-        },
-    );
+    wait_agent_listed(&c, "bogus19999");
     let mid = c.rss_kib();
     let first = t0.elapsed();
     // As many again: once the bound is reached, memory stays where it is.
     bogus_connects(&queue, 20_000, "more");
-    wait_until(
-        "the last of the second batch served",
-        Duration::from_secs(60),
-        || {
-            let h = c.health();
-            let seen = h["agents"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|x| x["id"] == "more19999"));
-            if seen {
-                Ok(())
-            } else {
-                Err(h["agents"].as_array().map(|a| a.len()))
-            }
-        },
-    );
+    wait_agent_listed(&c, "more19999");
     let after = c.rss_kib();
     let held = c.health()["agents"].as_array().map_or(0, |a| a.len());
     let page = ureq::get(&c.monitor).call().unwrap().into_string().unwrap();
