@@ -69,6 +69,22 @@ impl fmt::Display for KeyError {
 
 impl std::error::Error for KeyError {}
 
+/// The operating system's random source failed, so no password can be encrypted.
+#[derive(Debug)]
+pub struct NoRandom(pub getrandom::Error);
+
+impl std::fmt::Display for NoRandom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no random bytes from the operating system to encrypt the password: {}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for NoRandom {}
+
 /// Why an encrypted password could not be opened.
 #[derive(Debug)]
 pub enum DecryptError {
@@ -214,12 +230,12 @@ impl TripleDes {
         Ok(TripleDes { key })
     }
 
-    /// Encrypts a password now with a fresh random IV.
-    pub fn encrypt(&self, plain: &str) -> String {
+    /// Encrypts a password now with a fresh random IV; fails only if the operating system
+    /// gives no random bytes (never a fixed IV instead: that would make it replayable).
+    pub fn encrypt(&self, plain: &str) -> Result<String, NoRandom> {
         let mut iv = [0u8; 8];
-        // The OS random source failing is not recoverable in a meaningful way.
-        getrandom::getrandom(&mut iv).expect("the OS random source is unavailable");
-        self.seal(plain, unix_ms(), iv)
+        getrandom::getrandom(&mut iv).map_err(NoRandom)?;
+        Ok(self.seal(plain, unix_ms(), iv))
     }
 
     /// Encrypts `plain` as made at `at_ms` with `iv` (tests give both).
@@ -362,12 +378,18 @@ mod tests {
     #[test]
     fn fresh_iv_each_time_and_round_trip() {
         let t = des();
-        let (a, b) = (t.encrypt("Pässwörd 123!"), t.encrypt("Pässwörd 123!"));
+        let (a, b) = (
+            t.encrypt("Pässwörd 123!").unwrap(),
+            t.encrypt("Pässwörd 123!").unwrap(),
+        );
         assert_ne!(a, b, "same password, other ciphertext");
         let mut g = ReplayGuard::default();
         assert_eq!(t.open(&a, unix_ms(), &mut g).unwrap(), "Pässwörd 123!");
         assert_eq!(t.open(&b, unix_ms(), &mut g).unwrap(), "Pässwörd 123!");
-        assert_eq!(t.open(&t.encrypt(""), unix_ms(), &mut g).unwrap(), "");
+        assert_eq!(
+            t.open(&t.encrypt("").unwrap(), unix_ms(), &mut g).unwrap(),
+            ""
+        );
     }
 
     #[test]

@@ -239,7 +239,8 @@ fn secure_password_is_encrypted_on_the_wire_and_never_logged_in_clear() {
     wait_status(&c, 0, "Logged in as Ann Lee");
     let encrypted = driver::secure::TripleDes::from_hex("k", key, "i", iv)
         .unwrap()
-        .encrypt(&password);
+        .encrypt(&password)
+        .unwrap();
     for log in [log_file(), connector_log()] {
         let text = std::fs::read_to_string(&log).unwrap();
         assert!(!text.is_empty(), "{} is empty", log.display());

@@ -12,6 +12,7 @@ use crate::host::HostSlot;
 use crate::link::Outbox;
 use crate::messages::Msg;
 use crate::protocol::{AgentState, Message};
+use crate::secure::NoRandom;
 
 use super::report::play;
 use super::{Session, Sessions, WorkItemIds, WorkItemOp};
@@ -287,7 +288,17 @@ impl Sessions {
                 encrypted: false,
             },
         );
-        let (password, encrypted) = self.wire_password(&password);
+        let (password, encrypted) = self.wire_password(&password).map_err(|e| {
+            let message = e.to_string();
+            tracing::error!("agent {agent}: {message}");
+            (
+                "NoRandom",
+                Msg::Failed {
+                    code: "NoRandom".into(),
+                    message,
+                },
+            )
+        })?;
         self.tell(id, &Msg::LoggingIn(agent.clone()));
         Ok(Message::Login {
             agent,
@@ -415,7 +426,13 @@ impl Sessions {
         let password = owner
             .and_then(|id| self.sessions.get(&id))
             .and_then(|s| s.password.as_deref())
-            .map(|p| self.wire_password(p).0);
+            .and_then(|p| match self.wire_password(p) {
+                Ok((wire, _)) => Some(wire),
+                Err(e) => {
+                    tracing::error!("agent {agent}: Connect sent without the password: {e}");
+                    None
+                }
+            });
         self.request(
             now,
             out,
@@ -440,11 +457,11 @@ impl Sessions {
     }
 
     /// The password as sent: encrypted when `Driver:UseSecurePassword` is on.
-    fn wire_password(&self, clear: &str) -> (String, bool) {
-        match &self.cfg.secure {
-            Some(t) => (t.encrypt(clear), true),
+    fn wire_password(&self, clear: &str) -> Result<(String, bool), NoRandom> {
+        Ok(match &self.cfg.secure {
+            Some(t) => (t.encrypt(clear)?, true),
             None => (clear.to_string(), false),
-        }
+        })
     }
 
     /// Binds an agent to a session; false if another session has it. Another agent in the

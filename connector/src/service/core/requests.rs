@@ -223,26 +223,30 @@ impl Core {
             user: agent.clone(),
             password,
         };
+        let change = StateChange {
+            state: "LOGIN".into(),
+            extension: Some(extension),
+            reason_code_id: None,
+        };
+        let req = Req {
+            agent,
+            re,
+            fallback,
+        };
+        Some(self.put_state(req, creds.clone(), change, Step::LoginPut(creds)))
+    }
+
+    /// `PUT` of the agent's state for a request; the flow then waits at `step`.
+    fn put_state(&mut self, req: Req, creds: Credentials, change: StateChange, step: Step) -> Flow {
         let call = RestCall::SetState {
             node: self.node(),
-            agent: agent.clone(),
-            creds: creds.clone(),
-            change: StateChange {
-                state: "LOGIN".into(),
-                extension: Some(extension),
-                reason_code_id: None,
-            },
-            request_id: re.clone(),
+            agent: req.agent.clone(),
+            creds,
+            change,
+            request_id: req.re.clone(),
         };
-        self.issue(call, Waiter::Request(agent.clone()));
-        Some(Flow {
-            req: Req {
-                agent,
-                re,
-                fallback,
-            },
-            step: Step::LoginPut(creds),
-        })
+        self.issue(call, Waiter::Request(req.agent.clone()));
+        Flow { req, step }
     }
 
     fn change_state(
@@ -267,26 +271,17 @@ impl Core {
             self.error(&to, Some(&agent), &e, Some(&re));
             return None;
         }
-        let call = RestCall::SetState {
-            node: self.node(),
-            agent: agent.clone(),
-            creds,
-            change: StateChange {
-                state: state.to_string(),
-                extension: None,
-                reason_code_id: reason,
-            },
-            request_id: re.clone(),
+        let change = StateChange {
+            state: state.to_string(),
+            extension: None,
+            reason_code_id: reason,
         };
-        self.issue(call, Waiter::Request(agent.clone()));
-        Some(Flow {
-            req: Req {
-                agent,
-                re,
-                fallback,
-            },
-            step: Step::StatePut,
-        })
+        let req = Req {
+            agent,
+            re,
+            fallback,
+        };
+        Some(self.put_state(req, creds, change, Step::StatePut))
     }
 
     fn snapshot(&mut self, agent: String, re: String, fallback: String) -> Option<Flow> {
