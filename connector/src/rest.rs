@@ -263,6 +263,20 @@ impl Rest {
         Ok(xml::reason_codes(&e))
     }
 
+    /// `GET /finesse/api/User/{id}/WrapUpReasons`.
+    pub fn wrap_up_reasons(
+        &self,
+        base: &str,
+        id: &str,
+        creds: &Credentials,
+    ) -> Result<Vec<ReasonCode>, RestError> {
+        let url = format!("{}/WrapUpReasons", user_url(base, id));
+        let text = self.call("GET", &url, Some(creds), None, None)?;
+        let e = Element::parse(&text)
+            .map_err(|e| RestError::Unavailable(format!("WrapUpReasons: {e}")))?;
+        Ok(xml::wrap_up_reasons(&e))
+    }
+
     /// `GET /finesse/api/User/{id}/Dialogs`: the agent's dialogs (XML elements).
     pub fn dialogs(
         &self,

@@ -194,13 +194,15 @@ pub struct ToolbarInput {
     pub uccx: bool,
     /// A call ended and its wrap-up reason can still be set.
     pub wrap_up: bool,
+    /// Finesse places a call from READY (UCCE 12.5(1) and later, as the connector reports).
+    pub make_call_from_ready: bool,
 }
 
 /// Whether a manual outbound call may be placed: no call, and Not Ready (any release) or Ready
-/// under UCCE rules (Finesse 12.5(1) and later move the agent to Not Ready, reason 50006;
-/// older UCCE releases refuse with Invalid State).
-pub fn make_call_allowed(state: AgentState, on_call: bool, uccx: bool) -> bool {
-    !on_call && (state == AgentState::NotReady || (state == AgentState::Ready && !uccx))
+/// where Finesse allows it (`from_ready`: UCCE 12.5(1) and later move the agent to Not Ready,
+/// reason 50006; older UCCE releases and UCCX refuse with Invalid State).
+pub fn make_call_allowed(state: AgentState, on_call: bool, from_ready: bool) -> bool {
+    !on_call && (state == AgentState::NotReady || (state == AgentState::Ready && from_ready))
 }
 
 /// The status of every command for this situation (the matrices of `docs/toolbar.md`).
@@ -232,7 +234,9 @@ pub fn toolbar(input: &ToolbarInput) -> Vec<CommandStatus> {
                 // UCCX refuses WORK_READY during a call (wrap-up comes from the CSQ).
                 Command::ChangeWorkReadyState => on_call && !input.uccx,
                 Command::SetWrapUpReason => input.wrap_up || input.call.is_some(),
-                Command::MakeCall => make_call_allowed(state, on_call, input.uccx),
+                Command::MakeCall => {
+                    make_call_allowed(state, on_call, input.make_call_from_ready && !input.uccx)
+                }
                 Command::AlternateCall => input.call.as_ref().is_some_and(|v| v.other_held),
                 Command::TransferMute if input.uccx => false,
                 Command::SetLogLevel => true,
@@ -360,6 +364,7 @@ mod tests {
             pending: state(c[3]),
             reasons: c[4] == "yes",
             uccx: c[5] == "UCCX",
+            make_call_from_ready: c[5] == "UCCE",
             ..ToolbarInput::default()
         });
         assert!(rows >= 20, "{rows} rows");

@@ -163,6 +163,9 @@ pub enum Msg {
     ReasonRequired(String),
     /// The reason given is not one of the agent's (given, the agent's reasons).
     UnknownReason(String, String),
+    /// A wrap-up reason is needed (the agent's wrap-up reasons, comma-separated; empty when
+    /// they are free text).
+    WrapUpReasonRequired(String),
     /// A call command with no call to act on.
     NoCall,
     /// The broker's TLS certificate is not trusted (`Driver:BrokerCaFile`).
@@ -242,6 +245,12 @@ impl Msg {
             Msg::ReasonRequired(list) => c.text("reason_required", &[("reasons", list)]),
             Msg::UnknownReason(given, list) => {
                 c.text("unknown_reason", &[("reason", given), ("reasons", list)])
+            }
+            Msg::WrapUpReasonRequired(list) if list.is_empty() => {
+                c.text("wrap_up_reason_missing", &[])
+            }
+            Msg::WrapUpReasonRequired(list) => {
+                c.text("wrap_up_reason_required", &[("reasons", list)])
             }
             Msg::NoCall => c.text("no_call", &[]),
             Msg::MissingNumber => c.text("missing_number", &[]),

@@ -108,6 +108,9 @@ pub(super) fn call_finesse(rest: &Rest, call: &RestCall) -> Result<RestAnswer, R
         } => rest
             .reason_codes(node, agent, creds, category)
             .map(RestAnswer::ReasonCodes),
+        RestCall::WrapUpReasons { node, agent, creds } => rest
+            .wrap_up_reasons(node, agent, creds)
+            .map(RestAnswer::ReasonCodes),
         RestCall::SystemInfo { node, creds } => rest
             .system_info(node, creds.as_ref())
             .map(RestAnswer::SystemInfo),

@@ -127,6 +127,9 @@ pub struct DriverConfig {
     pub not_ready_reasons: bool,
     /// Logout reason codes are offered (optional at logout).
     pub logout_reasons: bool,
+    /// Wrap-up reasons come from Finesse's WrapUpReasons and a reason must be one of them;
+    /// off, a wrap-up reason is free text.
+    pub wrap_up_reasons: bool,
     /// The call variable that carries the caller-entered digits (field `CED`), if any.
     pub ced_variable: Option<String>,
     /// Restart the last call's work-item timer on wrap-up (advanced setup).
@@ -178,6 +181,7 @@ impl fmt::Debug for DriverConfig {
             .field("force_logout", &self.force_logout)
             .field("not_ready_reasons", &self.not_ready_reasons)
             .field("logout_reasons", &self.logout_reasons)
+            .field("wrap_up_reasons", &self.wrap_up_reasons)
             .field("ced_variable", &self.ced_variable)
             .field("reset_timer_on_wrap_up", &self.reset_timer_on_wrap_up)
             .finish()
@@ -209,6 +213,7 @@ impl Default for DriverConfig {
             force_logout: false,
             not_ready_reasons: false,
             logout_reasons: false,
+            wrap_up_reasons: false,
             ced_variable: None,
             reset_timer_on_wrap_up: false,
         }
@@ -396,6 +401,7 @@ impl DriverConfig {
                 "forcelogoutonrelease" => c.force_logout = flag("ForceLogoutOnRelease", v)?,
                 "notreadyreasoncodes" => c.not_ready_reasons = flag("NotReadyReasonCodes", v)?,
                 "logoutreasoncodes" => c.logout_reasons = flag("LogoutReasonCodes", v)?,
+                "wrapupreasoncodes" => c.wrap_up_reasons = flag("WrapUpReasonCodes", v)?,
                 "cedvariable" => c.ced_variable = (!v.is_empty()).then(|| v.to_string()),
                 "resettimeronwrapup" => c.reset_timer_on_wrap_up = flag("ResetTimerOnWrapUp", v)?,
                 "securekey" => des_key = v.to_string(),

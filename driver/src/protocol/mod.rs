@@ -123,18 +123,19 @@ pub enum Message {
         /// Agent id.
         agent: String,
     },
-    /// Request: the agent's reason codes of a category (`NOT_READY` or `LOGOUT`).
+    /// Request: the agent's reason codes of a category: `NOT_READY` or `LOGOUT` (Finesse's
+    /// ReasonCodes), or `WRAP_UP` (Finesse's WrapUpReasons).
     GetReasonCodes {
         /// Agent id.
         agent: String,
-        /// `NOT_READY` or `LOGOUT`.
+        /// `NOT_READY`, `LOGOUT` or `WRAP_UP`.
         category: String,
     },
     /// Event: an agent's reason codes of a category.
     ReasonCodes {
         /// Agent id.
         agent: String,
-        /// `NOT_READY` or `LOGOUT`.
+        /// `NOT_READY`, `LOGOUT` or `WRAP_UP`.
         category: String,
         /// The codes, in Finesse's order.
         codes: Vec<ReasonCode>,
@@ -221,6 +222,10 @@ pub enum Message {
         code: String,
         /// Human message (English; the driver shows its own localized text per code).
         message: String,
+        /// The Finesse dialog the error concerns (an asynchronous call failure), so the
+        /// agent's message lands on that call's work item.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dialog: Option<String>,
     },
 }
 
@@ -403,12 +408,12 @@ pub struct DialogInfo {
     pub secondary_id: String,
 }
 
-/// A reason code as Finesse defines it.
+/// A reason code as Finesse defines it (a wrap-up reason has an id and a label, no code).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReasonCode {
     /// Finesse's id (what a state change request carries).
     pub id: String,
-    /// The numeric code reported to the contact center.
+    /// The numeric code reported to the contact center (empty for a wrap-up reason).
     pub code: String,
     /// The label agents see.
     pub label: String,
@@ -443,6 +448,10 @@ pub struct AgentInfo {
     /// When the state began, ISO 8601 (Finesse's `stateChangeTime`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_change_time: Option<String>,
+    /// Whether Finesse places a call from READY (UCCE 12.5(1) and later, which move the agent
+    /// to NOT_READY first); otherwise a call is placed only from NOT_READY.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub make_call_from_ready: bool,
 }
 
 /// Why a body could not be read as a protocol message.

@@ -8,7 +8,10 @@ use crate::messages::Msg;
 use crate::protocol::{AgentState, CallAction, Message};
 
 use super::commands::{Args, Refusal};
-use super::Sessions;
+use super::{Session, Sessions};
+
+/// The reason category of wrap-up reasons (Finesse's WrapUpReasons).
+pub(super) const WRAP_UP: &str = "WRAP_UP";
 
 impl Sessions {
     /// Builds the requests of a call command, or the reason it cannot run.
@@ -54,9 +57,12 @@ impl Sessions {
         };
         Ok(match command {
             Command::MakeCall => {
-                let uccx = self.cfg.deployment == Deployment::Uccx;
+                // From Ready only where the connector says Finesse allows it.
+                let from_ready = self.cfg.deployment != Deployment::Uccx
+                    && s.info.as_ref().is_some_and(|i| i.make_call_from_ready);
                 let on_call = s.calls.current().is_some();
-                if !state.is_some_and(|st| crate::commands::make_call_allowed(st, on_call, uccx)) {
+                let allowed = |st| crate::commands::make_call_allowed(st, on_call, from_ready);
+                if !state.is_some_and(allowed) {
                     return Err(("MakeCallNeedsNotReady", Msg::MakeCallNeedsNotReady));
                 }
                 vec![Message::MakeCall {
@@ -74,7 +80,7 @@ impl Sessions {
                     .map(|c| c.info.id.clone())
                     .or_else(|| s.calls.last_ended().map(str::to_string))
                     .ok_or(("NoCall", Msg::NoCall))?;
-                let reason = reason.ok_or(("MissingReason", Msg::ReasonRequired(String::new())))?;
+                let reason = self.wrap_up_reason(s, reason)?;
                 vec![Message::UpdateCallData {
                     agent: agent.clone(),
                     dialog,
@@ -151,5 +157,31 @@ impl Sessions {
             }
             _ => Vec::new(),
         })
+    }
+
+    /// The wrap-up reason as Finesse stores it (its label). With `Driver:WrapUpReasonCodes`
+    /// on and the agent's WrapUpReasons known, it must be one of them, by label (any case) or
+    /// id; otherwise any text.
+    fn wrap_up_reason(&self, s: &Session, given: Option<String>) -> Result<String, Refusal> {
+        let list = s.reasons.get(WRAP_UP).filter(|_| self.cfg.wrap_up_reasons);
+        let labels = || {
+            list.map(|l| {
+                l.iter()
+                    .map(|r| r.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+        };
+        let Some(given) = given else {
+            return Err(("MissingReason", Msg::WrapUpReasonRequired(labels())));
+        };
+        let Some(list) = list else {
+            return Ok(given);
+        };
+        list.iter()
+            .find(|r| r.label.eq_ignore_ascii_case(&given) || r.id == given)
+            .map(|r| r.label.clone())
+            .ok_or_else(|| ("UnknownReason", Msg::UnknownReason(given, labels())))
     }
 }

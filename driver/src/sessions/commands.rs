@@ -403,6 +403,7 @@ impl Sessions {
         let wanted = [
             ("NOT_READY", self.cfg.not_ready_reasons),
             ("LOGOUT", self.cfg.logout_reasons),
+            (super::call_commands::WRAP_UP, self.cfg.wrap_up_reasons),
         ];
         for (category, on) in wanted {
             if on {

@@ -108,7 +108,8 @@ impl Sessions {
                 agent,
                 code,
                 message,
-            } => self.on_error(now, out, agent, code, message, re),
+                dialog,
+            } => self.on_error(now, out, agent, (code, message), dialog, re),
             Message::Accepted {} => self.on_accepted(re),
             _ => tracing::warn!("ignored a request sent to a driver queue: {}", env_text),
         }
@@ -279,8 +280,8 @@ impl Sessions {
         now: Now,
         out: &mut Outbox,
         agent: Option<String>,
-        code: String,
-        message: String,
+        (code, message): (String, String),
+        dialog: Option<String>,
         re: Option<&str>,
     ) {
         if code == "TakenOver" {
@@ -291,18 +292,30 @@ impl Sessions {
         if code == "NoSession" && self.retry_without_session(now, out, re) {
             return;
         }
-        // Find the session: by the request it answers, else by agent.
+        // Find the session: by the request it answers, else by agent; the work item: the
+        // request's, else the dialog the error names (an asynchronous call failure) when the
+        // session has that call.
         let by_re = re.and_then(|re| {
             self.sessions
                 .iter_mut()
                 .find_map(|(id, s)| s.pending.remove(re).map(|p| (*id, Some(p.track))))
         });
-        let target = by_re.or_else(|| {
-            agent
-                .as_ref()
-                .and_then(|a| self.owner(a))
-                .map(|id| (id, None))
-        });
+        let target = by_re
+            .or_else(|| {
+                agent
+                    .as_ref()
+                    .and_then(|a| self.owner(a))
+                    .map(|id| (id, None))
+            })
+            .map(|(id, track)| {
+                let known = |d: &String| {
+                    self.sessions
+                        .get(&id)
+                        .is_some_and(|s| s.calls.get(d).is_some())
+                };
+                let named = dialog.filter(known);
+                (id, named.or(track))
+            });
         match target {
             Some((id, track)) => {
                 let msg = Msg::Failed {

@@ -43,6 +43,7 @@ impl Sessions {
             reasons: self.cfg.not_ready_reasons,
             call: s.calls.view(),
             uccx: self.cfg.deployment == Deployment::Uccx,
+            make_call_from_ready: s.info.as_ref().is_some_and(|i| i.make_call_from_ready),
             wrap_up: s.calls.last_ended().is_some()
                 && matches!(s.state(), Some(AgentState::Work | AgentState::WorkReady)),
         });

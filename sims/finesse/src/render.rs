@@ -195,7 +195,7 @@ fn node(w: &mut XmlWriter, tag: &str, host: &str, config: &SimConfig) {
 pub fn system_info(config: &SimConfig, host: &str, status: &str, now: &str) -> String {
     let mut w = XmlWriter::new();
     w.open("SystemInfo")
-        .leaf("ctiVersion", "")
+        .leaf("ctiVersion", &config.cti_version())
         .leaf("currentTimestamp", now)
         .leaf("deploymentType", config.deployment.system_info_name())
         .leaf("lastCTIHeartbeatStatus", "true")

@@ -203,6 +203,7 @@ fn serve(
                         agent: Some(agent),
                         code: "Unauthorized".into(),
                         message: "Invalid agent id or password".into(),
+                        dialog: None,
                     },
                 )),
             },

@@ -112,6 +112,7 @@ impl Core {
             agent: Some(agent.clone()),
             code: code.into(),
             message: format!("number refused: {e}"),
+            dialog: None,
         };
         if !reply_to.is_empty() {
             self.send(reply_to, msg, Some(&env.id));

@@ -88,6 +88,7 @@ impl Core {
                 agent: Some(agent.to_string()),
                 code: "TakenOver".into(),
                 message: format!("another Siebel session ({new_owner}) took agent {agent} over"),
+                dialog: None,
             };
             self.send(&old, msg, None);
         }

@@ -25,6 +25,7 @@ mod notifications;
 mod proof;
 mod reads;
 mod requests;
+mod rest_calls;
 #[cfg(test)]
 mod tests;
 
@@ -32,17 +33,16 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use driver::clock::Now;
-use driver::protocol::{
-    AgentInfo, DecodeError, DialogInfo, Envelope, Message, ReasonCode, SystemStatus,
-};
+use driver::protocol::{AgentInfo, DecodeError, DialogInfo, Envelope, Message, SystemStatus};
 
-use crate::rest::{Credentials, DialogAction, RestError, StateChange};
-use crate::xml::{Element, SystemInfo, Update};
+use crate::rest::{Credentials, RestError};
+use crate::xml::Update;
 
 use self::failover::Finesse;
 pub(crate) use self::notifications::Notes;
 use self::reads::Read;
 use self::requests::AgentQueue;
+pub use self::rest_calls::{RestAnswer, RestCall};
 
 /// How long a Login waits for the agent's notification session before reading the agent, so
 /// that what the agent does right after logging in is seen.
@@ -56,103 +56,6 @@ pub struct Ticket(pub u64);
 /// session the core already replaced are recognised and ignored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId(pub u64);
-
-/// A Finesse REST call for the shell to make, on the node given in it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RestCall {
-    /// `PUT /User/{agent}` with a state change (answer: [`RestAnswer::Done`]).
-    SetState {
-        /// Base URL of the node.
-        node: String,
-        /// Agent id.
-        agent: String,
-        /// The agent's credentials.
-        creds: Credentials,
-        /// The body.
-        change: StateChange,
-        /// The `requestId` header (the driver request's id).
-        request_id: String,
-    },
-    /// `GET /User/{agent}` (answer: [`RestAnswer::User`]).
-    User {
-        /// Base URL of the node.
-        node: String,
-        /// Agent id.
-        agent: String,
-        /// The agent's (or the admin's) credentials.
-        creds: Credentials,
-    },
-    /// `GET /User/{agent}/Dialogs` (answer: [`RestAnswer::Dialogs`]).
-    Dialogs {
-        /// Base URL of the node.
-        node: String,
-        /// Agent id.
-        agent: String,
-        /// The agent's (or the admin's) credentials.
-        creds: Credentials,
-    },
-    /// `PUT` (or `POST` for `CONSULT_CALL`) `/Dialog/{dialog}` (answer: [`RestAnswer::Done`]).
-    DialogAction {
-        /// Base URL of the node.
-        node: String,
-        /// Dialog id.
-        dialog: String,
-        /// The agent's credentials.
-        creds: Credentials,
-        /// The body.
-        action: DialogAction,
-        /// The `requestId` header.
-        request_id: String,
-    },
-    /// `POST /User/{agent}/Dialogs` with `MAKE_CALL` (answer: [`RestAnswer::Done`]).
-    MakeCall {
-        /// Base URL of the node.
-        node: String,
-        /// Agent id.
-        agent: String,
-        /// The agent's credentials.
-        creds: Credentials,
-        /// The agent's extension.
-        from: String,
-        /// The number to call.
-        to: String,
-        /// The `requestId` header.
-        request_id: String,
-    },
-    /// `GET /User/{agent}/ReasonCodes?category=…` (answer: [`RestAnswer::ReasonCodes`]).
-    ReasonCodes {
-        /// Base URL of the node.
-        node: String,
-        /// Agent id.
-        agent: String,
-        /// The agent's credentials.
-        creds: Credentials,
-        /// `NOT_READY` or `LOGOUT`.
-        category: String,
-    },
-    /// `GET /SystemInfo` (answer: [`RestAnswer::SystemInfo`]).
-    SystemInfo {
-        /// Base URL of the node.
-        node: String,
-        /// The admin account, if configured.
-        creds: Option<Credentials>,
-    },
-}
-
-/// A successful answer to a [`RestCall`].
-#[derive(Clone, Debug, PartialEq)]
-pub enum RestAnswer {
-    /// Accepted (202), no body used.
-    Done,
-    /// A user.
-    User(AgentInfo),
-    /// The agent's dialogs (XML, read with the agent's extension).
-    Dialogs(Vec<Element>),
-    /// Reason codes.
-    ReasonCodes(Vec<ReasonCode>),
-    /// SystemInfo.
-    SystemInfo(SystemInfo),
-}
 
 /// What an agent's notification session reports.
 #[derive(Clone, Debug, PartialEq)]
@@ -400,6 +303,7 @@ impl Core {
             agent: None,
             code: code.into(),
             message: e.to_string(),
+            dialog: None,
         };
         self.send(reply_to, msg, None);
     }
@@ -494,6 +398,7 @@ impl Core {
             agent: agent.map(str::to_string),
             code: e.code().to_string(),
             message: e.message(),
+            dialog: None,
         };
         self.send(to, msg, re);
     }
@@ -562,8 +467,13 @@ impl Core {
     /// state back in Siebel. Only `Accepted` goes, to settle the request it answers. Reports
     /// from another node (after a failover) are never compared: two nodes' clocks are no
     /// order.
+    /// Each report says whether this Finesse places a call from READY (SystemInfo).
     fn publish_agent(&mut self, info: AgentInfo, re: Option<&str>, fallback_to: &str) {
         let node = self.finesse.active;
+        let info = AgentInfo {
+            make_call_from_ready: self.finesse.system.make_call_from_ready(),
+            ..info
+        };
         let e = self.agents.entry(info.agent.clone()).or_default();
         let to = e
             .reply_to

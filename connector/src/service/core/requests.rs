@@ -263,6 +263,7 @@ impl Core {
                 agent: Some(agent),
                 code: "NoSession".into(),
                 message: "The connector has no Finesse session for this agent; log in again".into(),
+                dialog: None,
             };
             self.send(&to, msg, Some(&re));
             return None;
@@ -381,11 +382,20 @@ impl Core {
             tracing::debug!("no session for agent {agent}: reason codes not read");
             return None;
         };
-        let call = RestCall::ReasonCodes {
-            node: self.node(),
-            agent: agent.clone(),
-            creds,
-            category: category.clone(),
+        // Wrap-up reasons are a resource of their own in Finesse.
+        let call = if category == "WRAP_UP" {
+            RestCall::WrapUpReasons {
+                node: self.node(),
+                agent: agent.clone(),
+                creds,
+            }
+        } else {
+            RestCall::ReasonCodes {
+                node: self.node(),
+                agent: agent.clone(),
+                creds,
+                category: category.clone(),
+            }
         };
         self.issue(call, Waiter::Request(agent.clone()));
         Some(Flow {

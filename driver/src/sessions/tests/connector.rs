@@ -295,6 +295,7 @@ fn a_connector_error_fails_the_command_it_answers() {
             agent: Some("1001".into()),
             code: "Unauthorized".into(),
             message: "401".into(),
+            dialog: None,
         },
         Some(&req),
     );

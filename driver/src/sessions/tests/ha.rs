@@ -26,6 +26,7 @@ fn error(code: &str) -> Message {
         agent: Some("1001".into()),
         code: code.into(),
         message: "m".into(),
+        dialog: None,
     }
 }
 

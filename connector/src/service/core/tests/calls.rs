@@ -187,6 +187,34 @@ fn get_reason_codes_sends_them() {
 }
 
 #[test]
+fn wrap_up_reasons_are_read_from_finesse_wrap_up_reasons() {
+    let mut h = Harness::new();
+    h.logged_in("1001");
+    h.request(
+        "r1",
+        Message::GetReasonCodes {
+            agent: "1001".into(),
+            category: "WRAP_UP".into(),
+        },
+    );
+    assert!(
+        matches!(&h.calls[0], RestCall::WrapUpReasons { agent, .. } if agent == "1001"),
+        "{:?}",
+        h.calls
+    );
+    match &h.take()[0].1 {
+        Message::ReasonCodes {
+            category, codes, ..
+        } => {
+            assert_eq!(category, "WRAP_UP");
+            let labels: Vec<_> = codes.iter().map(|c| c.label.as_str()).collect();
+            assert_eq!(labels, ["Sale", "Complaint"]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn get_reason_codes_without_a_session_sends_nothing() {
     let mut h = Harness::new();
     h.request(
