@@ -100,6 +100,9 @@ pub fn connector_log() -> std::path::PathBuf {
     path
 }
 
+/// The Finesse release finesse-sim simulates unless a test names another.
+const RELEASE: &str = "12.5(1)";
+
 impl Chain {
     /// Starts a chain with `n` agents, the UCCE or UCCX rules and the matching DEF template.
     pub fn start(deployment: Deployment, n: usize) -> Chain {
@@ -120,18 +123,33 @@ impl Chain {
             connector_toml,
             false,
             &BrokerAccess::shared(),
+            RELEASE,
         )
     }
 
     /// Like `start`, on the broker `access` describes (credentials, TLS).
     pub fn start_on(deployment: Deployment, n: usize, access: &BrokerAccess) -> Chain {
-        Chain::build(deployment, n, &[], "", false, access)
+        Chain::build(deployment, n, &[], "", false, access, RELEASE)
+    }
+
+    /// Like `start`, with finesse-sim simulating the Finesse `release` (e.g. `12.0(1)`).
+    pub fn start_release(deployment: Deployment, n: usize, release: &str) -> Chain {
+        let access = BrokerAccess::shared();
+        Chain::build(deployment, n, &[], "", false, &access, release)
     }
 
     /// A chain whose connector knows a secondary Finesse node (a second simulator with the
     /// same agents).
     pub fn start_with_secondary(deployment: Deployment, n: usize) -> Chain {
-        Chain::build(deployment, n, &[], "", true, &BrokerAccess::shared())
+        Chain::build(
+            deployment,
+            n,
+            &[],
+            "",
+            true,
+            &BrokerAccess::shared(),
+            RELEASE,
+        )
     }
 
     fn build(
@@ -141,6 +159,7 @@ impl Chain {
         connector_toml: &str,
         with_secondary: bool,
         access: &BrokerAccess,
+        release: &str,
     ) -> Chain {
         connector_log();
         let agents = test_agents(n);
@@ -152,7 +171,7 @@ impl Chain {
             pubsub_domain: "pubsub.finesse.local".into(),
             admin_user: "finesse-admin".into(),
             admin_password: "finesse-admin-pw".into(),
-            finesse_version: "12.5(1)".into(),
+            finesse_version: release.into(),
             secondary_host: String::new(),
             agents: agents
                 .iter()

@@ -1,6 +1,7 @@
 //! Behaviour a real Finesse shows as Cisco documents it (issue 11), through the whole chain:
 //! a failed (busy) call stays until the agent drops it and its asynchronous error reaches the
-//! agent in plain words; Make Call from Ready on UCCE 12.5(1) (refused on UCCX); a
+//! agent in plain words on its work item; Make Call from Ready on UCCE 12.5(1) (refused on
+//! UCCE 12.0(1) and UCCX); a
 //! single-step transfer to another agent's extension rings that agent.
 
 use finesse_sim::Deployment;
@@ -41,9 +42,11 @@ fn a_busy_call_fails_shows_why_and_stays_until_the_agent_releases_it() {
 
     let m = c.mark();
     far_end_busy(&chain, &dialog);
-    // The asynchronous error (Generic Error on UCCE, CF_BUSY) in plain words.
-    let (_, text) = wait_error(&c, m);
+    // The asynchronous error (Generic Error on UCCE, CF_BUSY) in plain words, on the failed
+    // call's work item (Finesse names the dialog in the error's source).
+    let (on, text) = wait_error(&c, m);
     assert_eq!(text, "The call failed: the number is busy (CF_BUSY).");
+    assert_eq!(on.as_deref(), Some(dialog.as_str()));
     // The FAILED call is not ended: its work item stays, and Release is offered.
     wait_toolbar(&c, m, "ReleaseCall", N);
     assert_eq!(flags(&c, "HoldCall"), N | D);
@@ -104,6 +107,30 @@ fn make_call_from_ready_on_ucce_12_5_moves_the_agent_to_not_ready() {
     hang_up(chain.sim(), &dialog);
     wait_released(&c, m, &dialog);
     wait_toolbar(&c, m, "ChangeNotReadyState", N | S | D | C);
+}
+
+#[test]
+fn make_call_from_ready_is_off_on_ucce_before_12_5_and_refused_by_the_driver() {
+    // UCCE 12.0(1): SystemInfo's ctiVersion is 22, so the connector reports no calls from
+    // Ready; the toolbar offers Make Call in Not Ready only.
+    let chain = Chain::start_release(Deployment::Ucce, 1, "12.0(1)");
+    let mut agent = logged_in(&chain, 0, true);
+    let c = agent.client.clone();
+    assert_eq!(flags(&c, "MakeCall"), N | S | D);
+    let m = c.mark();
+    let (_, track) = agent.invoke("MakeCall", "5551000", &[]);
+    assert_eq!(
+        wait_error(&c, m),
+        (
+            Some(track),
+            "Outbound calls need Not Ready and no call in progress.".into()
+        )
+    );
+    let state = get_json(&format!("{}/admin/state", chain.sim().base_url()));
+    assert!(state["dialogs"].as_array().unwrap().is_empty(), "{state}");
+    let m = c.mark();
+    agent.run_command("NotReady").unwrap();
+    wait_toolbar(&c, m, "MakeCall", N | S);
 }
 
 #[test]
