@@ -88,6 +88,12 @@ commands! {
     SendDTMF: "Send digits", str: true;
     /// Change the driver's log level at run time (string parameter: the level).
     SetLogLevel: "Change the driver's log level", str: true;
+    /// The work item picked in the toolbar's work-item list (`TrackingID`) becomes the
+    /// current call: the other call is held and the picked one taken back.
+    SetCurrentWorkItem: "Select a call", str: false;
+    /// Read the agent's state and calls from the contact center again and rebuild the
+    /// toolbar from them.
+    ResetState: "Read the agent state again", str: false;
 }
 
 impl Command {
@@ -238,6 +244,8 @@ pub fn toolbar(input: &ToolbarInput) -> Vec<CommandStatus> {
                     make_call_allowed(state, on_call, input.make_call_from_ready && !input.uccx)
                 }
                 Command::AlternateCall => input.call.as_ref().is_some_and(|v| v.other_held),
+                Command::SetCurrentWorkItem => input.call.is_some(),
+                Command::ResetState => state != Logout,
                 Command::TransferMute if input.uccx => false,
                 Command::SetLogLevel => true,
                 other => other.dialog_action().is_some_and(can),

@@ -166,6 +166,8 @@ pub enum Msg {
     /// A wrap-up reason is needed (the agent's wrap-up reasons, comma-separated; empty when
     /// they are free text).
     WrapUpReasonRequired(String),
+    /// The agent's state and calls are read from the contact center again (ResetState).
+    ResetState,
     /// A call command with no call to act on.
     NoCall,
     /// The broker's TLS certificate is not trusted (`Driver:BrokerCaFile`).
@@ -252,6 +254,7 @@ impl Msg {
             Msg::WrapUpReasonRequired(list) => {
                 c.text("wrap_up_reason_required", &[("reasons", list)])
             }
+            Msg::ResetState => c.text("reset_state", &[]),
             Msg::NoCall => c.text("no_call", &[]),
             Msg::MissingNumber => c.text("missing_number", &[]),
             Msg::BadNumber => c.text("bad_number", &[]),

@@ -425,6 +425,18 @@ fn several_calls_are_work_items_and_selecting_one_switches_calls() {
     agent.run_command("AlternateCall").unwrap();
     c.wait_for(m, WAIT, |x| *x == Call::WorkItemResumed(second.clone()))
         .unwrap();
+    // And back through the toolbar's work-item list (WorkItemList: SetCurrentWorkItem with
+    // {@SelectedWorkItem:DriverWorkTrackID}).
+    let m = c.mark();
+    let ran = agent.select_work_item(&first).unwrap();
+    assert_eq!(
+        (ran[0].device_command.as_str(), ran[0].result),
+        ("SetCurrentWorkItem", 0)
+    );
+    c.wait_for(m, WAIT, |x| *x == Call::WorkItemSuspended(second.clone()))
+        .unwrap_or_else(|| panic!("{:#?}", &c.calls()[m..]));
+    c.wait_for(m, WAIT, |x| *x == Call::WorkItemResumed(first.clone()))
+        .unwrap();
     // An unknown work item is refused at once.
     assert_eq!(agent.resume_work_item("no-such-call"), 13);
 }

@@ -61,6 +61,7 @@ fn is_agent_command(command: Command) -> bool {
             | Command::ChangeReadyState
             | Command::ChangeNotReadyState
             | Command::SetLogLevel
+            | Command::ResetState
     )
 }
 
@@ -95,6 +96,7 @@ impl Sessions {
                 pending: HashMap::new(),
                 state_since: None,
                 logging_in: false,
+                resetting: false,
             },
         );
         if let Some(a) = agent {
@@ -197,6 +199,20 @@ impl Sessions {
             let (code, msg) = self.offline_reason();
             return self.fail(id, Some(track), code, &msg);
         }
+        match (command, s.agent.clone()) {
+            (Command::SetCurrentWorkItem, Some(_)) => {
+                return self.set_current_work_item(now, out, id, track, args)
+            }
+            (Command::ResetState, Some(agent)) => {
+                tracing::info!("agent {agent}: state read again (ResetState)");
+                self.tell(id, &Msg::ResetState);
+                if let Some(s) = self.sessions.get_mut(&id) {
+                    s.resetting = true;
+                }
+                return self.attach(now, out, &agent);
+            }
+            _ => {}
+        }
         let requests = match s.agent.clone() {
             Some(agent) if !is_agent_command(command) => {
                 self.call_request(id, agent, command, args)
@@ -217,6 +233,27 @@ impl Sessions {
                 }
             }
             Err((code, msg)) => self.fail(id, Some(track), code, &msg),
+        }
+    }
+
+    /// `SetCurrentWorkItem` (the toolbar's work-item list): the named work item becomes the
+    /// current call, as when Siebel selects it (`ResumeWorkItem`).
+    fn set_current_work_item(
+        &mut self,
+        now: Now,
+        out: &mut Outbox,
+        id: u64,
+        track: &str,
+        args: &Args,
+    ) {
+        let known = args.tracking().filter(|t| {
+            self.sessions
+                .get(&id)
+                .is_some_and(|s| s.calls.get(t).is_some())
+        });
+        match known {
+            Some(t) => self.work_item(now, out, id, &t, WorkItemOp::Resume),
+            None => self.fail(id, Some(track), "UnknownWorkItem", &Msg::NoCall),
         }
     }
 

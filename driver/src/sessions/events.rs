@@ -133,11 +133,16 @@ impl Sessions {
         // switch it comes from another clock.
         let answers_snapshot = re.is_some() && s.snapshot.as_ref().map(|x| x.0.as_str()) == re;
         let stale = answers_snapshot && s.overtaken && s.info.is_some();
+        let reset = answers_snapshot && std::mem::take(&mut s.resetting);
         if !answers_snapshot {
             s.overtaken = true;
         }
         if stale {
             tracing::debug!("agent {}: stale state report ignored", info.agent);
+            // ResetState: rebuilt from the newer report already applied.
+            if let Some(current) = s.info.clone().filter(|_| reset) {
+                self.announce_agent(id, &current, true);
+            }
             return self.refresh_toolbar(id);
         }
         let old = s.info.as_ref().and_then(|i| i.state);
@@ -171,6 +176,9 @@ impl Sessions {
             if self.cfg.reset_timer_on_wrap_up {
                 self.sync_wrap_timer(now, id);
             }
+        } else if reset && is_in {
+            // ResetState: Siebel's toolbar and status line rebuilt from the state read.
+            self.announce_agent(id, &info, true);
         }
         // A login that finds the agent in already (Finesse keeps the state of an agent who
         // signs in again) says so, instead of leaving "Logging in..." on the status line.

@@ -32,7 +32,9 @@ const USAGE: &str = "usage:
           (--command NAME: a DEF command or a toolbar button, i.e. a group command such as
            SignOnGroup, ChangeBusyStateGroup, AcceptWorkGroup, ReleaseWorkGroup;
            --stdin: more from standard input, one per line:
-           NAME [text] | press NAME [text] | workitem TRACKING-ID | wait S | quit
+           NAME [text] | press NAME [text] | wait S | quit
+           | workitem TRACKING-ID: the agent picks a work item in the work-item list
+             (WorkItemList, {@SelectedWorkItem:DriverWorkTrackID}; ResumeWorkItem without it)
            | pick NAME [ROW]: the picker NAME opens (SelectApplet): without ROW its rows
              are listed; ROW (a number from 1, or a value of the row) answers it)
   scs-sim peer [--broker HOST:PORT] [--queue /queue/siebelcti.requests] --agent ID:PIN:FIRST:LAST...";
@@ -189,7 +191,7 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
                     let (button, text) = rest.trim().split_once(' ').unwrap_or((rest.trim(), ""));
                     first.run(button, text.trim())
                 }
-                "workitem" => first.resume_work_item(rest.trim()),
+                "workitem" => first.select_work_item(rest.trim()),
                 "pick" => {
                     let (button, row) = rest.trim().split_once(' ').unwrap_or((rest.trim(), ""));
                     first.pick(button, row.trim())
@@ -303,16 +305,24 @@ impl CliSession {
     }
 
     /// The agent picks a work item in the toolbar's list.
-    fn resume_work_item(&mut self, tracking: &str) {
-        let rc = match self {
-            CliSession::Plain(agent) => agent.resume_work_item(tracking),
-            CliSession::Desk(s) => {
-                let rc = s.agent().resume_work_item(tracking);
-                s.note(format!("ResumeWorkItem [{tracking}] -> {rc}"));
-                rc
-            }
+    /// The agent picks a work item in the work-item list (`WorkItemList`).
+    fn select_work_item(&mut self, tracking: &str) {
+        let result = match self {
+            CliSession::Plain(agent) => agent.select_work_item(tracking),
+            CliSession::Desk(s) => s.agent().select_work_item(tracking),
         };
-        println!("ResumeWorkItem [{tracking}] -> {rc}");
+        match result {
+            Ok(ran) => {
+                for i in ran {
+                    let line = format!("{} [{tracking}] -> {}", i.device_command, i.result);
+                    if let CliSession::Desk(s) = self {
+                        s.note(line.clone());
+                    }
+                    println!("{line}");
+                }
+            }
+            Err(e) => println!("work item {tracking}: {e}"),
+        }
     }
 
     fn release(&mut self) {
