@@ -300,9 +300,9 @@ impl Sessions {
         if code == "NoSession" && self.retry_without_session(now, out, re) {
             return;
         }
-        // Find the session: by the request it answers, else by agent; the work item: the
-        // request's, else the dialog the error names (an asynchronous call failure) when the
-        // session has that call.
+        // Find the session: by the request it answers, else by agent. The work item: the call
+        // the error names (an asynchronous call failure) when the session has it, else the
+        // request's.
         let by_re = re.and_then(|re| {
             self.sessions
                 .iter_mut()
