@@ -115,7 +115,7 @@ pub(super) fn call_finesse(rest: &Rest, call: &RestCall) -> Result<RestAnswer, R
 }
 
 fn run_job(s: &Arc<Shared>, (ticket, call): RestJob) {
-    let answer = call_finesse(&s.rest, &call);
+    let answer = s.latency.time(call.kind(), || call_finesse(&s.rest, &call));
     s.feed(|c, now| c.rest_answer(now, ticket, answer));
 }
 
