@@ -46,7 +46,7 @@ pub(crate) struct CallView {
     pub from: String,
     pub to: String,
     pub call_type: String,
-    /// Every party's address (the agent's own extension too).
+    /// Every party's address: the agent's extension first, then the others.
     pub participants: Vec<String>,
     /// When the agent's participation began (Unix milliseconds), if Finesse said.
     pub started_ms: Option<i64>,
@@ -149,6 +149,7 @@ impl Core {
             .agents
             .iter()
             .flat_map(|(agent, a)| {
+                let own = a.info.as_ref().and_then(|i| i.extension.clone());
                 a.calls.values().map(move |d| CallView {
                     agent: agent.clone(),
                     id: d.id.clone(),
@@ -157,7 +158,11 @@ impl Core {
                     from: d.from_address.clone(),
                     to: d.to_address.clone(),
                     call_type: d.call_type.clone(),
-                    participants: d.participants.clone(),
+                    participants: own
+                        .iter()
+                        .chain(d.participants.iter().filter(|p| Some(*p) != own.as_ref()))
+                        .cloned()
+                        .collect(),
                     started_ms: d.start_time.as_deref().and_then(iso_ms),
                 })
             })
