@@ -588,15 +588,4 @@ impl Core {
         e.info = Some(info.clone());
         self.send(&to, Message::Agent(info), re);
     }
-
-    /// Keeps the console's list of calls current.
-    fn remember_call(&mut self, d: &DialogInfo) {
-        let e = self.agents.entry(d.agent.clone()).or_default();
-        let was = if d.ended || d.agent_state == "DROPPED" {
-            e.calls.remove(&d.id)
-        } else {
-            e.calls.insert(d.id.clone(), d.clone())
-        };
-        self.record.call_changed(was.as_ref(), d);
-    }
 }

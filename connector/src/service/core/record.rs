@@ -308,6 +308,17 @@ impl Core {
             .retain(|_, t| now.mono.duration_since(*t) < PEER_TTL);
     }
 
+    /// Keeps the console's list of calls current.
+    pub(super) fn remember_call(&mut self, d: &DialogInfo) {
+        let e = self.agents.entry(d.agent.clone()).or_default();
+        let was = if d.ended || d.agent_state == "DROPPED" {
+            e.calls.remove(&d.id)
+        } else {
+            e.calls.insert(d.id.clone(), d.clone())
+        };
+        self.record.call_changed(was.as_ref(), d);
+    }
+
     /// The connector's view of Finesse, for the console.
     pub fn finesse_status(&self) -> FinesseStatus {
         FinesseStatus {
