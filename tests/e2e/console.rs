@@ -30,7 +30,7 @@ return {
     const s = r.querySelector('.state');
     return { id: r.dataset.agent, state: r.dataset.state, stale: r.dataset.stale || '',
       cls: s ? s.className : '', colour: s ? getComputedStyle(s).backgroundColor : '',
-      text: r.innerText };
+      reason: r.cells[3].innerText, text: r.innerText };
   }),
   calls: [...document.querySelectorAll('#calls tbody tr[data-dialog]')].map((r) => ({
     dialog: r.dataset.dialog, agent: r.dataset.agent, text: r.innerText })),
@@ -132,10 +132,14 @@ fn the_console_follows_agents_and_a_call_live_in_the_browser() {
     assert!(has(&r0["cls"], "state-READY"), "{r0}");
     assert!(has(&r1["cls"], "state-NOT_READY"), "{r1}");
     assert_ne!(r0["colour"], r1["colour"], "each state its colour");
+    // Reason labels, never a raw code (Finesse reports Ready with reason code -1).
+    assert_eq!(
+        (&r0["reason"], &r1["reason"]),
+        (&json!(""), &json!("Lunch"))
+    );
     for (row, a, name) in [(r0, &a0, "Ann Lee"), (r1, &a1, "Bo Kim")] {
         assert!(has(&row["text"], name), "{row}");
         assert!(has(&row["text"], &a.extension), "{row}");
-        assert!(!has(&row["text"], "-1"), "no raw reason code: {row}");
         assert_eq!(row["stale"], "", "{row}");
     }
     // The owning Siebel server: this host, as the driver's Hello named it.
