@@ -37,7 +37,8 @@ return {
   drivers: [...document.querySelectorAll('#drivers tbody tr[data-queue]')].map((r) => ({
     queue: r.dataset.queue, client: r.dataset.client, text: r.innerText })),
   nodes: [...document.querySelectorAll('#nodes li')].map((l) => l.innerText),
-  peers: [...document.querySelectorAll('#peers li')].map((l) => l.innerText),
+  peers: [...document.querySelectorAll('#peers li')].map((l) => ({
+    role: l.dataset.role, instance: l.dataset.instance, text: l.innerText })),
   events: text('#events tbody'),
 };
 "#;
@@ -101,7 +102,7 @@ fn the_console_follows_agents_and_a_call_live_in_the_browser() {
     assert_eq!(first["status"], "IN SERVICE", "{first}");
     assert_eq!(first["role"], "active", "{first}");
     assert!(has(&first["nodes"][0], "in service"), "{first}");
-    assert!(has(&first["peers"][0], "this one"), "{first}");
+    assert!(has(&first["peers"][0]["text"], "this one"), "{first}");
     // Marks this page load: a reload would lose it.
     browser.script(
         "window.__consoleTest = 'same page'; return null;",
@@ -275,6 +276,19 @@ fn the_console_follows_agents_and_a_call_live_in_the_browser() {
             .map(|r| r.status())
             .map_err(|e| e.to_string())
     });
+
+    // A second connector on the same queue (active-active): each lists the other, heard on
+    // the status topic.
+    let mut second = chain.connector_config.clone();
+    second.connector.name = unique("second");
+    let second = connector::Connector::start(second).unwrap();
+    let page = wait_page(&browser, "the second connector listed", |s| {
+        s["peers"]
+            .as_array()
+            .is_some_and(|p| p.len() == 2 && has(&p[1]["text"], "second"))
+    });
+    assert_eq!(page["peers"][1]["role"], "active", "{page}");
+    second.stop();
     drop(s0);
 }
 

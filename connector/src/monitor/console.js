@@ -73,10 +73,12 @@ function callRow(doc, c) {
 
 function driverRow(doc, d) {
   const ago = d.lastSeen ? duration(doc.nowMs / 1000 - d.lastSeen) + ' ago' : '';
+  const seen = el('td', d.silent ? `${ago} (silent)` : ago, d.silent ? 'down' : '');
   const tr = row([d.host || '?', d.clientId || '(no Hello yet)', d.product, d.agents.join(', '),
-    ago, el('td', d.queue, 'mono')]);
+    seen, el('td', d.queue, 'mono')], d.silent ? 'stale' : '');
   tr.dataset.queue = d.queue;
   tr.dataset.client = d.clientId;
+  tr.dataset.silent = d.silent;
   return tr;
 }
 
@@ -105,8 +107,11 @@ function render(doc) {
     return li;
   }));
   $('#peers').replaceChildren(...doc.peers.map((p) => {
-    const li = el('li', `${p.role}: ${p.instance}${p.this ? ' (this one)' : ''}`);
+    const status = p.status ? ` ${p.status.replace(/_/g, ' ').toLowerCase()}` : '';
+    const li = el('li', `${p.role}: ${p.name ? p.name + ' ' : ''}${p.instance}${status}` +
+      `${p.this ? ' (this one)' : ''}`);
     li.dataset.role = p.role;
+    li.dataset.instance = p.instance;
     return li;
   }));
 

@@ -19,6 +19,18 @@ use std::thread::JoinHandle;
 
 use crate::service::Shared;
 
+/// The subscription to the status topic of `request_queue`: what the console lists of the
+/// other connectors (their status) and of the driver instances (their announces).
+pub(crate) fn status_subscription(request_queue: &str) -> driver::stomp::Frame {
+    driver::stomp::Frame::new("SUBSCRIBE")
+        .header("id", "status")
+        .header(
+            "destination",
+            &driver::protocol::status_topic(request_queue),
+        )
+        .header("ack", "auto")
+}
+
 /// Why the console did not start.
 #[derive(Debug)]
 pub enum MonitorError {

@@ -185,6 +185,9 @@ impl LinkHandler<Cmd> for Broker {
             sub = sub.header("activemq.exclusive", "true");
         }
         out.send(sub);
+        out.send(crate::monitor::status_subscription(
+            &s.cfg.broker.request_queue,
+        ));
         // The core's status broadcast (if it serves) goes through the link's command queue,
         // after the SUBSCRIBE.
         s.feed(|c, now| c.link_up(now));

@@ -64,6 +64,8 @@ pub(crate) struct DriverView {
     pub agents: Vec<String>,
     /// Its last message (Unix seconds).
     pub last_seen: u64,
+    /// It stopped announcing itself: gone, or cut off from the broker.
+    pub silent: bool,
 }
 
 /// A view of one Finesse node.
@@ -82,13 +84,18 @@ pub(crate) struct NodeView {
     pub checked: Option<u64>,
 }
 
-/// A connector of this cluster: this one, and the standbys that probe it.
+/// A connector of this cluster: this one, those that publish their status (serving) and
+/// the standbys that probe this one.
 #[derive(Clone, Debug, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PeerView {
     pub instance: String,
-    /// `active` (holds the request queue) or `standby`.
+    /// `connector.name` (empty for a standby heard only by its probes).
+    pub name: String,
+    /// `active` (serves the request queue) or `standby`.
     pub role: &'static str,
+    /// A serving connector's last status (`IN_SERVICE`, `OUT_OF_SERVICE`).
+    pub status: String,
     /// This process.
     pub this: bool,
 }
@@ -194,8 +201,12 @@ impl Core {
                     .join(" ");
                 let notifications = matches!(a.notes, Notes::Up(_));
                 let logged_in = !matches!(state, AgentState::Logout | AgentState::Unknown);
+                let owner = a.reply_to.as_ref().and_then(|q| self.drivers().get(q));
                 let stale = if !finesse_up {
                     "Finesse out of service: last known state"
+                } else if self.driver_silent(a.reply_to.as_deref().unwrap_or_default()) && logged_in
+                {
+                    "its driver instance is silent: Siebel server gone?"
                 } else if a.reply_to.is_none() && logged_in {
                     "no Siebel session: its driver disconnected"
                 } else if !notifications && logged_in {
@@ -204,9 +215,7 @@ impl Core {
                     ""
                 };
                 let driver = a.reply_to.clone().unwrap_or_default();
-                let server = self
-                    .drivers()
-                    .get(&driver)
+                let server = owner
                     .map(|d| match (d.host.as_str(), d.client_id.as_str()) {
                         ("", c) => c.to_string(),
                         (h, "") => h.to_string(),
@@ -256,6 +265,7 @@ impl Core {
                     product: d.product.clone(),
                     agents,
                     last_seen: d.last_unix,
+                    silent: self.driver_silent(q),
                 }
             })
             .collect();
@@ -277,23 +287,33 @@ impl Core {
                 }
             })
             .collect();
+        let status = self.finesse_status();
         let mut peers = vec![PeerView {
             instance: self.instance().to_string(),
+            name: self.name().to_string(),
             role: if self.serving() { "active" } else { "standby" },
+            status: if status.in_service {
+                "IN_SERVICE"
+            } else {
+                "OUT_OF_SERVICE"
+            }
+            .into(),
             this: true,
         }];
-        let mut standbys: Vec<&String> = record.peers.keys().collect();
-        standbys.sort();
-        peers.extend(
-            standbys
-                .into_iter()
-                .filter(|p| p.as_str() != self.instance())
-                .map(|p| PeerView {
-                    instance: p.clone(),
-                    role: "standby",
-                    this: false,
-                }),
-        );
+        let mut others: Vec<PeerView> = record
+            .peers
+            .iter()
+            .filter(|(i, _)| i.as_str() != self.instance())
+            .map(|(i, p)| PeerView {
+                instance: i.clone(),
+                name: p.name.clone(),
+                role: if p.serving { "active" } else { "standby" },
+                status: p.status.clone(),
+                this: false,
+            })
+            .collect();
+        others.sort_by(|a, b| a.instance.cmp(&b.instance));
+        peers.extend(others);
         CoreView {
             agents: self.agent_views(),
             calls: self.call_views(),

@@ -349,7 +349,7 @@ impl Core {
             last_trim: None,
             replay: driver::secure::ReplayGuard::default(),
             clock_ms: u64::try_from(now.unix).unwrap_or(0) * 1000,
-            record: Record::new(cfg.nodes.len()),
+            record: Record::new(cfg.nodes.len(), now),
             cfg,
         }
     }
@@ -367,12 +367,15 @@ impl Core {
     /// Input: a request from a driver (`reply_to` is the frame's `reply-to`).
     pub fn request(&mut self, now: Now, reply_to: String, env: Envelope) {
         self.clock_ms = u64::try_from(now.unix).unwrap_or(0) * 1000;
-        self.record.unix = u64::try_from(now.unix).unwrap_or(0);
+        self.record.at(now);
+        if self.heard_on_status_topic(now, &env.msg) {
+            return;
+        }
         self.took_queue(now);
         self.driver_seen(now, &reply_to, &env.msg);
         if let Message::Probe { instance } = &env.msg {
             tracing::trace!("probe of {instance} received");
-            self.record.peers.insert(instance.clone(), now.mono);
+            self.peer_heard(now, instance, "", false, "");
             return;
         }
         if self.refuse_bad_number(&reply_to, &env) {
@@ -418,7 +421,7 @@ impl Core {
 
     /// Input: the time; checks Finesse when due and ends Login waits that timed out.
     pub fn tick(&mut self, now: Now) {
-        self.record.unix = u64::try_from(now.unix).unwrap_or(0);
+        self.record.at(now);
         self.poll_if_due(now);
         self.login_wait_timeouts(now);
         self.beat(now);

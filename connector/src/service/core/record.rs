@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use driver::clock::Now;
-use driver::protocol::{AgentInfo, DialogInfo, Envelope, Message};
+use driver::protocol::{AgentInfo, DialogInfo, Envelope, Message, SystemStatus};
 
 use super::Core;
 use crate::metrics::Counters;
@@ -16,8 +16,12 @@ use crate::metrics::Counters;
 pub(crate) const MAX_EVENTS: usize = 300;
 /// A driver instance that owns no agent is forgotten this long after its last message.
 pub(crate) const DRIVER_TTL: Duration = Duration::from_secs(300);
-/// A standby that stopped probing this long ago is no longer listed.
+/// A peer connector that stopped probing (a standby) or publishing its status (a serving
+/// one) this long ago is no longer listed.
 pub(crate) const PEER_TTL: Duration = Duration::from_secs(30);
+/// A driver instance that announced itself on the status topic (every 5 s) and stopped this
+/// long ago is silent: gone, or cut off from the broker.
+pub(crate) const DRIVER_SILENT: Duration = Duration::from_secs(15);
 /// Requests awaiting their first answer, counted at most (beyond, the oldest are dropped
 /// uncounted: a request Finesse never answers must not grow the map).
 const MAX_IN_FLIGHT: usize = 10_000;
@@ -35,6 +39,31 @@ pub(crate) struct DriverSeen {
     pub last: Instant,
     /// The same, wall clock (Unix seconds).
     pub last_unix: u64,
+    /// When it last announced itself on the status topic (`None`: never heard there).
+    pub announced: Option<Instant>,
+    /// Its silence was noted as an event.
+    silence_noted: bool,
+}
+
+impl DriverSeen {
+    /// Whether an instance that announces itself stopped doing so.
+    pub(crate) fn silent(&self, now: Instant) -> bool {
+        self.announced
+            .is_some_and(|t| now.duration_since(t) >= DRIVER_SILENT)
+    }
+}
+
+/// Another connector of this cluster.
+#[derive(Clone, Debug)]
+pub(crate) struct Peer {
+    /// Its name (`connector.name`; empty for a standby, known only by its probes).
+    pub name: String,
+    /// It publishes its status (it serves), or it probes (a standby).
+    pub serving: bool,
+    /// Its last status, when it serves (`IN_SERVICE` / `OUT_OF_SERVICE`).
+    pub status: String,
+    /// When it was last heard.
+    pub last: Instant,
 }
 
 /// The last SystemInfo check of one Finesse node.
@@ -76,12 +105,14 @@ pub(crate) struct Event {
 pub(crate) struct Record {
     /// The wall clock at the last input (Unix seconds).
     pub unix: u64,
+    /// The monotonic clock at the last input.
+    pub mono: Option<Instant>,
     /// The last events, oldest first.
     pub events: VecDeque<Event>,
     /// The last check of each node, in configuration order.
     pub nodes: Vec<Option<NodeCheck>>,
-    /// Standby connectors (instance → when their last probe arrived).
-    pub peers: HashMap<String, Instant>,
+    /// Other connectors, by instance.
+    pub peers: HashMap<String, Peer>,
     /// Counters for `/metrics`.
     pub counters: Counters,
     /// Reason code labels seen in ReasonCodes answers (by id and by code).
@@ -147,12 +178,20 @@ impl super::RestCall {
 }
 
 impl Record {
-    /// Records for `nodes` Finesse nodes.
-    pub(crate) fn new(nodes: usize) -> Record {
-        Record {
+    /// Records for `nodes` Finesse nodes, from `now`.
+    pub(crate) fn new(nodes: usize, now: Now) -> Record {
+        let mut r = Record {
             nodes: vec![None; nodes],
             ..Record::default()
-        }
+        };
+        r.at(now);
+        r
+    }
+
+    /// The time of an input.
+    pub(crate) fn at(&mut self, now: Now) {
+        self.unix = u64::try_from(now.unix).unwrap_or(0);
+        self.mono = Some(now.mono);
     }
 
     /// Notes an agent's new state or reason (not a report of the same).
@@ -266,6 +305,8 @@ impl Core {
                 host: String::new(),
                 last: now.mono,
                 last_unix: unix,
+                announced: None,
+                silence_noted: false,
             });
         d.last = now.mono;
         d.last_unix = unix;
@@ -293,7 +334,10 @@ impl Core {
         let gone: Vec<String> = self
             .drivers
             .iter()
-            .filter(|(q, d)| !owners.contains(q.as_str()) && now.since(d.last) >= DRIVER_TTL)
+            .filter(|(q, d)| {
+                !owners.contains(q.as_str())
+                    && (d.silent(now.mono) || now.since(d.last) >= DRIVER_TTL)
+            })
             .map(|(q, _)| q.clone())
             .collect();
         for q in gone {
@@ -303,9 +347,76 @@ impl Core {
                 format!("driver instance {q} gone (silent, no agents)"),
             );
         }
+        for (q, d) in &mut self.drivers {
+            if d.silent(now.mono) && !d.silence_noted {
+                d.silence_noted = true;
+                let text = format!("driver instance {q} silent: its agents are marked stale");
+                self.record.note(Level::Error, text);
+            }
+        }
         self.record
             .peers
-            .retain(|_, t| now.mono.duration_since(*t) < PEER_TTL);
+            .retain(|_, p| now.mono.duration_since(p.last) < PEER_TTL);
+    }
+
+    /// What the status topic carries (`true`: it was that, and is recorded): the status of
+    /// serving connectors and the drivers' announces. Never a request, so it says nothing
+    /// about who holds the request queue.
+    pub(super) fn heard_on_status_topic(&mut self, now: Now, msg: &Message) -> bool {
+        match msg {
+            Message::System {
+                status,
+                connector,
+                instance,
+                ..
+            } => {
+                if *instance != self.cfg.instance {
+                    let status = match status {
+                        SystemStatus::InService => "IN_SERVICE",
+                        SystemStatus::OutOfService => "OUT_OF_SERVICE",
+                    };
+                    self.peer_heard(now, instance, connector, true, status);
+                }
+                true
+            }
+            Message::Announce { driver, .. } => {
+                let queue = driver::protocol::driver_queue(driver);
+                self.driver_seen(now, &queue, msg);
+                if let Some(d) = self.drivers.get_mut(&queue) {
+                    d.client_id.clone_from(driver);
+                    d.announced = Some(now.mono);
+                    d.silence_noted = false;
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Notes another connector: a standby's probe or a serving one's status.
+    pub(super) fn peer_heard(
+        &mut self,
+        now: Now,
+        instance: &str,
+        name: &str,
+        serving: bool,
+        status: &str,
+    ) {
+        let new = !self.record.peers.contains_key(instance);
+        self.record.peers.insert(
+            instance.to_string(),
+            Peer {
+                name: name.to_string(),
+                serving,
+                status: status.to_string(),
+                last: now.mono,
+            },
+        );
+        if new {
+            let role = if serving { "serving" } else { "standby" };
+            let text = format!("connector {name} {instance} heard ({role})");
+            self.record.note(Level::Info, text);
+        }
     }
 
     /// Keeps the console's list of calls current.
@@ -368,6 +479,19 @@ impl Core {
     /// This connector's instance id.
     pub(crate) fn instance(&self) -> &str {
         &self.cfg.instance
+    }
+
+    /// This connector's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.cfg.name
+    }
+
+    /// Whether the driver instance of queue `q` is silent (as of the last input).
+    pub(crate) fn driver_silent(&self, q: &str) -> bool {
+        let (Some(d), Some(now)) = (self.drivers.get(q), self.record.mono) else {
+            return false;
+        };
+        d.silent(now)
     }
 }
 

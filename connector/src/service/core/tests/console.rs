@@ -134,3 +134,69 @@ fn agents_by_state_sessions_and_request_outcomes_are_counted() {
     let events = h.core.console_view().events;
     assert!(events[0].text.contains("down"), "newest first: {events:?}");
 }
+
+#[test]
+fn the_status_topic_names_serving_peers_and_silent_drivers_without_taking_the_queue() {
+    let mut cfg = config();
+    cfg.exclusive = true;
+    let mut h = Harness::with_config(cfg);
+    assert!(!h.core.serving());
+    let system = |instance: &str| Message::System {
+        status: SystemStatus::InService,
+        connector: "conn".into(),
+        detail: String::new(),
+        instance: instance.into(),
+    };
+    h.request_from("", Envelope::new("s1", system("conn-9")));
+    h.request_from("", Envelope::new("s2", system("conn-1")));
+    let announce = Message::Announce {
+        driver: "siebel-b".into(),
+        nonce: "n1".into(),
+    };
+    h.request_from("", Envelope::new("a1", announce.clone()));
+    assert!(!h.core.serving(), "the topic is not the request queue");
+    let view = h.core.console_view();
+    let peers: Vec<_> = view
+        .peers
+        .iter()
+        .map(|p| (p.instance.as_str(), p.role, p.this))
+        .collect();
+    assert_eq!(
+        peers,
+        [("conn-1", "standby", true), ("conn-9", "active", false)]
+    );
+    let [d] = &view.driver_instances[..] else {
+        panic!("{view:?}")
+    };
+    assert_eq!(d.queue, "/queue/siebelcti.driver.siebel-b");
+    assert!(!d.silent);
+
+    // Silent for longer than its announces allow: dropped at the next look (it owns no
+    // agent; one that owns agents stays, marked: below).
+    h.advance(super::super::record::DRIVER_SILENT - Duration::from_secs(1));
+    assert!(!h.core.console_view().driver_instances[0].silent);
+    h.advance(Duration::from_secs(10));
+    assert!(h.core.console_view().driver_instances.is_empty());
+}
+
+#[test]
+fn an_agent_of_a_silent_driver_is_marked_stale() {
+    let mut h = Harness::new();
+    let announce = Message::Announce {
+        driver: "test".into(),
+        nonce: "n1".into(),
+    };
+    h.request_from("", Envelope::new("a1", announce.clone()));
+    h.logged_in("1001");
+    assert_eq!(h.core.console_view().agents[0].stale, "");
+    h.advance(super::super::record::DRIVER_SILENT + Duration::from_secs(10));
+    let view = h.core.console_view();
+    assert!(view.agents[0].stale.contains("silent"), "{view:?}");
+    assert!(
+        view.driver_instances[0].silent,
+        "kept, marked: it owns an agent"
+    );
+    assert!(view.events.iter().any(|e| e.text.contains("silent")));
+    h.request_from("", Envelope::new("a2", announce));
+    assert_eq!(h.core.console_view().agents[0].stale, "");
+}
