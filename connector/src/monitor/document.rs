@@ -15,7 +15,8 @@ pub(crate) fn summary(s: &Shared) -> serde_json::Value {
     })
 }
 
-/// Whether the connector is in service: broker link up, Finesse in service, not stopping.
+/// Whether the connector is in service: broker link up and Finesse in service (a stopping
+/// connector has taken its Finesse link down).
 pub(crate) fn in_service(s: &Shared) -> bool {
     s.broker_up.load(Ordering::Acquire) && s.core().finesse_status().in_service
 }
