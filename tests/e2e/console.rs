@@ -316,7 +316,7 @@ fn the_console_over_https_streams_its_events() {
             certs.join("finesse.key").display()
         ),
     );
-    let _agent = logged_in(&chain, 0, true);
+    let mut agent = logged_in(&chain, 0, true);
     let addr = chain.connector.as_ref().unwrap().monitor_addr().unwrap();
     let tls = driver::stomp::TlsSettings::from_ca_file(&certs.join("ca.pem")).unwrap();
     let get = |path: &str| {
@@ -351,14 +351,28 @@ fn the_console_over_https_streams_its_events() {
             .any(|a| a["id"] == id.as_str()),
         "{doc}"
     );
-    // And the next one a second later: a stream, not one answer.
-    let next = loop {
+    // A stream, not one answer: the agent goes Not Ready, the next event says so.
+    let c = agent.client.clone();
+    let m = c.mark();
+    agent.run_command("NotReady").unwrap();
+    wait_event(&c, m, "EventAgentNotReady");
+    let state = |doc: &Value| {
+        doc["agents"]
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["id"] == id.as_str()))
+            .map(|a| a["state"].clone())
+    };
+    assert_eq!(state(&doc), Some(json!("READY")), "{doc}");
+    loop {
         line.clear();
         assert!(events.read_line(&mut line).unwrap() > 0, "the stream ended");
-        if line.starts_with("data: ") {
-            break line.clone();
+        let Some(data) = line.strip_prefix("data: ") else {
+            continue;
+        };
+        let doc = serde_json::from_str::<Value>(data).unwrap();
+        if state(&doc) == Some(json!("NOT_READY")) {
+            break;
         }
-    };
-    assert!(next.contains("\"nowMs\""));
+    }
     println!("CONSOLE-HTTPS https://{addr}/ streams events");
 }

@@ -127,6 +127,19 @@ function render(doc) {
   document.body.dataset.updated = String(doc.nowMs);
 }
 
+// The last document and the connector's clock relative to this browser's: between
+// documents (sent only when something changed) the times advance here.
+let last = null;
+let offset = 0;
+
+function tick() {
+  if (!last) return;
+  const now = Date.now() + offset;
+  last.uptimeSeconds += (now - last.nowMs) / 1000;
+  last.nowMs = now;
+  render(last);
+}
+
 function connect() {
   const live = $('#live');
   const source = new EventSource('events');
@@ -134,7 +147,9 @@ function connect() {
     live.textContent = 'live';
     live.className = 'badge on';
     document.body.dataset.live = 'true';
-    render(JSON.parse(m.data));
+    last = JSON.parse(m.data);
+    offset = last.nowMs - Date.now();
+    render(last);
   });
   source.onerror = () => {
     live.textContent = 'reconnecting…';
@@ -144,3 +159,4 @@ function connect() {
 }
 
 connect();
+setInterval(tick, 1000);
