@@ -7,7 +7,7 @@
 //! | `/metrics` | 401 | Prometheus text |
 //! | `/`, `/console.js`, `/console.css` | 401 | the page |
 //! | `/api/state` | 401 | the full document |
-//! | `/events` | 401 | the document every second, as server-sent events |
+//! | `/events` | 401 | the document whenever it changed, as server-sent events |
 
 use std::sync::Arc;
 
