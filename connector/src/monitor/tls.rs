@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -17,6 +17,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 const MAX_REQUEST: usize = 64 * 1024;
 /// How long a client may take to send its request.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once (each on a thread; event streams included); beyond, a new
+/// connection is closed at once.
+const MAX_CONNECTIONS: usize = 64;
 
 /// The server configuration from `monitor.tls_cert`/`tls_key`; `None` when both are empty.
 pub(super) fn server_config(
@@ -66,20 +69,30 @@ impl Front {
         let thread = std::thread::Builder::new()
             .name("connector-monitor-tls".into())
             .spawn(move || {
+                let open = Arc::new(AtomicUsize::new(0));
                 for tcp in listener.incoming() {
                     if stop2.load(Ordering::Acquire) {
                         return;
                     }
                     let Ok(tcp) = tcp else { continue };
-                    let config = config.clone();
+                    if open.load(Ordering::Acquire) >= MAX_CONNECTIONS {
+                        tracing::warn!(
+                            "monitor https: {MAX_CONNECTIONS} connections open; one more closed"
+                        );
+                        continue;
+                    }
+                    open.fetch_add(1, Ordering::AcqRel);
+                    let (config, open2) = (config.clone(), open.clone());
                     let spawned = std::thread::Builder::new()
                         .name("connector-monitor-tls-conn".into())
                         .spawn(move || {
                             if let Err(e) = pass(tcp, config, inner) {
                                 tracing::debug!("monitor https: {e}");
                             }
+                            open2.fetch_sub(1, Ordering::AcqRel);
                         });
                     if let Err(e) = spawned {
+                        open.fetch_sub(1, Ordering::AcqRel);
                         tracing::warn!("monitor https: cannot start a thread: {e}");
                     }
                 }
