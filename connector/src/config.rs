@@ -273,27 +273,8 @@ impl fmt::Debug for Finesse {
     }
 }
 
-/// `[monitor]`: the web console (its `Debug` masks the hash: `console_auth.rs`).
-#[derive(Clone, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Monitor {
-    /// Listen address (empty: no console).
-    pub listen: String,
-    /// The console's user (HTTP Basic); required unless `listen` is a loopback address.
-    pub user: String,
-    /// `sha256:<salt>:<digest>` of its password (`siebel-cti-connector --hash-password`).
-    pub password_hash: String,
-}
-
-impl Default for Monitor {
-    fn default() -> Self {
-        Monitor {
-            listen: "127.0.0.1:8090".into(),
-            user: String::new(),
-            password_hash: String::new(),
-        }
-    }
-}
+/// `[monitor]`: the web console (with its checks, in `console_auth.rs`).
+pub use crate::console_auth::Monitor;
 
 /// `[security]`: the Triple-DES key and IV of secure agent passwords (the drivers'
 /// `Driver:SecureKey` / `Driver:SecureIV`), hex; empty: drivers must send clear passwords.

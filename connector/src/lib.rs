@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod console_auth;
+pub mod metrics;
 pub mod monitor;
 pub mod rest;
 pub mod service;

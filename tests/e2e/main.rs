@@ -9,6 +9,7 @@ mod c_host;
 mod calls;
 mod chain;
 mod common;
+mod console;
 mod def_templates;
 mod desktop;
 mod exports;

@@ -94,6 +94,8 @@ pub(crate) struct Shared {
     /// The agents' notification threads.
     sessions: Mutex<HashMap<String, XmppSession>>,
     pub started: Instant,
+    /// Finesse request latency, for `/metrics`.
+    pub latency: crate::metrics::Latency,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -174,6 +176,7 @@ impl Connector {
             probe_jobs: Mutex::new(Some(probe_tx)),
             sessions: Mutex::new(HashMap::new()),
             started: Instant::now(),
+            latency: crate::metrics::Latency::default(),
             cfg,
         });
         tracing::info!("connector starting: {:?}", shared.cfg);

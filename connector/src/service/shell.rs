@@ -118,7 +118,7 @@ pub(super) fn call_finesse(rest: &Rest, call: &RestCall) -> Result<RestAnswer, R
 }
 
 fn run_job(s: &Arc<Shared>, (ticket, call): RestJob) {
-    let answer = call_finesse(&s.rest, &call);
+    let answer = s.latency.time(call.kind(), || call_finesse(&s.rest, &call));
     s.feed(|c, now| c.rest_answer(now, ticket, answer));
 }
 
@@ -188,6 +188,9 @@ impl LinkHandler<Cmd> for Broker {
             sub = sub.header("activemq.exclusive", "true");
         }
         out.send(sub);
+        out.send(crate::monitor::status_subscription(
+            &s.cfg.broker.request_queue,
+        ));
         // The core's status broadcast (if it serves) goes through the link's command queue,
         // after the SUBSCRIBE.
         s.feed(|c, now| c.link_up(now));

@@ -62,6 +62,9 @@ pub enum Message {
         reply_to: String,
         /// Product and version of the driver, for the connector's log and console.
         product: String,
+        /// The host the driver instance runs on (the Siebel server), for the console.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        host: String,
     },
     /// Request: the driver instance owns this agent; send its events to `replyTo`.
     /// After a reconnect it carries the agent's password (when the driver has it) so that a

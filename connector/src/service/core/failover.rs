@@ -90,6 +90,7 @@ impl Core {
         let node = self.cfg.nodes[idx].clone();
         match answer {
             Ok(RestAnswer::SystemInfo(info)) if info.status == "IN_SERVICE" => {
+                self.node_checked(idx, true, format!("Finesse {node} in service"));
                 self.in_service(idx, info);
                 self.finesse.due = Some(now.mono + self.cfg.poll_every);
                 return;
@@ -101,6 +102,7 @@ impl Core {
                 probe.last_err = format!("Finesse {node}: {}", super::failure(other).message())
             }
         }
+        self.node_checked(idx, false, probe.last_err.clone());
         probe.pos += 1;
         if probe.pos < probe.order.len() {
             self.finesse.probe = Some(probe);
@@ -127,6 +129,8 @@ impl Core {
         self.finesse.system = info;
         if switched {
             tracing::warn!("Finesse failover: now using {node}");
+            let text = format!("Finesse failover: now using {node}");
+            self.record.note(super::Level::Warn, text);
             self.resnapshot();
         }
         self.start_sessions(switched);

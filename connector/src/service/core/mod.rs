@@ -24,6 +24,7 @@ mod ha;
 mod notifications;
 mod proof;
 mod reads;
+mod record;
 mod requests;
 mod rest_calls;
 #[cfg(test)]
@@ -41,6 +42,9 @@ use crate::xml::Update;
 use self::failover::Finesse;
 pub(crate) use self::notifications::Notes;
 use self::reads::Read;
+pub use self::record::FinesseStatus;
+pub(crate) use self::record::{DriverSeen, Event};
+use self::record::{Level, Record};
 use self::requests::AgentQueue;
 pub use self::rest_calls::{RestAnswer, RestCall};
 
@@ -129,19 +133,6 @@ fn failure(answer: Result<RestAnswer, RestError>) -> RestError {
     }
 }
 
-/// The Finesse link as the console shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FinesseStatus {
-    /// The node in use is in service.
-    pub in_service: bool,
-    /// Base URL of the node in use.
-    pub node: String,
-    /// Human detail (which node, or why out of service).
-    pub detail: String,
-    /// How many driver instances said Hello.
-    pub drivers: usize,
-}
-
 /// What the core needs to know of the configuration.
 #[derive(Clone, Debug)]
 pub struct CoreConfig {
@@ -216,8 +207,8 @@ pub struct Core {
     stopping: bool,
     finesse: Finesse,
     pub(crate) agents: HashMap<String, AgentEntry>,
-    /// Driver instances that said Hello (reply queue → when).
-    drivers: HashMap<String, Instant>,
+    /// Driver instances heard from, by reply queue.
+    drivers: HashMap<String, DriverSeen>,
     queues: HashMap<String, AgentQueue>,
     tickets: HashMap<Ticket, Waiter>,
     out: VecDeque<Output>,
@@ -235,6 +226,8 @@ pub struct Core {
     replay: driver::secure::ReplayGuard,
     /// Wall-clock milliseconds of the request being served (the secure-password window).
     clock_ms: u64,
+    /// What the console and the metrics read.
+    record: Record,
 }
 
 impl Core {
@@ -259,6 +252,7 @@ impl Core {
             last_trim: None,
             replay: driver::secure::ReplayGuard::default(),
             clock_ms: u64::try_from(now.unix).unwrap_or(0) * 1000,
+            record: Record::new(cfg.nodes.len(), now),
             cfg,
         }
     }
@@ -276,12 +270,21 @@ impl Core {
     /// Input: a request from a driver (`reply_to` is the frame's `reply-to`).
     pub fn request(&mut self, now: Now, reply_to: String, env: Envelope) {
         self.clock_ms = u64::try_from(now.unix).unwrap_or(0) * 1000;
+        self.record.at(now);
+        if self.heard_on_status_topic(now, &env.msg) {
+            return;
+        }
         self.took_queue(now);
+        self.driver_seen(now, &reply_to, &env.msg);
         if let Message::Probe { instance } = &env.msg {
             tracing::trace!("probe of {instance} received");
+            self.peer_heard(now, instance, "", false, "");
             return;
         }
         if self.refuse_bad_number(&reply_to, &env) {
+            self.record
+                .counters
+                .request(record::kind_of(&env.msg), "refused");
             return;
         }
         let agent = env.msg.agent().map(str::to_string);
@@ -292,6 +295,8 @@ impl Core {
     /// Input: a frame whose body is not a request this connector can read.
     pub fn undecodable(&mut self, reply_to: &str, e: &DecodeError) {
         tracing::warn!("rejected a request: {e}");
+        self.record
+            .note(Level::Warn, format!("rejected a request: {e}"));
         if reply_to.is_empty() {
             return;
         }
@@ -320,6 +325,7 @@ impl Core {
 
     /// Input: the time; checks Finesse when due and ends Login waits that timed out.
     pub fn tick(&mut self, now: Now) {
+        self.record.at(now);
         self.poll_if_due(now);
         self.login_wait_timeouts(now);
         self.beat(now);
@@ -349,16 +355,6 @@ impl Core {
         Envelope::new(self.next_id(), msg)
     }
 
-    /// The connector's view of Finesse, for the console.
-    pub fn finesse_status(&self) -> FinesseStatus {
-        FinesseStatus {
-            in_service: self.finesse.up,
-            node: self.node(),
-            detail: self.finesse.detail.clone(),
-            drivers: self.drivers.len(),
-        }
-    }
-
     // --- helpers shared by the jobs ---
 
     fn next_id(&mut self) -> String {
@@ -381,6 +377,7 @@ impl Core {
         }
         let mut env = Envelope::new(self.next_id(), msg);
         env.re = re.map(str::to_string);
+        self.record.sent(&env);
         self.out.push_back(Output::Send {
             to: to.to_string(),
             env,
@@ -394,6 +391,13 @@ impl Core {
             e.code(),
             e.message()
         );
+        let text = format!(
+            "agent {}: {}: {}",
+            agent.unwrap_or("-"),
+            e.code(),
+            e.message()
+        );
+        self.record.note(Level::Warn, text);
         let msg = Message::Error {
             agent: agent.map(str::to_string),
             code: e.code().to_string(),
@@ -493,17 +497,8 @@ impl Core {
         if let Some(t) = &info.state_change_time {
             e.shown = Some((node, t.clone()));
         }
+        self.record.agent_changed(e.info.as_ref(), &info);
         e.info = Some(info.clone());
         self.send(&to, Message::Agent(info), re);
-    }
-
-    /// Keeps the console's list of calls current.
-    fn remember_call(&mut self, d: &DialogInfo) {
-        let e = self.agents.entry(d.agent.clone()).or_default();
-        if d.ended || d.agent_state == "DROPPED" {
-            e.calls.remove(&d.id);
-        } else {
-            e.calls.insert(d.id.clone(), d.clone());
-        }
     }
 }

@@ -60,19 +60,29 @@ impl Core {
     }
 
     /// The dispatch: one function per request type; `Some` when a flow remains under way.
-    fn serve(&mut self, now: Now, q: Queued) -> Option<Flow> {
+    fn serve(&mut self, _now: Now, q: Queued) -> Option<Flow> {
         let Queued { reply_to, env } = q;
         // Checked when served, not when queued: a login in flight may hold the session by then.
         if !self.proven(&reply_to, &env) {
+            let text = format!(
+                "refused {} from {reply_to}: no proof",
+                super::record::kind_of(&env.msg)
+            );
+            self.record.note(super::Level::Warn, text);
+            self.record
+                .counters
+                .request(super::record::kind_of(&env.msg), "refused");
             return None;
         }
+        self.record.served(&env);
         let re = env.id;
         match env.msg {
             Message::Hello {
                 driver,
                 reply_to,
                 product,
-            } => self.hello(now, &driver, &reply_to, &product, &re),
+                ..
+            } => self.hello(&driver, &reply_to, &product, &re),
             Message::Connect {
                 agent,
                 reply_to,
@@ -118,9 +128,10 @@ impl Core {
         None
     }
 
-    fn hello(&mut self, now: Now, driver: &str, to: &str, product: &str, re: &str) {
+    fn hello(&mut self, driver: &str, to: &str, product: &str, re: &str) {
         tracing::info!("driver {driver} ({product}) says hello");
-        self.drivers.insert(to.to_string(), now.mono);
+        let text = format!("driver {driver} ({product}) says hello from {to}");
+        self.record.note(super::Level::Info, text);
         let msg = self.system_message();
         self.send(to, msg, Some(re));
     }
@@ -180,6 +191,8 @@ impl Core {
             return;
         }
         a.reply_to = None;
+        let text = format!("agent {agent}: its Siebel session ended ({from})");
+        self.record.note(super::Level::Info, text);
         if a.force_logout.is_some() {
             return;
         }

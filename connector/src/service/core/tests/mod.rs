@@ -4,6 +4,7 @@
 
 mod bounds;
 mod calls;
+mod console;
 mod failover;
 mod ha;
 mod notifications;

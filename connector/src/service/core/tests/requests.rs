@@ -16,6 +16,7 @@ fn hello_is_answered_with_the_status_to_the_queue_in_the_body() {
             driver: "siebel-a".into(),
             reply_to: "/queue/siebelcti.driver.a".into(),
             product: "test".into(),
+            host: "siebel1".into(),
         },
     );
     let sent = h.take();
@@ -52,6 +53,7 @@ fn message_ids_are_the_connector_name_and_a_sequence() {
         driver: "d".into(),
         reply_to: DRIVER.into(),
         product: "p".into(),
+        host: "siebel1".into(),
     };
     h.request("h1", hello());
     h.request("h2", hello());
