@@ -44,13 +44,14 @@ pub struct Latency {
 }
 
 /// The Finesse call types measured.
-pub const CALL_TYPES: [&str; 7] = [
+pub const CALL_TYPES: [&str; 8] = [
     "SetState",
     "User",
     "Dialogs",
     "DialogAction",
     "MakeCall",
     "ReasonCodes",
+    "WrapUpReasons",
     "SystemInfo",
 ];
 

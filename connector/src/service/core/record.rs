@@ -161,22 +161,6 @@ pub struct FinesseStatus {
     pub drivers: usize,
 }
 
-impl super::RestCall {
-    /// The call's type, for the latency histogram (`crate::metrics::CALL_TYPES`).
-    pub fn kind(&self) -> &'static str {
-        use super::RestCall as C;
-        match self {
-            C::SetState { .. } => "SetState",
-            C::User { .. } => "User",
-            C::Dialogs { .. } => "Dialogs",
-            C::DialogAction { .. } => "DialogAction",
-            C::MakeCall { .. } => "MakeCall",
-            C::ReasonCodes { .. } => "ReasonCodes",
-            C::SystemInfo { .. } => "SystemInfo",
-        }
-    }
-}
-
 impl Record {
     /// Records for `nodes` Finesse nodes, from `now`.
     pub(crate) fn new(nodes: usize, now: Now) -> Record {
@@ -526,6 +510,7 @@ mod tests {
             agent: None,
             code: "x".into(),
             message: "y".into(),
+            dialog: None,
         };
         r.sent(&env("c1", Some("r1"), err.clone()));
         r.sent(&env("c2", Some("r1"), Message::Accepted {}));

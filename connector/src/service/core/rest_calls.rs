@@ -96,6 +96,23 @@ pub enum RestCall {
     },
 }
 
+impl RestCall {
+    /// The call's type, for the latency histogram (`crate::metrics::CALL_TYPES`).
+    pub fn kind(&self) -> &'static str {
+        use RestCall as C;
+        match self {
+            C::SetState { .. } => "SetState",
+            C::User { .. } => "User",
+            C::Dialogs { .. } => "Dialogs",
+            C::DialogAction { .. } => "DialogAction",
+            C::MakeCall { .. } => "MakeCall",
+            C::ReasonCodes { .. } => "ReasonCodes",
+            C::WrapUpReasons { .. } => "WrapUpReasons",
+            C::SystemInfo { .. } => "SystemInfo",
+        }
+    }
+}
+
 /// A successful answer to a [`RestCall`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum RestAnswer {
