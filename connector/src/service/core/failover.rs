@@ -97,9 +97,7 @@ impl Core {
             Ok(RestAnswer::SystemInfo(info)) => {
                 probe.last_err = format!("Finesse {node} is {}", info.status)
             }
-            other => {
-                probe.last_err = format!("Finesse {node}: {}", super::failure(other).message())
-            }
+            other => probe.last_err = crate::check::finesse_failure(&node, super::failure(other)),
         }
         probe.pos += 1;
         if probe.pos < probe.order.len() {
@@ -110,9 +108,12 @@ impl Core {
         self.finesse.due = Some(now.mono + self.cfg.poll_every);
         let was_up = self.finesse.up;
         self.finesse.up = false;
+        // Logged from the first attempt, and again whenever the reason changes.
+        if was_up || self.finesse.detail != probe.last_err {
+            tracing::warn!("Finesse unavailable: {}", probe.last_err);
+        }
         self.finesse.detail = probe.last_err.clone();
         if was_up {
-            tracing::warn!("Finesse unavailable: {}", probe.last_err);
             self.broadcast_status();
         }
     }

@@ -85,7 +85,7 @@ impl Core {
                 let e = super::failure(answer);
                 if read.with_dialogs {
                     // A snapshot the driver did not ask the agent for: log, do not alarm.
-                    tracing::info!("agent {agent}: snapshot not read: {}", e.message());
+                    tracing::warn!("agent {agent}: snapshot not read: {}", e.message());
                 } else {
                     let to = self.reply_to_of(&agent, &read.fallback);
                     self.error(&to, Some(&agent), &e, re.as_deref());
