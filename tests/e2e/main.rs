@@ -18,6 +18,7 @@ mod ha;
 mod ha_sessions;
 mod hostile_input;
 mod login_flow;
+mod operations;
 mod pickers;
 mod security;
 mod webdriver;
