@@ -90,7 +90,10 @@ pub fn report(found: &[Finding]) -> (String, bool) {
             None => out.push_str(&format!("{}: ok\n", f.what)),
             Some(p) => {
                 failed += 1;
-                out.push_str(&format!("{}: FAILED: {p}\n", f.what));
+                match p.strip_prefix(&f.what) {
+                    Some(rest) => out.push_str(&format!("{}: FAILED{rest}\n", f.what)),
+                    None => out.push_str(&format!("{}: FAILED: {p}\n", f.what)),
+                }
             }
         }
     }
