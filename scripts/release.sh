@@ -23,11 +23,11 @@ LOG_TAG=release
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$SCRIPT_DIR/lib.sh"
 
-windows=1 profile=release profile_flag=--release
+windows=1 profile=release profile_flags=(--release)
 while [[ $# -gt 0 ]]; do
     case $1 in
         --skip-windows) windows=0 ;;
-        --debug) profile=debug profile_flag="" ;;
+        --debug) profile=debug profile_flags=() ;;
         -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument $1 (see --help)" ;;
     esac
@@ -48,16 +48,15 @@ step() {  # $1 = what, then the command: prints the step, its time, and dies whe
 }
 
 build_linux() {
-    # shellcheck disable=SC2086
-    cargo build $profile_flag -p siebel-cti -p siebel-cti-connector -p finesse-sim -p scs-sim
+    cargo build "${profile_flags[@]}" -p siebel-cti -p siebel-cti-connector -p finesse-sim -p scs-sim
 }
 build_windows() {
-    command -v x86_64-w64-mingw32-gcc >/dev/null && command -v i686-w64-mingw32-gcc >/dev/null \
-        || { log "mingw-w64 missing: run scripts/windows.sh once (it installs it), or --skip-windows"; return 1; }
-    # shellcheck disable=SC2086
-    cargo build $profile_flag -p siebel-cti -p siebel-cti-connector --target x86_64-pc-windows-gnu &&
-    # shellcheck disable=SC2086
-    cargo build $profile_flag -p siebel-cti --target i686-pc-windows-gnu
+    if ! command -v x86_64-w64-mingw32-gcc >/dev/null || ! command -v i686-w64-mingw32-gcc >/dev/null; then
+        log "mingw-w64 missing: run scripts/windows.sh once (it installs it), or --skip-windows"
+        return 1
+    fi
+    cargo build "${profile_flags[@]}" -p siebel-cti -p siebel-cti-connector --target x86_64-pc-windows-gnu &&
+    cargo build "${profile_flags[@]}" -p siebel-cti --target i686-pc-windows-gnu
 }
 assemble() {
     rm -rf "$B" && mkdir -p "$B"/{linux-x86_64,def-templates,include,config,packaging,docs} || return 1
@@ -87,8 +86,10 @@ assemble() {
     "$B/linux-x86_64/finesse-sim" --version >/dev/null || return 1
 }
 checksums() {
+    local sums=$OUT/SHA256SUMS.tmp
     (cd "$B" && find . -type f ! -name SHA256SUMS -printf '%P\n' | LC_ALL=C sort \
-        | xargs -d '\n' sha256sum >SHA256SUMS && sha256sum --quiet -c SHA256SUMS) || return 1
+        | xargs -d '\n' sha256sum >"$sums") || return 1
+    mv "$sums" "$B/SHA256SUMS" && (cd "$B" && sha256sum --quiet -c SHA256SUMS) || return 1
     tar -C "$OUT" -czf "$OUT/$NAME.tar.gz" "$NAME" &&
     (cd "$OUT" && sha256sum "$NAME.tar.gz" >"$NAME.tar.gz.sha256")
 }
