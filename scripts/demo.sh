@@ -64,10 +64,13 @@ fail() {  # $1 = what failed, $2 = its log (optional)
         tail -n 15 "$2" >&2
     fi
     stop_demo
-    printf '(the demo stopped what it had started; its broker and Prosody stay up: scripts/demo.sh stop)\n' >&2
+    if [[ $services_started -eq 1 ]]; then
+        printf '(the demo stopped its programs; its broker and Prosody stay up: scripts/demo.sh stop)\n' >&2
+    fi
     exit 1
 }
 
+services_started=0
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Starts a program detached from the terminal (own session, no SIGHUP, no stdin): it runs
@@ -112,6 +115,7 @@ for p in "$FINESSE_PORT:finesse-sim (DEMO_FINESSE_PORT)" "$CONSOLE_PORT:console 
 done
 
 say "starting the demo's closed ActiveMQ (STOMP over TLS on $DEMO_STOMP_TLS_PORT)..."
+services_started=1
 DRIVER_PW=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n")
 CONNECTOR_PW=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n")
 demo_broker stop >/dev/null 2>&1 || true   # its passwords are new: start it again
@@ -191,6 +195,9 @@ cat <<LEGEND
    Toolbar:     the buttons the driver enables; "greyed" ones are disabled, [checked] marks a
                 toggled button (Ready pressed), [blinking] one asking for attention (ringing)
    Event X:     a device event with its fields, as the DEF's event handlers receive it
+   Agent info:  UpdateObjectInformation, Siebel's numbered agent properties: 2 agent id,
+                4 Not Ready, 5 busy on a call, 13 logged in
+   Screen pop:  what the DEF's event response showed, and the activity records it wrote
    InvokeCommand C [id] -> 0: scs-sim pressed button/command C (0 = accepted)
    A call from a known contact arrives after the agent is Ready; it is answered and released.
 
