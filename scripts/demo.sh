@@ -74,10 +74,10 @@ services_started=0
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Starts a program detached from the terminal (own session, no SIGHUP, no stdin): it runs
-# until `demo.sh stop`. $1 = name (pid and log files), then the command.
+# until `demo.sh stop`. $1 = name (files NAME.pid and NAME.out: its output), then the command.
 start_detached() {
     local name=$1; shift
-    nohup setsid "$@" </dev/null >"$RUN/$name.log" 2>&1 &
+    nohup setsid "$@" </dev/null >"$RUN/$name.out" 2>&1 &
     echo $! >"$RUN/$name.pid"
 }
 
@@ -86,13 +86,13 @@ start_detached() {
 wait_http() {  # $1 = name, $2 = URL, $3 = seconds, $4 = text the body must hold (optional)
     local name=$1 url=$2 tries=$(( $3 * 5 )) body
     for _ in $(seq 1 "$tries"); do
-        kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null || fail "$name exited at start" "$RUN/$name.log"
+        kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null || fail "$name exited at start" "$RUN/$name.out"
         if body=$(curl -s --max-time 2 "$url" 2>/dev/null) && [[ -n $body ]]; then
             [[ -z ${4:-} || $body == *"$4"* ]] && return 0
         fi
         sleep 0.2
     done
-    fail "$name did not answer on $url within $3 s" "$RUN/$name.log"
+    fail "$name did not answer on $url within $3 s" "$RUN/$name.out"
 }
 
 if [[ ${1:-} == stop ]]; then
@@ -184,7 +184,7 @@ nohup setsid target/debug/scs-sim --def def-templates/ucce.def --profile "Cisco 
     --contacts scripts/demo/contacts.csv --activities "$RUN/activities.sqlite" \
     --agent 1001 --pin 1001pw --dn 5001 --wait 2 --command SignOnGroup \
     --http "127.0.0.1:$DESKTOP_PORT" --finesse-admin "$FINESSE" --serve --stdin \
-    <"$RUN/scs-sim.commands" >"$RUN/scs-sim.log" 2>&1 &
+    <"$RUN/scs-sim.commands" >"$RUN/scs-sim.out" 2>&1 &
 echo $! >"$RUN/scs-sim.pid"
 wait_http scs-sim "$DESKTOP" 20
 
@@ -207,23 +207,23 @@ LEGEND
     -d '{"to":"1001","ani":"4085551234","dnis":"8001","callVariables":{"callVariable1":"42"}}' \
     >"$RUN/call.json" ) &
 # The transcript, until scs-sim has run the scripted steps (it then serves the desktop).
-tail -n +1 -f "$RUN/scs-sim.log" --pid "$(cat "$RUN/scs-sim.pid")" &
+tail -n +1 -f "$RUN/scs-sim.out" --pid "$(cat "$RUN/scs-sim.pid")" &
 tail_pid=$!
 for _ in $(seq 1 300); do
-    grep -q 'serving the agent desktop' "$RUN/scs-sim.log" && break
-    kill -0 "$(cat "$RUN/scs-sim.pid")" 2>/dev/null || { kill "$tail_pid" 2>/dev/null; fail "scs-sim exited" "$RUN/scs-sim.log"; }
+    grep -q 'serving the agent desktop' "$RUN/scs-sim.out" && break
+    kill -0 "$(cat "$RUN/scs-sim.pid")" 2>/dev/null || { kill "$tail_pid" 2>/dev/null; fail "scs-sim exited" "$RUN/scs-sim.out"; }
     sleep 0.2
 done
 sleep 0.5
 kill "$tail_pid" 2>/dev/null || true
 wait "$tail_pid" 2>/dev/null || true
-grep -q 'serving the agent desktop' "$RUN/scs-sim.log" || fail "scs-sim did not finish its steps within 60 s" "$RUN/scs-sim.log"
+grep -q 'serving the agent desktop' "$RUN/scs-sim.out" || fail "scs-sim did not finish its steps within 60 s" "$RUN/scs-sim.out"
 
 cat <<DONE
 
 == the demo runs, detached from this terminal, until: scripts/demo.sh stop
    monitor console  $CONSOLE/   (health: $CONSOLE/health)
    agent desktop    $DESKTOP   (agent 1001, extension 5001: place a call, Answer, Hold, Release, Ready)
-   logs             $RUN/{connector,driver,finesse-sim,scs-sim}.log
+   logs             $RUN/connector.log, $RUN/driver.log; output: $RUN/{finesse-sim,connector,scs-sim}.out
    activities       $RUN/activities.sqlite
 DONE
