@@ -175,7 +175,7 @@ impl Client {
                                 "[{}] Screen pop: {}; activities written: {}",
                                 self.label,
                                 describe_pop(pop),
-                                if ids.is_empty() { "none".into() } else { ids.join(", ") }
+                                or_none(&ids, ", ", "none")
                             );
                         }
                         let mut kept = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
@@ -339,8 +339,8 @@ pub fn describe(c: &Call) -> String {
             }
             format!(
                 "Toolbar: enabled {}; greyed {}",
-                if on.is_empty() { "-".into() } else { on.join(" ") },
-                if greyed.is_empty() { "-".into() } else { greyed.join(" ") }
+                or_none(&on, " ", "-"),
+                or_none(&greyed, " ", "-")
             )
         }
         Call::UpdateObjectInformation {
@@ -364,6 +364,15 @@ pub fn describe(c: &Call) -> String {
         Call::CleanAllWorkItem => "All work items cleared".into(),
         Call::BeginBatch => "Batch begins".into(),
         Call::EndBatch => "Batch ends".into(),
+    }
+}
+
+/// The items joined by `sep`, or `none` when there are none.
+fn or_none(items: &[String], sep: &str, none: &str) -> String {
+    if items.is_empty() {
+        none.to_string()
+    } else {
+        items.join(sep)
     }
 }
 
