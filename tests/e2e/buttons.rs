@@ -247,9 +247,9 @@ fn scs_sim_presses_buttons_from_the_command_line_and_stdin() {
     );
     for line in [
         "(button SignOnGroup: sub-command SignOn)",
-        "HandleEvent EventAgentLogin",
+        "Event EventAgentLogin:",
         "(button ChangeBusyStateGroup: sub-command Ready)",
-        "HandleEvent EventAgentReady",
+        "Event EventAgentReady:",
         "(button ChangeBusyStateGroup: sub-command NotReady)",
         "command AcceptWorkGroup: button \"AcceptWorkGroup\": no sub-command is available now: AnswerCall: AnswerCall is disabled",
         // The logout reason picker (no reason codes from this peer: an empty list).

@@ -41,9 +41,10 @@ fn a_busy_call_fails_shows_why_and_stays_until_the_agent_releases_it() {
 
     let m = c.mark();
     far_end_busy(&chain, &dialog);
-    // The asynchronous error (Generic Error on UCCE, CF_BUSY) in plain words.
+    // The asynchronous error (Generic Error on UCCE, CF_BUSY) in plain words, without the
+    // internal code (it is in the driver's log).
     let (_, text) = wait_error(&c, m);
-    assert_eq!(text, "The call failed: the number is busy (CF_BUSY).");
+    assert_eq!(text, "The call failed: the number is busy.");
     // The FAILED call is not ended: its work item stays, and Release is offered.
     wait_toolbar(&c, m, "ReleaseCall", N);
     assert_eq!(flags(&c, "HoldCall"), N | D);
