@@ -109,6 +109,45 @@ fn sighup_reopens_the_log_and_the_connector_keeps_serving_until_sigterm() {
 }
 
 #[test]
+fn a_wrong_finesse_url_is_logged_at_warn_from_the_first_check() {
+    let chain = Chain::start(Deployment::Ucce, 1);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(unique("wrong-url"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("connector.log");
+    let mut cfg = chain.connector_config.clone();
+    cfg.finesse.primary = format!("{}/wrong", chain.sim().base_url());
+    cfg.finesse.secondary = String::new();
+    cfg.monitor.listen = String::new();
+    cfg.log.file = log.display().to_string();
+    cfg.log.level = "warn".into();
+    let config = dir.join("connector.toml");
+    std::fs::write(&config, toml::to_string(&cfg).unwrap()).unwrap();
+    let mut child = Command::new(connector_exe())
+        .arg("--config")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let line = wait_until("the failed check in the log", WAIT, || {
+        let text = read(&log);
+        match text.lines().find(|l| l.contains("Finesse unavailable")) {
+            Some(l) => Ok(l.to_string()),
+            None => Err(text),
+        }
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.contains(" WARN "), "{line}");
+    assert!(
+        line.contains("HTTP 404 for /finesse/api/SystemInfo (is finesse.url right?)"),
+        "{line}"
+    );
+    assert!(!line.contains(": : "), "{line}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn check_gives_a_verdict_and_help_and_version_exit_zero() {
     let exe = connector_exe();
     let help = Command::new(&exe).arg("--help").output().unwrap();
