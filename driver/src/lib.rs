@@ -176,6 +176,12 @@ impl Driver {
         })
     }
 
+    /// Routes the calling (host) thread's log records to this instance's log, until the
+    /// thread runs an entry point of another instance.
+    pub fn log_on_this_thread(&self) {
+        self.log.thread_binding().bind_thread();
+    }
+
     /// The instance's configuration.
     pub fn config(&self) -> &DriverConfig {
         &self.config

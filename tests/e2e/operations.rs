@@ -196,3 +196,50 @@ fn check_gives_a_verdict_and_help_and_version_exit_zero() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("log.level"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn two_driver_instances_in_one_process_each_have_their_own_log_and_level() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(unique("two-logs"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let access = BrokerAccess::shared();
+    let instance = |name: &str, level: &str, extra: &[(&str, &str)]| {
+        let mut params = access.driver_params(&access.queue());
+        let client = unique(name);
+        let log = dir.join(format!("{name}.log"));
+        params.push(("Driver:ClientId".into(), client.clone()));
+        params.push(("Driver:LogFile".into(), log.display().to_string()));
+        params.push(("Driver:LogLevel".into(), level.into()));
+        params.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        (siebel_with("ucce.def", "ENU", &params), client, log)
+    };
+    let (a, a_client, a_log) = instance("quiet", "warn", &[("Driver:NoSuchKey", "1")]);
+    let (b, b_client, b_log) = instance("chatty", "debug", &[]);
+    wait_until("B's start in B's log", WAIT, || {
+        let t = read(&b_log);
+        if t.contains("driver instance created") && t.contains(&b_client) {
+            Ok(())
+        } else {
+            Err(t)
+        }
+    });
+    let (a_text, b_text) = (read(&a_log), read(&b_log));
+    assert!(
+        a_text.contains("NoSuchKey"),
+        "A's warning in A's log:\n{a_text}"
+    );
+    assert!(
+        !a_text.contains("driver instance created") && !a_text.contains(" DEBUG "),
+        "A logs at WARN only:\n{a_text}"
+    );
+    assert!(
+        !a_text.contains(&b_client),
+        "nothing of B in A's log:\n{a_text}"
+    );
+    assert!(
+        !b_text.contains(&a_client),
+        "nothing of A in B's log:\n{b_text}"
+    );
+    assert!(!b_text.contains("NoSuchKey"), "{b_text}");
+    drop((a, b));
+    let _ = std::fs::remove_dir_all(dir);
+}
