@@ -201,7 +201,13 @@ impl Driver {
         let id = self.next_session.fetch_add(1, Ordering::Relaxed);
         let slot = Arc::new(HostSlot::new(host));
         let work_items = sessions::WorkItemIds::default();
-        tracing::info!("session {id} requested: {:?}", parsed.config);
+        let c = &parsed.config;
+        tracing::info!(
+            agent = c.agent_id.as_deref().unwrap_or("-"),
+            extension = c.extension.as_deref().unwrap_or("-"),
+            password = if c.password.is_some() { "given" } else { "-" },
+            "session {id} requested"
+        );
         if !self.link.send(Cmd::Add {
             id,
             slot: slot.clone(),
