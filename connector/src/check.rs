@@ -113,6 +113,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn failures_read_as_what_to_fix() {
+        let node = "http://fa:8082";
+        let not_found = RestError::Api {
+            status: 404,
+            error_type: String::new(),
+            message: "HTTP 404".into(),
+        };
+        assert_eq!(
+            finesse_failure(node, not_found),
+            "Finesse http://fa:8082: HTTP 404 for /finesse/api/SystemInfo (is finesse.url right?)"
+        );
+        let creds = finesse_failure(node, RestError::Unauthorized);
+        assert!(
+            creds.contains("refused the administrator credentials"),
+            "{creds}"
+        );
+        let other = RestError::Api {
+            status: 400,
+            error_type: String::new(),
+            message: "HTTP 400".into(),
+        };
+        assert_eq!(
+            finesse_failure(node, other),
+            "Finesse http://fa:8082: HTTP 400"
+        );
+    }
+
+    #[test]
     fn a_closed_port_fails_the_check_with_the_reason() {
         // A port nothing listens on: bound, then closed.
         let port = {

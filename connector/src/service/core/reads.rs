@@ -84,7 +84,7 @@ impl Core {
             (Stage::User, answer) => {
                 let e = super::failure(answer);
                 if read.with_dialogs {
-                    // A snapshot the driver did not ask the agent for: log, do not alarm.
+                    // A snapshot the driver did not ask the agent for: logged, the agent not told.
                     tracing::warn!("agent {agent}: snapshot not read: {}", e.message());
                 } else {
                     let to = self.reply_to_of(&agent, &read.fallback);

@@ -260,29 +260,3 @@ fn stopping_broadcasts_out_of_service_stops_sessions_and_checks() {
     );
     assert!(h.started.is_empty());
 }
-
-#[test]
-fn check_failures_read_as_what_to_fix() {
-    use crate::check::finesse_failure as probe_failure;
-    use crate::rest::RestError;
-    let not_found = RestError::Api {
-        status: 404,
-        error_type: String::new(),
-        message: "HTTP 404".into(),
-    };
-    assert_eq!(
-        probe_failure(NODE_A, not_found),
-        format!("Finesse {NODE_A}: HTTP 404 for /finesse/api/SystemInfo (is finesse.url right?)")
-    );
-    let creds = probe_failure(NODE_A, RestError::Unauthorized);
-    assert!(
-        creds.contains("refused the administrator credentials"),
-        "{creds}"
-    );
-    let other = RestError::Api {
-        status: 400,
-        error_type: String::new(),
-        message: "HTTP 400".into(),
-    };
-    assert_eq!(other.message(), "HTTP 400", "no empty error type shown");
-}
