@@ -4,7 +4,6 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -296,24 +295,7 @@ impl fmt::Debug for Security {
     }
 }
 
-/// `[log]`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Log {
-    /// off, error, warn, info, debug, trace.
-    pub level: String,
-    /// Log file (empty: standard error).
-    pub file: String,
-}
-
-impl Default for Log {
-    fn default() -> Self {
-        Log {
-            level: "info".into(),
-            file: String::new(),
-        }
-    }
-}
+pub use crate::log_config::Log;
 
 impl fmt::Debug for ConnectorConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -428,14 +410,8 @@ impl ConnectorConfig {
         if let Err(problem) = self.monitor.auth() {
             return Err(value("monitor", problem));
         }
-        if driver::config::LogLevel::parse(&self.log.level).is_none() {
-            return Err(value(
-                "log.level",
-                format!(
-                    "must be off, error, warn, info, debug or trace, got {:?}",
-                    self.log.level
-                ),
-            ));
+        if let Some((key, problem)) = self.log.problem() {
+            return Err(value(key, problem));
         }
         self.triple_des()?;
         self.broker.addresses()?;
@@ -470,11 +446,6 @@ impl ConnectorConfig {
         .map(Some)
         // The driver's error names the key; only its text is kept (see `ConfigError`).
         .map_err(|e| ConfigError::Security(e.to_string()))
-    }
-
-    /// The log file, if any.
-    pub fn log_file(&self) -> Option<PathBuf> {
-        (!self.log.file.is_empty()).then(|| PathBuf::from(&self.log.file))
     }
 }
 
@@ -535,6 +506,7 @@ mod tests {
             ),
             ("", vec![("CONNECTOR_BROKER_COLOUR", "x")], "broker.colour"),
             ("[log]\nlevel = \"loud\"\n", vec![], "log.level"),
+            ("[log]\nformat = \"xml\"\n", vec![], "log.format"),
             ("[broker]\nhost = \"a,b:0\"\n", vec![], "broker.host"),
             ("[security]\ndes_key = \"00\"\n", vec![], "security.des_key"),
             (

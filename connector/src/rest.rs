@@ -77,6 +77,8 @@ impl RestError {
             } => {
                 if message.is_empty() {
                     error_type.clone()
+                } else if error_type.is_empty() {
+                    message.clone()
                 } else {
                     format!("{error_type}: {message}")
                 }

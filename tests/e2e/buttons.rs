@@ -278,9 +278,9 @@ fn scs_sim_presses_buttons_from_the_command_line_and_stdin() {
     );
     for line in [
         "(button SignOnGroup: sub-command SignOn)",
-        "HandleEvent EventAgentLogin",
+        "Event EventAgentLogin:",
         "(button ChangeBusyStateGroup: sub-command Ready)",
-        "HandleEvent EventAgentReady",
+        "Event EventAgentReady:",
         "(button ChangeBusyStateGroup: sub-command NotReady)",
         "command AcceptWorkGroup: button \"AcceptWorkGroup\": no sub-command is available now: AnswerCall: AnswerCall is disabled",
         // The logout reason picker (no reason codes from this peer: an empty list).
@@ -290,7 +290,7 @@ fn scs_sim_presses_buttons_from_the_command_line_and_stdin() {
         // The work-item list (WorkItemList -> SetCurrentWorkItem) with a work item the
         // driver does not have: refused in plain words.
         "SetCurrentWorkItem [no-such-call] -> 0",
-        "\"There is no call to do this on.\"",
+        "Status line: There is no call to do this on.",
     ] {
         assert!(stdout.contains(line), "{line:?} in:\n{stdout}");
     }

@@ -137,7 +137,7 @@ fn an_agent_clicks_through_a_call_in_the_browser() {
     assert_eq!(s["status"], last_status(&client));
     let log = s["log"].as_str().unwrap();
     assert!(
-        log.contains("<- Toolbar ") && log.contains("<- ShowStatusText"),
+        log.contains("<- Toolbar: ") && log.contains("<- Status line: "),
         "{log}"
     );
     let logged_out = shot(&browser, "1-logged-out");

@@ -42,10 +42,11 @@ fn a_busy_call_fails_shows_why_and_stays_until_the_agent_releases_it() {
 
     let m = c.mark();
     far_end_busy(&chain, &dialog);
-    // The asynchronous error (Generic Error on UCCE, CF_BUSY) in plain words, on the failed
-    // call's work item (Finesse names the dialog in the error's source).
+    // The asynchronous error (Generic Error on UCCE, CF_BUSY) in plain words, without the
+    // internal code (it is in the driver's log), on the failed call's work item (Finesse names
+    // the dialog in the error's source).
     let (on, text) = wait_error(&c, m);
-    assert_eq!(text, "The call failed: the number is busy (CF_BUSY).");
+    assert_eq!(text, "The call failed: the number is busy.");
     assert_eq!(on.as_deref(), Some(dialog.as_str()));
     // The FAILED call is not ended: its work item stays, and Release is offered.
     wait_toolbar(&c, m, "ReleaseCall", N);

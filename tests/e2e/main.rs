@@ -19,6 +19,7 @@ mod ha;
 mod ha_sessions;
 mod hostile_input;
 mod login_flow;
+mod operations;
 mod pickers;
 mod security;
 mod webdriver;

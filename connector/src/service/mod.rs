@@ -179,7 +179,7 @@ impl Connector {
             latency: crate::metrics::Latency::default(),
             cfg,
         });
-        tracing::info!("connector starting: {:?}", shared.cfg);
+        crate::log_config::log_start(&shared.cfg);
         // Know Finesse's status before the first driver asks.
         shared.feed(|c, now| c.tick(now));
         shell::run_probes_now(&shared, &probe_rx);

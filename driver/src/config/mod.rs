@@ -117,6 +117,12 @@ pub struct DriverConfig {
     pub log_file: Option<PathBuf>,
     /// Log level.
     pub log_level: LogLevel,
+    /// Log size cap in KiB (`MaxLogKB`, 0: none).
+    pub log_max_kb: u64,
+    /// Older log files kept on rotation (`LogKeepFiles`, 0: the file is emptied).
+    pub log_keep: u32,
+    /// Text or JSON log lines (`LogFormat`).
+    pub log_format: crate::logging::LogFormat,
     /// UCCE or UCCX rules.
     pub deployment: Deployment,
     /// Triple-DES key for agent passwords (`Driver:UseSecurePassword`), if enabled.
@@ -176,6 +182,9 @@ impl fmt::Debug for DriverConfig {
             )
             .field("log_file", &self.log_file)
             .field("log_level", &self.log_level)
+            .field("log_max_kb", &self.log_max_kb)
+            .field("log_keep", &self.log_keep)
+            .field("log_format", &self.log_format)
             .field("deployment", &self.deployment)
             .field("secure_password", &self.secure.is_some())
             .field("force_logout", &self.force_logout)
@@ -208,6 +217,9 @@ impl Default for DriverConfig {
             reconnect_max_ms: 1_000,
             log_file: None,
             log_level: LogLevel::Info,
+            log_max_kb: 10_240,
+            log_keep: 5,
+            log_format: crate::logging::LogFormat::Text,
             deployment: Deployment::Ucce,
             secure: None,
             force_logout: false,
@@ -306,6 +318,17 @@ pub struct Parsed<T> {
 }
 
 impl DriverConfig {
+    /// The instance's log: `LogFile`, `LogLevel`, `MaxLogKB`, `LogKeepFiles`, `LogFormat`.
+    pub fn log_settings(&self) -> crate::logging::LogSettings {
+        crate::logging::LogSettings {
+            file: self.log_file.clone(),
+            level: self.log_level,
+            max_kb: self.log_max_kb,
+            keep: self.log_keep,
+            format: self.log_format,
+        }
+    }
+
     /// Builds the configuration from `Driver:` parameters (name, value).
     pub fn from_params(params: &[(String, String)]) -> Result<Parsed<Self>, ConfigError> {
         let mut c = DriverConfig::default();
@@ -389,6 +412,12 @@ impl DriverConfig {
                             "must be off, error, warn, info, debug or trace",
                         )
                     })?
+                }
+                "maxlogkb" => c.log_max_kb = number("MaxLogKB", v, 0, 4 << 20)?,
+                "logkeepfiles" => c.log_keep = number("LogKeepFiles", v, 0, 100)? as u32,
+                "logformat" => {
+                    c.log_format = crate::logging::LogFormat::parse(v)
+                        .ok_or_else(|| invalid("LogFormat", v, "must be text or json"))?
                 }
                 "deploymenttype" => {
                     c.deployment = match v.to_ascii_uppercase().as_str() {

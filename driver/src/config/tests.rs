@@ -157,3 +157,21 @@ fn service_params_and_overlay() {
     assert_eq!(o.extension.as_deref(), Some("5002"));
     assert_eq!(o.agent_id.as_deref(), Some("1001"));
 }
+
+#[test]
+fn log_size_cap_kept_files_and_format() {
+    let d = DriverConfig::from_params(&kv(&[
+        ("Driver:MaxLogKB", "512"),
+        ("Driver:LogKeepFiles", "0"),
+        ("Driver:LogFormat", "JSON"),
+    ]))
+    .unwrap()
+    .config;
+    let s = d.log_settings();
+    assert_eq!((s.max_kb, s.keep), (512, 0));
+    assert_eq!(s.format, crate::logging::LogFormat::Json);
+    let e = DriverConfig::from_params(&kv(&[("Driver:LogFormat", "xml")])).unwrap_err();
+    assert!(e.to_string().contains("LogFormat"), "{e}");
+    let e = DriverConfig::from_params(&kv(&[("MaxLogKB", "lots")])).unwrap_err();
+    assert!(e.to_string().contains("MaxLogKB"), "{e}");
+}

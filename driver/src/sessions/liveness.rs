@@ -136,6 +136,7 @@ impl Sessions {
             }
         } else if was || news {
             // Tell the agents once per change, not at every repeated status.
+            tracing::warn!("connector {connector} is out of service: {detail}");
             self.out_of_service = Some(detail.clone());
             self.broadcast(&Msg::ConnectorOutOfService(detail));
         }

@@ -64,8 +64,13 @@ impl Sessions {
             return;
         };
         let text = msg.render(&self.catalog);
+        // The agent sees plain words; the log keeps the connector's own message.
+        let detail = match msg {
+            Msg::Failed { message, .. } => message.as_str(),
+            _ => "",
+        };
         tracing::info!(
-            "agent {}: {code}: {text}",
+            "agent {}: {code}: {text} {detail}",
             s.agent.as_deref().unwrap_or("-")
         );
         let fields = vec![

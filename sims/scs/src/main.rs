@@ -37,10 +37,18 @@ const USAGE: &str = "usage:
              (WorkItemList, {@SelectedWorkItem:DriverWorkTrackID}; ResumeWorkItem without it)
            | pick NAME [ROW]: the picker NAME opens (SelectApplet): without ROW its rows
              are listed; ROW (a number from 1, or a value of the row) answers it)
-  scs-sim peer [--broker HOST:PORT] [--queue /queue/siebelcti.requests] --agent ID:PIN:FIRST:LAST...";
+  scs-sim peer [--broker HOST:PORT] [--queue /queue/siebelcti.requests] --agent ID:PIN:FIRST:LAST...
+  scs-sim --check [--lib PATH] --def FILE --profile NAME [--set Driver:Key=Value]...
+          (the library loads, the DEF parses, has the profile, and the driver accepts its
+           Driver: parameters; exit 0, or 2 with the reason)
+  scs-sim --help | --version";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--version" || a == "-V") {
+        println!("scs-sim {}", env!("CARGO_PKG_VERSION"));
+        return;
+    }
     let result = if args.first().map(String::as_str) == Some("peer") {
         run_peer(&args[1..])
     } else {
@@ -72,6 +80,7 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
     let mut stdin_commands = false;
     let mut contacts_file: Option<PathBuf> = None;
     let mut activities: Option<PathBuf> = None;
+    let mut check = false;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -126,6 +135,7 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
                     .ok_or_else(|| SimError(format!("--set {kv}: expected Key=Value")))?;
                 overrides.push((k.to_string(), v.to_string()));
             }
+            "--check" => check = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(());
@@ -148,6 +158,10 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
     };
     let engine = Arc::new(Engine::new(def.clone(), contacts, activities.as_deref())?);
     let mut server = CommServer::from_def(library, def, &profile, &lang, &overrides)?;
+    if check {
+        println!("check passed: the library loads, profile {profile:?} is in the DEF and the driver accepts its parameters");
+        return Ok(());
+    }
     server.set_engine(engine.clone());
     println!("driver commands: {}", server.commands.join(", "));
     println!("driver events:   {}", server.events.join(", "));

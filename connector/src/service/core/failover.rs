@@ -98,9 +98,7 @@ impl Core {
             Ok(RestAnswer::SystemInfo(info)) => {
                 probe.last_err = format!("Finesse {node} is {}", info.status)
             }
-            other => {
-                probe.last_err = format!("Finesse {node}: {}", super::failure(other).message())
-            }
+            other => probe.last_err = crate::check::finesse_failure(&node, super::failure(other)),
         }
         self.node_checked(idx, false, probe.last_err.clone());
         probe.pos += 1;
@@ -112,9 +110,12 @@ impl Core {
         self.finesse.due = Some(now.mono + self.cfg.poll_every);
         let was_up = self.finesse.up;
         self.finesse.up = false;
+        // Logged from the first attempt, and again whenever the reason changes.
+        if was_up || self.finesse.detail != probe.last_err {
+            tracing::warn!("Finesse unavailable: {}", probe.last_err);
+        }
         self.finesse.detail = probe.last_err.clone();
         if was_up {
-            tracing::warn!("Finesse unavailable: {}", probe.last_err);
             self.broadcast_status();
         }
     }

@@ -241,7 +241,7 @@ fn another_instance_with_our_client_id_stops_both_and_says_why() {
         None,
     );
     let text = "CTI is unavailable: another Siebel server uses the same CTI client id (t). \
-                Ask your administrator to give each server its own Driver:ClientId.";
+                Ask your administrator to give each server its own client id.";
     assert_eq!(r.status(1), text);
     assert!(!r.enabled(1, "LogOut"));
     assert_eq!(announces(&r).len(), 1, "the other one hears of us at once");

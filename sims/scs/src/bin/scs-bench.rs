@@ -83,11 +83,7 @@ fn run() -> Result<(), String> {
         })
         .transpose()?
         .unwrap_or(1000);
-    let broker =
-        std::env::var("SIEBEL_CTI_TEST_BROKER").unwrap_or_else(|_| "127.0.0.1:61613".into());
-    let addr = broker
-        .parse()
-        .map_err(|_| format!("bad broker address {broker}"))?;
+    let addr = broker()?;
     let queue = format!("/queue/bench.{}", std::process::id());
     let ids: Vec<String> = (0..n).map(|i| format!("{}", 100_000 + i)).collect();
     let agents: HashMap<String, PeerAgent> = ids
@@ -106,10 +102,7 @@ fn run() -> Result<(), String> {
     let _peer = ScriptedPeer::start(addr, &queue, agents).map_err(|e| e.to_string())?;
     let lib = Arc::new(Library::load(&default_library_path()).map_err(|e| e.to_string())?);
     let params = vec![
-        (
-            "Driver:BrokerPort".to_string(),
-            broker.rsplit(':').next().unwrap_or("61613").to_string(),
-        ),
+        ("Driver:BrokerPort".to_string(), addr.port().to_string()),
         ("Driver:RequestQueue".to_string(), queue.clone()),
         (
             "Driver:ClientId".to_string(),
@@ -177,7 +170,43 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
+const USAGE: &str = "usage: scs-bench [AGENTS]   (default 1000; the broker: SIEBEL_CTI_TEST_BROKER)
+       scs-bench --check      (the broker takes a STOMP connection: exit 0, or 1 with the reason)
+       scs-bench --help | --version";
+
+fn broker() -> Result<std::net::SocketAddr, String> {
+    let broker =
+        std::env::var("SIEBEL_CTI_TEST_BROKER").unwrap_or_else(|_| "127.0.0.1:61613".into());
+    broker
+        .parse()
+        .map_err(|_| format!("bad broker address {broker}"))
+}
+
 fn main() {
+    match std::env::args().nth(1).as_deref() {
+        Some("--help" | "-h") => return println!("{USAGE}"),
+        Some("--version" | "-V") => return println!("scs-bench {}", env!("CARGO_PKG_VERSION")),
+        Some("--check") => {
+            let result = broker().and_then(|addr| {
+                driver::stomp::Connection::connect(addr, "", "", Duration::from_secs(5))
+                    .map(|_| addr)
+                    .map_err(|e| format!("broker {addr}: {e}"))
+            });
+            match result {
+                Ok(addr) => println!("broker {addr}: ok\ncheck passed"),
+                Err(e) => {
+                    println!("{e}\ncheck FAILED");
+                    std::process::exit(1);
+                }
+            }
+            return;
+        }
+        Some(a) if a.starts_with('-') => {
+            eprintln!("scs-bench: unknown argument {a}\n{USAGE}");
+            std::process::exit(2);
+        }
+        _ => {}
+    }
     if let Err(e) = run() {
         eprintln!("scs-bench: {e}");
         std::process::exit(1);
