@@ -408,7 +408,7 @@ impl ConnectorConfig {
             ));
         }
         if let Err(problem) = self.monitor.auth() {
-            return Err(value("monitor", problem));
+            return Err(value("monitor", problem.to_string()));
         }
         if let Some((key, problem)) = self.log.problem() {
             return Err(value(key, problem));

@@ -143,10 +143,37 @@ impl std::fmt::Debug for Monitor {
     }
 }
 
+/// Why the `[monitor]` credentials cannot be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MonitorAuthError {
+    /// The console listens beyond this host and has no credentials.
+    Unprotected,
+    /// `password_hash` is not `sha256:<salt hex>:<digest hex>`.
+    BadHash,
+    /// A password hash without a user.
+    NoUser,
+}
+
+impl std::fmt::Display for MonitorAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MonitorAuthError::Unprotected => {
+                "set monitor.user and monitor.password_hash: the console listens beyond this host"
+            }
+            MonitorAuthError::BadHash => {
+                "monitor.password_hash must be sha256:<salt hex>:<digest hex>"
+            }
+            MonitorAuthError::NoUser => "monitor.user is empty",
+        })
+    }
+}
+
+impl std::error::Error for MonitorAuthError {}
+
 impl Monitor {
     /// The console's credentials, if configured; an error for half a configuration, a bad
     /// hash, or an address off this host without them.
-    pub fn auth(&self) -> Result<Option<ConsoleAuth>, String> {
+    pub fn auth(&self) -> Result<Option<ConsoleAuth>, MonitorAuthError> {
         if self.user.is_empty() && self.password_hash.is_empty() {
             let local = self
                 .listen
@@ -155,15 +182,11 @@ impl Monitor {
             if self.listen.is_empty() || local.unwrap_or(true) {
                 return Ok(None);
             }
-            return Err(
-                "set monitor.user and monitor.password_hash: the console listens beyond this host"
-                    .into(),
-            );
+            return Err(MonitorAuthError::Unprotected);
         }
-        let hash = PasswordHash::parse(&self.password_hash)
-            .ok_or("monitor.password_hash must be sha256:<salt hex>:<digest hex>")?;
+        let hash = PasswordHash::parse(&self.password_hash).ok_or(MonitorAuthError::BadHash)?;
         if self.user.is_empty() {
-            return Err("monitor.user is empty".into());
+            return Err(MonitorAuthError::NoUser);
         }
         Ok(Some(ConsoleAuth {
             user: self.user.clone(),
@@ -203,13 +226,13 @@ mod tests {
             listen: "0.0.0.0:8090".into(),
             ..Default::default()
         };
-        assert!(m.auth().unwrap_err().contains("monitor.user"));
+        assert!(m.auth().unwrap_err().to_string().contains("monitor.user"));
         m.listen = "127.0.0.1:8090".into();
         assert!(m.auth().unwrap().is_none(), "loopback may stay open");
         m.listen = "0.0.0.0:8090".into();
         m.user = "admin".into();
         m.password_hash = "sha256:bad".into();
-        assert!(m.auth().unwrap_err().contains("password_hash"));
+        assert!(m.auth().unwrap_err().to_string().contains("password_hash"));
         m.password_hash = hash.clone();
         assert!(m.auth().unwrap().is_some());
         assert!(!format!("{m:?}").contains(&hash[7..]), "{m:?}");

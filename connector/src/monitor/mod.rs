@@ -46,7 +46,7 @@ pub enum MonitorError {
     /// The console thread could not be started.
     Thread(std::io::Error),
     /// `monitor.user` / `monitor.password_hash` are unusable.
-    Auth(String),
+    Auth(crate::console_auth::MonitorAuthError),
     /// `monitor.tls_cert` / `monitor.tls_key` are unusable.
     Tls(String),
 }
@@ -67,7 +67,8 @@ impl std::error::Error for MonitorError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             MonitorError::Listen { source, .. } => Some(source.as_ref()),
-            MonitorError::NotIp | MonitorError::Auth(_) | MonitorError::Tls(_) => None,
+            MonitorError::Auth(e) => Some(e),
+            MonitorError::NotIp | MonitorError::Tls(_) => None,
             MonitorError::Thread(e) => Some(e),
         }
     }
@@ -87,7 +88,7 @@ impl Monitor {
     pub(crate) fn start(shared: Arc<Shared>) -> Result<Monitor, MonitorError> {
         let m = &shared.cfg.monitor;
         // Checked by the configuration already; an error here leaves the console closed.
-        let auth = m.auth().map_err(|e| MonitorError::Auth(e.to_string()))?;
+        let auth = m.auth().map_err(MonitorError::Auth)?;
         let tls_config = tls::server_config(m).map_err(MonitorError::Tls)?;
         // With HTTPS the HTTP server listens on loopback only, behind the TLS front.
         let http_addr = if tls_config.is_some() {
