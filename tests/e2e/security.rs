@@ -10,12 +10,12 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use driver::protocol::{Envelope, Message};
+use driver::protocol::{Envelope, Message, SystemStatus};
 use driver::stomp::{Connection, StompError};
 use finesse_sim::Deployment;
 use scs_sim::Call;
 
-use crate::chain::{get_json, log_in, logged_in, xmpp, Chain};
+use crate::chain::{get_json, log_in, logged_in, xmpp_toml, Chain};
 use crate::common::*;
 
 const DRIVER: (&str, &str) = ("siebel", "siebel-secret");
@@ -93,6 +93,7 @@ impl ClosedBroker {
             connector: (CONNECTOR.0.into(), CONNECTOR.1.into()),
             driver: (DRIVER.0.into(), DRIVER.1.into()),
             queue_prefix: "siebelcti.requests.e2e".into(),
+            secure_key_file: BrokerAccess::shared().secure_key_file,
         }
     }
 }
@@ -140,9 +141,8 @@ fn refused<T>(what: &str, r: Result<T, StompError>) -> String {
     }
 }
 
-/// Sends a 5 MB body to `dest` as `who`; returns what the broker did about it.
-fn send_five_mb(addr: SocketAddr, who: (&str, &str), dest: &str) -> String {
-    let mut c = connect(addr, who).expect("the attacker's own credentials work");
+/// Sends a 5 MB body to `dest` on `c`; returns what the broker did about it.
+fn send_five_mb(mut c: Connection, dest: &str) -> String {
     let sent = c.send(dest, &[], &vec![b'x'; FIVE_MB]);
     let answer = c.recv(Duration::from_secs(2));
     format!("send: {sent:?}, then: {answer:?}")
@@ -245,7 +245,7 @@ fn a_closed_broker_refuses_strangers_and_serves_its_users_over_tls() {
     drop(untrusting);
 
     // The whole chain over TLS with credentials: log in, Ready, Not Ready.
-    let chain = Chain::start_on(Deployment::Ucce, 1, &b.access());
+    let chain = Chain::start_on(Deployment::Ucce, 1, &[], &b.access());
     let t0 = Instant::now();
     let mut agent = logged_in(&chain, 0, true);
     println!(
@@ -262,9 +262,9 @@ fn a_closed_broker_refuses_strangers_and_serves_its_users_over_tls() {
         .expect("the console names the agent's driver queue")
         .to_string();
     let m = agent.client.mark();
-    let r = send_five_mb(b.plain, DRIVER, &queue);
+    let r = send_five_mb(connect(b.plain, DRIVER).unwrap(), &queue);
     println!("SECURITY-FIGURE 5 MB to the request queue: {r}");
-    let r = send_five_mb(b.plain, CONNECTOR, &driver_queue);
+    let r = send_five_mb(connect(b.plain, CONNECTOR).unwrap(), &driver_queue);
     println!("SECURITY-FIGURE 5 MB to the driver queue: {r}");
     round_trip(&mut agent);
     no_link_loss(&agent.client, m);
@@ -297,14 +297,16 @@ impl ConnectorProc {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
         let name = unique("sec-connector");
         let log = dir.join(format!("{name}.log"));
+        let access = BrokerAccess::shared();
         let toml = format!(
             "[connector]\nname = \"{name}\"\n[broker]\n{}\
-             [finesse]\nprimary = \"{}\"\nxmpp_port = {}\npoll_ms = 200\n\
-             [monitor]\nlisten = \"127.0.0.1:{port}\"\n{monitor}\n[log]\nlevel = \"info\"\nfile = \"{}\"\n{tail}\n",
-            BrokerAccess::shared().connector_toml(queue),
+             [finesse]\nprimary = \"{}\"\n{}poll_ms = 200\n\
+             [monitor]\nlisten = \"127.0.0.1:{port}\"\n{monitor}\n[log]\nlevel = \"info\"\nfile = \"{}\"\n{}{tail}\n",
+            access.connector_toml(queue),
             sim.base_url(),
-            xmpp().port(),
-            log.display()
+            xmpp_toml(),
+            log.display(),
+            access.security_toml()
         );
         let path = dir.join(format!("{name}.toml"));
         std::fs::write(&path, toml).unwrap();
@@ -387,9 +389,10 @@ fn wait_agent_listed(c: &ConnectorProc, id: &str) {
     );
 }
 
-/// Sends `Connect` requests for `n` made-up agents, as an attacker on the broker would.
+/// Sends `Connect` requests for `n` made-up agents, as an attacker with a Siebel server's
+/// broker credentials would.
 fn bogus_connects(queue: &str, n: usize, prefix: &str) {
-    let mut c = connect(broker(), ("", "")).unwrap();
+    let mut c = BrokerAccess::shared().driver_client();
     for i in 0..n {
         let env = Envelope::new(
             format!("x{i}"),
@@ -408,7 +411,7 @@ fn bogus_connects(queue: &str, n: usize, prefix: &str) {
 #[test]
 fn twenty_thousand_bogus_agents_leave_the_connectors_memory_flat() {
     let (sim, _) = sim_with_agent();
-    let queue = format!("/queue/{}", unique("sec.requests"));
+    let queue = BrokerAccess::shared().queue();
     let c = ConnectorProc::start(&queue, &sim);
     // Warm up (allocator, broker session), then measure.
     bogus_connects(&queue, 200, "warm");
@@ -457,9 +460,9 @@ fn twenty_thousand_bogus_agents_leave_the_connectors_memory_flat() {
 #[test]
 fn oversized_frames_and_a_huge_number_leave_every_link_up() {
     let (sim, a) = sim_with_agent();
-    let queue = format!("/queue/{}", unique("sec.requests"));
+    let queue = BrokerAccess::shared().queue();
     let c = ConnectorProc::start(&queue, &sim);
-    let server = siebel_with("ucce.def", "ENU", &isolated(broker(), &queue));
+    let server = siebel("ucce.def", "ENU", &queue);
     let mut agent = start_session(
         &server,
         &login(&a.id, &a.password, &a.extension),
@@ -474,10 +477,11 @@ fn oversized_frames_and_a_huge_number_leave_every_link_up() {
         .to_string();
     let ups = c.log_count("broker link up");
     let m = agent.client.mark();
-    let r = send_five_mb(broker(), ("", ""), &queue);
-    println!("SECURITY-FIGURE 5 MB to the request queue (suite broker): {r}");
-    let r = send_five_mb(broker(), ("", ""), &driver_queue);
-    println!("SECURITY-FIGURE 5 MB to the driver queue (suite broker): {r}");
+    let access = BrokerAccess::shared();
+    let r = send_five_mb(access.driver_client(), &queue);
+    println!("SECURITY-FIGURE 5 MB to the request queue (suite broker, driver credentials): {r}");
+    let r = send_five_mb(access.connector_client(), &driver_queue);
+    println!("SECURITY-FIGURE 5 MB to the driver queue (suite broker, connector credentials): {r}");
     round_trip(&mut agent);
     no_link_loss(&agent.client, m);
     assert_eq!(
@@ -497,9 +501,10 @@ fn oversized_frames_and_a_huge_number_leave_every_link_up() {
     let (_, _) = agent.invoke("MakeCall", &"5".repeat(25_000), &[]);
     let t = wait_status(&c2, m, "Cannot dial this number");
     println!("SECURITY-FIGURE 25000-character number, driver: {t:?}");
-    // ...and so does the connector, when the request comes from elsewhere.
-    let mut spy = connect(broker(), ("", "")).unwrap();
-    let reply = format!("/queue/{}", unique("sec.reply"));
+    // ...and so does the connector, when the request comes from elsewhere (a client with a
+    // Siebel server's credentials, answers in that login's queue namespace).
+    let mut spy = access.driver_client();
+    let reply = access.reply_queue("sec-reply");
     spy.subscribe("r", &reply).unwrap();
     let env = Envelope::new(
         "huge",
@@ -536,7 +541,7 @@ fn a_driver_skips_an_oversized_frame_and_keeps_its_connection() {
     use std::io::{Read, Write};
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let queue = format!("/queue/{}", unique("sec.requests"));
+    let queue = BrokerAccess::shared().queue();
     let server = siebel_with("ucce.def", "ENU", &isolated(addr, &queue));
     let agent = server
         .request_service(&login("1001", "secret", "5001"), &[], false)
@@ -601,11 +606,10 @@ fn a_driver_skips_an_oversized_frame_and_keeps_its_connection() {
 
 // ---- Agent proof, secure passwords, console (issue 10, items 3, 4, 7) ----
 
-const SECURE_KEY: &str = "0123456789abcdeffedcba987654321089abcdef01234567";
-
-/// Sends `msg` to `queue` as anybody on the broker would: no proof, replies to `reply`.
+/// Sends `msg` to `queue` as a client with a Siebel server's broker credentials (a stolen
+/// login, a rogue driver) would: no proof, replies to `reply`.
 fn spoof(queue: &str, reply: &str, msg: Message) {
-    let mut c = connect(broker(), ("", "")).unwrap();
+    let mut c = BrokerAccess::shared().driver_client();
     let env = Envelope::new(unique("spoof"), msg);
     c.send(queue, &[("reply-to", reply)], &env.to_json())
         .unwrap();
@@ -614,9 +618,9 @@ fn spoof(queue: &str, reply: &str, msg: Message) {
 #[test]
 fn spoofed_set_state_connect_and_disconnect_do_nothing_and_are_logged() {
     let (sim, a) = sim_with_agent();
-    let queue = format!("/queue/{}", unique("sec.requests"));
+    let queue = BrokerAccess::shared().queue();
     let c = ConnectorProc::start(&queue, &sim);
-    let server = siebel_with("ucce.def", "ENU", &isolated(broker(), &queue));
+    let server = siebel("ucce.def", "ENU", &queue);
     let mut agent = start_session(
         &server,
         &login(&a.id, &a.password, &a.extension),
@@ -695,52 +699,92 @@ fn spoofed_set_state_connect_and_disconnect_do_nothing_and_are_logged() {
     wait_event(&agent.client, m, "EventAgentNotReady");
 }
 
-#[test]
-fn a_fake_system_status_is_ignored_by_a_driver_that_knows_its_connector_users() {
-    // No connector on this queue: the only status the driver gets is the fake one (the
-    // suite's open broker stamps no user on it).
-    let queue = format!("/queue/{}", unique("sec.requests"));
-    let mut params = isolated(broker(), &queue);
-    params.push(("Driver:ConnectorUsers".into(), "connector".into()));
-    let server = siebel_with("ucce.def", "ENU", &params);
-    let agent = server
-        .request_service(&login("1001", "secret", "5001"), &[], false)
-        .unwrap();
-    let topic = driver::protocol::status_topic(&queue);
-    let mut c = connect(broker(), ("", "")).unwrap();
+/// A fake `System` on `topic`; the broker's refusal as an error.
+fn fake_system(c: &mut Connection, topic: &str, status: SystemStatus) -> Result<(), StompError> {
     let env = Envelope::new(
-        "fake",
+        unique("fake"),
         Message::System {
-            status: driver::protocol::SystemStatus::InService,
+            status,
             connector: "evil".into(),
             detail: String::new(),
             instance: unique("evil"),
         },
     );
-    wait_until("the fake status logged", WAIT, || {
-        // Again until the driver has subscribed to the topic.
-        c.send(&topic, &[], &env.to_json()).unwrap();
-        std::thread::sleep(Duration::from_millis(100));
+    c.send(topic, &[("receipt", "fake")], &env.to_json())?;
+    match c.recv(Duration::from_secs(3))? {
+        Some(f) if f.command == "ERROR" => Err(StompError::Broker(
+            f.get("message").unwrap_or_default().to_string(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[test]
+fn a_fake_system_status_from_a_driver_login_is_refused_by_the_broker_and_ignored_by_drivers() {
+    let access = BrokerAccess::shared();
+    let (_peer, queue) = peer();
+    let server = siebel("ucce.def", "ENU", &queue);
+    let agent = start_session(&server, &login("1001", "secret", "5001"), "CTI is available");
+    let m = agent.client.mark();
+    // A Siebel server's credentials cannot write the status topic (only connectors may).
+    let status = driver::protocol::status_topic(&queue);
+    let mut c = access.driver_client();
+    let r = fake_system(&mut c, &status, SystemStatus::OutOfService);
+    if !open_services() {
+        let e = refused("fake OUT_OF_SERVICE on the status topic, driver login", r);
+        assert!(e.contains("not authorized to write"), "{e}");
+    }
+    // They may write the drivers' topic (client-id announces): a status there is ignored.
+    let drivers = driver::protocol::drivers_topic(&queue);
+    let mut c = access.driver_client();
+    fake_system(&mut c, &drivers, SystemStatus::OutOfService).expect("drivers write it");
+    wait_until("the misplaced status logged", WAIT, || {
         let log = std::fs::read_to_string(log_file()).unwrap_or_default();
-        if log.contains("ignored a System status from broker user") {
-            Ok(())
-        } else {
-            Err("not yet")
-        }
+        log.contains("not expected on \"drivers\"")
+            .then_some(())
+            .ok_or("not yet")
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        !agent.client.calls()[m..]
+            .iter()
+            .any(|x| matches!(x, Call::ShowStatusText(t) if t.contains("unavailable"))),
+        "a fake OUT_OF_SERVICE took the Siebel server offline"
+    );
+    println!("SECURITY-FIGURE fake OUT_OF_SERVICE with a driver login: refused by the broker on the status topic, ignored by the driver on the drivers' topic; the agent stays available");
+
+    // Driver:ConnectorUsers: the broker stamps the sender's user (JMSXUserID); a status not
+    // from one of those users (here the real connector's, not in the list) is ignored.
+    if open_services() {
+        return;
+    }
+    let mut params = access.driver_params(&queue);
+    params.push(("Driver:ConnectorUsers".into(), "another-connector".into()));
+    let strict = siebel_with("ucce.def", "ENU", &params);
+    let strict_agent = strict
+        .request_service(&login("1002", "pw2", "5002"), &[], false)
+        .unwrap();
+    let user = access.connector.0.clone();
+    wait_until("the unlisted connector's status logged", WAIT, || {
+        let log = std::fs::read_to_string(log_file()).unwrap_or_default();
+        log.contains(&format!("ignored a System status from broker user \"{user}\""))
+            .then_some(())
+            .ok_or("not yet")
     });
     assert!(
-        !agent
+        !strict_agent
             .client
             .calls()
             .iter()
             .any(|x| matches!(x, Call::ShowStatusText(t) if t.contains("CTI is available"))),
-        "a status from no connector user made the driver available"
+        "a status from a user not in Driver:ConnectorUsers made the driver available"
     );
+    println!("SECURITY-FIGURE Driver:ConnectorUsers without the connector's user: its status ignored (JMSXUserID {user:?})");
 }
 
 /// Answers a driver's Hello on `queue` as a connector would; returns the requests seen.
 fn fake_connector(queue: &str, until: Duration) -> Vec<Envelope> {
-    let mut c = connect(broker(), ("", "")).unwrap();
+    let mut c = BrokerAccess::shared().connector_client();
     c.subscribe("s", queue).unwrap();
     let deadline = Instant::now() + until;
     let mut seen = Vec::new();
@@ -774,11 +818,14 @@ fn fake_connector(queue: &str, until: Duration) -> Vec<Envelope> {
 #[test]
 fn the_request_queue_carries_no_clear_password_and_a_replayed_one_is_refused() {
     let (sim, a) = sim_with_agent();
-    // A spy in the connector's place reads what a driver sends.
-    let spy_queue = format!("/queue/{}", unique("sec.spy"));
-    let mut params = isolated(broker(), &spy_queue);
-    params.push(("Driver:SecureKey".into(), SECURE_KEY.into()));
-    let server = siebel_with("ucce.def", "ENU", &params);
+    let access = BrokerAccess::shared();
+    assert!(
+        access.secure_key_file.is_some(),
+        "the suite runs with secure passwords (target/certs/secure.key)"
+    );
+    // A spy in the connector's place (its credentials) reads what a driver sends.
+    let spy_queue = access.queue();
+    let server = siebel("ucce.def", "ENU", &spy_queue);
     let q = spy_queue.clone();
     let spy = std::thread::spawn(move || fake_connector(&q, WAIT_HTTP));
     let mut agent = start_session(
@@ -809,15 +856,10 @@ fn the_request_queue_carries_no_clear_password_and_a_replayed_one_is_refused() {
     assert!(sniffed.1.starts_with("v2:"), "{}", sniffed.1);
 
     // The sniffed Login, sent twice to a real connector: the second is refused.
-    let queue = format!("/queue/{}", unique("sec.requests"));
-    let c = ConnectorProc::start_with(
-        &queue,
-        &sim,
-        "",
-        &format!("[security]\ndes_key = \"{SECURE_KEY}\"\n"),
-    );
-    let mut spy = connect(broker(), ("", "")).unwrap();
-    let reply = format!("/queue/{}", unique("sec.reply"));
+    let queue = access.queue();
+    let c = ConnectorProc::start(&queue, &sim);
+    let mut spy = access.driver_client();
+    let reply = access.reply_queue("sec-reply");
     spy.subscribe("r", &reply).unwrap();
     let answer = |spy: &mut Connection, id: &str| -> Message {
         let mut env = sniffed.0.clone();
@@ -851,7 +893,7 @@ fn the_request_queue_carries_no_clear_password_and_a_replayed_one_is_refused() {
 #[test]
 fn the_console_needs_its_credentials() {
     let (sim, _a) = sim_with_agent();
-    let queue = format!("/queue/{}", unique("sec.requests"));
+    let queue = BrokerAccess::shared().queue();
     let hash = connector::console_auth::PasswordHash::make("console-pw");
     let c = ConnectorProc::start_with(
         &queue,
@@ -1060,9 +1102,46 @@ fn xmpp_to_finesse_over_starttls_and_direct_tls_with_the_certificate_checked() {
     assert!(e.to_string().contains("certificate"), "{e}");
     assert!(login(prosody.tls_port, XmppTls::Direct(other, name())).is_err());
     // A server without TLS: STARTTLS required, so no login (no password sent in clear).
-    let e = login(xmpp().port(), XmppTls::StartTls(ca, name()))
+    let (plain_port, heard) = xmpp_server_without_tls();
+    let e = login(plain_port, XmppTls::StartTls(ca, name()))
         .err()
         .expect("a plain server is refused");
     assert!(e.to_string().contains("STARTTLS"), "{e}");
+    let heard = heard.join().unwrap();
+    assert!(!heard.contains("<auth"), "the client authenticated in clear: {heard}");
+    println!("SECURITY-FIGURE XMPP server without STARTTLS: refused ({e}); no <auth> sent");
     sim.stop();
+}
+
+/// An XMPP server that offers SASL PLAIN and no STARTTLS, for one client; returns its port
+/// and what the client sent until it left.
+fn xmpp_server_without_tls() -> (u16, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let heard = std::thread::spawn(move || {
+        let (mut c, _) = l.accept().unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut heard = String::new();
+        let mut buf = [0u8; 4096];
+        let mut answered = false;
+        while let Ok(n) = c.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            heard.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if !answered && heard.contains("<stream:stream") {
+                answered = true;
+                let _ = c.write_all(
+                    b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+                      xmlns:stream='http://etherx.jabber.org/streams' id='s1' \
+                      from='finesse.local' version='1.0'><stream:features>\
+                      <mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>\
+                      <mechanism>PLAIN</mechanism></mechanisms></stream:features>",
+                );
+            }
+        }
+        heard
+    });
+    (port, heard)
 }

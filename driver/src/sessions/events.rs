@@ -89,7 +89,7 @@ impl Sessions {
             tracing::warn!("ignored {env_text}: not expected on {DRIVERS_SUB:?}");
             return;
         }
-        if !from_drivers_login(frame, &self.cfg.broker_login) {
+        if from_drivers && !from_drivers_login(frame, &self.cfg.broker_login) {
             return;
         }
         let re = env.re.as_deref();

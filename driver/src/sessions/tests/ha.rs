@@ -280,8 +280,27 @@ fn another_instance_with_our_client_id_stops_both_and_says_why() {
 fn the_drivers_topic_carries_announces_only_and_from_our_own_login_only() {
     let mut r = Rig::new(&[("Driver:BrokerLogin", "siebel")]);
     r.link_up();
-    r.in_service("c1", "i1");
     r.add(1, &[]);
+    // The connector's status (stamped with its own user) on the status topic counts.
+    r.deliver_frame(
+        Frame::new("MESSAGE")
+            .header("destination", "/topic/siebelcti.requests.status")
+            .header("subscription", "status")
+            .header("JMSXUserID", "connector")
+            .body(
+                Envelope::new(
+                    "c-1",
+                    Message::System {
+                        status: SystemStatus::InService,
+                        connector: "c1".into(),
+                        detail: String::new(),
+                        instance: "i1".into(),
+                    },
+                )
+                .to_json(),
+            ),
+    );
+    assert!(r.s.online(), "the connector's status was not believed");
     let on_drivers_topic = |msg: Message, user: &str| {
         Frame::new("MESSAGE")
             .header("destination", "/topic/siebelcti.requests.drivers")
