@@ -140,6 +140,18 @@ impl BrokerAccess {
         }
     }
 
+    /// Plain STOMP without credentials to `addr`: a stand-in broker of a test (the only
+    /// plain, open access of the suite).
+    pub fn plain(addr: SocketAddr) -> BrokerAccess {
+        BrokerAccess {
+            addr,
+            ca_file: None,
+            connector: (String::new(), String::new()),
+            driver: (String::new(), String::new()),
+            ..BrokerAccess::shared()
+        }
+    }
+
     /// The same access through another address (a proxy in front of the broker).
     pub fn via(&self, addr: SocketAddr) -> BrokerAccess {
         BrokerAccess {
@@ -177,9 +189,13 @@ impl BrokerAccess {
             p.push(("Driver:BrokerPassword".into(), password.clone()));
             p.push(("Driver:ClientId".into(), self.client_id("siebel")));
         }
-        if let Some(ca) = &self.ca_file {
-            p.push(("Driver:BrokerTls".into(), "TRUE".into()));
-            p.push(("Driver:BrokerCaFile".into(), ca.display().to_string()));
+        match &self.ca_file {
+            Some(ca) => {
+                p.push(("Driver:BrokerTls".into(), "TRUE".into()));
+                p.push(("Driver:BrokerCaFile".into(), ca.display().to_string()));
+            }
+            // Plain STOMP, asked for explicitly (the DEF templates ask for TLS).
+            None => p.push(("Driver:BrokerTls".into(), "FALSE".into())),
         }
         match &self.secure_key_file {
             Some(key) => p.push(("Driver:SecureKeyFile".into(), key.display().to_string())),

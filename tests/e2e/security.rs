@@ -542,7 +542,7 @@ fn a_driver_skips_an_oversized_frame_and_keeps_its_connection() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let queue = BrokerAccess::shared().queue();
-    let server = siebel_with("ucce.def", "ENU", &isolated(addr, &queue));
+    let server = siebel_with("ucce.def", "ENU", &BrokerAccess::plain(addr).driver_params(&queue));
     let agent = server
         .request_service(&login("1001", "secret", "5001"), &[], false)
         .unwrap();
