@@ -9,6 +9,8 @@
 # The demo's broker is closed (docs/security.md): its own ActiveMQ in target/demo/activemq,
 # STOMP over TLS only on 127.0.0.1:$DEMO_STOMP_TLS_PORT (default 61622), authentication and
 # authorization on, fresh random passwords for the connector and the driver at each start.
+# Agent passwords cross the broker encrypted (secure passwords, the key target/certs/secure.key
+# of scripts/certs.sh); the connector reaches Prosody with STARTTLS (XMPP_TLS=1).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -18,6 +20,7 @@ RUN=target/demo
 mkdir -p "$RUN"
 DEMO_STOMP_TLS_PORT=${DEMO_STOMP_TLS_PORT:-61622}
 CA_FILE=$REPO_ROOT/target/certs/ca.pem
+KEY_FILE=$REPO_ROOT/target/certs/secure.key
 # The demo's closed broker, $1 = activemq.sh command; the passwords come from the environment.
 demo_broker() {
     ACTIVEMQ_BASE="$REPO_ROOT/$RUN/activemq" STOMP_PORT=off STOMP_TLS_PORT="$DEMO_STOMP_TLS_PORT" \
@@ -47,7 +50,10 @@ DRIVER_PW=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n")
 CONNECTOR_PW=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n")
 demo_broker stop >/dev/null 2>&1 || true   # its passwords are new: start it again
 demo_broker start
-bash "$SCRIPT_DIR/prosody.sh" start
+XMPP_TLS=1 bash "$SCRIPT_DIR/prosody.sh" start
+# A Prosody left running without TLS answers `start` as running: check STARTTLS, else restart.
+openssl s_client -starttls xmpp -xmpphost finesse.local -connect 127.0.0.1:5222 -CAfile "$CA_FILE" \
+    -verify_return_error </dev/null >/dev/null 2>&1 || XMPP_TLS=1 bash "$SCRIPT_DIR/prosody.sh" restart
 cargo build --quiet --workspace
 stop_demo
 
@@ -71,6 +77,10 @@ ca_file = "$CA_FILE"
 [finesse]
 primary = "http://127.0.0.1:8082"
 poll_ms = 1000
+xmpp_tls = "starttls"
+ca_file = "$CA_FILE"
+[security]
+des_key = "$(cat "$KEY_FILE")"
 [monitor]
 listen = "127.0.0.1:8090"
 [log]
@@ -110,6 +120,7 @@ fi
     --set "Driver:LogFile=$REPO_ROOT/$RUN/driver.log" --set "Driver:LogLevel=debug" \
     --set "Driver:BrokerPort=$DEMO_STOMP_TLS_PORT" --set "Driver:BrokerLogin=siebel" \
     --set "Driver:BrokerPassword=$DRIVER_PW" --set "Driver:BrokerCaFile=$CA_FILE" \
+    --set "Driver:SecureKeyFile=$KEY_FILE" \
     --contacts scripts/demo/contacts.csv --activities "$RUN/activities.sqlite" \
     --agent 1001 --pin 1001pw --dn 5001 --wait 2 --command SignOnGroup --stdin \
     --http 127.0.0.1:8091 --finesse-admin http://127.0.0.1:8082 "${SERVE[@]}" &

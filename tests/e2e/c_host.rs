@@ -45,7 +45,13 @@ fn compile_host(include_dir: &Path, dir: &Path) -> PathBuf {
 /// (credentials, TLS with the test CA, the secure-password key), as [`BrokerAccess`] gives
 /// them, less the ones the host sets itself.
 pub fn host_params(queue: &str) -> Vec<String> {
-    let own = ["BrokerPort", "RequestQueue", "ClientId", "HeartbeatMs", "BrokerHost"];
+    let own = [
+        "BrokerPort",
+        "RequestQueue",
+        "ClientId",
+        "HeartbeatMs",
+        "BrokerHost",
+    ];
     BrokerAccess::shared()
         .driver_params(queue)
         .into_iter()

@@ -25,9 +25,8 @@ pub fn xmpp() -> SocketAddr {
 /// finesse-sim itself (Finesse's own notification link, on its node) stays plain.
 pub fn xmpp_toml() -> String {
     let port = xmpp().port();
-    let tls = std::env::var("SIEBEL_CTI_TEST_XMPP_TLS").unwrap_or_else(|_| {
-        if open_services() { "plain" } else { "starttls" }.to_string()
-    });
+    let tls = std::env::var("SIEBEL_CTI_TEST_XMPP_TLS")
+        .unwrap_or_else(|_| if open_services() { "plain" } else { "starttls" }.to_string());
     match test_ca() {
         Some(ca) if tls != "plain" => format!(
             "xmpp_port = {port}\nxmpp_tls = \"{tls}\"\nca_file = \"{}\"\n",

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use scs_sim::library::{default_library_path, Library};
 use driver::stomp::{Connection, StompError};
+use scs_sim::library::{default_library_path, Library};
 use scs_sim::peer::{PeerAccess, PeerAgent, ScriptedPeer};
 use scs_sim::server::AgentLogin;
 use scs_sim::{Call, CommServer};

@@ -124,7 +124,10 @@ fn secure_passwords_on_need_a_key_file_that_can_be_read() {
     let missing = DriverConfig::from_params(&kv(&[("Driver:SecureKeyFile", &path)]))
         .unwrap_err()
         .to_string();
-    assert!(missing.starts_with("Driver:SecureKeyFile: cannot read"), "{missing}");
+    assert!(
+        missing.starts_with("Driver:SecureKeyFile: cannot read"),
+        "{missing}"
+    );
     std::fs::write(&file, "0123456789abcdeffedcba987654321089abcdef01234567\n").unwrap();
     let on = DriverConfig::from_params(&kv(&[
         ("Driver:UseSecurePassword", "TRUE"),
@@ -134,7 +137,10 @@ fn secure_passwords_on_need_a_key_file_that_can_be_read() {
     assert!(on.config.secure.is_some());
     let both = DriverConfig::from_params(&kv(&[
         ("Driver:SecureKeyFile", &path),
-        ("Driver:SecureKey", "0123456789abcdeffedcba987654321089abcdef01234567"),
+        (
+            "Driver:SecureKey",
+            "0123456789abcdeffedcba987654321089abcdef01234567",
+        ),
     ]))
     .unwrap_err();
     assert!(both.to_string().contains("not both"), "{both}");
@@ -142,7 +148,10 @@ fn secure_passwords_on_need_a_key_file_that_can_be_read() {
     let weak = DriverConfig::from_params(&kv(&[("Driver:SecureKeyFile", &path)]))
         .unwrap_err()
         .to_string();
-    assert!(weak.contains("Driver:SecureKeyFile") && weak.contains("weak"), "{weak}");
+    assert!(
+        weak.contains("Driver:SecureKeyFile") && weak.contains("weak"),
+        "{weak}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -7,13 +7,13 @@ use crate::commands::events;
 use crate::link::Outbox;
 use crate::messages::Msg;
 use crate::protocol::{
-    drivers_topic, status_topic, AgentInfo, AgentState, DialogInfo, Envelope, Message, ReasonCode, SystemStatus,
-    CONNECTOR_HEADER,
+    drivers_topic, status_topic, AgentInfo, AgentState, DialogInfo, Envelope, Message, ReasonCode,
+    SystemStatus, CONNECTOR_HEADER,
 };
 use crate::stomp::Frame;
 
-use super::report::play;
 use super::liveness::{from_drivers_login, DRIVERS_SUB};
+use super::report::play;
 use super::Sessions;
 
 impl Sessions {

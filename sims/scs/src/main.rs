@@ -360,9 +360,9 @@ fn run_peer(args: &[String]) -> Result<(), SimError> {
             "--broker" => broker = value(args, &mut i)?.to_string(),
             "--login" => {
                 let spec = value(args, &mut i)?;
-                let (login, password) = spec.split_once(':').ok_or_else(|| {
-                    SimError("--login: expected USER:PASSWORD".to_string())
-                })?;
+                let (login, password) = spec
+                    .split_once(':')
+                    .ok_or_else(|| SimError("--login: expected USER:PASSWORD".to_string()))?;
                 access.login = login.to_string();
                 access.password = password.to_string();
             }
