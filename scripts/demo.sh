@@ -52,7 +52,7 @@ demo_broker stop >/dev/null 2>&1 || true   # its passwords are new: start it aga
 demo_broker start
 XMPP_TLS=1 bash "$SCRIPT_DIR/prosody.sh" start
 # A Prosody left running without TLS answers `start` as running: check STARTTLS, else restart.
-openssl s_client -starttls xmpp -xmpphost finesse.local -connect 127.0.0.1:5222 -CAfile "$CA_FILE" \
+timeout 10 openssl s_client -starttls xmpp -xmpphost finesse.local -connect 127.0.0.1:5222 -CAfile "$CA_FILE" \
     -verify_return_error </dev/null >/dev/null 2>&1 || XMPP_TLS=1 bash "$SCRIPT_DIR/prosody.sh" restart
 cargo build --quiet --workspace
 stop_demo
