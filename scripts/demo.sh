@@ -16,6 +16,8 @@
 # Ports (env): DEMO_FINESSE_PORT (8082), DEMO_CONSOLE_PORT (8090), DEMO_DESKTOP_PORT (8091),
 # DEMO_STOMP_TLS_PORT (61622), DEMO_OPENWIRE_PORT (61626); Prosody: XMPP_PORT (5222) and
 # PROSODY_BASE (scripts/prosody.sh). DEMO_DIR: the demo's folder (default target/demo).
+# Agent passwords cross the broker encrypted (secure passwords, the key target/certs/secure.key
+# of scripts/certs.sh); the connector reaches Prosody with STARTTLS (XMPP_TLS=1).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -30,6 +32,7 @@ DEMO_STOMP_TLS_PORT=${DEMO_STOMP_TLS_PORT:-61622}
 XMPP_PORT=${XMPP_PORT:-5222}
 export XMPP_PORT
 CA_FILE=$REPO_ROOT/target/certs/ca.pem
+KEY_FILE=$REPO_ROOT/target/certs/secure.key
 FINESSE=http://127.0.0.1:$FINESSE_PORT
 CONSOLE=http://127.0.0.1:$CONSOLE_PORT
 DESKTOP=http://127.0.0.1:$DESKTOP_PORT/agent/1001/
@@ -120,8 +123,12 @@ DRIVER_PW=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n")
 CONNECTOR_PW=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n")
 demo_broker stop >/dev/null 2>&1 || true   # its passwords are new: start it again
 demo_broker start >"$RUN/activemq-start.log" 2>&1 || fail "ActiveMQ did not start" "$RUN/activemq-start.log"
-say "starting Prosody (XMPP on $XMPP_PORT)..."
-bash "$SCRIPT_DIR/prosody.sh" start >"$RUN/prosody-start.log" 2>&1 || fail "Prosody did not start" "$RUN/prosody-start.log"
+say "starting Prosody (XMPP on $XMPP_PORT, STARTTLS)..."
+XMPP_TLS=1 bash "$SCRIPT_DIR/prosody.sh" start >"$RUN/prosody-start.log" 2>&1 || fail "Prosody did not start" "$RUN/prosody-start.log"
+# A Prosody left running without TLS answers `start` as running: check STARTTLS, else restart.
+if ! timeout 10 openssl s_client -starttls xmpp -xmpphost finesse.local -connect "127.0.0.1:$XMPP_PORT"         -CAfile "$CA_FILE" -verify_return_error </dev/null >/dev/null 2>&1; then
+    XMPP_TLS=1 bash "$SCRIPT_DIR/prosody.sh" restart >"$RUN/prosody-start.log" 2>&1         || fail "Prosody did not restart with TLS" "$RUN/prosody-start.log"
+fi
 
 say "building the driver, the connector and the simulators (the first build takes a few minutes)..."
 t0=$SECONDS
@@ -151,6 +158,10 @@ ca_file = "$CA_FILE"
 primary = "$FINESSE"
 xmpp_port = $XMPP_PORT
 poll_ms = 1000
+xmpp_tls = "starttls"
+ca_file = "$CA_FILE"
+[security]
+des_key = "$(cat "$KEY_FILE")"
 [monitor]
 listen = "127.0.0.1:$CONSOLE_PORT"
 [log]
@@ -181,6 +192,7 @@ nohup setsid target/debug/scs-sim --def def-templates/ucce.def --profile "Cisco 
     --set "Driver:LogFile=$RUN/driver.log" --set "Driver:LogLevel=debug" \
     --set "Driver:BrokerPort=$DEMO_STOMP_TLS_PORT" --set "Driver:BrokerLogin=siebel" \
     --set "Driver:BrokerPassword=$DRIVER_PW" --set "Driver:BrokerCaFile=$CA_FILE" \
+    --set "Driver:SecureKeyFile=$KEY_FILE" \
     --contacts scripts/demo/contacts.csv --activities "$RUN/activities.sqlite" \
     --agent 1001 --pin 1001pw --dn 5001 --wait 2 --command SignOnGroup \
     --http "127.0.0.1:$DESKTOP_PORT" --finesse-admin "$FINESSE" --serve --stdin \

@@ -247,15 +247,16 @@ fn scs_sim_presses_buttons_from_the_command_line_and_stdin() {
         "{} (cargo build --workspace first)",
         exe.display()
     );
-    let b = broker();
+    // The suite's broker access (credentials, TLS, secure key) as --set parameters.
+    let sets: Vec<String> = BrokerAccess::shared()
+        .driver_params(&queue)
+        .into_iter()
+        .flat_map(|(k, v)| ["--set".to_string(), format!("{k}={v}")])
+        .collect();
     let mut child = Command::new(&exe)
         .args(["--def", "def-templates/ucce.def", "--profile", "Cisco UCCE"])
         .args(["--agent", "1001", "--pin", "secret", "--dn", "5001"])
-        .args(["--set", &format!("Driver:BrokerHost={}", b.ip())])
-        .args(["--set", &format!("Driver:BrokerPort={}", b.port())])
-        .args(["--set", &format!("Driver:RequestQueue={queue}")])
-        .args(["--set", &format!("Driver:ClientId={}", unique("cli"))])
-        .args(["--set", &format!("Driver:LogFile={}", log_file().display())])
+        .args(&sets)
         .args(["--wait", "1", "--command", "SignOnGroup", "--stdin"])
         .current_dir(repo())
         .stdin(Stdio::piped())

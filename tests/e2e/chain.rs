@@ -19,6 +19,23 @@ pub fn xmpp() -> SocketAddr {
         .expect("SIEBEL_CTI_TEST_XMPP is IP:PORT")
 }
 
+/// The connector's `[finesse]` XMPP keys for the suite's Prosody: its port, and STARTTLS
+/// with the certificate checked against the test CA (`SIEBEL_CTI_TEST_XMPP_TLS`: `starttls`
+/// by default, `tls` for direct TLS on the port given, `plain` for a Prosody without TLS).
+/// finesse-sim itself (Finesse's own notification link, on its node) stays plain.
+pub fn xmpp_toml() -> String {
+    let port = xmpp().port();
+    let tls = std::env::var("SIEBEL_CTI_TEST_XMPP_TLS")
+        .unwrap_or_else(|_| if open_services() { "plain" } else { "starttls" }.to_string());
+    match test_ca() {
+        Some(ca) if tls != "plain" => format!(
+            "xmpp_port = {port}\nxmpp_tls = \"{tls}\"\nca_file = \"{}\"\n",
+            ca.display()
+        ),
+        _ => format!("xmpp_port = {port}\n"),
+    }
+}
+
 /// A fresh numeric agent id, unique in this run (several sims share one Prosody).
 pub fn agent_id() -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -127,9 +144,15 @@ impl Chain {
         )
     }
 
-    /// Like `start`, on the broker `access` describes (credentials, TLS).
-    pub fn start_on(deployment: Deployment, n: usize, access: &BrokerAccess) -> Chain {
-        Chain::build(deployment, n, &[], "", false, access, RELEASE)
+    /// Like `start_with` (without extra connector TOML), on the broker `access` describes
+    /// (credentials, TLS).
+    pub fn start_on(
+        deployment: Deployment,
+        n: usize,
+        driver_params: &[(&str, &str)],
+        access: &BrokerAccess,
+    ) -> Chain {
+        Chain::build(deployment, n, driver_params, "", false, access, RELEASE)
     }
 
     /// Like `start`, with finesse-sim simulating the Finesse `release` (e.g. `12.0(1)`).
@@ -203,17 +226,31 @@ impl Chain {
         let secondary = with_secondary.then(|| FinesseSim::start(sim_config.clone()).unwrap());
         let secondary_url = secondary.as_ref().map(|s| s.base_url()).unwrap_or_default();
         let queue = access.queue();
+        // A test that brings its own secure-password key (or none) replaces the suite's.
+        let own_key = driver_params
+            .iter()
+            .any(|(k, _)| k.starts_with("Driver:SecureKey") || *k == "Driver:UseSecurePassword");
+        let security = if connector_toml.contains("[security]") {
+            String::new()
+        } else {
+            access.security_toml()
+        };
         let toml = format!(
             "[connector]\nname = \"{}\"\n[broker]\n{}\
-             [finesse]\nprimary = \"{}\"\nsecondary = \"{secondary_url}\"\nxmpp_port = {}\npoll_ms = 200\nrequest_timeout_ms = 2000\n[monitor]\nlisten = \"127.0.0.1:0\"\n{connector_toml}",
+             [finesse]\nprimary = \"{}\"\nsecondary = \"{secondary_url}\"\n{}poll_ms = 200\nrequest_timeout_ms = 2000\n[monitor]\nlisten = \"127.0.0.1:0\"\n{connector_toml}\n{security}",
             unique("connector"),
             access.connector_toml(&queue),
             sim.base_url(),
-            xmpp().port()
+            xmpp_toml()
         );
         let connector_config = ConnectorConfig::from_toml(&toml, []).unwrap();
         let connector = Connector::start(connector_config.clone()).unwrap();
         let mut params = access.driver_params(&queue);
+        if own_key {
+            params.retain(|(k, _)| {
+                !k.starts_with("Driver:SecureKey") && k != "Driver:UseSecurePassword"
+            });
+        }
         params.extend(
             driver_params
                 .iter()

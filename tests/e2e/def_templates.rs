@@ -30,11 +30,8 @@ const BUTTONS: [&str; 16] = [
 
 #[test]
 fn templates_use_exactly_the_commands_and_events_the_driver_supports() {
-    let params = bare_params(
-        "Driver:BrokerPort",
-        broker().port().to_string(),
-        "def-check",
-    );
+    let access = BrokerAccess::shared();
+    let params = access.driver_params(&access.queue());
     let server = CommServer::start(library(), "ENU", &params).unwrap();
     let commands: BTreeSet<String> = server.commands.iter().cloned().collect();
     let events: BTreeSet<String> = server.events.iter().cloned().collect();

@@ -24,6 +24,24 @@ fn list(v: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests_brokers;
 
+/// The key held in `Driver:SecureKeyFile` (48 hex digits, surrounding blanks ignored); a
+/// `Driver:SecureKey` given as well is refused (which one would count?).
+fn secure_key_file(path: &str, inline: &str) -> Result<String, ConfigError> {
+    if !inline.trim().is_empty() {
+        return Err(ConfigError::SecureKeyFile(
+            "give either Driver:SecureKeyFile or Driver:SecureKey, not both".into(),
+        ));
+    }
+    std::fs::read_to_string(path)
+        .map(|k| k.trim().to_string())
+        .map_err(|e| {
+            ConfigError::SecureKeyFile(format!(
+                "cannot read {path}: {e} (make the site's key once with \
+                 `openssl rand -hex 24 > {path}`, readable by the Siebel server only)"
+            ))
+        })
+}
+
 use error::invalid;
 pub use error::ConfigError;
 pub(crate) use service::present;
@@ -334,6 +352,7 @@ impl DriverConfig {
         let mut c = DriverConfig::default();
         let mut unknown = Vec::new();
         let (mut use_secure, mut des_key, mut des_iv) = (false, String::new(), String::new());
+        let mut key_file = String::new();
         let (mut tls, mut ca_file) = (None, String::new());
         let mut client_id_given = false;
         // Without `ReconnectMaxMs`, a larger `ReconnectMinMs` is also the maximum.
@@ -434,14 +453,28 @@ impl DriverConfig {
                 "cedvariable" => c.ced_variable = (!v.is_empty()).then(|| v.to_string()),
                 "resettimeronwrapup" => c.reset_timer_on_wrap_up = flag("ResetTimerOnWrapUp", v)?,
                 "securekey" => des_key = v.to_string(),
+                "securekeyfile" => key_file = v.to_string(),
                 "secureiv" => des_iv = v.to_string(),
                 _ => unknown.push(raw_key.clone()),
             }
         }
         // A key turns secure passwords on: with a key they never leave in clear.
+        let key_name = if key_file.is_empty() {
+            "Driver:SecureKey".to_string()
+        } else {
+            des_key = secure_key_file(&key_file, &des_key)?;
+            format!("the key in Driver:SecureKeyFile ({key_file})")
+        };
+        if use_secure && des_key.trim().is_empty() {
+            return Err(ConfigError::SecureKeyFile(
+                "Driver:UseSecurePassword is TRUE: name a file holding the site's key \
+                 (make it once with `openssl rand -hex 24`, the connector's security.des_key)"
+                    .into(),
+            ));
+        }
         if use_secure || !des_key.trim().is_empty() {
             c.secure = Some(TripleDes::from_hex(
-                "Driver:SecureKey",
+                &key_name,
                 &des_key,
                 "Driver:SecureIV",
                 &des_iv,

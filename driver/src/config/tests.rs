@@ -85,7 +85,11 @@ fn errors_say_which_failure_and_keep_the_key_error_as_cause() {
         err.to_string(),
         "Driver:BrokerPort must be a whole number, got \"http\""
     );
-    let err = DriverConfig::from_params(&kv(&[("Driver:UseSecurePassword", "TRUE")])).unwrap_err();
+    let err = DriverConfig::from_params(&kv(&[
+        ("Driver:UseSecurePassword", "TRUE"),
+        ("Driver:SecureKey", "12"),
+    ]))
+    .unwrap_err();
     let ConfigError::SecureKey(cause) = &err else {
         panic!("{err:?}")
     };
@@ -105,6 +109,50 @@ fn errors_say_which_failure_and_keep_the_key_error_as_cause() {
         .unwrap_err()
         .to_string();
     assert!(weak.contains("weak Triple-DES key (all zero)"), "{weak}");
+}
+
+#[test]
+fn secure_passwords_on_need_a_key_file_that_can_be_read() {
+    let none = DriverConfig::from_params(&kv(&[("Driver:UseSecurePassword", "TRUE")]))
+        .unwrap_err()
+        .to_string();
+    assert!(none.contains("openssl rand -hex 24"), "{none}");
+    let dir = std::env::temp_dir().join(format!("secure-key-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("secure.key");
+    let path = file.display().to_string();
+    let missing = DriverConfig::from_params(&kv(&[("Driver:SecureKeyFile", &path)]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        missing.starts_with("Driver:SecureKeyFile: cannot read"),
+        "{missing}"
+    );
+    std::fs::write(&file, "0123456789abcdeffedcba987654321089abcdef01234567\n").unwrap();
+    let on = DriverConfig::from_params(&kv(&[
+        ("Driver:UseSecurePassword", "TRUE"),
+        ("Driver:SecureKeyFile", &path),
+    ]))
+    .unwrap();
+    assert!(on.config.secure.is_some());
+    let both = DriverConfig::from_params(&kv(&[
+        ("Driver:SecureKeyFile", &path),
+        (
+            "Driver:SecureKey",
+            "0123456789abcdeffedcba987654321089abcdef01234567",
+        ),
+    ]))
+    .unwrap_err();
+    assert!(both.to_string().contains("not both"), "{both}");
+    std::fs::write(&file, "0".repeat(48)).unwrap();
+    let weak = DriverConfig::from_params(&kv(&[("Driver:SecureKeyFile", &path)]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        weak.contains("Driver:SecureKeyFile") && weak.contains("weak"),
+        "{weak}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -21,6 +21,14 @@ pub fn status_topic(request_queue: &str) -> String {
     format!("/topic/{name}.status")
 }
 
+/// The topic on which the driver instances of `request_queue` announce their client ids
+/// (`/topic/<queue name>.drivers`): apart from the status topic, so that on a closed broker
+/// only connectors may write the status (`scripts/activemq.sh`).
+pub fn drivers_topic(request_queue: &str) -> String {
+    let status = status_topic(request_queue);
+    format!("{}.drivers", status.trim_end_matches(".status"))
+}
+
 /// The STOMP header in which a connector names itself (`name/instance`, as in `System`) on
 /// every message it sends, so a driver knows which connector serves each agent.
 pub const CONNECTOR_HEADER: &str = "siebelcti-connector";

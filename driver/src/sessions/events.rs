@@ -7,11 +7,12 @@ use crate::commands::events;
 use crate::link::Outbox;
 use crate::messages::Msg;
 use crate::protocol::{
-    status_topic, AgentInfo, AgentState, DialogInfo, Envelope, Message, ReasonCode, SystemStatus,
-    CONNECTOR_HEADER,
+    drivers_topic, status_topic, AgentInfo, AgentState, DialogInfo, Envelope, Message, ReasonCode,
+    SystemStatus, CONNECTOR_HEADER,
 };
 use crate::stomp::Frame;
 
+use super::liveness::{from_drivers_login, DRIVERS_SUB};
 use super::report::play;
 use super::Sessions;
 
@@ -24,6 +25,7 @@ impl Sessions {
         for (sub, dest) in [
             ("events", self.reply_queue.clone()),
             ("status", status_topic(&self.cfg.request_queue)),
+            (DRIVERS_SUB, drivers_topic(&self.cfg.request_queue)),
         ] {
             out.send(
                 Frame::new("SUBSCRIBE")
@@ -79,6 +81,15 @@ impl Sessions {
             self.note_sender(now, &env.msg, from);
         }
         if matches!(env.msg, Message::System { .. }) && !self.system_trusted(frame) {
+            return;
+        }
+        // The drivers' topic carries announces only (every driver may write it).
+        let from_drivers = frame.get("subscription") == Some(DRIVERS_SUB);
+        if from_drivers != matches!(env.msg, Message::Announce { .. }) {
+            tracing::warn!("ignored {env_text}: not expected on {DRIVERS_SUB:?}");
+            return;
+        }
+        if from_drivers && !from_drivers_login(frame, &self.cfg.broker_login) {
             return;
         }
         let re = env.re.as_deref();

@@ -16,7 +16,7 @@ use std::time::Duration;
 use scs_sim::desktop::{Desktop, Session};
 use scs_sim::engine::{Contact, Engine};
 use scs_sim::library::{default_library_path, Library};
-use scs_sim::peer::{PeerAgent, ScriptedPeer};
+use scs_sim::peer::{PeerAccess, PeerAgent, ScriptedPeer};
 use scs_sim::server::AgentLogin;
 use scs_sim::{CommServer, SimError};
 
@@ -38,6 +38,7 @@ const USAGE: &str = "usage:
            | pick NAME [ROW]: the picker NAME opens (SelectApplet): without ROW its rows
              are listed; ROW (a number from 1, or a value of the row) answers it)
   scs-sim peer [--broker HOST:PORT] [--queue /queue/siebelcti.requests] --agent ID:PIN:FIRST:LAST...
+               [--login USER:PASSWORD] [--ca-file CA.pem (STOMP over TLS)] [--key-file SECURE.key]
   scs-sim --check [--lib PATH] --def FILE --profile NAME [--set Driver:Key=Value]...
           (the library loads, the DEF parses, has the profile, and the driver accepts its
            Driver: parameters; exit 0, or 2 with the reason)
@@ -376,10 +377,29 @@ fn run_peer(args: &[String]) -> Result<(), SimError> {
     let mut broker = "127.0.0.1:61613".to_string();
     let mut queue = driver::protocol::DEFAULT_REQUEST_QUEUE.to_string();
     let mut agents = HashMap::new();
+    let mut access = PeerAccess::default();
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
             "--broker" => broker = value(args, &mut i)?.to_string(),
+            "--login" => {
+                let spec = value(args, &mut i)?;
+                let (login, password) = spec
+                    .split_once(':')
+                    .ok_or_else(|| SimError("--login: expected USER:PASSWORD".to_string()))?;
+                access.login = login.to_string();
+                access.password = password.to_string();
+            }
+            "--ca-file" => access.ca_file = Some(value(args, &mut i)?.into()),
+            "--key-file" => {
+                let path = value(args, &mut i)?;
+                let key = std::fs::read_to_string(path)
+                    .map_err(|e| SimError(format!("--key-file {path}: {e}")))?;
+                access.secure = Some(
+                    driver::secure::TripleDes::from_hex("--key-file", key.trim(), "", "")
+                        .map_err(|e| SimError(e.to_string()))?,
+                );
+            }
             "--queue" => queue = value(args, &mut i)?.to_string(),
             "--agent" => {
                 let spec = value(args, &mut i)?;
@@ -407,7 +427,8 @@ fn run_peer(args: &[String]) -> Result<(), SimError> {
             "--broker {broker}: expected HOST:PORT (an IP address)"
         ))
     })?;
-    let _peer = ScriptedPeer::start(addr, &queue, agents).map_err(|e| SimError(e.to_string()))?;
+    let _peer = ScriptedPeer::start_with(addr, &access, &queue, agents)
+        .map_err(|e| SimError(e.to_string()))?;
     println!("scripted peer serving {queue} on {broker}; Ctrl-C to stop");
     loop {
         std::thread::sleep(Duration::from_secs(3600));

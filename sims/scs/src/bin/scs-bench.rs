@@ -2,15 +2,19 @@
 //! connection. Starts a scripted connector peer on the broker, creates one driver instance
 //! with AGENTS sessions (default 1000) through the real library, logs every agent in and makes
 //! it Ready, and prints the latency from `InvokeCommand` to the matching event (p50, p99,
-//! max), the throughput, and the process's threads and memory. Needs ActiveMQ on
-//! `SIEBEL_CTI_TEST_BROKER` (default 127.0.0.1:61613); build with `--release` for figures.
+//! max), the throughput, and the process's threads and memory. Needs the suite's ActiveMQ as
+//! `scripts/test.sh` starts it: `SIEBEL_CTI_TEST_BROKER` (default 127.0.0.1:61612, STOMP over
+//! TLS), `SIEBEL_CTI_TEST_CA` (default target/certs/ca.pem; `none`: plain STOMP),
+//! `SIEBEL_CTI_TEST_CONNECTOR` and `SIEBEL_CTI_TEST_DRIVER` (`login:password`, defaults the
+//! test users; empty: none), `SIEBEL_CTI_TEST_SECURE_KEY` (default target/certs/secure.key;
+//! `none`: clear passwords). Build with `--release` for figures.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use scs_sim::library::{default_library_path, Library};
-use scs_sim::peer::{PeerAgent, ScriptedPeer};
+use scs_sim::peer::{PeerAccess, PeerAgent, ScriptedPeer};
 use scs_sim::server::AgentLogin;
 use scs_sim::{Call, CommServer};
 
@@ -21,6 +25,68 @@ fn status_field(name: &str) -> String {
         .find(|l| l.starts_with(name))
         .map(|l| l[name.len()..].trim().to_string())
         .unwrap_or_else(|| "?".into())
+}
+
+/// `var`, else `default`.
+fn env_or(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.to_string())
+}
+
+/// A file setting: `var`, else `target/certs/<name>`; `none`: no file.
+fn env_file(var: &str, name: &str) -> Option<String> {
+    Some(env_or(var, &format!("target/certs/{name}"))).filter(|v| v != "none")
+}
+
+/// How the peer and the driver reach the suite's broker: the peer's access and the driver's
+/// `Driver:` parameters (credentials, TLS, secure-password key, client id in its namespace).
+fn access(queue: &str) -> Result<(PeerAccess, Vec<(String, String)>), String> {
+    let pair = |v: String| {
+        let (l, p) = v.split_once(':').unwrap_or((&v, ""));
+        (l.to_string(), p.to_string())
+    };
+    let (login, password) = pair(env_or(
+        "SIEBEL_CTI_TEST_CONNECTOR",
+        "connector:connector-secret",
+    ));
+    let (dlogin, dpassword) = pair(env_or("SIEBEL_CTI_TEST_DRIVER", "siebel:siebel-secret"));
+    let ca = env_file("SIEBEL_CTI_TEST_CA", "ca.pem");
+    let key = env_file("SIEBEL_CTI_TEST_SECURE_KEY", "secure.key");
+    let secure = match &key {
+        Some(k) => {
+            let hex = std::fs::read_to_string(k).map_err(|e| format!("{k}: {e}"))?;
+            Some(
+                driver::secure::TripleDes::from_hex(k, hex.trim(), "", "")
+                    .map_err(|e| e.to_string())?,
+            )
+        }
+        None => None,
+    };
+    let peer = PeerAccess {
+        login,
+        password,
+        ca_file: ca.clone().map(Into::into),
+        secure,
+    };
+    let client = format!("bench-{}", std::process::id());
+    let mut params = vec![
+        ("Driver:RequestQueue".to_string(), queue.to_string()),
+        ("Driver:LogLevel".to_string(), "warn".to_string()),
+        (
+            "Driver:BrokerTls".to_string(),
+            (if ca.is_some() { "TRUE" } else { "FALSE" }).to_string(),
+        ),
+    ];
+    match dlogin.as_str() {
+        "" => params.push(("Driver:ClientId".into(), client)),
+        l => params.extend([
+            ("Driver:ClientId".to_string(), format!("{l}.{client}")),
+            ("Driver:BrokerLogin".to_string(), l.to_string()),
+            ("Driver:BrokerPassword".to_string(), dpassword),
+        ]),
+    }
+    params.extend(ca.map(|c| ("Driver:BrokerCaFile".to_string(), c)));
+    params.extend(key.map(|k| ("Driver:SecureKeyFile".to_string(), k)));
+    Ok((peer, params))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -84,7 +150,8 @@ fn run() -> Result<(), String> {
         .transpose()?
         .unwrap_or(1000);
     let addr = broker()?;
-    let queue = format!("/queue/bench.{}", std::process::id());
+    let queue = format!("/queue/siebelcti.requests.bench-{}", std::process::id());
+    let (peer_access, mut params) = access(&queue)?;
     let ids: Vec<String> = (0..n).map(|i| format!("{}", 100_000 + i)).collect();
     let agents: HashMap<String, PeerAgent> = ids
         .iter()
@@ -99,17 +166,10 @@ fn run() -> Result<(), String> {
             )
         })
         .collect();
-    let _peer = ScriptedPeer::start(addr, &queue, agents).map_err(|e| e.to_string())?;
+    let _peer =
+        ScriptedPeer::start_with(addr, &peer_access, &queue, agents).map_err(|e| e.to_string())?;
     let lib = Arc::new(Library::load(&default_library_path()).map_err(|e| e.to_string())?);
-    let params = vec![
-        ("Driver:BrokerPort".to_string(), addr.port().to_string()),
-        ("Driver:RequestQueue".to_string(), queue.clone()),
-        (
-            "Driver:ClientId".to_string(),
-            format!("bench-{}", std::process::id()),
-        ),
-        ("Driver:LogLevel".to_string(), "warn".to_string()),
-    ];
+    params.push(("Driver:BrokerPort".to_string(), addr.port().to_string()));
     let server = CommServer::start(lib, "ENU", &params).map_err(|e| e.to_string())?;
     let threads_before = status_field("Threads:");
     let t0 = Instant::now();
@@ -176,7 +236,7 @@ const USAGE: &str = "usage: scs-bench [AGENTS]   (default 1000; the broker: SIEB
 
 fn broker() -> Result<std::net::SocketAddr, String> {
     let broker =
-        std::env::var("SIEBEL_CTI_TEST_BROKER").unwrap_or_else(|_| "127.0.0.1:61613".into());
+        std::env::var("SIEBEL_CTI_TEST_BROKER").unwrap_or_else(|_| "127.0.0.1:61612".into());
     broker
         .parse()
         .map_err(|_| format!("bad broker address {broker}"))
