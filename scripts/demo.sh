@@ -231,10 +231,25 @@ kill "$tail_pid" 2>/dev/null || true
 wait "$tail_pid" 2>/dev/null || true
 grep -q 'serving the agent desktop' "$RUN/scs-sim.out" || fail "scs-sim did not finish its steps within 60 s" "$RUN/scs-sim.out"
 
+# A picture of the console as the agent sits Ready after the call (headless Chromium, if
+# installed: scripts/deps.sh installs it for the tests). Not fatal: the console itself runs.
+SHOT="not taken (no chromium)"
+if command -v chromium >/dev/null 2>&1; then
+    if timeout 60 chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars \
+            --user-data-dir="$RUN/chromium-profile" --window-size=1400,1000 \
+            --virtual-time-budget=4000 --screenshot="$RUN/console.png" "$CONSOLE/" \
+            >"$RUN/chromium.log" 2>&1 && [[ -s $RUN/console.png ]]; then
+        SHOT="$RUN/console.png"
+    else
+        SHOT="not taken (see $RUN/chromium.log)"
+    fi
+fi
+
 cat <<DONE
 
 == the demo runs, detached from this terminal, until: scripts/demo.sh stop
-   monitor console  $CONSOLE/   (health: $CONSOLE/health)
+   monitor console  $CONSOLE/   (health: $CONSOLE/health, metrics: $CONSOLE/metrics)
+   console picture  $SHOT
    agent desktop    $DESKTOP   (agent 1001, extension 5001: place a call, Answer, Hold, Release, Ready)
    logs             $RUN/connector.log, $RUN/driver.log; output: $RUN/{finesse-sim,connector,scs-sim}.out
    activities       $RUN/activities.sqlite
