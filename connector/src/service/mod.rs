@@ -9,6 +9,7 @@
 //! core's outputs ([`Shared::feed`]).
 
 pub mod core;
+mod rest_pool;
 mod sessions;
 mod shell;
 mod views;
@@ -25,6 +26,7 @@ use driver::clock::Now;
 use driver::link::{Link, LinkSender, LinkSettings};
 
 use self::core::{Core, CoreConfig, RestCall, Ticket};
+use self::rest_pool::RestPool;
 use self::sessions::XmppSession;
 use self::shell::{Broker, Cmd};
 use crate::config::{ConfigError, ConnectorConfig};
@@ -87,8 +89,8 @@ pub(crate) struct Shared {
     pub broker_up: AtomicBool,
     stopping: AtomicBool,
     link: OnceLock<LinkSender<Cmd>>,
-    /// REST calls for the workers (`None` once stopping).
-    rest_jobs: Mutex<Option<Sender<RestJob>>>,
+    /// REST calls for the workers, one queue per agent.
+    rest_pool: RestPool,
     /// SystemInfo calls for the watcher (`None` once stopping).
     probe_jobs: Mutex<Option<Sender<RestJob>>>,
     /// The agents' notification threads.
@@ -158,7 +160,6 @@ impl Connector {
             },
             Now::read(),
         );
-        let (rest_tx, rest_rx) = crossbeam_channel::unbounded::<RestJob>();
         let (probe_tx, probe_rx) = crossbeam_channel::unbounded::<RestJob>();
         let shared = Arc::new(Shared {
             instance,
@@ -170,7 +171,7 @@ impl Connector {
             broker_up: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
             link: OnceLock::new(),
-            rest_jobs: Mutex::new(Some(rest_tx)),
+            rest_pool: RestPool::new(),
             probe_jobs: Mutex::new(Some(probe_tx)),
             sessions: Mutex::new(HashMap::new()),
             started: Instant::now(),
@@ -182,14 +183,18 @@ impl Connector {
         shell::run_probes_now(&shared, &probe_rx);
 
         let mut workers = Vec::new();
-        for i in 0..shared.cfg.connector.workers {
-            let (s, rx) = (shared.clone(), rest_rx.clone());
-            workers.push(
-                std::thread::Builder::new()
-                    .name(format!("connector-worker-{i}"))
-                    .spawn(move || shell::work(&s, &rx))
-                    .map_err(StartError::Thread)?,
-            );
+        let s = shared.clone();
+        let run: Arc<dyn Fn(RestJob) + Send + Sync> = Arc::new(move |job| shell::run_job(&s, job));
+        if let Err(e) =
+            shared
+                .rest_pool
+                .spawn_workers(shared.cfg.connector.workers, run, &mut workers)
+        {
+            shared.rest_pool.close();
+            for w in workers {
+                let _ = w.join();
+            }
+            return Err(StartError::Thread(e));
         }
 
         let b = &shared.cfg.broker;
@@ -268,7 +273,7 @@ impl Connector {
         if self.link.stop() && self.link_done.recv_timeout(STOP_WAIT).is_err() {
             tracing::warn!("the broker link did not stop in time");
         }
-        lock(&s.rest_jobs).take();
+        s.rest_pool.close();
         lock(&s.probe_jobs).take();
         for w in self.workers.drain(..) {
             let _ = w.join();
