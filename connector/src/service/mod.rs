@@ -14,7 +14,6 @@ mod sessions;
 mod shell;
 mod views;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -27,7 +26,7 @@ use driver::link::{Link, LinkSender, LinkSettings};
 
 use self::core::{Core, CoreConfig, RestCall, Ticket};
 use self::rest_pool::RestPool;
-use self::sessions::XmppSession;
+use self::sessions::Sessions;
 use self::shell::{Broker, Cmd};
 use crate::config::{ConfigError, ConnectorConfig};
 use crate::monitor::MonitorError;
@@ -93,8 +92,8 @@ pub(crate) struct Shared {
     rest_pool: RestPool,
     /// SystemInfo calls for the watcher (`None` once stopping).
     probe_jobs: Mutex<Option<Sender<RestJob>>>,
-    /// The agents' notification threads.
-    sessions: Mutex<HashMap<String, XmppSession>>,
+    /// The agents' notification sessions (their event loop).
+    sessions: OnceLock<Sessions>,
     pub started: Instant,
 }
 
@@ -126,6 +125,8 @@ pub struct Connector {
     link: LinkSender<Cmd>,
     link_done: Receiver<()>,
     workers: Vec<JoinHandle<()>>,
+    /// The notification sessions' event loop.
+    xmpp: Option<JoinHandle<()>>,
     watcher: Option<JoinHandle<()>>,
     monitor: Option<crate::monitor::Monitor>,
 }
@@ -173,11 +174,14 @@ impl Connector {
             link: OnceLock::new(),
             rest_pool: RestPool::new(),
             probe_jobs: Mutex::new(Some(probe_tx)),
-            sessions: Mutex::new(HashMap::new()),
+            sessions: OnceLock::new(),
             started: Instant::now(),
             cfg,
         });
         tracing::info!("connector starting: {:?}", shared.cfg);
+        let (sessions, xmpp) =
+            Sessions::start(Arc::downgrade(&shared)).map_err(StartError::Thread)?;
+        let _ = shared.sessions.set(sessions);
         // Know Finesse's status before the first driver asks.
         shared.feed(|c, now| c.tick(now));
         shell::run_probes_now(&shared, &probe_rx);
@@ -232,6 +236,7 @@ impl Connector {
             link: sender,
             link_done,
             workers,
+            xmpp: Some(xmpp),
             watcher: Some(watcher),
             monitor: None,
         };
@@ -260,13 +265,12 @@ impl Connector {
             return;
         }
         tracing::info!("connector stopping");
-        let sessions: Vec<XmppSession> = lock(&s.sessions).drain().map(|(_, x)| x).collect();
-        for x in &sessions {
-            x.signal_stop();
+        if let Some(x) = s.sessions.get() {
+            x.shutdown();
         }
         s.feed(|c, _| c.stop());
-        for x in sessions {
-            x.join();
+        if let Some(x) = self.xmpp.take() {
+            let _ = x.join();
         }
         // Stop the link first (it flushes the status broadcast), then the workers and the
         // watcher see their queues close.
