@@ -2,11 +2,11 @@
 //! notifications (XMPP) back to the driver instance that owns each agent.
 //!
 //! The logic lives in [`core`], without I/O. This module and the shell around it own the
-//! threads: the broker link (one STOMP connection, `driver::link`), worker threads for REST
-//! calls (any worker: the core keeps one agent's requests in order), one Finesse watcher
-//! (clock ticks and SystemInfo calls), one XMPP thread per agent with a notification session,
-//! and the monitor console. Each thread feeds its input to the core and carries out the
-//! core's outputs ([`Shared::feed`]).
+//! threads, a fixed set whatever the number of agents: the broker link (one STOMP connection,
+//! `driver::link`), the REST workers (one queue per agent, `rest_pool`), one Finesse watcher
+//! (clock ticks and SystemInfo calls), one XMPP event loop carrying every agent's notification
+//! session (`sessions`, `crate::xmpp::mux`), and the monitor console. Each thread feeds its
+//! input to the core and carries out the core's outputs ([`Shared::feed`]).
 
 pub mod core;
 mod rest_pool;
