@@ -3,13 +3,17 @@
 //!
 //! ```text
 //! cargo run --release -p siebel-cti-connector --example xmpp_sessions -- [N] [--server HOST:PORT]
+//!     [--tls starttls|tls --ca CA.pem]
 //! ```
 //!
 //! Without `--server`, a small XMPP acceptor runs in a child process (it accepts any login and
 //! sends each session one notification), so the figures are the connector side's alone. With
 //! `--server` (e.g. the project's Prosody, plain, domain `finesse.local`), accounts
-//! `scale-bench-1..N` (password `pw`) are registered in-band first. Figures are printed, not
-//! asserted: RSS and threads of this process before and with N sessions online.
+//! `scale-bench-1..N` (password `pw`) are registered in-band first (over plain XMPP: with
+//! `--tls tls` give the plain port with `--register-port`). `--tls` logs in over STARTTLS or
+//! direct TLS, the server's certificate checked against `--ca` for the host of `--server`.
+//! Figures are printed, not asserted: RSS and threads of this process before and with N
+//! sessions online.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -35,12 +39,18 @@ fn main() {
         .iter()
         .position(|a| a == "--server")
         .and_then(|i| args.get(i + 1).cloned());
+    let opt = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
     let mut child = None;
     let (host, port, prefix) = match server {
         Some(hp) => {
             let (h, p) = hp.rsplit_once(':').expect("--server HOST:PORT");
             let port: u16 = p.parse().expect("a port");
-            register(h, port, n);
+            let reg = opt("--register-port").map_or(port, |p| p.parse().expect("a port"));
+            register(h, reg, n);
             (h.to_string(), port, "scale-bench-")
         }
         None => {
@@ -62,6 +72,21 @@ fn main() {
             )
         }
     };
+    let tls = match opt("--tls").as_deref() {
+        None | Some("plain") => XmppTls::Plain,
+        Some(mode) => {
+            let ca = opt("--ca").expect("--ca CA.pem with --tls");
+            let cfg = driver::stomp::TlsSettings::from_ca_file(std::path::Path::new(&ca))
+                .expect("the CA file")
+                .config();
+            if mode == "tls" {
+                XmppTls::Direct(cfg, host.clone())
+            } else {
+                XmppTls::StartTls(cfg, host.clone())
+            }
+        }
+    };
+    println!("XMPP-SESSIONS transport: {tls:?}");
     let (rss0, threads0) = proc_status();
     println!(
         "XMPP-SESSIONS before: RSS {:.1} MB, {threads0} threads",
@@ -70,7 +95,11 @@ fn main() {
     let (mux, thread, rx) = start();
     let t0 = Instant::now();
     for i in 1..=n {
-        mux.start_session(format!("{prefix}{i}"), 1, target(&host, port, prefix, i));
+        mux.start_session(
+            format!("{prefix}{i}"),
+            1,
+            target(&host, port, &tls, prefix, i),
+        );
     }
     let (up, notes) = wait_up(&rx, n);
     println!(
@@ -94,7 +123,11 @@ fn main() {
     let (mux, thread, rx) = start();
     let t0 = Instant::now();
     for i in 1..=n {
-        mux.start_session(format!("{prefix}{i}"), 2, target(&host, port, prefix, i));
+        mux.start_session(
+            format!("{prefix}{i}"),
+            2,
+            target(&host, port, &tls, prefix, i),
+        );
     }
     let (up, _) = wait_up(&rx, n);
     println!(
@@ -122,11 +155,11 @@ fn start() -> (
     (mux, thread, rx)
 }
 
-fn target(host: &str, port: u16, prefix: &str, i: usize) -> Target {
+fn target(host: &str, port: u16, tls: &XmppTls, prefix: &str, i: usize) -> Target {
     Target {
         host: host.into(),
         port,
-        tls: XmppTls::Plain,
+        tls: tls.clone(),
         login: Login {
             domain: "finesse.local".into(),
             user: format!("{prefix}{i}"),
