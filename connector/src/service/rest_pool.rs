@@ -30,7 +30,8 @@ fn queue_key((ticket, call): &RestJob) -> QueueKey {
         | RestCall::ReasonCodes { agent, .. } => QueueKey::Agent(agent.clone()),
         // A dialog action is made with the agent's own credentials.
         RestCall::DialogAction { creds, .. } => QueueKey::Agent(creds.user.clone()),
-        #[allow(unreachable_patterns)]
+        // A call of no agent (none today besides SystemInfo, which the watcher makes) is
+        // ordered with nothing.
         _ => QueueKey::Alone(ticket.0),
     }
 }
