@@ -456,21 +456,23 @@ impl Loop {
                 Err(e) => return Err(XmppError::Io(e)),
             }
         }
-        loop {
+        // What arrived before a failure (an update, or the end of the login) still counts.
+        let mut failed = None;
+        while failed.is_none() {
             match live.sock.read(&mut self.buf) {
-                Ok(0) => return Err(XmppError::Link("connection closed".into())),
+                Ok(0) => failed = Some(XmppError::Link("connection closed".into())),
                 Ok(n) => {
                     live.last_rx = Instant::now();
                     live.ping_out = false;
                     if let Err(e) = live.client.receive(&self.buf[..n]) {
                         // A TLS alert explaining the failure still goes out, best effort.
                         let _ = flush(live);
-                        return Err(e);
+                        failed = Some(e);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(XmppError::Io(e)),
+                Err(e) => failed = Some(XmppError::Io(e)),
             }
         }
         while let Some(ev) = live.client.next_event() {
@@ -489,7 +491,10 @@ impl Loop {
             };
             (self.sink)(&s.agent, s.id, ev);
         }
-        flush(live)
+        match failed {
+            Some(e) => Err(e),
+            None => flush(live),
+        }
     }
 
     fn fire_timers(&mut self) {

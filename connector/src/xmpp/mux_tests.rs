@@ -179,7 +179,12 @@ fn a_dropped_session_is_reported_lost_and_comes_back() {
     m.start_session("1001".into(), 3, target(srv.port, "pw"));
     assert_eq!(next(&rx).2, MuxEvent::Up);
     assert!(matches!(next(&rx).2, MuxEvent::Lost(why) if why.contains("closed")));
-    assert_eq!(next(&rx).2, MuxEvent::Up, "reconnected");
+    // The server drops every session right after its login: each is still reported up
+    // (the login completed), then lost, then retried.
+    for _ in 0..3 {
+        assert_eq!(next(&rx).2, MuxEvent::Up, "reconnected");
+        assert!(matches!(next(&rx).2, MuxEvent::Lost(_)));
+    }
     m.shutdown();
     thread.join().unwrap();
 }
@@ -197,4 +202,37 @@ fn a_server_that_never_answers_is_retried_after_the_login_timeout() {
     assert!(rx.try_recv().is_err(), "never up, so never lost");
     m.shutdown();
     thread.join().unwrap();
+}
+
+#[test]
+fn many_sessions_share_the_loop_and_all_come_up() {
+    let srv = server(Then::Notify, true);
+    let (m, thread, rx) = mux(MuxSettings {
+        max_logins: 8,
+        ..MuxSettings::default()
+    });
+    let n = 100;
+    for i in 0..n {
+        m.start_session(format!("agent{i}"), i, target(srv.port, "pw"));
+    }
+    let mut up = std::collections::HashSet::new();
+    while up.len() < n as usize {
+        let (agent, session, ev) = next(&rx);
+        if ev == MuxEvent::Up {
+            assert_eq!(agent, format!("agent{session}"));
+            up.insert(session);
+        }
+    }
+    assert_eq!(
+        srv.accepted.load(Ordering::SeqCst),
+        n as usize,
+        "one login each"
+    );
+    m.shutdown();
+    thread.join().unwrap();
+    let lost = rx
+        .try_iter()
+        .filter(|e| e.2 == MuxEvent::Lost("stopped".into()))
+        .count();
+    assert_eq!(lost, n as usize, "each online session reported stopped");
 }
