@@ -130,9 +130,14 @@ impl RestPool {
         self.inner.wake.notify_one();
     }
 
-    /// Takes no more calls: the workers finish those queued, then end.
+    /// Takes no more calls and drops those not started (the connector is stopping: nobody
+    /// waits for their answers); the workers end once their calls in flight are done.
     pub(super) fn close(&self) {
-        lock(&self.inner.queues).closed = true;
+        let mut q = lock(&self.inner.queues);
+        q.closed = true;
+        q.waiting.clear();
+        q.ready.clear();
+        drop(q);
         self.inner.wake.notify_all();
     }
 }
@@ -149,7 +154,6 @@ fn work(inner: &Inner, run: &dyn Fn(RestJob)) {
                 inner.wake.notify_one();
             }
         } else if q.closed {
-            // A worker still busy takes its agent's later calls itself.
             return;
         } else {
             q = inner.wake.wait(q).unwrap_or_else(|e| e.into_inner());

@@ -131,3 +131,22 @@ fn a_hung_finesse_request_of_one_agent_does_not_delay_another_agent() {
     }
     ok_thread.join().unwrap();
 }
+
+#[test]
+fn calls_not_started_are_dropped_when_the_pool_closes() {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let run: Arc<dyn Fn(RestJob) + Send + Sync> = Arc::new(move |(ticket, _): RestJob| {
+        let _ = tx.send(ticket);
+    });
+    let pool = RestPool::new();
+    pool.submit(put(1, "http://127.0.0.1:1", "A"));
+    pool.submit(put(2, "http://127.0.0.1:1", "B"));
+    pool.close();
+    pool.submit(put(3, "http://127.0.0.1:1", "C"));
+    let mut workers = Vec::new();
+    pool.spawn_workers(2, run, &mut workers).unwrap();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert!(rx.try_recv().is_err(), "nothing ran after close");
+}
