@@ -39,6 +39,8 @@ pub struct MuxSettings {
     pub backoff_max: Duration,
     /// Logins in progress at once; further sessions wait their turn.
     pub max_logins: usize,
+    /// Bytes read from one session before the others get their turn.
+    pub read_slice: usize,
 }
 
 impl Default for MuxSettings {
@@ -50,6 +52,7 @@ impl Default for MuxSettings {
             backoff_min: Duration::from_millis(500),
             backoff_max: Duration::from_secs(10),
             max_logins: 64,
+            read_slice: 256 * 1024,
         }
     }
 }
@@ -182,6 +185,8 @@ struct Loop {
     resolved: HashMap<(String, u16), (SocketAddr, Instant)>,
     rng: u64,
     buf: Box<[u8]>,
+    /// Sessions that stopped reading at `read_slice` bytes with more waiting.
+    again: Vec<u64>,
     done: bool,
 }
 
@@ -212,6 +217,7 @@ impl Loop {
             resolved: HashMap::new(),
             rng: seed | 1,
             buf: vec![0u8; 32 * 1024].into_boxed_slice(),
+            again: Vec::new(),
             done: false,
         }
     }
@@ -226,6 +232,12 @@ impl Loop {
                 .map(|Reverse((t, _))| t.saturating_duration_since(now))
                 .unwrap_or(Duration::from_secs(1))
                 .min(Duration::from_secs(1));
+            // Sessions with more to read are served again without waiting.
+            let wait = if self.again.is_empty() {
+                wait
+            } else {
+                Duration::ZERO
+            };
             if let Err(e) = self.poll.poll(&mut events, Some(wait)) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     tracing::error!("XMPP event loop: {e}");
@@ -240,6 +252,9 @@ impl Loop {
                 if let Some(&slot) = self.tokens.get(&ev.token()) {
                     self.on_ready(slot);
                 }
+            }
+            for slot in std::mem::take(&mut self.again) {
+                self.on_ready(slot);
             }
             self.commands();
             self.fire_timers();
@@ -430,18 +445,21 @@ impl Loop {
     }
 
     fn on_ready(&mut self, slot: u64) {
-        if let Err(e) = self.service(slot) {
-            self.retry(slot, &e);
+        match self.service(slot) {
+            Ok(true) => self.again.push(slot),
+            Ok(false) => {}
+            Err(e) => self.retry(slot, &e),
         }
     }
 
-    /// Completes the connect, reads what arrived, hands on the events, writes what is due.
-    fn service(&mut self, slot: u64) -> Result<(), XmppError> {
+    /// Completes the connect, reads what arrived (up to `read_slice` bytes), hands on the
+    /// events, writes what is due. `Ok(true)`: more may be waiting to be read.
+    fn service(&mut self, slot: u64) -> Result<bool, XmppError> {
         let Some(s) = self.sessions.get_mut(&slot) else {
-            return Ok(());
+            return Ok(false);
         };
         let Some(live) = s.live.as_mut() else {
-            return Ok(());
+            return Ok(false);
         };
         if !live.connected {
             if let Some(e) = live.sock.take_error().map_err(XmppError::Io)? {
@@ -452,16 +470,21 @@ impl Loop {
                     live.connected = true;
                     let _ = live.sock.set_nodelay(true);
                 }
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(false),
                 Err(e) => return Err(XmppError::Io(e)),
             }
         }
         // What arrived before a failure (an update, or the end of the login) still counts.
-        let mut failed = None;
+        let (mut failed, mut got, mut more) = (None, 0, false);
         while failed.is_none() {
+            if got >= self.settings.read_slice {
+                more = true;
+                break;
+            }
             match live.sock.read(&mut self.buf) {
                 Ok(0) => failed = Some(XmppError::Link("connection closed".into())),
                 Ok(n) => {
+                    got += n;
                     live.last_rx = Instant::now();
                     live.ping_out = false;
                     if let Err(e) = live.client.receive(&self.buf[..n]) {
@@ -493,7 +516,7 @@ impl Loop {
         }
         match failed {
             Some(e) => Err(e),
-            None => flush(live),
+            None => flush(live).map(|()| more),
         }
     }
 

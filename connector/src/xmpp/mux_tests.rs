@@ -18,7 +18,11 @@ enum Then {
     Notify,
     /// Closes the connection (a server restart).
     Drop,
+    /// Sends [`FLOOD`] notifications at once (over a megabyte) and keeps the connection.
+    Flood,
 }
+
+const FLOOD: usize = 2000;
 
 /// Accepts connections; each runs a plain login (password `pw`) on its own thread.
 struct Server {
@@ -91,7 +95,9 @@ fn serve(mut s: TcpStream, then: Then) -> std::io::Result<()> {
     if then == Then::Drop {
         return Ok(());
     }
-    s.write_all(b"<message><event xmlns='http://jabber.org/protocol/pubsub#event'><items><item><notification>&lt;Update/&gt;</notification></item></items></event></message>")?;
+    let note = format!("<message><event xmlns='http://jabber.org/protocol/pubsub#event'><items><item><notification>&lt;Update&gt;{}&lt;/Update&gt;</notification></item></items></event></message>", "x".repeat(if then == Then::Flood { 500 } else { 0 }));
+    let count = if then == Then::Flood { FLOOD } else { 1 };
+    s.write_all(note.repeat(count).as_bytes())?;
     // Keep the connection until the client closes it.
     let mut buf = [0u8; 1024];
     while s.read(&mut buf)? > 0 {}
@@ -144,7 +150,11 @@ fn sessions_come_up_deliver_notifications_and_report_lost_when_stopped() {
     assert_eq!(next(&rx), ("1001".into(), 7, MuxEvent::Up));
     assert_eq!(
         next(&rx),
-        ("1001".into(), 7, MuxEvent::Notification("<Update/>".into()))
+        (
+            "1001".into(),
+            7,
+            MuxEvent::Notification("<Update></Update>".into())
+        )
     );
     // A stop for an older session of the agent is ignored; its own stops it.
     m.stop_session("1001".into(), 6);
@@ -235,4 +245,23 @@ fn many_sessions_share_the_loop_and_all_come_up() {
         .filter(|e| e.2 == MuxEvent::Lost("stopped".into()))
         .count();
     assert_eq!(lost, n as usize, "each online session reported stopped");
+}
+
+#[test]
+fn a_burst_larger_than_a_read_slice_is_read_to_the_end() {
+    let srv = server(Then::Flood, true);
+    // A small slice: the burst is read over many turns, each resumed without a new
+    // readiness event from the socket.
+    let (m, thread, rx) = mux(MuxSettings {
+        read_slice: 1024,
+        ..MuxSettings::default()
+    });
+    m.start_session("1001".into(), 1, target(srv.port, "pw"));
+    assert_eq!(next(&rx).2, MuxEvent::Up);
+    for i in 0..FLOOD {
+        let ev = next(&rx).2;
+        assert!(matches!(ev, MuxEvent::Notification(_)), "{i}: {ev:?}");
+    }
+    m.shutdown();
+    thread.join().unwrap();
 }
