@@ -9,8 +9,9 @@
 //! Without `--server`, a small XMPP acceptor runs in a child process (it accepts any login and
 //! sends each session one notification), so the figures are the connector side's alone. With
 //! `--server` (e.g. the project's Prosody, plain, domain `finesse.local`), accounts
-//! `scale-bench-1..N` (password `pw`) are registered in-band first (over plain XMPP: with
-//! `--tls tls` give the plain port with `--register-port`). `--tls` logs in over STARTTLS or
+//! `scale-bench-1..N` (password `pw`, left in place) are registered in-band first (over plain
+//! XMPP: with `--tls tls` give the plain port with `--register-port`). `--tls` logs in over
+//! STARTTLS or
 //! direct TLS, the server's certificate checked against `--ca` for the host of `--server`.
 //! Figures are printed, not asserted: RSS and threads of this process before and with N
 //! sessions online.
