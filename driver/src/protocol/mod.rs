@@ -182,6 +182,10 @@ pub enum Message {
         /// Wrap-up reason label.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         wrap_up_reason: Option<String>,
+        /// Call variables (`callVariable1`..`callVariable10`) and ECC variables (`user.*`)
+        /// to set, as (name, value).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        variables: Vec<(String, String)>,
     },
     /// Request: a standby connector (exclusive consumer) sends this to the request queue;
     /// whichever connector receives it holds the queue. A standby that receives one has

@@ -85,6 +85,7 @@ impl Sessions {
                     agent: agent.clone(),
                     dialog,
                     wrap_up_reason: Some(reason),
+                    variables: Vec::new(),
                 }]
             }
             Command::AlternateCall => {
@@ -153,10 +154,50 @@ impl Sessions {
                     Command::TransferMute => (CallAction::TransferSst, Some(dial()?)),
                     _ => (CallAction::SendDtmf, Some(dtmf()?)),
                 };
-                vec![action(call, act, to)]
+                let mut v = Vec::new();
+                if matches!(act, CallAction::ConsultCall | CallAction::TransferSst) {
+                    v.extend(self.attach_context(&agent, call, args)?);
+                }
+                v.push(action(call, act, to));
+                v
             }
             _ => Vec::new(),
         })
+    }
+
+    /// `AttachContext`: the Siebel context the command carries (its `Context` parameter)
+    /// written to the call's `Driver:ContextVariable` before a consult or transfer, so the
+    /// receiving agent's call events carry it (field `Context`). Nothing without either.
+    fn attach_context(
+        &self,
+        agent: &str,
+        call: &WorkItem,
+        args: &Args,
+    ) -> Result<Option<Message>, Refusal> {
+        // No record on screen: the field reference stays unexpanded (`[Id]`).
+        let unexpanded = |c: &String| c.starts_with('[') && c.ends_with(']');
+        let Some(context) = args.param("Context").filter(|c| !unexpanded(c)) else {
+            return Ok(None);
+        };
+        let Some(variable) = self.cfg.context_variable.clone() else {
+            tracing::debug!("a Siebel context without Driver:ContextVariable: not carried");
+            return Ok(None);
+        };
+        // Finesse holds 40 characters in a call variable, up to 210 in an ECC variable.
+        let max = if variable.starts_with("user.") {
+            210
+        } else {
+            40
+        };
+        if context.chars().count() > max {
+            return Err(("ContextTooLong", Msg::ContextTooLong(max)));
+        }
+        Ok(Some(Message::UpdateCallData {
+            agent: agent.to_string(),
+            dialog: call.info.id.clone(),
+            wrap_up_reason: None,
+            variables: vec![(variable, context)],
+        }))
     }
 
     /// The wrap-up reason as Finesse stores it (its label). With `Driver:WrapUpReasonCodes`

@@ -471,6 +471,7 @@ fn field(fields: &[(String, String)], name: &str) -> String {
 
 mod calls;
 mod connector;
+mod context;
 mod ha;
 mod login;
 mod toolbar_features;

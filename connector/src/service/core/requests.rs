@@ -109,7 +109,11 @@ impl Core {
                 agent,
                 dialog,
                 wrap_up_reason,
-            } => return self.update_call_data(agent, dialog, wrap_up_reason, re, reply_to),
+                variables,
+            } => {
+                let data = (wrap_up_reason, variables);
+                return self.update_call_data(agent, dialog, data, re, reply_to);
+            }
             Message::GetReasonCodes { agent, category } => {
                 return self.reason_codes(agent, category, re, reply_to)
             }
@@ -312,6 +316,7 @@ impl Core {
             dtmf: (action == CallAction::SendDtmf).then(|| to.clone().unwrap_or_default()),
             to: to.filter(|_| action != CallAction::SendDtmf),
             wrap_up_reason: None,
+            call_variables: Vec::new(),
         };
         self.with_session(agent, re, fallback, |node, creds, request_id, _| {
             RestCall::DialogAction {
@@ -348,7 +353,7 @@ impl Core {
         &mut self,
         agent: String,
         dialog: String,
-        wrap_up_reason: Option<String>,
+        (wrap_up_reason, call_variables): (Option<String>, Vec<(String, String)>),
         re: String,
         fallback: String,
     ) -> Option<Flow> {
@@ -359,6 +364,7 @@ impl Core {
             to: None,
             dtmf: None,
             wrap_up_reason,
+            call_variables,
         };
         self.with_session(agent, re, fallback, |node, creds, request_id, _| {
             RestCall::DialogAction {

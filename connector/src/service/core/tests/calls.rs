@@ -134,7 +134,7 @@ fn make_call_posts_from_the_agents_extension() {
 }
 
 #[test]
-fn update_call_data_sends_the_wrap_up_reason() {
+fn update_call_data_sends_the_wrap_up_reason_and_call_variables() {
     let mut h = Harness::new();
     h.logged_in("1001");
     h.request(
@@ -143,12 +143,17 @@ fn update_call_data_sends_the_wrap_up_reason() {
             agent: "1001".into(),
             dialog: "7".into(),
             wrap_up_reason: Some("Sale".into()),
+            variables: vec![("callVariable10".into(), "1-ABC".into())],
         },
     );
     match &h.calls[0] {
         RestCall::DialogAction { action, .. } => {
             assert_eq!(action.action, "UPDATE_CALL_DATA");
             assert_eq!(action.wrap_up_reason.as_deref(), Some("Sale"));
+            assert_eq!(
+                action.call_variables,
+                [("callVariable10".to_string(), "1-ABC".to_string())]
+            );
         }
         other => panic!("{other:?}"),
     }
