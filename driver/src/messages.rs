@@ -180,6 +180,10 @@ pub enum Msg {
     BadDigits,
     /// The Siebel context of a transfer or consult is longer than its call variable holds.
     ContextTooLong(usize),
+    /// A supervisor command from a user without the supervisor role.
+    NotSupervisor,
+    /// Silent monitoring outside Not Ready (or during a call).
+    MonitorNeedsNotReady,
     /// Make call outside Not Ready (or during a call).
     MakeCallNeedsNotReady,
     /// Single-step transfer under UCCX.
@@ -261,6 +265,8 @@ impl Msg {
             Msg::MissingNumber => c.text("missing_number", &[]),
             Msg::BadNumber => c.text("bad_number", &[]),
             Msg::BadDigits => c.text("bad_digits", &[]),
+            Msg::NotSupervisor => c.text("not_supervisor", &[]),
+            Msg::MonitorNeedsNotReady => c.text("monitor_not_ready", &[]),
             Msg::ContextTooLong(max) => c.text("context_too_long", &[("max", &max.to_string())]),
             Msg::MakeCallNeedsNotReady => c.text("make_call_not_ready", &[]),
             Msg::SingleStepUccx => c.text("single_step_uccx", &[]),

@@ -112,6 +112,34 @@ impl Sessions {
                 v.push(action(pick, CallAction::Retrieve, None));
                 v
             }
+            Command::SilentMonitor | Command::BargeIn
+                if !s.info.as_ref().is_some_and(|i| i.supervisor) =>
+            {
+                return Err(("NotSupervisor", Msg::NotSupervisor))
+            }
+            Command::SilentMonitor => {
+                if state != Some(AgentState::NotReady) || s.calls.current().is_some() {
+                    return Err(("MonitorNeedsNotReady", Msg::MonitorNeedsNotReady));
+                }
+                vec![Message::SilentMonitor {
+                    agent: agent.clone(),
+                    to: dial()?,
+                }]
+            }
+            Command::BargeIn => {
+                // The monitoring call (Finesse lists BARGE_CALL on it): the selected one, else
+                // any; its toAddress is the monitored agent's extension.
+                let barge = |c: &&WorkItem| c.info.actions.iter().any(|a| a == "BARGE_CALL");
+                let call = target
+                    .filter(barge)
+                    .or_else(|| s.calls.all().find(barge))
+                    .ok_or(("NoCall", Msg::NoCall))?;
+                vec![Message::BargeCall {
+                    agent: agent.clone(),
+                    dialog: call.info.id.clone(),
+                    to: call.info.to_address.clone(),
+                }]
+            }
             Command::TransferMute if self.cfg.deployment == Deployment::Uccx => {
                 return Err(("NotSupported", Msg::SingleStepUccx))
             }

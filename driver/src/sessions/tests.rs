@@ -474,4 +474,5 @@ mod connector;
 mod context;
 mod ha;
 mod login;
+mod supervisor;
 mod toolbar_features;

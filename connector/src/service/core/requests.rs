@@ -9,7 +9,7 @@ use driver::protocol::{CallAction, Envelope, Message};
 
 use super::flows::{Flow, Req, Step};
 use super::{Core, RestCall, Waiter};
-use crate::rest::{Credentials, DialogAction, RestError, StateChange};
+use crate::rest::{Credentials, DialogAction, RestError, StateChange, SupervisorDialog};
 
 /// A request waiting for its turn.
 pub(super) struct Queued {
@@ -113,6 +113,12 @@ impl Core {
             } => {
                 let data = (wrap_up_reason, variables);
                 return self.update_call_data(agent, dialog, data, re, reply_to);
+            }
+            Message::SilentMonitor { agent, to } => {
+                return self.supervise(agent, ("SILENT_MONITOR", to, None), re, reply_to)
+            }
+            Message::BargeCall { agent, dialog, to } => {
+                return self.supervise(agent, ("BARGE_CALL", to, Some(dialog)), re, reply_to)
             }
             Message::GetReasonCodes { agent, category } => {
                 return self.reason_codes(agent, category, re, reply_to)
@@ -344,6 +350,33 @@ impl Core {
                 creds,
                 from: ext,
                 to,
+                request_id,
+            }
+        })
+    }
+
+    /// A supervisor's SILENT_MONITOR or BARGE_CALL (action, the agent's extension, the
+    /// monitoring dialog), from the supervisor's extension.
+    fn supervise(
+        &mut self,
+        agent: String,
+        (action, to, monitoring): (&str, String, Option<String>),
+        re: String,
+        fallback: String,
+    ) -> Option<Flow> {
+        let a = agent.clone();
+        let action = action.to_string();
+        self.with_session(agent, re, fallback, |node, creds, request_id, ext| {
+            RestCall::Supervise {
+                node,
+                agent: a,
+                creds,
+                body: SupervisorDialog {
+                    action,
+                    from: ext,
+                    to,
+                    monitoring,
+                },
                 request_id,
             }
         })

@@ -2,7 +2,7 @@
 
 use driver::protocol::{AgentInfo, ReasonCode};
 
-use crate::rest::{Credentials, DialogAction, StateChange};
+use crate::rest::{Credentials, DialogAction, StateChange, SupervisorDialog};
 use crate::xml::{Element, SystemInfo};
 
 /// A Finesse REST call for the shell to make, on the node given in it.
@@ -64,6 +64,20 @@ pub enum RestCall {
         from: String,
         /// The number to call.
         to: String,
+        /// The `requestId` header.
+        request_id: String,
+    },
+    /// `POST /User/{agent}/Dialogs` with `SILENT_MONITOR` or `BARGE_CALL` by a supervisor
+    /// (answer: [`RestAnswer::Done`]).
+    Supervise {
+        /// Base URL of the node.
+        node: String,
+        /// The supervisor's id.
+        agent: String,
+        /// The supervisor's credentials.
+        creds: Credentials,
+        /// The body.
+        body: SupervisorDialog,
         /// The `requestId` header.
         request_id: String,
     },
