@@ -20,4 +20,5 @@ mod hostile_input;
 mod login_flow;
 mod pickers;
 mod security;
+mod supervisor;
 mod webdriver;
