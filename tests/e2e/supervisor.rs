@@ -117,3 +117,32 @@ fn a_supervisor_monitors_a_team_agents_call_then_barges_in() {
         "the agent's call goes on"
     );
 }
+
+#[test]
+fn a_supervisor_picks_the_agent_to_monitor_like_a_transfer_target() {
+    let chain = Chain::start(Deployment::Ucce, 2);
+    let sup_id = chain.agents[0].id.clone();
+    admin(
+        chain.sim(),
+        &format!("/admin/agents/{sup_id}/supervisor"),
+        json!({"teams": ["1"]}),
+    );
+    let mut sup = logged_in(&chain, 0, false);
+    let mut agent = logged_in(&chain, 1, true);
+    let cs = sup.client.clone();
+    let (call, _) = ring_and_answer(chain.sim(), &mut agent, &chain.agents[1].id, "4085551234");
+    // The employee picker lists colleagues by extension: Bo Kim is on 5002, agent 2.
+    let picker = sup
+        .picker("SilentMonitorEmployee")
+        .unwrap()
+        .expect("a picker");
+    assert_eq!(picker.title, "Monitor");
+    let m = cs.mark();
+    sup.press_picked("SilentMonitorEmployee", 0).unwrap();
+    let (monitor, ev) = established(&cs, m, "SUPERVISOR_MONITOR");
+    assert_eq!(ev.field("ToAddress"), Some("5002"));
+    // The customer hangs up: the monitoring ends with the call.
+    let m = cs.mark();
+    hang_up(chain.sim(), &call);
+    wait_released(&cs, m, &monitor);
+}
