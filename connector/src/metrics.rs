@@ -44,12 +44,13 @@ pub struct Latency {
 }
 
 /// The Finesse call types measured.
-pub const CALL_TYPES: [&str; 8] = [
+pub const CALL_TYPES: [&str; 9] = [
     "SetState",
     "User",
     "Dialogs",
     "DialogAction",
     "MakeCall",
+    "Supervise",
     "ReasonCodes",
     "WrapUpReasons",
     "SystemInfo",

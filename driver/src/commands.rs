@@ -94,6 +94,11 @@ commands! {
     /// Read the agent's state and calls from the contact center again and rebuild the
     /// toolbar from them.
     ResetState: "Read the agent state again", str: false;
+    /// Supervisors: silently monitor the call of a team agent (string parameter: the agent's
+    /// extension); the supervisor must be Not Ready with no call.
+    SilentMonitor: "Silently monitor an agent's call", str: true;
+    /// Supervisors: barge into the monitored call (it becomes a conference).
+    BargeIn: "Barge into the monitored call", str: false;
 }
 
 impl Command {
@@ -117,6 +122,7 @@ impl Command {
             Command::CompleteConference => "CONFERENCE",
             Command::TransferMute => "TRANSFER_SST",
             Command::SendDTMF => "SEND_DTMF",
+            Command::BargeIn => "BARGE_CALL",
             _ => return None,
         })
     }
@@ -202,6 +208,8 @@ pub struct ToolbarInput {
     pub wrap_up: bool,
     /// Finesse places a call from READY (UCCE 12.5(1) and later, as the connector reports).
     pub make_call_from_ready: bool,
+    /// The user is a supervisor (silent monitor and barge).
+    pub supervisor: bool,
 }
 
 /// Whether a manual outbound call may be placed: no call, and Not Ready (any release) or Ready
@@ -247,6 +255,11 @@ pub fn toolbar(input: &ToolbarInput) -> Vec<CommandStatus> {
                 Command::SetCurrentWorkItem => input.call.is_some(),
                 Command::ResetState => state != Logout,
                 Command::TransferMute if input.uccx => false,
+                // Finesse: a supervisor starts silent monitoring from NOT_READY, with no call.
+                Command::SilentMonitor => {
+                    input.supervisor && state == NotReady && input.call.is_none()
+                }
+                Command::BargeIn => input.supervisor && can("BARGE_CALL"),
                 Command::SetLogLevel => true,
                 other => other.dialog_action().is_some_and(can),
             };
@@ -397,5 +410,25 @@ mod tests {
             ..ToolbarInput::default()
         });
         assert!(rows >= 8, "{rows} rows");
+    }
+
+    #[test]
+    fn supervisor_matrix_of_the_docs() {
+        let rows = check_tables("supervisor", 3, |c| ToolbarInput {
+            supervisor: c[0] == "yes",
+            state: state(c[1]),
+            online: true,
+            call: (c[2] != "no call").then(|| CallView {
+                actions: c[2]
+                    .split_whitespace()
+                    .filter(|a| *a != "–")
+                    .map(str::to_string)
+                    .collect(),
+                calls: 1,
+                ..CallView::default()
+            }),
+            ..ToolbarInput::default()
+        });
+        assert!(rows >= 6, "{rows} rows");
     }
 }

@@ -178,6 +178,12 @@ pub enum Msg {
     BadNumber,
     /// DTMF digits that are too long or not `0-9 * #`.
     BadDigits,
+    /// The Siebel context of a transfer or consult is longer than its call variable holds.
+    ContextTooLong(usize),
+    /// A supervisor command from a user without the supervisor role.
+    NotSupervisor,
+    /// Silent monitoring outside Not Ready (or during a call).
+    MonitorNeedsNotReady,
     /// Make call outside Not Ready (or during a call).
     MakeCallNeedsNotReady,
     /// Single-step transfer under UCCX.
@@ -269,6 +275,9 @@ impl Msg {
             Msg::MissingNumber => c.text("missing_number", &[]),
             Msg::BadNumber => c.text("bad_number", &[]),
             Msg::BadDigits => c.text("bad_digits", &[]),
+            Msg::NotSupervisor => c.text("not_supervisor", &[]),
+            Msg::MonitorNeedsNotReady => c.text("monitor_not_ready", &[]),
+            Msg::ContextTooLong(max) => c.text("context_too_long", &[("max", &max.to_string())]),
             Msg::MakeCallNeedsNotReady => c.text("make_call_not_ready", &[]),
             Msg::SingleStepUccx => c.text("single_step_uccx", &[]),
             Msg::LogLevel(l) => c.text("log_level", &[("level", l)]),

@@ -30,7 +30,7 @@ fn contacts() -> Vec<Contact> {
 }
 
 /// A chain whose Siebel side runs the DEF's event responses into a SQLite file.
-fn chain_with_engine(deployment: Deployment, n: usize) -> (Chain, Arc<Engine>) {
+pub(crate) fn chain_with_engine(deployment: Deployment, n: usize) -> (Chain, Arc<Engine>) {
     let mut chain = Chain::start_with(
         deployment,
         n,
@@ -46,7 +46,11 @@ fn chain_with_engine(deployment: Deployment, n: usize) -> (Chain, Arc<Engine>) {
 }
 
 /// Waits until the engine ran `handler` for the work item `tracking`.
-fn wait_outcome(engine: &Engine, tracking: &str, handler: &str) -> scs_sim::engine::Outcome {
+pub(crate) fn wait_outcome(
+    engine: &Engine,
+    tracking: &str,
+    handler: &str,
+) -> scs_sim::engine::Outcome {
     wait_until(&format!("the {handler} run for {tracking}"), WAIT, || {
         let all = engine.outcomes();
         all.iter()

@@ -26,4 +26,5 @@ mod security;
 mod security_proof;
 mod security_rig;
 mod security_tls;
+mod supervisor;
 mod webdriver;

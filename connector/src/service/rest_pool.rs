@@ -27,6 +27,7 @@ fn queue_key((ticket, call): &RestJob) -> QueueKey {
         | RestCall::User { agent, .. }
         | RestCall::Dialogs { agent, .. }
         | RestCall::MakeCall { agent, .. }
+        | RestCall::Supervise { agent, .. }
         | RestCall::ReasonCodes { agent, .. }
         | RestCall::WrapUpReasons { agent, .. } => QueueKey::Agent(agent.clone()),
         // A dialog action is made with the agent's own credentials.

@@ -99,6 +99,15 @@ pub(super) fn call_finesse(rest: &Rest, call: &RestCall) -> Result<RestAnswer, R
         } => rest
             .make_call(node, agent, creds, from, to, request_id)
             .map(|()| RestAnswer::Done),
+        RestCall::Supervise {
+            node,
+            agent,
+            creds,
+            body,
+            request_id,
+        } => rest
+            .supervise(node, agent, creds, body, request_id)
+            .map(|()| RestAnswer::Done),
         RestCall::ReasonCodes {
             node,
             agent,

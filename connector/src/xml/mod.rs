@@ -222,6 +222,12 @@ pub fn user_info(user: &Element) -> Result<AgentInfo, XmlError> {
         last_name: user.text_of("lastName"),
         state_change_time: user.text_of("stateChangeTime"),
         make_call_from_ready: false,
+        supervisor: user.child("roles").is_some_and(|roles| {
+            roles
+                .children
+                .iter()
+                .any(|r| r.name.eq_ignore_ascii_case("role") && r.text.trim() == "Supervisor")
+        }),
     })
 }
 

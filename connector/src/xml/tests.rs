@@ -196,6 +196,7 @@ fn finesse_fixtures_parse() {
     assert_eq!(info.reason_code.as_deref(), Some("12"));
     assert_eq!(info.reason_label.as_deref(), Some("Lunch"));
     assert_eq!(info.extension.as_deref(), Some("5001"));
+    assert!(!info.supervisor, "roles: Agent only");
 
     let active = Element::parse(fixture!("dialog_active.xml")).unwrap();
     let d = dialog_info(&active, "1001", "5001");
@@ -302,4 +303,11 @@ fn finesse_fixtures_parse() {
         Update::User { info, .. } => assert_eq!(info.state, Some(AgentState::NotReady)),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_user_with_the_supervisor_role_is_a_supervisor() {
+    let x = "<User><loginId>1009</loginId><roles><role>Agent</role><role>Supervisor</role></roles><state>NOT_READY</state></User>";
+    let info = user_info(&Element::parse(x).unwrap()).unwrap();
+    assert!(info.supervisor);
 }

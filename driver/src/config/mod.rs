@@ -156,6 +156,9 @@ pub struct DriverConfig {
     pub wrap_up_reasons: bool,
     /// The call variable that carries the caller-entered digits (field `CED`), if any.
     pub ced_variable: Option<String>,
+    /// The call variable that carries the Siebel context of a transfer or consult
+    /// (`AttachContext`; field `Context` of the receiving agent's call events), if any.
+    pub context_variable: Option<String>,
     /// Restart the last call's work-item timer on wrap-up (advanced setup).
     pub reset_timer_on_wrap_up: bool,
     /// Broker users of the connectors (`Driver:ConnectorUsers`): when set, a `System`
@@ -210,6 +213,7 @@ impl fmt::Debug for DriverConfig {
             .field("logout_reasons", &self.logout_reasons)
             .field("wrap_up_reasons", &self.wrap_up_reasons)
             .field("ced_variable", &self.ced_variable)
+            .field("context_variable", &self.context_variable)
             .field("reset_timer_on_wrap_up", &self.reset_timer_on_wrap_up)
             .finish()
     }
@@ -245,6 +249,7 @@ impl Default for DriverConfig {
             logout_reasons: false,
             wrap_up_reasons: false,
             ced_variable: None,
+            context_variable: None,
             reset_timer_on_wrap_up: false,
         }
     }
@@ -296,6 +301,26 @@ pub(crate) fn strip_prefix<'a>(key: &'a str, prefix: &str) -> &'a str {
     match (k.get(..prefix.len()), k.get(prefix.len()..)) {
         (Some(head), Some(rest)) if head.eq_ignore_ascii_case(prefix) => rest,
         _ => k,
+    }
+}
+
+/// `Driver:ContextVariable`: empty (off), `callVariable1`..`callVariable10` or an ECC
+/// variable (`user.*`), the variables Finesse's UPDATE_CALL_DATA sets.
+fn context_variable(v: &str) -> Result<Option<String>, ConfigError> {
+    let v = v.trim();
+    let call_variable = v
+        .strip_prefix("callVariable")
+        .and_then(|n| n.parse::<u8>().ok())
+        .is_some_and(|n| (1..=10).contains(&n));
+    let ecc = v.len() > 5 && v.starts_with("user.");
+    match v {
+        "" => Ok(None),
+        _ if call_variable || ecc => Ok(Some(v.to_string())),
+        _ => Err(invalid(
+            "ContextVariable",
+            v,
+            "must be callVariable1..callVariable10 or an ECC variable (user.name)",
+        )),
     }
 }
 
@@ -451,6 +476,7 @@ impl DriverConfig {
                 "logoutreasoncodes" => c.logout_reasons = flag("LogoutReasonCodes", v)?,
                 "wrapupreasoncodes" => c.wrap_up_reasons = flag("WrapUpReasonCodes", v)?,
                 "cedvariable" => c.ced_variable = (!v.is_empty()).then(|| v.to_string()),
+                "contextvariable" => c.context_variable = context_variable(v)?,
                 "resettimeronwrapup" => c.reset_timer_on_wrap_up = flag("ResetTimerOnWrapUp", v)?,
                 "securekey" => des_key = v.to_string(),
                 "securekeyfile" => key_file = v.to_string(),

@@ -31,6 +31,18 @@ fn parses_prefixed_case_insensitive_keys() {
 use crate::secure::KeyError;
 
 #[test]
+fn context_variable_is_a_call_or_ecc_variable() {
+    for (v, want) in [
+        ("", None),
+        ("callVariable10", Some("callVariable10")),
+        ("user.siebel.context", Some("user.siebel.context")),
+    ] {
+        let p = DriverConfig::from_params(&kv(&[("Driver:ContextVariable", v)])).unwrap();
+        assert_eq!(p.config.context_variable.as_deref(), want);
+    }
+}
+
+#[test]
 fn bad_values_name_the_key() {
     for (k, v, needle) in [
         ("Driver:BrokerPort", "http", "Driver:BrokerPort"),
@@ -40,6 +52,12 @@ fn bad_values_name_the_key() {
         ("Driver:LogLevel", "loud", "Driver:LogLevel"),
         ("Driver:HeartbeatMs", "5", "Driver:HeartbeatMs"),
         ("Driver:DeploymentType", "PCCE9", "Driver:DeploymentType"),
+        (
+            "Driver:ContextVariable",
+            "callVariable11",
+            "Driver:ContextVariable",
+        ),
+        ("Driver:ContextVariable", "user.", "Driver:ContextVariable"),
         ("Driver:ReconnectMinMs", "900000", "Driver:ReconnectMinMs"),
         (
             "Driver:UseSecurePassword",

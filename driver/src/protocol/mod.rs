@@ -193,6 +193,29 @@ pub enum Message {
         /// Wrap-up reason label.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         wrap_up_reason: Option<String>,
+        /// Call variables (`callVariable1`..`callVariable10`) and ECC variables (`user.*`)
+        /// to set, as (name, value).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        variables: Vec<(String, String)>,
+    },
+    /// Request: a supervisor silently monitors the call of an agent of its team (Finesse
+    /// SILENT_MONITOR; the supervisor must be Not Ready): a monitoring dialog for the
+    /// supervisor.
+    SilentMonitor {
+        /// The supervisor's id.
+        agent: String,
+        /// The monitored agent's extension.
+        to: String,
+    },
+    /// Request: a supervisor barges into the call it silently monitors (Finesse BARGE_CALL):
+    /// the call becomes a conference with the supervisor.
+    BargeCall {
+        /// The supervisor's id.
+        agent: String,
+        /// The supervisor's monitoring dialog.
+        dialog: String,
+        /// The monitored agent's extension.
+        to: String,
     },
     /// Request: a standby connector (exclusive consumer) sends this to the request queue;
     /// whichever connector receives it holds the queue. A standby that receives one has
@@ -258,7 +281,9 @@ impl Message {
             | Message::GetReasonCodes { agent, .. }
             | Message::CallAction { agent, .. }
             | Message::MakeCall { agent, .. }
-            | Message::UpdateCallData { agent, .. } => Some(agent),
+            | Message::UpdateCallData { agent, .. }
+            | Message::SilentMonitor { agent, .. }
+            | Message::BargeCall { agent, .. } => Some(agent),
             _ => None,
         }
     }
@@ -463,6 +488,10 @@ pub struct AgentInfo {
     /// to NOT_READY first); otherwise a call is placed only from NOT_READY.
     #[serde(default, skip_serializing_if = "is_false")]
     pub make_call_from_ready: bool,
+    /// The user is a supervisor (Finesse User `roles` holds `Supervisor`): silent monitor and
+    /// barge are offered.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub supervisor: bool,
 }
 
 /// Why a body could not be read as a protocol message.

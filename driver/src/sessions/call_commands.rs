@@ -85,6 +85,7 @@ impl Sessions {
                     agent: agent.clone(),
                     dialog,
                     wrap_up_reason: Some(reason),
+                    variables: Vec::new(),
                 }]
             }
             Command::AlternateCall => {
@@ -110,6 +111,34 @@ impl Sessions {
                     .collect();
                 v.push(action(pick, CallAction::Retrieve, None));
                 v
+            }
+            Command::SilentMonitor | Command::BargeIn
+                if !s.info.as_ref().is_some_and(|i| i.supervisor) =>
+            {
+                return Err(("NotSupervisor", Msg::NotSupervisor))
+            }
+            Command::SilentMonitor => {
+                if state != Some(AgentState::NotReady) || s.calls.current().is_some() {
+                    return Err(("MonitorNeedsNotReady", Msg::MonitorNeedsNotReady));
+                }
+                vec![Message::SilentMonitor {
+                    agent: agent.clone(),
+                    to: dial()?,
+                }]
+            }
+            Command::BargeIn => {
+                // The monitoring call (Finesse lists BARGE_CALL on it): the selected one, else
+                // any; its toAddress is the monitored agent's extension.
+                let barge = |c: &&WorkItem| c.info.actions.iter().any(|a| a == "BARGE_CALL");
+                let call = target
+                    .filter(barge)
+                    .or_else(|| s.calls.all().find(barge))
+                    .ok_or(("NoCall", Msg::NoCall))?;
+                vec![Message::BargeCall {
+                    agent: agent.clone(),
+                    dialog: call.info.id.clone(),
+                    to: call.info.to_address.clone(),
+                }]
             }
             Command::TransferMute if self.cfg.deployment == Deployment::Uccx => {
                 return Err(("NotSupported", Msg::SingleStepUccx))
@@ -153,10 +182,50 @@ impl Sessions {
                     Command::TransferMute => (CallAction::TransferSst, Some(dial()?)),
                     _ => (CallAction::SendDtmf, Some(dtmf()?)),
                 };
-                vec![action(call, act, to)]
+                let mut v = Vec::new();
+                if matches!(act, CallAction::ConsultCall | CallAction::TransferSst) {
+                    v.extend(self.attach_context(&agent, call, args)?);
+                }
+                v.push(action(call, act, to));
+                v
             }
             _ => Vec::new(),
         })
+    }
+
+    /// `AttachContext`: the Siebel context the command carries (its `Context` parameter)
+    /// written to the call's `Driver:ContextVariable` before a consult or transfer, so the
+    /// receiving agent's call events carry it (field `Context`). Nothing without either.
+    fn attach_context(
+        &self,
+        agent: &str,
+        call: &WorkItem,
+        args: &Args,
+    ) -> Result<Option<Message>, Refusal> {
+        // No record on screen: the field reference stays unexpanded (`[Id]`).
+        let unexpanded = |c: &String| c.starts_with('[') && c.ends_with(']');
+        let Some(context) = args.param("Context").filter(|c| !unexpanded(c)) else {
+            return Ok(None);
+        };
+        let Some(variable) = self.cfg.context_variable.clone() else {
+            tracing::debug!("a Siebel context without Driver:ContextVariable: not carried");
+            return Ok(None);
+        };
+        // Finesse holds 40 characters in a call variable, up to 210 in an ECC variable.
+        let max = if variable.starts_with("user.") {
+            210
+        } else {
+            40
+        };
+        if context.chars().count() > max {
+            return Err(("ContextTooLong", Msg::ContextTooLong(max)));
+        }
+        Ok(Some(Message::UpdateCallData {
+            agent: agent.to_string(),
+            dialog: call.info.id.clone(),
+            wrap_up_reason: None,
+            variables: vec![(variable, context)],
+        }))
     }
 
     /// The wrap-up reason as Finesse stores it (its label). With `Driver:WrapUpReasonCodes`

@@ -44,6 +44,19 @@ impl Args<'_> {
     }
 
     /// The work item a call command names (`TrackingID`), if any.
+    /// The parameter `name` (with or without `Param.`), never the string parameter.
+    pub(super) fn param(&self, name: &str) -> Option<String> {
+        self.params
+            .iter()
+            .find(|(k, _)| {
+                let k = k.trim();
+                k.strip_prefix("Param.")
+                    .unwrap_or(k)
+                    .eq_ignore_ascii_case(name)
+            })
+            .and_then(|(_, v)| present(v))
+    }
+
     pub(super) fn tracking(&self) -> Option<String> {
         self.params
             .iter()

@@ -1,7 +1,7 @@
 //! What arrives from the link: the link going up or down, and connector messages (one
 //! function per message type) turned into host calls.
 
-use crate::calls::{Calls, Effect};
+use crate::calls::{Calls, Effect, Named};
 use crate::clock::Now;
 use crate::commands::events;
 use crate::link::Outbox;
@@ -235,8 +235,8 @@ impl Sessions {
     /// One call changed.
     fn on_dialog(&mut self, now: Now, dialog: DialogInfo, re: Option<&str>) {
         let agent = dialog.agent.clone();
-        self.on_dialogs(now, &agent, re, |calls, ext, ced| {
-            calls.apply(dialog, ext, ced, now)
+        self.on_dialogs(now, &agent, re, |calls, ext, named| {
+            calls.apply(dialog, ext, named, now)
         })
     }
 
@@ -255,8 +255,8 @@ impl Sessions {
             .and_then(|s| s.snapshot.clone())
             .filter(|(req, _)| re == Some(req.as_str()))
             .map(|(_, at)| at);
-        self.on_dialogs(now, agent, re, |calls, ext, ced| {
-            calls.reconcile(dialogs, since, ext, ced, now)
+        self.on_dialogs(now, agent, re, |calls, ext, named| {
+            calls.reconcile(dialogs, since, ext, named, now)
         })
     }
 
@@ -266,13 +266,20 @@ impl Sessions {
         now: Now,
         agent: &str,
         re: Option<&str>,
-        update: impl FnOnce(&mut Calls, &str, Option<&str>) -> Vec<Effect>,
+        update: impl FnOnce(&mut Calls, &str, Named) -> Vec<Effect>,
     ) {
         let Some(id) = self.owner(agent) else {
             tracing::debug!("dialog for agent {agent} that no session owns");
             return;
         };
-        let ced = self.cfg.ced_variable.clone();
+        let (ced, context) = (
+            self.cfg.ced_variable.clone(),
+            self.cfg.context_variable.clone(),
+        );
+        let named = Named {
+            ced: ced.as_deref(),
+            context: context.as_deref(),
+        };
         let Some(s) = self.sessions.get_mut(&id) else {
             return;
         };
@@ -280,7 +287,7 @@ impl Sessions {
             s.pending.remove(re);
         }
         let extension = s.extension();
-        let effects = update(&mut s.calls, &extension, ced.as_deref());
+        let effects = update(&mut s.calls, &extension, named);
         *s.work_items.lock().unwrap_or_else(|e| e.into_inner()) =
             s.calls.ids().into_iter().collect();
         let slot = s.slot.clone();

@@ -482,6 +482,8 @@ fn field(fields: &[(String, String)], name: &str) -> String {
 
 mod calls;
 mod connector;
+mod context;
 mod ha;
 mod login;
+mod supervisor;
 mod toolbar_features;

@@ -73,6 +73,29 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &str) -> Reply {
                 Err((status, message)) => json_error(status, message),
             }
         }
+        ("POST", ["agents", id, "supervisor"]) => {
+            // `{"teams": ["1"]}`: the user supervises these teams (an empty list: an agent).
+            let v = match parse() {
+                Ok(v) => v,
+                Err(e) => return json_error(400, format!("bad JSON: {e}")),
+            };
+            let Some(teams) = v.get("teams").and_then(Value::as_array) else {
+                return json_error(400, "give teams: a list of team ids");
+            };
+            let teams = teams
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect();
+            let result = shared.lock().set_supervisor(id, teams);
+            match result {
+                Ok(out) => {
+                    shared.notifier.publish(out);
+                    Reply::json(200, json!({ "ok": true }))
+                }
+                Err((status, message)) => json_error(status, message),
+            }
+        }
         ("POST", ["agents", "state"]) => {
             // A state change made outside Siebel (a supervisor, the Finesse desktop).
             let v = match parse() {
@@ -148,6 +171,7 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &str) -> Reply {
                         "reasonCodeId": a.reason_code_id,
                         "extension": a.extension,
                         "stateChangeTime": a.state_change_time,
+                        "supervisedTeams": a.supervised_teams,
                     })
                 })
                 .collect();
@@ -171,6 +195,11 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &str) -> Reply {
                         "secondaryId": d.secondary_id,
                         "callKeyCallId": d.call_key,
                         "stateCause": d.participants[0].state_cause,
+                        "participants": d
+                            .participants
+                            .iter()
+                            .map(|p| p.media_address.as_str())
+                            .collect::<Vec<_>>(),
                     })
                 })
                 .collect();

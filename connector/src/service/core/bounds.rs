@@ -92,7 +92,9 @@ impl Core {
     /// driver (`true`), before any REST call.
     pub(super) fn refuse_bad_number(&mut self, reply_to: &str, env: &Envelope) -> bool {
         let (agent, check) = match &env.msg {
-            Message::MakeCall { agent, to } => (agent, driver::dial::check_number(to)),
+            Message::MakeCall { agent, to }
+            | Message::SilentMonitor { agent, to }
+            | Message::BargeCall { agent, to, .. } => (agent, driver::dial::check_number(to)),
             Message::CallAction {
                 agent,
                 action,

@@ -138,6 +138,8 @@ pub(crate) fn kind_of(msg: &Message) -> &'static str {
         Message::CallAction { .. } => "CallAction",
         Message::MakeCall { .. } => "MakeCall",
         Message::UpdateCallData { .. } => "UpdateCallData",
+        Message::SilentMonitor { .. } => "SilentMonitor",
+        Message::BargeCall { .. } => "BargeCall",
         Message::Probe { .. } => "Probe",
         Message::Announce { .. } => "Announce",
         Message::Accepted {} => "Accepted",

@@ -9,7 +9,7 @@ use driver::protocol::{CallAction, Envelope, Message};
 
 use super::flows::{Flow, Req, Step};
 use super::{Core, RestCall, Waiter};
-use crate::rest::{Credentials, DialogAction, RestError, StateChange};
+use crate::rest::{Credentials, DialogAction, RestError, StateChange, SupervisorDialog};
 
 /// A request waiting for its turn.
 pub(super) struct Queued {
@@ -119,7 +119,17 @@ impl Core {
                 agent,
                 dialog,
                 wrap_up_reason,
-            } => return self.update_call_data(agent, dialog, wrap_up_reason, re, reply_to),
+                variables,
+            } => {
+                let data = (wrap_up_reason, variables);
+                return self.update_call_data(agent, dialog, data, re, reply_to);
+            }
+            Message::SilentMonitor { agent, to } => {
+                return self.supervise(agent, ("SILENT_MONITOR", to, None), re, reply_to)
+            }
+            Message::BargeCall { agent, dialog, to } => {
+                return self.supervise(agent, ("BARGE_CALL", to, Some(dialog)), re, reply_to)
+            }
             Message::GetReasonCodes { agent, category } => {
                 return self.reason_codes(agent, category, re, reply_to)
             }
@@ -325,6 +335,7 @@ impl Core {
             dtmf: (action == CallAction::SendDtmf).then(|| to.clone().unwrap_or_default()),
             to: to.filter(|_| action != CallAction::SendDtmf),
             wrap_up_reason: None,
+            call_variables: Vec::new(),
         };
         self.with_session(agent, re, fallback, |node, creds, request_id, _| {
             RestCall::DialogAction {
@@ -357,11 +368,38 @@ impl Core {
         })
     }
 
+    /// A supervisor's SILENT_MONITOR or BARGE_CALL (action, the agent's extension, the
+    /// monitoring dialog), from the supervisor's extension.
+    fn supervise(
+        &mut self,
+        agent: String,
+        (action, to, monitoring): (&str, String, Option<String>),
+        re: String,
+        fallback: String,
+    ) -> Option<Flow> {
+        let a = agent.clone();
+        let action = action.to_string();
+        self.with_session(agent, re, fallback, |node, creds, request_id, ext| {
+            RestCall::Supervise {
+                node,
+                agent: a,
+                creds,
+                body: SupervisorDialog {
+                    action,
+                    from: ext,
+                    to,
+                    monitoring,
+                },
+                request_id,
+            }
+        })
+    }
+
     fn update_call_data(
         &mut self,
         agent: String,
         dialog: String,
-        wrap_up_reason: Option<String>,
+        (wrap_up_reason, call_variables): (Option<String>, Vec<(String, String)>),
         re: String,
         fallback: String,
     ) -> Option<Flow> {
@@ -372,6 +410,7 @@ impl Core {
             to: None,
             dtmf: None,
             wrap_up_reason,
+            call_variables,
         };
         self.with_session(agent, re, fallback, |node, creds, request_id, _| {
             RestCall::DialogAction {

@@ -2,7 +2,7 @@
 
 use driver::protocol::{AgentInfo, ReasonCode};
 
-use crate::rest::{Credentials, DialogAction, StateChange};
+use crate::rest::{Credentials, DialogAction, StateChange, SupervisorDialog};
 use crate::xml::{Element, SystemInfo};
 
 /// A Finesse REST call for the shell to make, on the node given in it.
@@ -67,6 +67,20 @@ pub enum RestCall {
         /// The `requestId` header.
         request_id: String,
     },
+    /// `POST /User/{agent}/Dialogs` with `SILENT_MONITOR` or `BARGE_CALL` by a supervisor
+    /// (answer: [`RestAnswer::Done`]).
+    Supervise {
+        /// Base URL of the node.
+        node: String,
+        /// The supervisor's id.
+        agent: String,
+        /// The supervisor's credentials.
+        creds: Credentials,
+        /// The body.
+        body: SupervisorDialog,
+        /// The `requestId` header.
+        request_id: String,
+    },
     /// `GET /User/{agent}/ReasonCodes?category=…` (answer: [`RestAnswer::ReasonCodes`]).
     ReasonCodes {
         /// Base URL of the node.
@@ -106,6 +120,7 @@ impl RestCall {
             C::Dialogs { .. } => "Dialogs",
             C::DialogAction { .. } => "DialogAction",
             C::MakeCall { .. } => "MakeCall",
+            C::Supervise { .. } => "Supervise",
             C::ReasonCodes { .. } => "ReasonCodes",
             C::WrapUpReasons { .. } => "WrapUpReasons",
             C::SystemInfo { .. } => "SystemInfo",

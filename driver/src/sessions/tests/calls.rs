@@ -371,7 +371,8 @@ fn wrap_up_reason_goes_to_the_call_that_ended() {
         [Message::UpdateCallData {
             agent: "1001".into(),
             dialog: "d1".into(),
-            wrap_up_reason: Some("Sale".into())
+            wrap_up_reason: Some("Sale".into()),
+            variables: Vec::new(),
         }]
     );
 }
@@ -488,7 +489,8 @@ fn with_the_switch_on_a_wrap_up_reason_must_be_one_of_finesses() {
             [Message::UpdateCallData {
                 agent: "1001".into(),
                 dialog: "d1".into(),
-                wrap_up_reason: Some(label.into())
+                wrap_up_reason: Some(label.into()),
+                variables: Vec::new(),
             }],
             "{given}"
         );
@@ -506,7 +508,8 @@ fn with_the_switch_off_a_wrap_up_reason_is_free_text() {
         [Message::UpdateCallData {
             agent: "1001".into(),
             dialog: "d1".into(),
-            wrap_up_reason: Some("Refund".into())
+            wrap_up_reason: Some("Refund".into()),
+            variables: Vec::new(),
         }]
     );
     r.clear();

@@ -202,6 +202,9 @@ impl FakeFinesse {
             }
             RestCall::MakeCall {
                 node, agent, creds, ..
+            }
+            | RestCall::Supervise {
+                node, agent, creds, ..
             } => {
                 self.node_up(node)?;
                 self.user(agent, creds)?;
