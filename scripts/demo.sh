@@ -237,7 +237,7 @@ SHOT="not taken (no chromium)"
 if command -v chromium >/dev/null 2>&1; then
     if timeout 60 chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars \
             --user-data-dir="$RUN/chromium-profile" --window-size=1400,1000 \
-            --virtual-time-budget=4000 --screenshot="$RUN/console.png" "$CONSOLE/" \
+            --timeout=4000 --screenshot="$RUN/console.png" "$CONSOLE/" \
             >"$RUN/chromium.log" 2>&1 && [[ -s $RUN/console.png ]]; then
         SHOT="$RUN/console.png"
     else
