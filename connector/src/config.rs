@@ -238,7 +238,8 @@ pub struct Finesse {
     /// CA file (PEM) that signed the nodes' HTTPS and XMPP certificates; empty: the public
     /// web CAs built in (HTTPS).
     pub ca_file: String,
-    /// XMPP transport: `plain`, `starttls` (on `xmpp_port`) or `tls` (direct, e.g. 5223).
+    /// XMPP transport: `starttls` (on `xmpp_port`, the default), `tls` (direct, e.g. 5223)
+    /// or `plain` (only when asked for).
     pub xmpp_tls: String,
 }
 
@@ -253,7 +254,7 @@ impl Default for Finesse {
             poll_ms: 5_000,
             request_timeout_ms: 5_000,
             ca_file: String::new(),
-            xmpp_tls: "plain".into(),
+            xmpp_tls: "starttls".into(),
         }
     }
 }

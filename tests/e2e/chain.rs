@@ -32,7 +32,7 @@ pub fn xmpp_toml() -> String {
             "xmpp_port = {port}\nxmpp_tls = \"{tls}\"\nca_file = \"{}\"\n",
             ca.display()
         ),
-        _ => format!("xmpp_port = {port}\n"),
+        _ => format!("xmpp_port = {port}\nxmpp_tls = \"plain\"\n"),
     }
 }
 

@@ -4,7 +4,8 @@
 //! UCCE 12.0(1) and UCCX); a
 //! single-step transfer to another agent's extension rings that agent; the record on the
 //! transferring agent's screen travels with a consult or blind transfer (`AttachContext`,
-//! call variables) and pops on the receiving agent's screen.
+//! call variables) and pops on the receiving agent's screen; a node whose `finesse` XMPP user
+//! goes unavailable (its web app down) is out of service at once, and back with that user.
 
 use finesse_sim::Deployment;
 use scs_sim::engine::Pop;
@@ -285,4 +286,42 @@ fn a_blind_transfer_carries_the_contact_on_screen_to_the_other_agents_pop() {
         single("1-BEA"),
         "B sees A's contact, not the list for the number"
     );
+}
+
+#[test]
+fn the_finesse_users_presence_takes_the_node_out_of_service_at_once_and_back() {
+    let mut chain = Chain::start(Deployment::Ucce, 1);
+    // SystemInfo only once a minute: a change within the wait below is the presence's doing.
+    chain.stop_connector();
+    chain.connector_config.finesse.poll_ms = 60_000;
+    chain.start_connector();
+    let mut agent = logged_in(&chain, 0, false);
+    let c = agent.client.clone();
+
+    // Finesse's web app goes down: REST answers 503, the `finesse` user becomes unavailable.
+    let m = c.mark();
+    let t0 = std::time::Instant::now();
+    admin(chain.sim(), "/admin/failures", json!({"webAppDown": true}));
+    let text = wait_status(&c, m, "CTI is unavailable");
+    println!("out of service shown after {:?}", t0.elapsed());
+    assert_eq!(
+        text,
+        "CTI is unavailable: the CTI connector is out of service."
+    );
+    let log = std::fs::read_to_string(connector_log()).unwrap();
+    assert!(
+        log.contains("its finesse XMPP user is unavailable"),
+        "{log}"
+    );
+
+    // Back: the presence returns, SystemInfo confirms, and the agent works again.
+    let m = c.mark();
+    let t0 = std::time::Instant::now();
+    admin(chain.sim(), "/admin/failures", json!({"webAppDown": false}));
+    wait_status(&c, m, "CTI is available");
+    println!("in service shown after {:?}", t0.elapsed());
+    let m = c.mark();
+    agent.run_command("Ready").unwrap();
+    wait_event(&c, m, "EventAgentReady");
+    agent.release();
 }

@@ -24,7 +24,10 @@ impl Sessions {
     ) -> Result<Vec<Message>, Refusal> {
         let number = args.get(&["PhoneNumber", "Number", "Digits", "To"]);
         let reason = args.get(&["WrapUpReason", "Reason"]);
-        let s = self.sessions.get(&id).ok_or(("NoSession", Msg::NoCall))?;
+        let s = self
+            .sessions
+            .get(&id)
+            .ok_or(("NoSession", Msg::NotLoggedIn))?;
         let state = s.state();
         let target = match args.tracking() {
             Some(t) => Some(s.calls.get(&t).ok_or(("UnknownWorkItem", Msg::NoCall))?),

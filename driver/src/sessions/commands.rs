@@ -338,7 +338,7 @@ impl Sessions {
                 encrypted: false,
             },
         );
-        let (password, encrypted) = self.wire_password(&password).map_err(|e| {
+        let (password, encrypted) = self.wire_password(now, &password).map_err(|e| {
             let message = e.to_string();
             tracing::error!("agent {agent}: {message}");
             (
@@ -477,7 +477,7 @@ impl Sessions {
         let password = owner
             .and_then(|id| self.sessions.get(&id))
             .and_then(|s| s.password.as_deref())
-            .and_then(|p| match self.wire_password(p) {
+            .and_then(|p| match self.wire_password(now, p) {
                 Ok((wire, _)) => Some(wire),
                 Err(e) => {
                     tracing::error!("agent {agent}: Connect sent without the password: {e}");
@@ -508,9 +508,9 @@ impl Sessions {
     }
 
     /// The password as sent: encrypted when `Driver:UseSecurePassword` is on.
-    fn wire_password(&self, clear: &str) -> Result<(String, bool), NoRandom> {
+    fn wire_password(&self, now: Now, clear: &str) -> Result<(String, bool), NoRandom> {
         Ok(match &self.cfg.secure {
-            Some(t) => (t.encrypt(clear)?, true),
+            Some(t) => (t.encrypt(clear, now)?, true),
             None => (clear.to_string(), false),
         })
     }

@@ -146,6 +146,13 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &str) -> Reply {
                 shared.lock().partial_service = partial;
                 done.push("partialService");
             }
+            if let Some(down) = v.get("webAppDown").and_then(Value::as_bool) {
+                // Finesse's web app down: REST answers 503 (as out of service) and the
+                // `finesse` XMPP user goes unavailable; `false` brings both back.
+                shared.lock().out_of_service = down;
+                shared.notifier.set_web_app(!down);
+                done.push("webAppDown");
+            }
             if v.get("xmppDrop").and_then(Value::as_bool) == Some(true) {
                 shared.notifier.drop_connection();
                 done.push("xmppDrop");
@@ -153,7 +160,7 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &str) -> Reply {
             if done.is_empty() {
                 return json_error(
                     400,
-                    "give restStatus (+count), outOfService, partialService or xmppDrop",
+                    "give restStatus (+count), outOfService, partialService, webAppDown or xmppDrop",
                 );
             }
             Reply::json(200, json!({ "applied": done }))

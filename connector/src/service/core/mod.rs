@@ -72,6 +72,9 @@ pub enum Notification {
     Refused(String),
     /// A notification.
     Update(Update),
+    /// The node's `finesse` XMPP user became available (`true`) or unavailable: the node
+    /// is out of service while it is unavailable (Cisco's "Failure Scenarios").
+    FinessePresence(bool),
 }
 
 /// Where a notification session logs in.

@@ -99,6 +99,7 @@ impl Core {
                     self.apply_update(agent, u);
                 }
             }
+            Notification::FinessePresence(available) => self.finesse_presence(now, available),
         }
     }
 

@@ -282,13 +282,7 @@ impl Core {
     ) -> Option<Flow> {
         let to = self.reply_to_of(&agent, &fallback);
         let Some(creds) = self.creds_of(&agent) else {
-            let msg = Message::Error {
-                agent: Some(agent),
-                code: "NoSession".into(),
-                message: "The connector has no Finesse session for this agent; log in again".into(),
-                dialog: None,
-            };
-            self.send(&to, msg, Some(&re));
+            self.no_session(&to, &agent, &re);
             return None;
         };
         if let Err(e) = self.finesse_ready() {
@@ -460,6 +454,17 @@ impl Core {
         })
     }
 
+    /// `NoSession`: the connector holds no Finesse session for the agent. One wording for
+    /// every request; the driver shows its own words for the code (`error.NoSession`).
+    fn no_session(&mut self, to: &str, agent: &str, re: &str) {
+        let e = RestError::Api {
+            status: 0,
+            error_type: "NoSession".into(),
+            message: "the connector holds no Finesse session for the agent".into(),
+        };
+        self.error(to, Some(agent), &e, Some(re));
+    }
+
     /// A call request with the agent's session (node, credentials, request id, extension);
     /// no session or no Finesse → `Error`.
     fn with_session(
@@ -471,12 +476,7 @@ impl Core {
     ) -> Option<Flow> {
         let to = self.reply_to_of(&agent, &fallback);
         let Some(creds) = self.creds_of(&agent) else {
-            let e = RestError::Api {
-                status: 0,
-                error_type: "NoSession".into(),
-                message: String::new(),
-            };
-            self.error(&to, Some(&agent), &e, Some(&re));
+            self.no_session(&to, &agent, &re);
             return None;
         };
         if let Err(e) = self.finesse_ready() {

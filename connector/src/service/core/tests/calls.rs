@@ -95,7 +95,7 @@ fn a_call_request_without_a_session_is_no_session() {
     let sent = h.take();
     assert_eq!(sent.len(), 2);
     for (_, m, _) in &sent {
-        assert_eq!(error_of(m), ("NoSession", "NoSession"));
+        assert_eq!(error_of(m), ("NoSession", NO_SESSION));
     }
     assert!(h.calls.is_empty());
 }

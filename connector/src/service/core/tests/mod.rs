@@ -455,6 +455,10 @@ pub(super) fn user_update(agent: &str, state: &str, request_id: Option<&str>) ->
     }
 }
 
+/// The one wording of `NoSession` (the driver shows its own words for the code).
+pub(super) const NO_SESSION: &str =
+    "NoSession: the connector holds no Finesse session for the agent";
+
 pub(super) fn status_of(env: &Envelope) -> (SystemStatus, String) {
     match &env.msg {
         Message::System { status, detail, .. } => (*status, detail.clone()),

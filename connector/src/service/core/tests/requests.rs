@@ -418,10 +418,8 @@ fn set_state_without_a_session_is_no_session() {
     assert_eq!(sent.len(), 1);
     assert_eq!(
         error_of(&sent[0].1),
-        (
-            "NoSession",
-            "The connector has no Finesse session for this agent; log in again"
-        )
+        ("NoSession", NO_SESSION),
+        "a state change and a call request say it alike"
     );
     assert!(h.calls.is_empty());
 }
