@@ -210,6 +210,8 @@ pub struct ToolbarInput {
     pub make_call_from_ready: bool,
     /// The user is a supervisor (silent monitor and barge).
     pub supervisor: bool,
+    /// The session's agent is listed in `Driver:AdminAgents` (`SetLogLevel`, once logged in).
+    pub admin: bool,
 }
 
 /// Whether a manual outbound call may be placed: no call, and Not Ready (any release) or Ready
@@ -260,11 +262,15 @@ pub fn toolbar(input: &ToolbarInput) -> Vec<CommandStatus> {
                     input.supervisor && state == NotReady && input.call.is_none()
                 }
                 Command::BargeIn => input.supervisor && can("BARGE_CALL"),
-                Command::SetLogLevel => true,
+                Command::SetLogLevel => input.admin && state != Logout,
                 other => other.dialog_action().is_some_and(can),
             };
-            // SetLogLevel acts on the driver itself: always available.
-            let enabled = c == Command::SetLogLevel || (input.online && !input.busy && allowed);
+            // SetLogLevel acts on the driver itself: an administrator has it even offline.
+            let enabled = if c == Command::SetLogLevel {
+                allowed
+            } else {
+                input.online && !input.busy && allowed
+            };
             // HoldCall is checked while the current call is held (a Hold/Resume toggle).
             let checked = matches!(
                 (c, state),
@@ -430,5 +436,16 @@ mod tests {
             ..ToolbarInput::default()
         });
         assert!(rows >= 6, "{rows} rows");
+    }
+
+    #[test]
+    fn administrator_matrix_of_the_docs() {
+        let rows = check_tables("administrator", 3, |c| ToolbarInput {
+            admin: c[0] == "yes",
+            state: state(c[1]),
+            online: c[2] == "yes",
+            ..ToolbarInput::default()
+        });
+        assert!(rows >= 5, "{rows} rows");
     }
 }

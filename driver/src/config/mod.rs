@@ -164,7 +164,7 @@ pub struct DriverConfig {
     /// Broker users of the connectors (`Driver:ConnectorUsers`): when set, a `System`
     /// status is trusted only with one of them in the broker's `JMSXUserID` stamp.
     pub connector_users: Vec<String>,
-    /// Agents allowed to run `SetLogLevel` (`Driver:AdminAgents`); empty: every agent.
+    /// Agents allowed to run `SetLogLevel` (`Driver:AdminAgents`); empty: nobody.
     pub admin_agents: Vec<String>,
 }
 

@@ -7,7 +7,7 @@ use crate::config::Deployment;
 use crate::messages::Msg;
 use crate::protocol::{AgentState, CallAction, Message};
 
-use super::commands::{Args, Refusal};
+use super::commands::{reason_labels, Args, Refusal};
 use super::{Session, Sessions};
 
 /// The reason category of wrap-up reasons (Finesse's WrapUpReasons).
@@ -236,15 +236,7 @@ impl Sessions {
     /// id; otherwise any text.
     fn wrap_up_reason(&self, s: &Session, given: Option<String>) -> Result<String, Refusal> {
         let list = s.reasons.get(WRAP_UP).filter(|_| self.cfg.wrap_up_reasons);
-        let labels = || {
-            list.map(|l| {
-                l.iter()
-                    .map(|r| r.label.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default()
-        };
+        let labels = || reason_labels(list);
         let Some(given) = given else {
             return Err(("MissingReason", Msg::WrapUpReasonRequired(labels())));
         };

@@ -11,7 +11,7 @@ use crate::config::{present, LogLevel, ServiceConfig};
 use crate::host::HostSlot;
 use crate::link::Outbox;
 use crate::messages::Msg;
-use crate::protocol::{AgentState, Message};
+use crate::protocol::{AgentState, Message, ReasonCode};
 use crate::secure::NoRandom;
 
 use super::report::play;
@@ -66,6 +66,18 @@ impl Args<'_> {
 }
 
 /// Commands about the agent rather than a call: they run whether or not an agent is bound.
+/// The labels of a reason code list, comma separated, for the agent's message (empty while
+/// the list is not known).
+pub(super) fn reason_labels(list: Option<&Vec<ReasonCode>>) -> String {
+    list.map(|l| {
+        l.iter()
+            .map(|r| r.label.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+    .unwrap_or_default()
+}
+
 fn is_agent_command(command: Command) -> bool {
     matches!(
         command,
@@ -270,21 +282,28 @@ impl Sessions {
         }
     }
 
-    /// `SetLogLevel`: changes the process's log level at once (no request).
+    /// The session's agent is logged in and listed in `Driver:AdminAgents` (who may run
+    /// `SetLogLevel`; nobody when the list is empty).
+    pub(super) fn is_admin(&self, s: &Session) -> bool {
+        s.state().is_some_and(|st| st != AgentState::Logout)
+            && s.agent
+                .as_ref()
+                .is_some_and(|a| self.cfg.admin_agents.contains(a))
+    }
+
+    /// `SetLogLevel`: changes the process's log level at once (no request); only for an
+    /// administrator (`is_admin`).
     fn set_log_level(&self, id: u64, track: &str, args: &Args) {
-        let admins = &self.cfg.admin_agents;
-        if !admins.is_empty() {
-            let who = self
-                .sessions
-                .get(&id)
-                .and_then(|s| s.agent.clone().or_else(|| s.service.agent_id.clone()));
-            if !who.as_ref().is_some_and(|a| admins.contains(a)) {
-                tracing::warn!(
-                    "SetLogLevel refused for session {id} (agent {}): not in Driver:AdminAgents",
-                    who.as_deref().unwrap_or("-")
-                );
-                return self.fail(id, Some(track), "NotAdmin", &Msg::NotAdmin);
-            }
+        let Some(s) = self.sessions.get(&id) else {
+            return;
+        };
+        if !self.is_admin(s) {
+            tracing::warn!(
+                "SetLogLevel refused for session {id} (agent {}): not a logged-in agent of \
+                 Driver:AdminAgents",
+                s.agent.as_deref().unwrap_or("-")
+            );
+            return self.fail(id, Some(track), "NotAdmin", &Msg::NotAdmin);
         }
         let wanted = args.get(&["LogLevel", "Level"]).unwrap_or_default();
         match LogLevel::parse(&wanted) {
@@ -419,15 +438,7 @@ impl Sessions {
             return Ok(None);
         };
         let list = s.reasons.get(category);
-        let labels = || {
-            list.map(|l| {
-                l.iter()
-                    .map(|r| r.label.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default()
-        };
+        let labels = || reason_labels(list);
         let Some(given) = given else {
             if category == "NOT_READY" && self.cfg.not_ready_reasons {
                 return Err(("ReasonRequired", Msg::ReasonRequired(labels())));

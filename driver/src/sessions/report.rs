@@ -45,6 +45,7 @@ impl Sessions {
             uccx: self.cfg.deployment == Deployment::Uccx,
             make_call_from_ready: s.info.as_ref().is_some_and(|i| i.make_call_from_ready),
             supervisor: s.info.as_ref().is_some_and(|i| i.supervisor),
+            admin: self.is_admin(s),
             wrap_up: s.calls.last_ended().is_some()
                 && matches!(s.state(), Some(AgentState::Work | AgentState::WorkReady)),
         });

@@ -28,8 +28,8 @@ fn status_line_follows_the_link_and_the_connector() {
     );
     assert!(!r.enabled(1, "LogIn"));
     assert!(
-        r.enabled(1, "SetLogLevel"),
-        "SetLogLevel acts on the driver itself"
+        !r.enabled(1, "SetLogLevel"),
+        "SetLogLevel is for a logged-in administrator only"
     );
 }
 

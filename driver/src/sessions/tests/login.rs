@@ -379,8 +379,7 @@ fn secure_password_leaves_the_driver_encrypted_only() {
 
 #[test]
 fn log_level_command_checks_the_level() {
-    let mut r = Rig::online();
-    r.clear();
+    let mut r = Rig::logged_in(&[("Driver:AdminAgents", "1001")]);
     r.invoke(1, "lvl", "SetLogLevel", "loud", vec![]);
     assert_eq!(r.error_code(1), "BadLogLevel");
     r.clear();
@@ -525,9 +524,11 @@ fn pending_not_ready_during_a_call_is_shown_and_blinks() {
 }
 
 #[test]
-fn log_level_command_is_for_admin_agents_when_they_are_listed() {
+fn log_level_command_is_for_listed_admin_agents_only() {
     let mut r = Rig::online_with(&[("Driver:AdminAgents", "9001, 9002")]);
+    assert!(!r.enabled(1, "SetLogLevel"), "greyed before login");
     r.login(1, "1001");
+    assert!(!r.enabled(1, "SetLogLevel"), "greyed for an ordinary agent");
     r.clear();
     r.invoke(1, "lvl", "SetLogLevel", "", kv(&[("LogLevel", "trace")]));
     assert_eq!(r.error_code(1), "NotAdmin");
@@ -536,9 +537,33 @@ fn log_level_command_is_for_admin_agents_when_they_are_listed() {
         "Only CTI administrators may change the log level."
     );
     r.add(2, &[]);
+    assert!(
+        !r.enabled(2, "SetLogLevel"),
+        "greyed before the admin logs in"
+    );
+    r.invoke(2, "lvl", "SetLogLevel", "", kv(&[("LogLevel", "info")]));
+    assert_eq!(r.error_code(2), "NotAdmin", "refused before login");
     r.login(2, "9002");
+    assert!(r.enabled(2, "SetLogLevel"), "enabled for an administrator");
     r.clear();
     r.invoke(2, "lvl", "SetLogLevel", "", kv(&[("LogLevel", "info")]));
     assert!(r.errors(2).is_empty());
     assert_eq!(r.status(2), "Log level set to info.");
+    r.link_down();
+    assert!(
+        r.enabled(2, "SetLogLevel"),
+        "an administrator keeps it offline"
+    );
+    assert!(!r.enabled(1, "SetLogLevel"));
+}
+
+#[test]
+fn log_level_command_is_for_nobody_without_admin_agents() {
+    let mut r = Rig::online();
+    r.login(1, "1001");
+    assert!(!r.enabled(1, "SetLogLevel"));
+    r.clear();
+    r.invoke(1, "lvl", "SetLogLevel", "", kv(&[("LogLevel", "trace")]));
+    assert_eq!(r.error_code(1), "NotAdmin");
+    assert!(r.sent().is_empty());
 }
