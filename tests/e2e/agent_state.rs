@@ -283,22 +283,56 @@ fn update_object_information_and_state_timer_start() {
     assert!(busy.is_some(), "not-ready flag cleared on Ready");
 }
 
+/// `SetLogLevel` is for the agents of `Driver:AdminAgents` only: an ordinary agent sees it
+/// greyed and is refused if it sends it anyway; the administrator sees it enabled once logged
+/// in and changes the level of the driver's log.
 #[test]
-fn log_level_changes_at_run_time() {
-    let (_peer, server) = peer_server("ENU");
+fn log_level_changes_at_run_time_for_administrators_only() {
+    let (_peer, queue) = peer();
+    let mut params = BrokerAccess::shared().driver_params(&queue);
+    params.push(("Driver:AdminAgents".into(), "1001".into()));
+    let server = siebel_with("ucce.def", "ENU", &params);
+
+    // An ordinary agent: greyed, and refused when sent anyway.
+    let mut other = start_session(&server, &login("1002", "pw2", "5002"), "CTI is available");
+    let o = other.client.clone();
+    let m = o.mark();
+    other.run_command("SignOnGroup").unwrap();
+    wait_event(&o, m, "EventAgentLogin");
+    wait_toolbar(&o, m, "LogOut", N | S);
+    assert_eq!(
+        flags(&o, "SetLogLevel"),
+        N | S | D,
+        "greyed for an ordinary agent"
+    );
+    let m = o.mark();
+    let level = [("LogLevel".to_string(), "trace".to_string())];
+    other.invoke("SetLogLevel", "", &level);
+    assert_eq!(
+        wait_error(&o, m).1,
+        "Only CTI administrators may change the log level."
+    );
+
+    // The administrator: greyed before login, enabled once logged in.
     let mut agent = start_session(
         &server,
         &login("1001", "secret", "5001"),
         "CTI is available",
     );
     let c = agent.client.clone();
+    wait_toolbar(&c, 0, "LogIn", N);
+    assert_eq!(flags(&c, "SetLogLevel"), N | S | D, "greyed before login");
+    let m = c.mark();
+    agent.run_command("SignOnGroup").unwrap();
+    wait_event(&c, m, "EventAgentLogin");
+    wait_toolbar(&c, m, "SetLogLevel", N | S);
     let m = c.mark();
     agent.set_text("trace");
     agent.run_command("SetLogLevel").unwrap();
     wait_status(&c, m, "Log level set to trace.");
     let m = c.mark();
-    agent.run_command("SignOnGroup").unwrap();
-    wait_event(&c, m, "EventAgentLogin");
+    agent.run_command("Ready").unwrap();
+    wait_event(&c, m, "EventAgentReady");
     let log = std::fs::read_to_string(log_file()).unwrap();
     assert!(
         log.contains(" TRACE "),
@@ -311,8 +345,9 @@ fn log_level_changes_at_run_time() {
     wait_status(&c, m, "Log level set to debug.");
     let before = std::fs::read_to_string(log_file()).unwrap().len();
     let m = c.mark();
-    agent.run_command("SignOffGroup").unwrap();
-    wait_event(&c, m, "EventAgentLogout");
+    agent.set_text("");
+    agent.run_command("NotReady").unwrap();
+    wait_event(&c, m, "EventAgentNotReady");
     let after = std::fs::read_to_string(log_file()).unwrap();
     assert!(
         !after[before..].contains(" TRACE "),

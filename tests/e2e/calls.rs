@@ -446,10 +446,11 @@ fn several_calls_are_work_items_and_selecting_one_switches_calls() {
 }
 
 /// The toolbar's enabled commands (neither disabled nor unsupported), for step checks;
-/// without the ones every step has (SetLogLevel always, ResetState while logged in) or every
-/// call has (SetCurrentWorkItem), which `toolbar.md`'s matrices and their own tests cover.
+/// without the ones every step has (ResetState while logged in) or every call has
+/// (SetCurrentWorkItem), which `toolbar.md`'s matrices and their own tests cover.
+/// SetLogLevel stays greyed: these agents are no administrators.
 fn enabled(c: &scs_sim::Client) -> Vec<String> {
-    let steady = ["SetLogLevel", "ResetState", "SetCurrentWorkItem"];
+    let steady = ["ResetState", "SetCurrentWorkItem"];
     c.toolbar()
         .unwrap_or_default()
         .into_iter()
