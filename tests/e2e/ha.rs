@@ -4,7 +4,7 @@
 //! its measured figures (`HA-FIGURE ...`, see `docs/high-availability.md`).
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,17 @@ pub fn connector_exe() -> PathBuf {
         exe.display()
     );
     exe
+}
+
+/// The connector process on the configuration file `config`, its output discarded.
+pub fn spawn_connector(config: &Path) -> Child {
+    Command::new(connector_exe())
+        .arg("--config")
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the connector starts")
 }
 
 /// A connector running as its own process.
@@ -60,13 +71,7 @@ impl ConnectorProcess {
         );
         let path = dir.join(format!("{name}.toml"));
         std::fs::write(&path, toml).unwrap();
-        let child = Command::new(connector_exe())
-            .arg("--config")
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the connector starts");
+        let child = spawn_connector(&path);
         let c = ConnectorProcess {
             monitor: format!("http://127.0.0.1:{port}"),
             child,

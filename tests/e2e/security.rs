@@ -112,9 +112,10 @@ pub(crate) fn ca_file() -> PathBuf {
     repo().join("target/certs/ca.pem")
 }
 
-/// A CA that did not sign the broker's certificate: `scripts/certs.sh` in another folder.
-pub(crate) fn unknown_ca() -> PathBuf {
-    let dir = repo().join("target/certs-unknown-ca");
+/// The folder `dir` (below `target/`) with a test CA and the servers' certificates signed by
+/// it: `scripts/certs.sh` run there, which makes only what is missing or no longer valid.
+pub(crate) fn certs_in(dir: &str) -> PathBuf {
+    let dir = repo().join("target").join(dir);
     let out = Command::new("bash")
         .arg(repo().join("scripts/certs.sh"))
         .env("CERTS_DIR", &dir)
@@ -125,7 +126,12 @@ pub(crate) fn unknown_ca() -> PathBuf {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    dir.join("ca.pem")
+    dir
+}
+
+/// A CA that did not sign the broker's certificate: `scripts/certs.sh` in another folder.
+pub(crate) fn unknown_ca() -> PathBuf {
+    certs_in("certs-unknown-ca").join("ca.pem")
 }
 
 pub(crate) fn connect(addr: SocketAddr, who: (&str, &str)) -> Result<Connection, StompError> {

@@ -3,7 +3,7 @@
 //! memory figures and log checks.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use crate::chain::{get_json, xmpp_toml};
@@ -46,13 +46,7 @@ impl ConnectorProc {
         );
         let path = dir.join(format!("{name}.toml"));
         std::fs::write(&path, toml).unwrap();
-        let child = Command::new(crate::ha::connector_exe())
-            .arg("--config")
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the connector starts");
+        let child = crate::ha::spawn_connector(&path);
         let c = ConnectorProc {
             child,
             monitor: format!("http://127.0.0.1:{port}"),

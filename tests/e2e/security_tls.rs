@@ -10,23 +10,14 @@ use std::time::Duration;
 use finesse_sim::Deployment;
 
 use crate::common::*;
-use crate::security::{ca_file, free_ports, unknown_ca};
+use crate::security::{ca_file, certs_in, free_ports, unknown_ca};
 use crate::security_rig::sim_with_agent;
 
 #[test]
 fn finesse_over_https_with_a_test_ca_works_with_its_ca_file_and_fails_without() {
     let (sim, _a) = sim_with_agent();
     // The test CA and finesse.pem/.key (made only when missing).
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/certs.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let certs = repo().join("target/certs");
+    let certs = certs_in("certs");
     let upstream = sim
         .base_url()
         .trim_start_matches("http://")
@@ -105,15 +96,7 @@ impl Drop for TlsProsody {
 
 #[test]
 fn xmpp_to_finesse_over_starttls_and_direct_tls_with_the_certificate_checked() {
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/certs.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    certs_in("certs");
     let prosody = TlsProsody::start();
     // finesse-sim creates the agent's account (over the plain port, which stays open to it).
     let id = crate::chain::agent_id();
