@@ -7,8 +7,6 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use finesse_sim::Deployment;
-
 use crate::common::*;
 use crate::security::{ca_file, certs_in, free_ports, unknown_ca};
 use crate::security_rig::sim_with_agent;
@@ -99,30 +97,10 @@ fn xmpp_to_finesse_over_starttls_and_direct_tls_with_the_certificate_checked() {
     certs_in("certs");
     let prosody = TlsProsody::start();
     // finesse-sim creates the agent's account (over the plain port, which stays open to it).
-    let id = crate::chain::agent_id();
-    let config = finesse_sim::SimConfig {
-        http: "127.0.0.1:0".parse().unwrap(),
-        deployment: Deployment::Ucce,
-        xmpp: format!("127.0.0.1:{}", prosody.port).parse().unwrap(),
-        xmpp_domain: "finesse.local".into(),
-        pubsub_domain: "pubsub.finesse.local".into(),
-        admin_user: "finesse-admin".into(),
-        admin_password: "finesse-admin-pw".into(),
-        finesse_version: "12.5(1)".into(),
-        secondary_host: String::new(),
-        agents: vec![finesse_sim::AgentConfig {
-            id: id.clone(),
-            password: "pw-tls".into(),
-            first_name: "Ann".into(),
-            last_name: "Lee".into(),
-            extension: "5001".into(),
-            team_id: "1".into(),
-            team_name: "Sales".into(),
-        }],
-        not_ready_reasons: Vec::new(),
-        logout_reasons: Vec::new(),
-        wrap_up_reasons: Vec::new(),
-    };
+    let agents = crate::chain::test_agents(1);
+    let (id, password) = (&agents[0].id, &agents[0].password);
+    let xmpp = format!("127.0.0.1:{}", prosody.port).parse().unwrap();
+    let config = crate::ha::sim_config(xmpp, &agents);
     let sim = finesse_sim::FinesseSim::start(config).expect("finesse-sim on the TLS Prosody");
     let ca = driver::stomp::TlsSettings::from_ca_file(&ca_file())
         .unwrap()
@@ -136,8 +114,8 @@ fn xmpp_to_finesse_over_starttls_and_direct_tls_with_the_certificate_checked() {
             format!("127.0.0.1:{port}").parse().unwrap(),
             &tls,
             "finesse.local",
-            &id,
-            "pw-tls",
+            id,
+            password,
             "sec-test",
             Duration::from_secs(5),
         )

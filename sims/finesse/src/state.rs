@@ -764,12 +764,7 @@ impl Sim {
         d.dnis.clone_from(&to);
         d.dialed_number = to;
         if let Some(m) = media.and_then(|m| self.dialogs.get(m)) {
-            d.dnis.clone_from(&m.dnis);
-            d.dialed_number.clone_from(&m.dialed_number);
-            d.queue_name.clone_from(&m.queue_name);
-            d.queue_number.clone_from(&m.queue_number);
-            d.call_variables.clone_from(&m.call_variables);
-            d.ecc.clone_from(&m.ecc);
+            d.copy_call_data(m);
         }
         if let Some(c) = self.dialogs.get_mut(caller_dialog) {
             c.peer = Some(d.id.clone());
