@@ -28,42 +28,27 @@ fn spoofed_set_state_connect_and_disconnect_do_nothing_and_are_logged() {
     let driver_queue = c.driver_queue(&a.id).expect("the agent's driver queue");
     let attacker = format!("/queue/{}", unique("attacker"));
     let m = agent.client.mark();
-    spoof(
-        &queue,
-        &attacker,
+    let connect = |password: Option<&str>| Message::Connect {
+        agent: a.id.clone(),
+        reply_to: attacker.clone(),
+        password: password.map(str::to_string),
+        encrypted: false,
+    };
+    let spoofs = [
         Message::SetState {
             agent: a.id.clone(),
             state: driver::protocol::AgentState::NotReady,
             reason: None,
         },
-    );
-    spoof(
-        &queue,
-        &attacker,
-        Message::Connect {
-            agent: a.id.clone(),
-            reply_to: attacker.clone(),
-            password: None,
-            encrypted: false,
-        },
-    );
-    spoof(
-        &queue,
-        &attacker,
-        Message::Connect {
-            agent: a.id.clone(),
-            reply_to: attacker.clone(),
-            password: Some("guess".into()),
-            encrypted: false,
-        },
-    );
-    spoof(
-        &queue,
-        &attacker,
+        connect(None),
+        connect(Some("guess")),
         Message::Disconnect {
             agent: a.id.clone(),
         },
-    );
+    ];
+    for msg in spoofs {
+        spoof(&queue, &attacker, msg);
+    }
     wait_until("the spoofs refused in the connector log", WAIT, || {
         let n = c.log_count(&format!("for agent {} from {attacker}", a.id));
         if n >= 3 {
