@@ -93,20 +93,10 @@ fn main() {
         "XMPP-SESSIONS before: RSS {:.1} MB, {threads0} threads",
         mb(rss0)
     );
+    let target_of = |i| target(&host, port, &tls, prefix, i);
     let (mux, thread, rx) = start();
-    let t0 = Instant::now();
-    for i in 1..=n {
-        mux.start_session(
-            format!("{prefix}{i}"),
-            1,
-            target(&host, port, &tls, prefix, i),
-        );
-    }
-    let (up, notes) = wait_up(&rx, n);
-    println!(
-        "XMPP-SESSIONS start: {up}/{n} sessions up in {:.2} s",
-        t0.elapsed().as_secs_f64()
-    );
+    let (up, notes, secs) = start_all(&mux, &rx, n, 1, target_of);
+    println!("XMPP-SESSIONS start: {up}/{n} sessions up in {secs:.2} s");
     std::thread::sleep(Duration::from_secs(1));
     let notes = notes
         + rx.try_iter()
@@ -122,19 +112,8 @@ fn main() {
     mux.shutdown();
     thread.join().unwrap();
     let (mux, thread, rx) = start();
-    let t0 = Instant::now();
-    for i in 1..=n {
-        mux.start_session(
-            format!("{prefix}{i}"),
-            2,
-            target(&host, port, &tls, prefix, i),
-        );
-    }
-    let (up, _) = wait_up(&rx, n);
-    println!(
-        "XMPP-SESSIONS re-attach after a restart: {up}/{n} sessions up in {:.2} s",
-        t0.elapsed().as_secs_f64()
-    );
+    let (up, _, secs) = start_all(&mux, &rx, n, 2, target_of);
+    println!("XMPP-SESSIONS re-attach after a restart: {up}/{n} sessions up in {secs:.2} s");
     mux.shutdown();
     thread.join().unwrap();
     if let Some(mut c) = child {
@@ -169,6 +148,24 @@ fn target(host: &str, port: u16, tls: &XmppTls, prefix: &str, i: usize) -> Targe
             pubsub: String::new(),
         },
     }
+}
+
+/// Starts sessions 1..=`n` at once (session number `session`; the `i`th on `target(i)`, for
+/// its login's user) and waits for them: (up, notifications seen, seconds taken).
+fn start_all(
+    mux: &Mux,
+    rx: &crossbeam_channel::Receiver<MuxEvent>,
+    n: usize,
+    session: u64,
+    target: impl Fn(usize) -> Target,
+) -> (usize, usize, f64) {
+    let t0 = Instant::now();
+    for i in 1..=n {
+        let t = target(i);
+        mux.start_session(t.login.user.clone(), session, t);
+    }
+    let (up, notes) = wait_up(rx, n);
+    (up, notes, t0.elapsed().as_secs_f64())
 }
 
 /// Waits (at most 120 s) for `n` sessions up; returns (up, notifications seen).

@@ -7,7 +7,6 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 
 use connector::console_auth::PasswordHash;
 use finesse_sim::Deployment;
@@ -15,6 +14,7 @@ use serde_json::{json, Value};
 
 use crate::chain::*;
 use crate::common::*;
+use crate::security::certs_in;
 use crate::webdriver::Browser;
 
 /// What the console page shows, read from its DOM.
@@ -296,16 +296,7 @@ fn the_console_follows_agents_and_a_call_live_in_the_browser() {
 /// and `/events` streams the state document through the TLS front.
 #[test]
 fn the_console_over_https_streams_its_events() {
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/certs.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let certs = repo().join("target/certs");
+    let certs = certs_in("certs");
     let chain = Chain::start_with(
         Deployment::Ucce,
         1,

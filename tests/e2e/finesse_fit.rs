@@ -115,12 +115,9 @@ fn make_call_from_ready_on_ucce_12_5_moves_the_agent_to_not_ready() {
     wait_toolbar(&c, m, "ChangeNotReadyState", N | S | D | C);
 }
 
-#[test]
-fn make_call_from_ready_is_off_on_ucce_before_12_5_and_refused_by_the_driver() {
-    // UCCE 12.0(1): SystemInfo's ctiVersion is 22, so the connector reports no calls from
-    // Ready; the toolbar offers Make Call in Not Ready only.
-    let chain = Chain::start_release(Deployment::Ucce, 1, "12.0(1)");
-    let mut agent = logged_in(&chain, 0, true);
+/// A Ready agent: the toolbar offers no Make Call, and the driver refuses one with the
+/// agent-facing reason.
+fn assert_make_call_from_ready_refused(agent: &mut scs_sim::Agent) {
     let c = agent.client.clone();
     assert_eq!(flags(&c, "MakeCall"), N | S | D);
     let m = c.mark();
@@ -132,6 +129,16 @@ fn make_call_from_ready_is_off_on_ucce_before_12_5_and_refused_by_the_driver() {
             "Outbound calls need Not Ready and no call in progress.".into()
         )
     );
+}
+
+#[test]
+fn make_call_from_ready_is_off_on_ucce_before_12_5_and_refused_by_the_driver() {
+    // UCCE 12.0(1): SystemInfo's ctiVersion is 22, so the connector reports no calls from
+    // Ready; the toolbar offers Make Call in Not Ready only.
+    let chain = Chain::start_release(Deployment::Ucce, 1, "12.0(1)");
+    let mut agent = logged_in(&chain, 0, true);
+    let c = agent.client.clone();
+    assert_make_call_from_ready_refused(&mut agent);
     let state = get_json(&format!("{}/admin/state", chain.sim().base_url()));
     assert!(state["dialogs"].as_array().unwrap().is_empty(), "{state}");
     let m = c.mark();
@@ -143,17 +150,7 @@ fn make_call_from_ready_is_off_on_ucce_before_12_5_and_refused_by_the_driver() {
 fn make_call_from_ready_is_refused_on_uccx() {
     let chain = Chain::start(Deployment::Uccx, 1);
     let mut agent = logged_in(&chain, 0, true);
-    let c = agent.client.clone();
-    assert_eq!(flags(&c, "MakeCall"), N | S | D);
-    let m = c.mark();
-    let (_, track) = agent.invoke("MakeCall", "5551000", &[]);
-    assert_eq!(
-        wait_error(&c, m),
-        (
-            Some(track),
-            "Outbound calls need Not Ready and no call in progress.".into()
-        )
-    );
+    assert_make_call_from_ready_refused(&mut agent);
 }
 
 #[test]

@@ -3,8 +3,8 @@
 //! active-passive, and a simplex connector's death noticed by the driver. Each test prints
 //! its measured figures (`HA-FIGURE ...`, see `docs/high-availability.md`).
 
-use std::net::TcpListener;
-use std::path::PathBuf;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,17 @@ pub fn connector_exe() -> PathBuf {
         exe.display()
     );
     exe
+}
+
+/// The connector process on the configuration file `config`, its output discarded.
+pub fn spawn_connector(config: &Path) -> Child {
+    Command::new(connector_exe())
+        .arg("--config")
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the connector starts")
 }
 
 /// A connector running as its own process.
@@ -60,13 +71,7 @@ impl ConnectorProcess {
         );
         let path = dir.join(format!("{name}.toml"));
         std::fs::write(&path, toml).unwrap();
-        let child = Command::new(connector_exe())
-            .arg("--config")
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the connector starts");
+        let child = spawn_connector(&path);
         let c = ConnectorProcess {
             monitor: format!("http://127.0.0.1:{port}"),
             child,
@@ -123,10 +128,18 @@ impl Drop for ConnectorProcess {
 pub fn sim(n: usize) -> (FinesseSim, Vec<TestAgent>) {
     connector_log();
     let agents = test_agents(n);
-    let config = SimConfig {
+    let sim = FinesseSim::start(sim_config(xmpp(), &agents))
+        .expect("finesse-sim starts (Prosody running?)");
+    (sim, agents)
+}
+
+/// finesse-sim's configuration: UCCE 12.5(1) with XMPP at `xmpp`, `agents` in team Sales and
+/// the suite's Not Ready reasons.
+pub fn sim_config(xmpp: SocketAddr, agents: &[TestAgent]) -> SimConfig {
+    SimConfig {
         http: "127.0.0.1:0".parse().unwrap(),
         deployment: Deployment::Ucce,
-        xmpp: xmpp(),
+        xmpp,
         xmpp_domain: "finesse.local".into(),
         pubsub_domain: "pubsub.finesse.local".into(),
         admin_user: "finesse-admin".into(),
@@ -148,9 +161,7 @@ pub fn sim(n: usize) -> (FinesseSim, Vec<TestAgent>) {
         not_ready_reasons: not_ready_reasons(),
         logout_reasons: Vec::new(),
         wrap_up_reasons: Vec::new(),
-    };
-    let sim = FinesseSim::start(config).expect("finesse-sim starts (Prosody running?)");
-    (sim, agents)
+    }
 }
 
 /// The Siebel side on `queue` (UCCE template, English), with these extra parameters.

@@ -16,7 +16,7 @@ use driver::stomp::{Connection, StompError};
 use finesse_sim::Deployment;
 use scs_sim::Call;
 
-use crate::chain::{get_json, log_in, logged_in, Chain};
+use crate::chain::{get_json, logged_in, Chain};
 use crate::common::*;
 use crate::security_rig::*;
 
@@ -112,9 +112,10 @@ pub(crate) fn ca_file() -> PathBuf {
     repo().join("target/certs/ca.pem")
 }
 
-/// A CA that did not sign the broker's certificate: `scripts/certs.sh` in another folder.
-pub(crate) fn unknown_ca() -> PathBuf {
-    let dir = repo().join("target/certs-unknown-ca");
+/// The folder `dir` (below `target/`) with a test CA and the servers' certificates signed by
+/// it: `scripts/certs.sh` run there, which makes only what is missing or no longer valid.
+pub(crate) fn certs_in(dir: &str) -> PathBuf {
+    let dir = repo().join("target").join(dir);
     let out = Command::new("bash")
         .arg(repo().join("scripts/certs.sh"))
         .env("CERTS_DIR", &dir)
@@ -125,7 +126,12 @@ pub(crate) fn unknown_ca() -> PathBuf {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    dir.join("ca.pem")
+    dir
+}
+
+/// A CA that did not sign the broker's certificate: `scripts/certs.sh` in another folder.
+pub(crate) fn unknown_ca() -> PathBuf {
+    certs_in("certs-unknown-ca").join("ca.pem")
 }
 
 pub(crate) fn connect(addr: SocketAddr, who: (&str, &str)) -> Result<Connection, StompError> {
@@ -347,21 +353,10 @@ fn twenty_thousand_bogus_agents_leave_the_connectors_memory_flat() {
 #[test]
 fn oversized_frames_and_a_huge_number_leave_every_link_up() {
     let (sim, a) = sim_with_agent();
-    let queue = BrokerAccess::shared().queue();
-    let c = ConnectorProc::start(&queue, &sim);
-    let server = siebel("ucce.def", "ENU", &queue);
-    let mut agent = start_session(
-        &server,
-        &login(&a.id, &a.password, &a.extension),
-        "CTI is available",
-    );
-    log_in(&mut agent, true);
-    let driver_queue = c.health()["agents"]
-        .as_array()
-        .and_then(|l| l.iter().find(|x| x["id"] == a.id.as_str()))
-        .and_then(|x| x["driver"].as_str())
-        .expect("the console names the agent's driver queue")
-        .to_string();
+    let (queue, c, _server, mut agent) = ready_session_via_connector(&sim, &a);
+    let driver_queue = c
+        .driver_queue(&a.id)
+        .expect("the console names the agent's driver queue");
     let ups = c.log_count("broker link up");
     let m = agent.client.mark();
     let access = BrokerAccess::shared();

@@ -8,7 +8,6 @@ use driver::protocol::{Envelope, Message, SystemStatus};
 use driver::stomp::{Connection, StompError};
 use scs_sim::Call;
 
-use crate::chain::log_in;
 use crate::common::*;
 use crate::security::refused;
 use crate::security_rig::*;
@@ -25,61 +24,31 @@ fn spoof(queue: &str, reply: &str, msg: Message) {
 #[test]
 fn spoofed_set_state_connect_and_disconnect_do_nothing_and_are_logged() {
     let (sim, a) = sim_with_agent();
-    let queue = BrokerAccess::shared().queue();
-    let c = ConnectorProc::start(&queue, &sim);
-    let server = siebel("ucce.def", "ENU", &queue);
-    let mut agent = start_session(
-        &server,
-        &login(&a.id, &a.password, &a.extension),
-        "CTI is available",
-    );
-    log_in(&mut agent, true);
-    let owner = |c: &ConnectorProc| {
-        c.health()["agents"]
-            .as_array()
-            .and_then(|l| l.iter().find(|x| x["id"] == a.id.as_str()))
-            .and_then(|x| x["driver"].as_str())
-            .map(str::to_string)
-    };
-    let driver_queue = owner(&c).expect("the agent's driver queue");
+    let (queue, c, _server, mut agent) = ready_session_via_connector(&sim, &a);
+    let driver_queue = c.driver_queue(&a.id).expect("the agent's driver queue");
     let attacker = format!("/queue/{}", unique("attacker"));
     let m = agent.client.mark();
-    spoof(
-        &queue,
-        &attacker,
+    let connect = |password: Option<&str>| Message::Connect {
+        agent: a.id.clone(),
+        reply_to: attacker.clone(),
+        password: password.map(str::to_string),
+        encrypted: false,
+    };
+    let spoofs = [
         Message::SetState {
             agent: a.id.clone(),
             state: driver::protocol::AgentState::NotReady,
             reason: None,
         },
-    );
-    spoof(
-        &queue,
-        &attacker,
-        Message::Connect {
-            agent: a.id.clone(),
-            reply_to: attacker.clone(),
-            password: None,
-            encrypted: false,
-        },
-    );
-    spoof(
-        &queue,
-        &attacker,
-        Message::Connect {
-            agent: a.id.clone(),
-            reply_to: attacker.clone(),
-            password: Some("guess".into()),
-            encrypted: false,
-        },
-    );
-    spoof(
-        &queue,
-        &attacker,
+        connect(None),
+        connect(Some("guess")),
         Message::Disconnect {
             agent: a.id.clone(),
         },
-    );
+    ];
+    for msg in spoofs {
+        spoof(&queue, &attacker, msg);
+    }
     wait_until("the spoofs refused in the connector log", WAIT, || {
         let n = c.log_count(&format!("for agent {} from {attacker}", a.id));
         if n >= 3 {
@@ -95,7 +64,7 @@ fn spoofed_set_state_connect_and_disconnect_do_nothing_and_are_logged() {
     {
         println!("SECURITY-FIGURE spoof refused: {}", line.trim());
     }
-    assert_eq!(owner(&c).as_deref(), Some(driver_queue.as_str()));
+    assert_eq!(c.driver_queue(&a.id), Some(driver_queue));
     assert!(
         no_event_since(&agent.client, m, "EventAgentNotReady"),
         "the spoofed SetState reached Finesse"

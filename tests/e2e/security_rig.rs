@@ -3,7 +3,7 @@
 //! memory figures and log checks.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use crate::chain::{get_json, xmpp_toml};
@@ -46,13 +46,7 @@ impl ConnectorProc {
         );
         let path = dir.join(format!("{name}.toml"));
         std::fs::write(&path, toml).unwrap();
-        let child = Command::new(crate::ha::connector_exe())
-            .arg("--config")
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the connector starts");
+        let child = crate::ha::spawn_connector(&path);
         let c = ConnectorProc {
             child,
             monitor: format!("http://127.0.0.1:{port}"),
@@ -88,6 +82,15 @@ impl ConnectorProc {
         get_json(&format!("{}/health", self.monitor))
     }
 
+    /// The driver queue the console names for agent `id`.
+    pub(crate) fn driver_queue(&self, id: &str) -> Option<String> {
+        self.health()["agents"]
+            .as_array()
+            .and_then(|l| l.iter().find(|x| x["id"] == id))
+            .and_then(|x| x["driver"].as_str())
+            .map(str::to_string)
+    }
+
     pub(crate) fn log_count(&self, needle: &str) -> usize {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
@@ -106,6 +109,19 @@ impl Drop for ConnectorProc {
 pub(crate) fn sim_with_agent() -> (finesse_sim::FinesseSim, crate::chain::TestAgent) {
     let (sim, agents) = crate::ha::sim(1);
     (sim, agents[0].clone())
+}
+
+/// A connector process for `sim` on a fresh request queue and agent `a`'s Siebel session
+/// through it, logged in and Ready: (request queue, connector, Siebel server, session).
+pub(crate) fn ready_session_via_connector(
+    sim: &finesse_sim::FinesseSim,
+    a: &crate::chain::TestAgent,
+) -> (String, ConnectorProc, scs_sim::CommServer, scs_sim::Agent) {
+    let queue = BrokerAccess::shared().queue();
+    let c = ConnectorProc::start(&queue, sim);
+    let server = siebel("ucce.def", "ENU", &queue);
+    let agent = crate::ha::ready_session(&server, a);
+    (queue, c, server, agent)
 }
 
 /// Waits (a minute at most) until the connector's health lists agent `id`.

@@ -7,26 +7,15 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use finesse_sim::Deployment;
-
 use crate::common::*;
-use crate::security::{ca_file, free_ports, unknown_ca};
+use crate::security::{ca_file, certs_in, free_ports, unknown_ca};
 use crate::security_rig::sim_with_agent;
 
 #[test]
 fn finesse_over_https_with_a_test_ca_works_with_its_ca_file_and_fails_without() {
     let (sim, _a) = sim_with_agent();
     // The test CA and finesse.pem/.key (made only when missing).
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/certs.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let certs = repo().join("target/certs");
+    let certs = certs_in("certs");
     let upstream = sim
         .base_url()
         .trim_start_matches("http://")
@@ -105,41 +94,13 @@ impl Drop for TlsProsody {
 
 #[test]
 fn xmpp_to_finesse_over_starttls_and_direct_tls_with_the_certificate_checked() {
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/certs.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    certs_in("certs");
     let prosody = TlsProsody::start();
     // finesse-sim creates the agent's account (over the plain port, which stays open to it).
-    let id = crate::chain::agent_id();
-    let config = finesse_sim::SimConfig {
-        http: "127.0.0.1:0".parse().unwrap(),
-        deployment: Deployment::Ucce,
-        xmpp: format!("127.0.0.1:{}", prosody.port).parse().unwrap(),
-        xmpp_domain: "finesse.local".into(),
-        pubsub_domain: "pubsub.finesse.local".into(),
-        admin_user: "finesse-admin".into(),
-        admin_password: "finesse-admin-pw".into(),
-        finesse_version: "12.5(1)".into(),
-        secondary_host: String::new(),
-        agents: vec![finesse_sim::AgentConfig {
-            id: id.clone(),
-            password: "pw-tls".into(),
-            first_name: "Ann".into(),
-            last_name: "Lee".into(),
-            extension: "5001".into(),
-            team_id: "1".into(),
-            team_name: "Sales".into(),
-        }],
-        not_ready_reasons: Vec::new(),
-        logout_reasons: Vec::new(),
-        wrap_up_reasons: Vec::new(),
-    };
+    let agents = crate::chain::test_agents(1);
+    let (id, password) = (&agents[0].id, &agents[0].password);
+    let xmpp = format!("127.0.0.1:{}", prosody.port).parse().unwrap();
+    let config = crate::ha::sim_config(xmpp, &agents);
     let sim = finesse_sim::FinesseSim::start(config).expect("finesse-sim on the TLS Prosody");
     let ca = driver::stomp::TlsSettings::from_ca_file(&ca_file())
         .unwrap()
@@ -153,8 +114,8 @@ fn xmpp_to_finesse_over_starttls_and_direct_tls_with_the_certificate_checked() {
             format!("127.0.0.1:{port}").parse().unwrap(),
             &tls,
             "finesse.local",
-            &id,
-            "pw-tls",
+            id,
+            password,
             "sec-test",
             Duration::from_secs(5),
         )

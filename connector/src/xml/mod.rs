@@ -231,6 +231,16 @@ pub fn user_info(user: &Element) -> Result<AgentInfo, XmlError> {
     })
 }
 
+/// A reason's id: its `<id>`, else the last part of its `<uri>` (empty when it has neither).
+fn id_or_uri_tail(r: &Element) -> String {
+    r.text_of("id")
+        .or_else(|| {
+            r.text_of("uri")
+                .and_then(|u| u.rsplit('/').next().map(str::to_string))
+        })
+        .unwrap_or_default()
+}
+
 /// Reads `<ReasonCodes>`: each `<ReasonCode>` with its id (or the last part of its uri),
 /// code and label.
 pub fn reason_codes(e: &Element) -> Vec<ReasonCode> {
@@ -238,13 +248,7 @@ pub fn reason_codes(e: &Element) -> Vec<ReasonCode> {
         .iter()
         .filter(|c| c.name.eq_ignore_ascii_case("ReasonCode"))
         .map(|r| ReasonCode {
-            id: r
-                .text_of("id")
-                .or_else(|| {
-                    r.text_of("uri")
-                        .and_then(|u| u.rsplit('/').next().map(str::to_string))
-                })
-                .unwrap_or_default(),
+            id: id_or_uri_tail(r),
             code: r.text_of("code").unwrap_or_default(),
             label: r.text_of("label").unwrap_or_default(),
         })
@@ -258,13 +262,7 @@ pub fn wrap_up_reasons(e: &Element) -> Vec<ReasonCode> {
         .iter()
         .filter(|c| c.name.eq_ignore_ascii_case("WrapUpReason"))
         .map(|r| ReasonCode {
-            id: r
-                .text_of("id")
-                .or_else(|| {
-                    r.text_of("uri")
-                        .and_then(|u| u.rsplit('/').next().map(str::to_string))
-                })
-                .unwrap_or_default(),
+            id: id_or_uri_tail(r),
             code: String::new(),
             label: r.text_of("label").unwrap_or_default(),
         })

@@ -190,6 +190,17 @@ pub struct Dialog {
 }
 
 impl Dialog {
+    /// Takes over the call data of `call`, another dialog of the same call: DNIS, dialed
+    /// number, queue, call variables and ECC variables.
+    fn copy_call_data(&mut self, call: &Dialog) {
+        self.dnis.clone_from(&call.dnis);
+        self.dialed_number.clone_from(&call.dialed_number);
+        self.queue_name.clone_from(&call.queue_name);
+        self.queue_number.clone_from(&call.queue_number);
+        self.call_variables.clone_from(&call.call_variables);
+        self.ecc.clone_from(&call.ecc);
+    }
+
     fn agent_leg(&self) -> &Participant {
         &self.participants[0]
     }
@@ -753,12 +764,7 @@ impl Sim {
         d.dnis.clone_from(&to);
         d.dialed_number = to;
         if let Some(m) = media.and_then(|m| self.dialogs.get(m)) {
-            d.dnis.clone_from(&m.dnis);
-            d.dialed_number.clone_from(&m.dialed_number);
-            d.queue_name.clone_from(&m.queue_name);
-            d.queue_number.clone_from(&m.queue_number);
-            d.call_variables.clone_from(&m.call_variables);
-            d.ecc.clone_from(&m.ecc);
+            d.copy_call_data(m);
         }
         if let Some(c) = self.dialogs.get_mut(caller_dialog) {
             c.peer = Some(d.id.clone());
@@ -1208,13 +1214,8 @@ impl Sim {
         d.participants.truncate(1);
         d.participants
             .extend(o.participants.iter().skip(1).cloned());
+        d.copy_call_data(&o);
         d.call_key = o.call_key;
-        d.dnis = o.dnis;
-        d.dialed_number = o.dialed_number;
-        d.queue_name = o.queue_name;
-        d.queue_number = o.queue_number;
-        d.call_variables = o.call_variables;
-        d.ecc = o.ecc;
         d.routed = o.routed;
         d.called_by_agent = true;
         d
@@ -1677,7 +1678,7 @@ mod tests {
     use super::*;
     use crate::config::SimConfig;
 
-    fn sim(deployment: &str) -> Sim {
+    pub(super) fn sim(deployment: &str) -> Sim {
         let text = include_str!("../finesse-sim.example.toml").replace(
             "deployment = \"UCCE\"",
             &format!("deployment = \"{deployment}\""),
@@ -1685,7 +1686,7 @@ mod tests {
         Sim::new(SimConfig::from_toml(&text).unwrap())
     }
 
-    fn req(state: &str) -> StateRequest {
+    pub(super) fn req(state: &str) -> StateRequest {
         StateRequest {
             state: state.into(),
             ..Default::default()
@@ -2000,7 +2001,7 @@ mod tests {
         assert_eq!(s.agents["1001"].state, AgentState::NotReady);
     }
 
-    fn login_as(s: &mut Sim, agent: &str, extension: &str) {
+    pub(super) fn login_as(s: &mut Sim, agent: &str, extension: &str) {
         let r = StateRequest {
             state: "LOGIN".into(),
             extension: Some(extension.into()),
@@ -2009,7 +2010,7 @@ mod tests {
         s.change_state(agent, &r, "").unwrap();
     }
 
-    fn act(s: &mut Sim, agent: &str, dialog: &str, action: &str) -> Vec<Publish> {
+    pub(super) fn act(s: &mut Sim, agent: &str, dialog: &str, action: &str) -> Vec<Publish> {
         let r = DialogRequest {
             action: action.into(),
             ..Default::default()

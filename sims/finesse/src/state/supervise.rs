@@ -112,12 +112,7 @@ impl Sim {
         let mut m = self.new_dialog(sup, from, to, SUPERVISOR_MONITOR, ("ACTIVE", ""));
         m.participants.truncate(1);
         m.participants.extend(call.participants.iter().cloned());
-        m.dnis = call.dnis;
-        m.dialed_number = call.dialed_number;
-        m.queue_name = call.queue_name;
-        m.queue_number = call.queue_number;
-        m.call_variables = call.call_variables;
-        m.ecc = call.ecc;
+        m.copy_call_data(&call);
         m.monitored = Some(call.id);
         let mut out = vec![self.dialog_publish(&m, "POST", request_id)];
         self.dialogs.insert(m.id.clone(), m);
@@ -182,13 +177,8 @@ impl Sim {
             )
             .collect();
         set_leg(&mut b.participants[0], "ACTIVE");
+        b.copy_call_data(&call);
         b.call_key = call.call_key;
-        b.dnis = call.dnis;
-        b.dialed_number = call.dialed_number;
-        b.queue_name = call.queue_name;
-        b.queue_number = call.queue_number;
-        b.call_variables = call.call_variables;
-        b.ecc = call.ecc;
         b.routed = call.routed;
         // Conference links: whoever leaves, the other goes on with the remaining parties.
         b.peer = Some(monitored.clone());
@@ -218,26 +208,16 @@ impl Sim {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{DialogRequest, InboundCall, StateRequest};
+    use super::super::tests::{act, login_as, req, sim};
+    use super::super::{DialogRequest, InboundCall};
     use super::*;
-    use crate::config::SimConfig;
 
     /// 1001 (5001) on an answered customer call; 1002 (5002), supervisor of team 100, Not
     /// Ready. Returns the customer call's dialog id.
     fn on_call(deployment: &str) -> (Sim, String) {
-        let text = include_str!("../../finesse-sim.example.toml").replace(
-            "deployment = \"UCCE\"",
-            &format!("deployment = \"{deployment}\""),
-        );
-        let mut s = Sim::new(SimConfig::from_toml(&text).unwrap());
-        for (id, ext) in [("1001", "5001"), ("1002", "5002")] {
-            let r = StateRequest {
-                state: "LOGIN".into(),
-                extension: Some(ext.into()),
-                reason_code_id: None,
-            };
-            s.change_state(id, &r, "").unwrap();
-        }
+        let mut s = sim(deployment);
+        login_as(&mut s, "1001", "5001");
+        login_as(&mut s, "1002", "5002");
         s.set_supervisor("1002", vec!["100".into()]).unwrap();
         let call = InboundCall {
             to_agent: Some("1001".into()),
@@ -247,11 +227,7 @@ mod tests {
             ..Default::default()
         };
         let (id, _) = s.inbound_call(&call).unwrap();
-        let answer = DialogRequest {
-            action: "ANSWER".into(),
-            ..Default::default()
-        };
-        s.dialog_action("1001", &id, &answer, "").unwrap();
+        act(&mut s, "1001", &id, "ANSWER");
         (s, id)
     }
 
@@ -306,11 +282,7 @@ mod tests {
         assert_eq!(barge.call_key, agent.call_key);
         // The supervisor leaves: the agent goes on with the customer.
         let barge = barge.id.clone();
-        let drop = DialogRequest {
-            action: "DROP".into(),
-            ..Default::default()
-        };
-        s.dialog_action("1002", &barge, &drop, "").unwrap();
+        act(&mut s, "1002", &barge, "DROP");
         assert_eq!(s.dialogs[&call].participants.len(), 2);
         assert_eq!(s.agents["1002"].state, AgentState::NotReady);
     }
@@ -336,31 +308,15 @@ mod tests {
         let e = s.silent_monitor("1002", "5002", "5999", "").unwrap_err();
         assert_eq!(e.error_type, "Invalid Destination");
         // The supervisor must be NOT_READY.
-        let ready = StateRequest {
-            state: "READY".into(),
-            ..Default::default()
-        };
-        s.change_state("1002", &ready, "").unwrap();
+        s.change_state("1002", &req("READY"), "").unwrap();
         let e = s.silent_monitor("1002", "5002", "5001", "").unwrap_err();
         assert_eq!(e.error_type, "Invalid State");
-        let not_ready = StateRequest {
-            state: "NOT_READY".into(),
-            ..Default::default()
-        };
-        s.change_state("1002", &not_ready, "").unwrap();
+        s.change_state("1002", &req("NOT_READY"), "").unwrap();
         // The agent on hold: refused.
-        let hold = DialogRequest {
-            action: "HOLD".into(),
-            ..Default::default()
-        };
-        s.dialog_action("1001", &call, &hold, "").unwrap();
+        act(&mut s, "1001", &call, "HOLD");
         let e = s.silent_monitor("1002", "5002", "5001", "").unwrap_err();
         assert_eq!(e.error_type, "Invalid State");
-        let retrieve = DialogRequest {
-            action: "RETRIEVE".into(),
-            ..Default::default()
-        };
-        s.dialog_action("1001", &call, &retrieve, "").unwrap();
+        act(&mut s, "1001", &call, "RETRIEVE");
         // Monitoring ends with the monitored call.
         s.silent_monitor("1002", "5002", "5001", "").unwrap();
         monitoring(&s);

@@ -165,13 +165,7 @@ fn update_call_data_sends_the_wrap_up_reason_and_call_variables() {
 fn get_reason_codes_sends_them() {
     let mut h = Harness::new();
     h.logged_in("1001");
-    h.request(
-        "r1",
-        Message::GetReasonCodes {
-            agent: "1001".into(),
-            category: "NOT_READY".into(),
-        },
-    );
+    h.request("r1", get_reason_codes("1001", "NOT_READY"));
     match &h.calls[0] {
         RestCall::ReasonCodes { category, .. } => assert_eq!(category, "NOT_READY"),
         other => panic!("{other:?}"),
@@ -196,13 +190,7 @@ fn get_reason_codes_sends_them() {
 fn wrap_up_reasons_are_read_from_finesse_wrap_up_reasons() {
     let mut h = Harness::new();
     h.logged_in("1001");
-    h.request(
-        "r1",
-        Message::GetReasonCodes {
-            agent: "1001".into(),
-            category: "WRAP_UP".into(),
-        },
-    );
+    h.request("r1", get_reason_codes("1001", "WRAP_UP"));
     assert!(
         matches!(&h.calls[0], RestCall::WrapUpReasons { agent, .. } if agent == "1001"),
         "{:?}",
@@ -223,13 +211,7 @@ fn wrap_up_reasons_are_read_from_finesse_wrap_up_reasons() {
 #[test]
 fn get_reason_codes_without_a_session_sends_nothing() {
     let mut h = Harness::new();
-    h.request(
-        "r1",
-        Message::GetReasonCodes {
-            agent: "1001".into(),
-            category: "LOGOUT".into(),
-        },
-    );
+    h.request("r1", get_reason_codes("1001", "LOGOUT"));
     assert!(h.calls.is_empty());
     assert!(h.take().is_empty());
 }

@@ -106,23 +106,9 @@ fn a_standby_that_probes_is_listed_until_it_stops() {
 fn agents_by_state_sessions_and_request_outcomes_are_counted() {
     let mut h = Harness::new();
     h.logged_in("1001");
-    h.request(
-        "s1",
-        Message::SetState {
-            agent: "1001".into(),
-            state: AgentState::Ready,
-            reason: None,
-        },
-    );
+    h.request("s1", set_state("1001", AgentState::Ready));
     h.fake.fail = Some(RestError::Unavailable("down".into()));
-    h.request(
-        "s2",
-        Message::SetState {
-            agent: "1001".into(),
-            state: AgentState::NotReady,
-            reason: None,
-        },
-    );
+    h.request("s2", set_state("1001", AgentState::NotReady));
     let g = h.core.gauges(true);
     assert_eq!(g.agents_by_state.get("READY"), Some(&1));
     assert_eq!(g.xmpp_sessions_up, 1);

@@ -112,14 +112,7 @@ fn primary_down_switches_to_the_secondary_once_and_rereads_owned_agents() {
     assert_eq!(h.started[0].3.node, NODE_B);
     // Requests now go to the secondary.
     h.clear();
-    h.request(
-        "s1",
-        Message::SetState {
-            agent: "1001".into(),
-            state: driver::protocol::AgentState::Ready,
-            reason: None,
-        },
-    );
+    h.request("s1", set_state("1001", AgentState::Ready));
     assert!(matches!(&h.calls[0], RestCall::SetState { node, .. } if node == NODE_B));
     // The next check asks the secondary first; nothing changes, nothing is broadcast.
     h.clear();

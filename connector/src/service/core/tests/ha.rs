@@ -178,14 +178,7 @@ fn states_put(h: &Harness) -> Vec<String> {
 fn a_forced_logout_from_ready_goes_through_not_ready() {
     let mut h = Harness::new();
     h.logged_in("1001");
-    h.request(
-        "r",
-        Message::SetState {
-            agent: "1001".into(),
-            state: AgentState::Ready,
-            reason: None,
-        },
-    );
+    h.request("r", set_state("1001", AgentState::Ready));
     h.clear();
     force_logout(&mut h);
     for _ in 0..3 {

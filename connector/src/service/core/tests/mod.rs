@@ -443,6 +443,23 @@ pub(super) fn login(agent: &str, password: &str) -> Message {
     }
 }
 
+/// A GetReasonCodes request for `agent`'s reasons of `category`.
+pub(super) fn get_reason_codes(agent: &str, category: &str) -> Message {
+    Message::GetReasonCodes {
+        agent: agent.into(),
+        category: category.into(),
+    }
+}
+
+/// A SetState request for `agent`, with no reason code.
+pub(super) fn set_state(agent: &str, state: AgentState) -> Message {
+    Message::SetState {
+        agent: agent.into(),
+        state,
+        reason: None,
+    }
+}
+
 pub(super) fn user_update(agent: &str, state: &str, request_id: Option<&str>) -> Update {
     Update::User {
         info: AgentInfo {

@@ -5,14 +5,6 @@ use driver::protocol::{AgentState, Message};
 use super::super::{Notification, RestCall};
 use super::*;
 
-fn set_state(agent: &str, state: AgentState) -> Message {
-    Message::SetState {
-        agent: agent.into(),
-        state,
-        reason: None,
-    }
-}
-
 #[test]
 fn a_request_waits_while_the_agents_login_is_unfinished() {
     let mut h = Harness::new();
@@ -120,13 +112,7 @@ fn requests_behind_a_flow_are_all_served_when_it_ends() {
     h.auto = false;
     h.request("s1", set_state("1001", AgentState::Ready));
     h.request("s2", set_state("1001", AgentState::NotReady));
-    h.request(
-        "r1",
-        Message::GetReasonCodes {
-            agent: "1001".into(),
-            category: "NOT_READY".into(),
-        },
-    );
+    h.request("r1", get_reason_codes("1001", "NOT_READY"));
     assert_eq!(h.held.len(), 1);
     h.answer_all();
     let order: Vec<_> = h.take().into_iter().filter_map(|(_, _, re)| re).collect();

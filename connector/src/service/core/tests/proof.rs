@@ -22,11 +22,7 @@ fn requests_without_the_proof_do_nothing() {
     for proof in [None, Some(wrong), Some("x".repeat(64))] {
         spoof(
             &mut h,
-            Message::SetState {
-                agent: "1001".into(),
-                state: AgentState::NotReady,
-                reason: None,
-            },
+            set_state("1001", AgentState::NotReady),
             proof.clone(),
         );
         spoof(
@@ -52,14 +48,7 @@ fn requests_without_the_proof_do_nothing() {
     assert!(h.stopped.is_empty(), "the notification session stays");
     assert_eq!(owner(&h), DRIVER, "the agent's events stay with its driver");
     // The real driver's requests are served.
-    h.request(
-        "s1",
-        Message::SetState {
-            agent: "1001".into(),
-            state: AgentState::Ready,
-            reason: None,
-        },
-    );
+    h.request("s1", set_state("1001", AgentState::Ready));
     assert!(
         matches!(&h.calls[0], RestCall::SetState { change, .. } if change.state == "READY"),
         "{:?}",
@@ -106,15 +95,7 @@ fn a_spoof_queued_behind_a_login_is_checked_when_served() {
     h.connect("1001");
     h.request("l1", login("1001", "pw1001"));
     // Queued while the Login waits for Finesse: no session is held yet.
-    spoof(
-        &mut h,
-        Message::SetState {
-            agent: "1001".into(),
-            state: AgentState::Ready,
-            reason: None,
-        },
-        None,
-    );
+    spoof(&mut h, set_state("1001", AgentState::Ready), None);
     h.auto = true;
     h.answer_all();
     h.notify("1001", Notification::Up);

@@ -213,14 +213,7 @@ fn disconnect_stops_routing_forgets_the_password_and_stops_notifications() {
     assert_eq!(views[0].driver, "");
     assert!(!views[0].notifications);
     // No password any more: a state change has no session.
-    h.request(
-        "s1",
-        Message::SetState {
-            agent: "1001".into(),
-            state: AgentState::Ready,
-            reason: None,
-        },
-    );
+    h.request("s1", set_state("1001", AgentState::Ready));
     let sent = h.take();
     assert_eq!(sent[0].0, DRIVER, "falls back to the request's reply-to");
     assert_eq!(error_of(&sent[0].1).0, "NoSession");
@@ -388,14 +381,7 @@ fn set_state_refused_by_finesse_is_an_error_with_its_code() {
         error_type: "Invalid State".into(),
         message: "cannot go READY".into(),
     });
-    h.request(
-        "s1",
-        Message::SetState {
-            agent: "1001".into(),
-            state: AgentState::Ready,
-            reason: None,
-        },
-    );
+    h.request("s1", set_state("1001", AgentState::Ready));
     let sent = h.take();
     assert_eq!(
         error_of(&sent[0].1),
@@ -406,14 +392,7 @@ fn set_state_refused_by_finesse_is_an_error_with_its_code() {
 #[test]
 fn set_state_without_a_session_is_no_session() {
     let mut h = Harness::new();
-    h.request(
-        "s1",
-        Message::SetState {
-            agent: "1001".into(),
-            state: AgentState::Ready,
-            reason: None,
-        },
-    );
+    h.request("s1", set_state("1001", AgentState::Ready));
     let sent = h.take();
     assert_eq!(sent.len(), 1);
     assert_eq!(
