@@ -6,15 +6,19 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crossbeam_channel::{Receiver, Sender};
 use tracing::{debug, info, warn};
 
-use crate::config::SimConfig;
+use crate::config::{AgentConfig, SimConfig};
+use crate::publish_log::PublishLog;
 use crate::render;
 use crate::state::Publish;
-use crate::xmpp::{notification_item, Registration, XmppClient, XmppError};
+use crate::xmpp::{
+    create_node_payload, notification_item, owner_subscription_payload, IqRequest, Registration,
+    XmppClient, XmppError,
+};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -57,6 +61,83 @@ impl Link {
         }
         Ok(())
     }
+
+    /// Creates every agent's two nodes (those missing) and subscribes each agent's bare JID
+    /// to its own, pipelined.
+    fn prepare_agents(&self, client: &mut XmppClient) -> Result<(), String> {
+        let mut requests = Vec::with_capacity(self.agents.len() * 4);
+        for agent in &self.agents {
+            let jid = format!("{agent}@{}", self.domain);
+            for node in [render::user_uri(agent), render::dialogs_uri(agent)] {
+                requests.push(IqRequest {
+                    kind: "set",
+                    to: Some(&self.pubsub),
+                    payload: create_node_payload(&node),
+                });
+                requests.push(IqRequest {
+                    kind: "set",
+                    to: Some(&self.pubsub),
+                    payload: owner_subscription_payload(&node, &jid, "subscribed"),
+                });
+            }
+        }
+        let answers = client
+            .iq_batch(&requests)
+            .map_err(|e| format!("preparing the agents' pubsub nodes: {e}"))?;
+        for (i, answer) in answers.into_iter().enumerate() {
+            match answer {
+                Ok(_) => {}
+                // Creating a node that exists (even-numbered requests are creations).
+                Err(XmppError::Stanza(c)) if c == "conflict" && i % 2 == 0 => {}
+                Err(e) => {
+                    return Err(format!(
+                        "preparing the pubsub nodes of agent {}: {e}",
+                        self.agents[i / 4]
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How many logins check the passwords of existing accounts at once.
+const CHECKERS: usize = 8;
+
+/// Logs in as each agent of `agents` (accounts that existed already), a few at a time: an
+/// account with another password is an error.
+fn check_passwords(config: &SimConfig, agents: &[&AgentConfig]) -> Result<(), String> {
+    let per_thread = agents.len().div_ceil(CHECKERS).max(1);
+    std::thread::scope(|scope| {
+        let checks: Vec<_> = agents
+            .chunks(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk.iter().try_for_each(|agent| {
+                        XmppClient::login(
+                            config.xmpp,
+                            &config.xmpp_domain,
+                            &agent.id,
+                            &agent.password,
+                            "check",
+                            TIMEOUT,
+                        )
+                        .map(XmppClient::close)
+                        .map_err(|e| {
+                            format!(
+                                "XMPP account {} exists with another password? {e}",
+                                agent.id
+                            )
+                        })
+                    })
+                })
+            })
+            .collect();
+        checks.into_iter().try_for_each(|c| {
+            c.join()
+                .unwrap_or_else(|_| Err("password check panicked".into()))
+        })
+    })
 }
 
 /// The handle on the publisher thread.
@@ -68,33 +149,28 @@ pub struct Notifier {
 
 impl Notifier {
     /// Registers the accounts, prepares every agent's nodes and starts the publisher. Fails when
-    /// the XMPP server cannot be reached or refuses the setup.
+    /// the XMPP server cannot be reached or refuses the setup. The setup is pipelined (see
+    /// [`crate::xmpp::BATCH`]), so thousands of agents take seconds, not minutes.
     pub fn start(config: &SimConfig, resource: String) -> Result<Notifier, String> {
-        let register = |user: &str, password: &str| {
-            XmppClient::register(config.xmpp, &config.xmpp_domain, user, password, TIMEOUT)
-                .map_err(|e| format!("registering XMPP account {user}: {e}"))
-        };
-        register(&config.admin_user, &config.admin_password)?;
-        for agent in &config.agents {
-            if register(&agent.id, &agent.password)? == Registration::AlreadyExists {
-                // An account left by an earlier run: check that its password is the configured one.
-                XmppClient::login(
-                    config.xmpp,
-                    &config.xmpp_domain,
-                    &agent.id,
-                    &agent.password,
-                    "check",
-                    TIMEOUT,
-                )
-                .map_err(|e| {
-                    format!(
-                        "XMPP account {} exists with another password? {e}",
-                        agent.id
-                    )
-                })?
-                .close();
-            }
-        }
+        let mut accounts = vec![(config.admin_user.as_str(), config.admin_password.as_str())];
+        accounts.extend(
+            config
+                .agents
+                .iter()
+                .map(|a| (a.id.as_str(), a.password.as_str())),
+        );
+        let outcomes =
+            XmppClient::register_all(config.xmpp, &config.xmpp_domain, &accounts, TIMEOUT)
+                .map_err(|e| format!("registering the XMPP accounts: {e}"))?;
+        // Accounts left by an earlier run: check that their passwords are the configured ones.
+        let existing: Vec<&AgentConfig> = config
+            .agents
+            .iter()
+            .zip(outcomes.iter().skip(1))
+            .filter(|(_, r)| **r == Registration::AlreadyExists)
+            .map(|(a, _)| a)
+            .collect();
+        check_passwords(config, &existing)?;
         let link = Link {
             addr: config.xmpp,
             domain: config.xmpp_domain.clone(),
@@ -107,21 +183,19 @@ impl Notifier {
         let mut client = link
             .connect()
             .map_err(|e| format!("XMPP login as {}: {e}", link.user))?;
-        for agent in &link.agents {
-            link.prepare_agent(&mut client, agent)
-                .map_err(|e| format!("preparing the pubsub nodes of agent {agent}: {e}"))?;
-        }
+        link.prepare_agents(&mut client)?;
         info!(
             jid = client.jid(),
             agents = link.agents.len(),
             "XMPP publisher ready"
         );
+        let log = PublishLog::from_env()?;
         let (tx, rx) = crossbeam_channel::unbounded();
         let stopping = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stopping);
         let thread = std::thread::Builder::new()
             .name("finesse-sim-xmpp".into())
-            .spawn(move || run(link, client, rx, &flag))
+            .spawn(move || run(link, client, rx, &flag, log))
             .map_err(|e| format!("starting the XMPP thread: {e}"))?;
         Ok(Notifier {
             tx,
@@ -152,7 +226,13 @@ impl Notifier {
     }
 }
 
-fn run(link: Link, client: XmppClient, rx: Receiver<Job>, stopping: &AtomicBool) {
+fn run(
+    link: Link,
+    client: XmppClient,
+    rx: Receiver<Job>,
+    stopping: &AtomicBool,
+    mut log: Option<PublishLog>,
+) {
     let mut client = Some(client);
     for job in rx.iter() {
         match job {
@@ -164,7 +244,14 @@ fn run(link: Link, client: XmppClient, rx: Receiver<Job>, stopping: &AtomicBool)
                 }
                 std::thread::sleep(Duration::from_millis(200));
             }
-            Job::Publish(p) => publish(&link, &mut client, stopping, &p),
+            Job::Publish(p) => {
+                let at = SystemTime::now();
+                if publish(&link, &mut client, stopping, &p) {
+                    if let Some(log) = log.as_mut() {
+                        log.record(at, &p, rx.is_empty());
+                    }
+                }
+            }
         }
     }
     if let Some(c) = client.take() {
@@ -172,8 +259,14 @@ fn run(link: Link, client: XmppClient, rx: Receiver<Job>, stopping: &AtomicBool)
     }
 }
 
-/// Publishes one item, reconnecting as often as needed (until the notifier stops).
-fn publish(link: &Link, client: &mut Option<XmppClient>, stopping: &AtomicBool, p: &Publish) {
+/// Publishes one item, reconnecting as often as needed (until the notifier stops); whether
+/// it was published.
+fn publish(
+    link: &Link,
+    client: &mut Option<XmppClient>,
+    stopping: &AtomicBool,
+    p: &Publish,
+) -> bool {
     let item = notification_item(&p.update);
     let mut backoff = Duration::from_millis(50);
     let mut repaired = false;
@@ -187,7 +280,7 @@ fn publish(link: &Link, client: &mut Option<XmppClient>, stopping: &AtomicBool, 
                 Err(e) => {
                     warn!(error = %e, "XMPP reconnect failed; retrying");
                     if stopping.load(Ordering::SeqCst) {
-                        return;
+                        return false;
                     }
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(Duration::from_secs(1));
@@ -199,7 +292,7 @@ fn publish(link: &Link, client: &mut Option<XmppClient>, stopping: &AtomicBool, 
         match c.publish(&link.pubsub, &p.node, &item) {
             Ok(()) => {
                 debug!(node = %p.node, "published");
-                return;
+                return true;
             }
             Err(XmppError::Stanza(condition)) if !repaired => {
                 // The node vanished (e.g. Prosody's data was cleaned): set it up again, once.
@@ -218,7 +311,7 @@ fn publish(link: &Link, client: &mut Option<XmppClient>, stopping: &AtomicBool, 
             }
             Err(XmppError::Stanza(condition)) => {
                 warn!(node = %p.node, %condition, "publish refused; notification lost");
-                return;
+                return false;
             }
             Err(e) => {
                 warn!(error = %e, "XMPP connection lost; reconnecting");
