@@ -20,12 +20,14 @@
 #   Broker, as the tests reach it: BENCH_BROKER [$SIEBEL_CTI_TEST_BROKER or 127.0.0.1:61613],
 #   BENCH_BROKER_CA (a CA file: STOMP over TLS), BENCH_CONNECTOR_LOGIN/_PASSWORD,
 #   BENCH_DRIVER_LOGIN/_PASSWORD, BENCH_QUEUE_PREFIX [chain.requests] (a closed broker grants
-#   request queues by name)
+#   request queues by name), BENCH_SECURE_KEY (the secure-password key file, 48 hex digits:
+#   Driver:SecureKeyFile and the connector's security.des_key; unset: passwords in clear)
 #   BENCH_XMPP [none]: IP:PORT of a running Prosody serving finesse.local (else its own on
 #   BENCH_XMPP_PORT [5322])
 #   BENCH_RUN_DIR [target/bench/run-PID]: configs, logs, the publish log
 # Exit: 0 every call answered and released, 1 otherwise or on error.
 set -euo pipefail
+umask 077   # the run folder holds the connector's configuration (broker password)
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 REPO_ROOT=$(cd -- "$SCRIPT_DIR/.." && pwd -P)
@@ -142,6 +144,8 @@ EOF
     [[ -n ${BENCH_CONNECTOR_LOGIN:-} ]] && printf 'login = "%s"\npassword = "%s"\n' \
         "$BENCH_CONNECTOR_LOGIN" "${BENCH_CONNECTOR_PASSWORD:-}"
     [[ -n $BROKER_CA ]] && printf 'tls = true\nca_file = "%s"\n' "$BROKER_CA"
+    [[ -n ${BENCH_SECURE_KEY:-} ]] && printf '[security]\ndes_key = "%s"\n' \
+        "$(tr -d '[:space:]' <"$BENCH_SECURE_KEY")"
     cat <<EOF
 [finesse]
 primary = "$URL"
@@ -174,6 +178,7 @@ args=(--agents "$AGENTS" --drivers "$DRIVERS" --rate "$RATE" --seconds "$SECONDS
 [[ -n ${BENCH_DRIVER_LOGIN:-} ]] && args+=(--broker-login "$BENCH_DRIVER_LOGIN")
 export BENCH_DRIVER_PASSWORD=${BENCH_DRIVER_PASSWORD:-}
 [[ -n $BROKER_CA ]] && args+=(--ca-file "$BROKER_CA")
+[[ -n ${BENCH_SECURE_KEY:-} ]] && args+=(--secure-key-file "$BENCH_SECURE_KEY")
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo); profile $PROFILE; logs in $RUN"
 rc=0
 "$BIN/scs-chain-bench" "${args[@]}" || rc=$?

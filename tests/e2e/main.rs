@@ -2,6 +2,7 @@
 //! (`SIEBEL_CTI_TEST_BROKER`, default 127.0.0.1:61613; `scripts/test.sh` starts it).
 
 mod agent_state;
+mod bench_smoke;
 mod broker_down;
 mod broker_failover;
 mod buttons;

@@ -30,6 +30,8 @@ pub struct Options {
     pub login: (String, String),
     /// The CA file of the broker's certificate: TLS when given.
     pub ca_file: Option<PathBuf>,
+    /// The secure-password key file (`Driver:SecureKeyFile`); `None`: passwords in clear.
+    pub secure_key_file: Option<PathBuf>,
     /// The connector's request queue.
     pub queue: String,
     /// The first agent id (the others follow); passwords are `pw-<id>`.
@@ -45,7 +47,7 @@ pub struct Options {
 pub const USAGE: &str = "usage: scs-chain-bench --finesse URL --queue QUEUE [--agents N] \
 [--drivers K] [--rate CALLS_PER_S] [--seconds S] [--hold-ms MS] [--publish-log FILE] \
 [--def FILE] [--profile NAME] [--broker IP:PORT] [--broker-login USER (password in BENCH_DRIVER_PASSWORD)] \
-[--ca-file PEM] [--first-agent ID] [--log-file FILE] [--watch NAME=PID]...";
+[--ca-file PEM] [--secure-key-file FILE] [--first-agent ID] [--log-file FILE] [--watch NAME=PID]...";
 
 impl Options {
     /// Parses `args` (without the program name).
@@ -63,6 +65,7 @@ impl Options {
             broker: "127.0.0.1:61613".parse().expect("a valid address"),
             login: (String::new(), String::new()),
             ca_file: None,
+            secure_key_file: None,
             queue: String::new(),
             first_agent: 3_000_000,
             log_file: None,
@@ -97,6 +100,7 @@ impl Options {
                     o.ca_file =
                         Some(value()?.into()).filter(|p: &PathBuf| !p.as_os_str().is_empty())
                 }
+                "--secure-key-file" => o.secure_key_file = Some(value()?.into()),
                 "--queue" => o.queue = value()?,
                 "--log-file" => o.log_file = Some(value()?.into()),
                 "--watch" => {
@@ -155,9 +159,21 @@ impl Options {
             p.push(("Driver:BrokerPassword".into(), password.clone()));
             p.push(("Driver:ClientId".into(), format!("{login}.{client}")));
         }
-        if let Some(ca) = &self.ca_file {
-            p.push(("Driver:BrokerTls".into(), "TRUE".into()));
-            p.push(("Driver:BrokerCaFile".into(), ca.display().to_string()));
+        // TLS and secure passwords said explicitly either way (the DEF templates may ask
+        // for both).
+        match &self.ca_file {
+            Some(ca) => {
+                p.push(("Driver:BrokerTls".into(), "TRUE".into()));
+                p.push(("Driver:BrokerCaFile".into(), ca.display().to_string()));
+            }
+            None => p.push(("Driver:BrokerTls".into(), "FALSE".into())),
+        }
+        match &self.secure_key_file {
+            Some(key) => {
+                p.push(("Driver:UseSecurePassword".into(), "TRUE".into()));
+                p.push(("Driver:SecureKeyFile".into(), key.display().to_string()));
+            }
+            None => p.push(("Driver:UseSecurePassword".into(), "FALSE".into())),
         }
         if let Some(f) = &self.log_file {
             p.push(("Driver:LogFile".into(), f.display().to_string()));
