@@ -16,8 +16,8 @@ use crate::publish_log::PublishLog;
 use crate::render;
 use crate::state::Publish;
 use crate::xmpp::{
-    create_node_payload, notification_item, owner_subscription_payload, IqRequest, Registration,
-    XmppClient, XmppError,
+    create_node_payload, notification_item, owner_subscription_payload, publish_payload, IqRequest,
+    Registration, XmppClient, XmppError,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -234,7 +234,15 @@ fn run(
     mut log: Option<PublishLog>,
 ) {
     let mut client = Some(client);
-    for job in rx.iter() {
+    let mut next: Option<Job> = None;
+    loop {
+        let job = match next.take() {
+            Some(j) => j,
+            None => match rx.recv() {
+                Ok(j) => j,
+                Err(_) => break,
+            },
+        };
         match job {
             Job::Stop => break,
             Job::Drop => {
@@ -245,17 +253,87 @@ fn run(
                 std::thread::sleep(Duration::from_millis(200));
             }
             Job::Publish(p) => {
-                let at = SystemTime::now();
-                if publish(&link, &mut client, stopping, &p) {
-                    if let Some(log) = log.as_mut() {
-                        log.record(at, &p, rx.is_empty());
+                // What is queued behind it goes out in the same batch, up to the next
+                // non-publish job.
+                let mut batch = vec![p];
+                while batch.len() < PUBLISH_BATCH {
+                    match rx.try_recv() {
+                        Ok(Job::Publish(p)) => batch.push(p),
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
                     }
+                }
+                let published = publish_batch(&link, &mut client, stopping, &batch);
+                if let Some(log) = log.as_mut() {
+                    for (p, at) in batch.iter().zip(published) {
+                        if let Some(at) = at {
+                            log.record(at, p);
+                        }
+                    }
+                    log.flush_if(rx.is_empty());
                 }
             }
         }
     }
     if let Some(c) = client.take() {
         c.close();
+    }
+}
+
+/// How many queued notifications are published at once (pipelined, in order).
+const PUBLISH_BATCH: usize = 64;
+
+/// Publishes `batch` in order: pipelined when connected and there is more than one, else
+/// (and for an item refused or a connection lost on the way, which are published again
+/// on their own) one by one. Returns when each item was sent, for those published.
+fn publish_batch(
+    link: &Link,
+    client: &mut Option<XmppClient>,
+    stopping: &AtomicBool,
+    batch: &[Publish],
+) -> Vec<Option<SystemTime>> {
+    let one_by_one = |client: &mut Option<XmppClient>, items: &[Publish]| -> Vec<_> {
+        items
+            .iter()
+            .map(|p| {
+                let at = SystemTime::now();
+                publish(link, client, stopping, p).then_some(at)
+            })
+            .collect()
+    };
+    let Some(c) = client.as_mut().filter(|_| batch.len() > 1) else {
+        return one_by_one(client, batch);
+    };
+    let requests: Vec<IqRequest<'_>> = batch
+        .iter()
+        .map(|p| IqRequest {
+            kind: "set",
+            to: Some(&link.pubsub),
+            payload: publish_payload(&p.node, &notification_item(&p.update)),
+        })
+        .collect();
+    let at = SystemTime::now();
+    match c.iq_batch(&requests) {
+        Ok(answers) => batch
+            .iter()
+            .zip(answers)
+            .map(|(p, answer)| match answer {
+                Ok(_) => Some(at),
+                // Refused (e.g. the node vanished): the single path repairs and retries.
+                Err(_) => one_by_one(client, std::slice::from_ref(p))[0],
+            })
+            .collect(),
+        Err(e) => {
+            // Some may have gone out: publishing them again is the lesser evil.
+            warn!(error = %e, "XMPP connection lost during a batch; publishing it again");
+            if let Some(c) = client.take() {
+                c.close();
+            }
+            one_by_one(client, batch)
+        }
     }
 }
 

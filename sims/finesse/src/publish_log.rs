@@ -37,18 +37,19 @@ impl PublishLog {
         }))
     }
 
-    /// Records that `p` was sent at `at`; `flush` writes the buffered lines out (when the
-    /// publisher has nothing else queued).
-    pub fn record(&mut self, at: SystemTime, p: &Publish, flush: bool) {
-        let result = writeln!(self.out, "{}", line(at, p)).and_then(|()| {
-            if flush {
-                self.out.flush()
-            } else {
-                Ok(())
-            }
-        });
-        if let Err(e) = result {
+    /// Records that `p` was sent at `at` (buffered).
+    pub fn record(&mut self, at: SystemTime, p: &Publish) {
+        if let Err(e) = writeln!(self.out, "{}", line(at, p)) {
             warn!(error = %e, "writing the publish log");
+        }
+    }
+
+    /// Writes the buffered lines out if `flush` (the publisher does when nothing is queued).
+    pub fn flush_if(&mut self, flush: bool) {
+        if flush {
+            if let Err(e) = self.out.flush() {
+                warn!(error = %e, "writing the publish log");
+            }
         }
     }
 }

@@ -64,15 +64,26 @@ pub fn report(path: &Path, outcomes: &[CallOutcome]) -> Result<(), String> {
         ("EventEstablished", |c: &CallOutcome| c.established),
         ("EventReleased", |c: &CallOutcome| c.released),
     ] {
-        let lat: Vec<Duration> = outcomes
+        let arrived: Vec<(&CallOutcome, Instant)> = outcomes
             .iter()
-            .filter_map(|c| latency(log.get(&c.dialog), epoch_micros(pick(c)?, now)))
+            .filter_map(|c| Some((c, pick(c)?)))
+            .collect();
+        let lat: Vec<Duration> = arrived
+            .iter()
+            .filter_map(|(c, at)| latency(log.get(&c.dialog), epoch_micros(*at, now)))
             .collect();
         all.extend(lat.iter().copied());
+        // A callback before any publish of its dialog came another way (a REST read).
+        let unmatched = arrived.len() - lat.len();
         println!(
-            "event latency, finesse-sim publish -> {name}: {} calls; {}",
+            "event latency, finesse-sim publish -> {name}: {} calls; {}{}",
             lat.len(),
-            Distribution::new(lat).summary()
+            Distribution::new(lat).summary(),
+            if unmatched > 0 {
+                format!(" ({unmatched} more arrived before any publish of their dialog)")
+            } else {
+                String::new()
+            }
         );
     }
     println!(
