@@ -170,7 +170,7 @@ kill -0 "$CONNECTOR_PID" 2>/dev/null || die "the connector exited: $(tail -5 "$R
 args=(--agents "$AGENTS" --drivers "$DRIVERS" --rate "$RATE" --seconds "$SECONDS_OF_CALLS"
       --hold-ms "$HOLD_MS" --finesse "$URL" --publish-log "$RUN/publish.log"
       --def "$REPO_ROOT/def-templates/ucce.def" --broker "$BROKER" --queue "$QUEUE"
-      --first-agent "$FIRST_AGENT" --log-file "$RUN/driver.log"
+      --first-agent "$FIRST_AGENT" --log-file "$RUN/driver.log" --xmpp-port "$XMPP_PORT"
       --watch "connector=$CONNECTOR_PID" --watch "finesse-sim=$SIM_PID")
 [[ -n $BROKER_PID ]] && args+=(--watch "broker=$BROKER_PID")
 [[ -n $PROSODY_PID ]] && args+=(--watch "prosody=$PROSODY_PID")
@@ -179,7 +179,7 @@ args=(--agents "$AGENTS" --drivers "$DRIVERS" --rate "$RATE" --seconds "$SECONDS
 export BENCH_DRIVER_PASSWORD=${BENCH_DRIVER_PASSWORD:-}
 [[ -n $BROKER_CA ]] && args+=(--ca-file "$BROKER_CA")
 [[ -n ${BENCH_SECURE_KEY:-} ]] && args+=(--secure-key-file "$BENCH_SECURE_KEY")
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo); profile $PROFILE; logs in $RUN"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg); profile $PROFILE; logs in $RUN"
 rc=0
 "$BIN/scs-chain-bench" "${args[@]}" || rc=$?
 exit "$rc"

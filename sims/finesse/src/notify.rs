@@ -23,7 +23,8 @@ use crate::xmpp::{
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 enum Job {
-    Publish(Publish),
+    /// A notification, and when it was queued (the simulated Finesse event).
+    Publish(Publish, SystemTime),
     Drop,
     Stop,
 }
@@ -207,7 +208,7 @@ impl Notifier {
     /// Queues notifications; they are published in order.
     pub fn publish(&self, items: Vec<Publish>) {
         for p in items {
-            let _ = self.tx.send(Job::Publish(p));
+            let _ = self.tx.send(Job::Publish(p, SystemTime::now()));
         }
     }
 
@@ -252,13 +253,17 @@ fn run(
                 }
                 std::thread::sleep(Duration::from_millis(200));
             }
-            Job::Publish(p) => {
+            Job::Publish(p, queued) => {
                 // What is queued behind it goes out in the same batch, up to the next
                 // non-publish job.
                 let mut batch = vec![p];
+                let mut queued_at = vec![queued];
                 while batch.len() < PUBLISH_BATCH {
                     match rx.try_recv() {
-                        Ok(Job::Publish(p)) => batch.push(p),
+                        Ok(Job::Publish(p, queued)) => {
+                            batch.push(p);
+                            queued_at.push(queued);
+                        }
                         Ok(other) => {
                             next = Some(other);
                             break;
@@ -268,9 +273,9 @@ fn run(
                 }
                 let published = publish_batch(&link, &mut client, stopping, &batch);
                 if let Some(log) = log.as_mut() {
-                    for (p, at) in batch.iter().zip(published) {
+                    for ((p, at), queued) in batch.iter().zip(published).zip(queued_at) {
                         if let Some(at) = at {
-                            log.record(at, p);
+                            log.record(at, queued, p);
                         }
                     }
                     log.flush_if(rx.is_empty());

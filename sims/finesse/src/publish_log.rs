@@ -1,9 +1,10 @@
 //! The publish log, a side channel for benchmarks: with `FINESSE_SIM_PUBLISH_LOG=FILE` set,
 //! the publisher appends one line per notification it published, so that a benchmark can
 //! measure the time from a Finesse event to its arrival in Siebel:
-//! `MICROS<TAB>NODE<TAB>EVENT<TAB>ID`, where MICROS is when the publish was sent (microseconds
-//! since the Unix epoch), EVENT the `<Update>`'s `<event>` (POST, PUT, DELETE) and ID the first
-//! `<id>` of its data (the dialog's id in a dialog update; `-` when there is none).
+//! `SENT<TAB>NODE<TAB>EVENT<TAB>ID<TAB>QUEUED`, where SENT is when the publish was sent and
+//! QUEUED when the simulated event queued it (microseconds since the Unix epoch), EVENT the
+//! `<Update>`'s `<event>` (POST, PUT, DELETE) and ID the first `<id>` of its data (the
+//! dialog's id in a dialog update; `-` when there is none).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -37,9 +38,9 @@ impl PublishLog {
         }))
     }
 
-    /// Records that `p` was sent at `at` (buffered).
-    pub fn record(&mut self, at: SystemTime, p: &Publish) {
-        if let Err(e) = writeln!(self.out, "{}", line(at, p)) {
+    /// Records that `p`, queued at `queued`, was sent at `at` (buffered).
+    pub fn record(&mut self, at: SystemTime, queued: SystemTime, p: &Publish) {
+        if let Err(e) = writeln!(self.out, "{}", line(at, queued, p)) {
             warn!(error = %e, "writing the publish log");
         }
     }
@@ -55,11 +56,8 @@ impl PublishLog {
 }
 
 /// One line of the log.
-pub fn line(at: SystemTime, p: &Publish) -> String {
-    let micros = at
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_micros();
+pub fn line(at: SystemTime, queued: SystemTime, p: &Publish) -> String {
+    let micros = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap_or_default().as_micros();
     let after_data = p.update.rfind("</data>").unwrap_or(0);
     let event = element_text(&p.update[after_data..], "event").unwrap_or("-");
     let id = p
@@ -67,7 +65,12 @@ pub fn line(at: SystemTime, p: &Publish) -> String {
         .find("<data>")
         .and_then(|data| element_text(&p.update[data..], "id"))
         .unwrap_or("-");
-    format!("{micros}\t{}\t{event}\t{id}", p.node)
+    format!(
+        "{}\t{}\t{event}\t{id}\t{}",
+        micros(at),
+        p.node,
+        micros(queued)
+    )
 }
 
 /// The text of the first `<name>` element of `xml` (no attributes, no markup inside).
@@ -91,10 +94,11 @@ mod tests {
                      </Dialog></dialogs></data><event>POST</event><requestId/></Update>"
                 .into(),
         };
+        let queued = UNIX_EPOCH + Duration::from_micros(1_700_000_000_123_000);
         let at = UNIX_EPOCH + Duration::from_micros(1_700_000_000_123_456);
         assert_eq!(
-            line(at, &p),
-            "1700000000123456\t/finesse/api/User/1001/Dialogs\tPOST\t77"
+            line(at, queued, &p),
+            "1700000000123456\t/finesse/api/User/1001/Dialogs\tPOST\t77\t1700000000123000"
         );
         let user = Publish {
             node: "/finesse/api/User/1001".into(),
@@ -102,6 +106,6 @@ mod tests {
                 "<Update><data><user><state>READY</state></user></data><event>PUT</event></Update>"
                     .into(),
         };
-        assert!(line(at, &user).ends_with("\tPUT\t-"));
+        assert!(line(at, queued, &user).contains("\tPUT\t-\t"));
     }
 }

@@ -198,6 +198,21 @@ impl Phase {
     }
 }
 
+/// How many TCP connections this host's `/proc/net/tcp` shows established to local `port`
+/// (the server side of each: e.g. the XMPP server's client connections).
+pub fn established_to(port: u16) -> usize {
+    let want = format!(":{port:04X}");
+    std::fs::read_to_string("/proc/net/tcp")
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 3 && f[1].ends_with(&want) && f[3] == "01"
+        })
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! The latency from finesse-sim's publish of a dialog event to the Siebel callback it causes:
-//! finesse-sim's publish log (one line per notification: micros since the epoch, node, event,
-//! dialog id) against the instants the callbacks reached scs-sim.
+//! finesse-sim's publish log (one line per notification: when it was sent, node, event,
+//! dialog id, when the simulated event queued it; micros since the epoch) against the
+//! instants the callbacks reached scs-sim.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -10,17 +11,20 @@ use scs_sim::bench::Distribution;
 
 use crate::calls::CallOutcome;
 
-/// Each dialog's publish times (micros since the epoch), in order.
-fn read_log(path: &Path) -> Result<HashMap<String, Vec<u128>>, String> {
+/// When a notification was sent and when it was queued (micros since the epoch).
+type Times = (u128, u128);
+
+/// Each dialog's publish times, in the order sent.
+fn read_log(path: &Path) -> Result<HashMap<String, Vec<Times>>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("reading the publish log {}: {e}", path.display()))?;
-    let mut by_dialog: HashMap<String, Vec<u128>> = HashMap::new();
+    let mut by_dialog: HashMap<String, Vec<Times>> = HashMap::new();
     for line in text.lines() {
         let f: Vec<&str> = line.split('\t').collect();
-        if let [micros, node, _event, id] = f.as_slice() {
+        if let [sent, node, _event, id, queued] = f.as_slice() {
             if node.ends_with("/Dialogs") && *id != "-" {
-                if let Ok(t) = micros.parse() {
-                    by_dialog.entry(id.to_string()).or_default().push(t);
+                if let (Ok(s), Ok(q)) = (sent.parse(), queued.parse()) {
+                    by_dialog.entry(id.to_string()).or_default().push((s, q));
                 }
             }
         }
@@ -40,12 +44,14 @@ fn epoch_micros(at: Instant, now: (Instant, SystemTime)) -> u128 {
         .as_micros()
 }
 
-/// The time from the latest publish for the dialog at or before the callback `arrived` to it.
-fn latency(times: Option<&Vec<u128>>, arrived: u128) -> Option<Duration> {
-    let published = times?.iter().rev().find(|&&t| t <= arrived)?;
-    u64::try_from(arrived - published)
-        .ok()
-        .map(Duration::from_micros)
+/// The time from the latest publish for the dialog at or before the callback `arrived` to
+/// it, and from when that publish was queued.
+fn latency(times: Option<&Vec<Times>>, arrived: u128) -> Option<(Duration, Duration)> {
+    let (sent, queued) = times?.iter().rev().find(|(s, _)| *s <= arrived)?;
+    let since = |t: u128| {
+        Duration::from_micros(u64::try_from(arrived.saturating_sub(t)).unwrap_or(u64::MAX))
+    };
+    Some((since(*sent), since(*queued)))
 }
 
 /// Prints the latency of EventRinging, EventEstablished and EventReleased after the publish
@@ -55,7 +61,7 @@ pub fn report(path: &Path, outcomes: &[CallOutcome]) -> Result<(), String> {
     std::thread::sleep(Duration::from_millis(300));
     let log = read_log(path)?;
     let now = (Instant::now(), SystemTime::now());
-    let mut all = Vec::new();
+    let (mut all, mut all_queued) = (Vec::new(), Vec::new());
     for (name, pick) in [
         (
             "EventRinging",
@@ -68,11 +74,12 @@ pub fn report(path: &Path, outcomes: &[CallOutcome]) -> Result<(), String> {
             .iter()
             .filter_map(|c| Some((c, pick(c)?)))
             .collect();
-        let lat: Vec<Duration> = arrived
+        let (lat, queued): (Vec<Duration>, Vec<Duration>) = arrived
             .iter()
             .filter_map(|(c, at)| latency(log.get(&c.dialog), epoch_micros(*at, now)))
-            .collect();
+            .unzip();
         all.extend(lat.iter().copied());
+        all_queued.extend(queued);
         // A callback before any publish of its dialog came another way (a REST read).
         let unmatched = arrived.len() - lat.len();
         println!(
@@ -91,6 +98,11 @@ pub fn report(path: &Path, outcomes: &[CallOutcome]) -> Result<(), String> {
         all.len(),
         Distribution::new(all).summary()
     );
+    println!(
+        "event latency, all dialog events from the simulated event (finesse-sim's publish queue \
+         included): {}",
+        Distribution::new(all_queued).summary()
+    );
     Ok(())
 }
 
@@ -100,10 +112,10 @@ mod tests {
 
     #[test]
     fn the_latest_publish_before_the_callback_counts() {
-        let times = vec![1_000, 5_000, 9_000];
+        let times = vec![(1_000, 900), (5_000, 4_000), (9_000, 8_000)];
         assert_eq!(
             latency(Some(&times), 6_000),
-            Some(Duration::from_micros(1_000))
+            Some((Duration::from_micros(1_000), Duration::from_micros(2_000)))
         );
         assert_eq!(latency(Some(&times), 500), None);
         assert_eq!(latency(None, 6_000), None);

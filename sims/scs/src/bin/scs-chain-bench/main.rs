@@ -14,7 +14,7 @@ mod options;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use scs_sim::bench::{ms, Distribution, PeakWatch, Phase};
+use scs_sim::bench::{established_to, ms, Distribution, PeakWatch, Phase};
 use scs_sim::library::{default_library_path, Library};
 use scs_sim::server::AgentLogin;
 use scs_sim::{Agent, Call, CommServer};
@@ -107,6 +107,22 @@ fn cpu_line(names: &[String], phases: &[(&str, Vec<Option<f64>>)]) {
     }
 }
 
+/// Waits (up to a minute) until the XMPP server holds a connection per Ready agent (the
+/// connector's notification sessions) plus finesse-sim's, and says how long that took.
+fn wait_for_sessions(port: u16, agents: usize) {
+    let t = Instant::now();
+    let mut n = established_to(port);
+    while n < agents + 1 && t.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(100));
+        n = established_to(port);
+    }
+    println!(
+        "xmpp: {n} client connections to port {port} ({agents} agents' notification sessions \
+         and finesse-sim's wanted) {:.2} s after the last Ready",
+        t.elapsed().as_secs_f64()
+    );
+}
+
 fn run(o: &Options) -> Result<bool, String> {
     let mut names: Vec<String> = o.watch.iter().map(|(n, _)| n.clone()).collect();
     let mut pids: Vec<u32> = o.watch.iter().map(|(_, p)| *p).collect();
@@ -179,6 +195,9 @@ fn run(o: &Options) -> Result<bool, String> {
     print_round("ready", logged.len(), lat, wall, &errors);
     if ready.is_empty() {
         return Err("no agent is Ready: no calls to place".into());
+    }
+    if let Some(port) = o.xmpp_port {
+        wait_for_sessions(port, ready.len());
     }
     let total = (o.rate * o.seconds).round().max(1.0) as usize;
     let phase = Phase::start(&pids);

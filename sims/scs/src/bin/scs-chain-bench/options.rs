@@ -36,6 +36,9 @@ pub struct Options {
     pub queue: String,
     /// The first agent id (the others follow); passwords are `pw-<id>`.
     pub first_agent: u64,
+    /// The XMPP server's client port: the bench waits for the connector's notification
+    /// sessions there before it places calls.
+    pub xmpp_port: Option<u16>,
     /// The drivers' log file.
     pub log_file: Option<PathBuf>,
     /// Processes whose CPU is reported: (name, pid); the one named `connector` also gets its
@@ -47,7 +50,7 @@ pub struct Options {
 pub const USAGE: &str = "usage: scs-chain-bench --finesse URL --queue QUEUE [--agents N] \
 [--drivers K] [--rate CALLS_PER_S] [--seconds S] [--hold-ms MS] [--publish-log FILE] \
 [--def FILE] [--profile NAME] [--broker IP:PORT] [--broker-login USER (password in BENCH_DRIVER_PASSWORD)] \
-[--ca-file PEM] [--secure-key-file FILE] [--first-agent ID] [--log-file FILE] [--watch NAME=PID]...";
+[--ca-file PEM] [--secure-key-file FILE] [--first-agent ID] [--log-file FILE] [--xmpp-port PORT] [--watch NAME=PID]...";
 
 impl Options {
     /// Parses `args` (without the program name).
@@ -69,6 +72,7 @@ impl Options {
             queue: String::new(),
             first_agent: 3_000_000,
             log_file: None,
+            xmpp_port: None,
             watch: Vec::new(),
         };
         let mut args = args.into_iter();
@@ -103,6 +107,7 @@ impl Options {
                 "--secure-key-file" => o.secure_key_file = Some(value()?.into()),
                 "--queue" => o.queue = value()?,
                 "--log-file" => o.log_file = Some(value()?.into()),
+                "--xmpp-port" => o.xmpp_port = Some(number(value()?)? as u16),
                 "--watch" => {
                     let v = value()?;
                     let (name, pid) = v
