@@ -89,7 +89,7 @@ impl Link {
             match answer {
                 Ok(_) => {}
                 // Creating a node that exists (even-numbered requests are creations).
-                Err(XmppError::Stanza(c)) if c == "conflict" && i % 2 == 0 => {}
+                Err(XmppError::Stanza(c)) if c == "conflict" && i.is_multiple_of(2) => {}
                 Err(e) => {
                     return Err(format!(
                         "preparing the pubsub nodes of agent {}: {e}",

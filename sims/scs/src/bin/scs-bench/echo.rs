@@ -20,7 +20,7 @@ const AGENT: &str = "100000";
 
 /// One round trip through the driver: a state change and its event; the two alternate.
 fn through_driver(agent: &mut scs_sim::Agent, i: usize) -> Result<Duration, String> {
-    let (command, event) = if i % 2 == 0 {
+    let (command, event) = if i.is_multiple_of(2) {
         ("ChangeReadyState", "EventAgentReady")
     } else {
         ("ChangeNotReadyState", "EventAgentNotReady")
