@@ -55,6 +55,7 @@ mkdir -p "$RUN"
 
 PIDS=()
 OWN_PROSODY=0
+# shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
     local pid
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
