@@ -2,18 +2,18 @@
 //! notifications (XMPP) back to the driver instance that owns each agent.
 //!
 //! The logic lives in [`core`], without I/O. This module and the shell around it own the
-//! threads: the broker link (one STOMP connection, `driver::link`), worker threads for REST
-//! calls (any worker: the core keeps one agent's requests in order), one Finesse watcher
-//! (clock ticks and SystemInfo calls), one XMPP thread per agent with a notification session,
-//! and the monitor console. Each thread feeds its input to the core and carries out the
-//! core's outputs ([`Shared::feed`]).
+//! threads, a fixed set whatever the number of agents: the broker link (one STOMP connection,
+//! `driver::link`), the REST workers (one queue per agent, `rest_pool`), one Finesse watcher
+//! (clock ticks and SystemInfo calls), one XMPP event loop carrying every agent's notification
+//! session (`sessions`, `crate::xmpp::mux`), and the monitor console. Each thread feeds its
+//! input to the core and carries out the core's outputs ([`Shared::feed`]).
 
 pub mod core;
+mod rest_pool;
 mod sessions;
 mod shell;
 mod views;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -25,7 +25,8 @@ use driver::clock::Now;
 use driver::link::{Link, LinkSender, LinkSettings};
 
 use self::core::{Core, CoreConfig, RestCall, Ticket};
-use self::sessions::XmppSession;
+use self::rest_pool::RestPool;
+use self::sessions::Sessions;
 use self::shell::{Broker, Cmd};
 use crate::config::{ConfigError, ConnectorConfig};
 use crate::monitor::MonitorError;
@@ -87,12 +88,12 @@ pub(crate) struct Shared {
     pub broker_up: AtomicBool,
     stopping: AtomicBool,
     link: OnceLock<LinkSender<Cmd>>,
-    /// REST calls for the workers (`None` once stopping).
-    rest_jobs: Mutex<Option<Sender<RestJob>>>,
+    /// REST calls for the workers, one queue per agent.
+    rest_pool: RestPool,
     /// SystemInfo calls for the watcher (`None` once stopping).
     probe_jobs: Mutex<Option<Sender<RestJob>>>,
-    /// The agents' notification threads.
-    sessions: Mutex<HashMap<String, XmppSession>>,
+    /// The agents' notification sessions (their event loop).
+    sessions: OnceLock<Sessions>,
     pub started: Instant,
 }
 
@@ -124,6 +125,8 @@ pub struct Connector {
     link: LinkSender<Cmd>,
     link_done: Receiver<()>,
     workers: Vec<JoinHandle<()>>,
+    /// The notification sessions' event loop.
+    xmpp: Option<JoinHandle<()>>,
     watcher: Option<JoinHandle<()>>,
     monitor: Option<crate::monitor::Monitor>,
 }
@@ -158,7 +161,6 @@ impl Connector {
             },
             Now::read(),
         );
-        let (rest_tx, rest_rx) = crossbeam_channel::unbounded::<RestJob>();
         let (probe_tx, probe_rx) = crossbeam_channel::unbounded::<RestJob>();
         let shared = Arc::new(Shared {
             instance,
@@ -170,26 +172,33 @@ impl Connector {
             broker_up: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
             link: OnceLock::new(),
-            rest_jobs: Mutex::new(Some(rest_tx)),
+            rest_pool: RestPool::new(),
             probe_jobs: Mutex::new(Some(probe_tx)),
-            sessions: Mutex::new(HashMap::new()),
+            sessions: OnceLock::new(),
             started: Instant::now(),
             cfg,
         });
         tracing::info!("connector starting: {:?}", shared.cfg);
+        let (sessions, xmpp) =
+            Sessions::start(Arc::downgrade(&shared)).map_err(StartError::Thread)?;
+        let _ = shared.sessions.set(sessions);
         // Know Finesse's status before the first driver asks.
         shared.feed(|c, now| c.tick(now));
         shell::run_probes_now(&shared, &probe_rx);
 
         let mut workers = Vec::new();
-        for i in 0..shared.cfg.connector.workers {
-            let (s, rx) = (shared.clone(), rest_rx.clone());
-            workers.push(
-                std::thread::Builder::new()
-                    .name(format!("connector-worker-{i}"))
-                    .spawn(move || shell::work(&s, &rx))
-                    .map_err(StartError::Thread)?,
-            );
+        let s = shared.clone();
+        let run: Arc<dyn Fn(RestJob) + Send + Sync> = Arc::new(move |job| shell::run_job(&s, job));
+        if let Err(e) =
+            shared
+                .rest_pool
+                .spawn_workers(shared.cfg.connector.workers, run, &mut workers)
+        {
+            shared.rest_pool.close();
+            for w in workers {
+                let _ = w.join();
+            }
+            return Err(StartError::Thread(e));
         }
 
         let b = &shared.cfg.broker;
@@ -227,6 +236,7 @@ impl Connector {
             link: sender,
             link_done,
             workers,
+            xmpp: Some(xmpp),
             watcher: Some(watcher),
             monitor: None,
         };
@@ -255,20 +265,19 @@ impl Connector {
             return;
         }
         tracing::info!("connector stopping");
-        let sessions: Vec<XmppSession> = lock(&s.sessions).drain().map(|(_, x)| x).collect();
-        for x in &sessions {
-            x.signal_stop();
+        if let Some(x) = s.sessions.get() {
+            x.shutdown();
         }
         s.feed(|c, _| c.stop());
-        for x in sessions {
-            x.join();
+        if let Some(x) = self.xmpp.take() {
+            let _ = x.join();
         }
         // Stop the link first (it flushes the status broadcast), then the workers and the
         // watcher see their queues close.
         if self.link.stop() && self.link_done.recv_timeout(STOP_WAIT).is_err() {
             tracing::warn!("the broker link did not stop in time");
         }
-        lock(&s.rest_jobs).take();
+        s.rest_pool.close();
         lock(&s.probe_jobs).take();
         for w in self.workers.drain(..) {
             let _ = w.join();

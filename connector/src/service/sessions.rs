@@ -1,40 +1,63 @@
-//! The agents' notification sessions, one thread each: log in to the node's XMPP service as
-//! the agent, subscribe, feed the core `Up`, every update, and `Lost` or `Refused`;
-//! reconnect with a backoff until stopped. The core decides when a session starts, stops or
-//! moves to another node.
+//! The agents' notification sessions, all on one event-loop thread ([`crate::xmpp::mux`]):
+//! log in to the node's XMPP service as the agent, subscribe, feed the core `Up`, every
+//! update, and `Lost` or `Refused`; the loop reconnects with a backoff until stopped. The core
+//! decides when a session starts, stops or moves to another node.
 
-use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use super::core::{Notification, SessionId, SessionTarget};
 use super::{lock, Shared};
 use crate::rest::Credentials;
 use crate::xml;
-use crate::xmpp::{self, XmppConn, XmppError};
+use crate::xmpp::mux::{Mux, MuxEvent, MuxSettings, Sink, Target};
+use crate::xmpp::{Login, XmppTls};
 
-/// A running session thread.
-pub(super) struct XmppSession {
-    session: SessionId,
-    stop: Arc<AtomicBool>,
-    thread: JoinHandle<()>,
+/// The event loop of the sessions and the XMPP transport of each node.
+pub(super) struct Sessions {
+    mux: Mux,
+    /// The transport per node host (TLS settings read once).
+    tls: Mutex<HashMap<String, XmppTls>>,
 }
 
-impl XmppSession {
-    /// Asks the thread to end (it does within about half a second).
-    pub(super) fn signal_stop(&self) {
-        self.stop.store(true, Ordering::Release);
+impl Sessions {
+    /// Starts the event loop; its events go to the core of `shared` while it lives.
+    pub(super) fn start(shared: Weak<Shared>) -> std::io::Result<(Sessions, JoinHandle<()>)> {
+        let sink: Sink = Box::new(move |agent, session, event| {
+            let Some(s) = shared.upgrade() else {
+                return;
+            };
+            let n = match event {
+                MuxEvent::Up => Notification::Up,
+                MuxEvent::Lost(why) => Notification::Lost(why),
+                MuxEvent::Refused(why) => Notification::Refused(why),
+                MuxEvent::Notification(text) => match xml::update(&text) {
+                    Ok(u) => Notification::Update(u),
+                    Err(e) => {
+                        tracing::warn!("agent {agent}: unreadable notification: {e}");
+                        return;
+                    }
+                },
+            };
+            s.feed(|c, now| c.notification(now, agent, SessionId(session), n));
+        });
+        let (mux, thread) = Mux::start(MuxSettings::default(), sink)?;
+        let sessions = Sessions {
+            mux,
+            tls: Mutex::new(HashMap::new()),
+        };
+        Ok((sessions, thread))
     }
 
-    /// Waits for the thread.
-    pub(super) fn join(self) {
-        let _ = self.thread.join();
+    /// Stops every session and ends the loop (join its thread to wait).
+    pub(super) fn shutdown(&self) {
+        self.mux.shutdown();
     }
 }
 
-/// Starts the agent's session thread, replacing (stopping) any it has.
+/// Starts the agent's session, replacing (stopping) any it has.
 pub(super) fn start(
     s: &Arc<Shared>,
     agent: String,
@@ -45,43 +68,46 @@ pub(super) fn start(
     if s.stopping.load(Ordering::Acquire) {
         return;
     }
-    let mut map = lock(&s.sessions);
-    if let Some(old) = map.remove(&agent) {
-        old.signal_stop();
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    let (s2, stop2, agent2) = (s.clone(), stop.clone(), agent.clone());
-    match std::thread::Builder::new()
-        .name(format!("xmpp-{agent}"))
-        .spawn(move || run(&s2, &agent2, session, &creds, &target, &stop2))
-    {
-        Ok(thread) => {
-            map.insert(
-                agent,
-                XmppSession {
-                    session,
-                    stop,
-                    thread,
-                },
-            );
+    let Some(sessions) = s.sessions.get() else {
+        return;
+    };
+    let host = node_host(&target.node);
+    let tls = {
+        let mut cache = lock(&sessions.tls);
+        match cache.get(&host) {
+            Some(t) => t.clone(),
+            None => match s.cfg.finesse.xmpp_tls(&host) {
+                Ok(t) => cache.entry(host.clone()).or_insert(t).clone(),
+                Err(e) => {
+                    tracing::error!("agent {agent}: {e}");
+                    return;
+                }
+            },
         }
-        Err(e) => tracing::error!("cannot start the notification thread of {agent}: {e}"),
-    }
+    };
+    let login = Login {
+        domain: target.xmpp_domain,
+        user: agent.clone(),
+        password: creds.password,
+        // The resource is unique per connector process start: a restarted connector never
+        // collides with its predecessor's session in the XMPP server.
+        resource: s.instance.clone(),
+        pubsub: target.pubsub_domain,
+    };
+    let target = Target {
+        host,
+        port: s.cfg.finesse.xmpp_port,
+        tls,
+        login,
+    };
+    sessions.mux.start_session(agent, session.0, target);
 }
 
 /// Stops the agent's session `session`, if it still runs.
 pub(super) fn stop(s: &Arc<Shared>, agent: &str, session: SessionId) {
-    let mut map = lock(&s.sessions);
-    if map.get(agent).is_some_and(|x| x.session == session) {
-        if let Some(x) = map.remove(agent) {
-            x.signal_stop();
-        }
+    if let Some(sessions) = s.sessions.get() {
+        sessions.mux.stop_session(agent.to_string(), session.0);
     }
-}
-
-pub(super) fn xmpp_addr(base: &str, port: u16) -> Option<SocketAddr> {
-    base.split_once("://")?;
-    (node_host(base), port).to_socket_addrs().ok()?.next()
 }
 
 /// The host of a node's base URL (`https://host:port/…`).
@@ -97,141 +123,17 @@ fn node_host(base: &str) -> String {
         .to_string()
 }
 
-/// The notification loop of one session.
-fn run(
-    s: &Arc<Shared>,
-    agent: &str,
-    session: SessionId,
-    creds: &Credentials,
-    target: &SessionTarget,
-    stop: &AtomicBool,
-) {
-    let stopped = || stop.load(Ordering::Acquire) || s.stopping.load(Ordering::Acquire);
-    let report = |n: Notification| s.feed(|c, now| c.notification(now, agent, session, n));
-    let mut backoff = Duration::from_millis(500);
-    while !stopped() {
-        let Some(addr) = xmpp_addr(&target.node, s.cfg.finesse.xmpp_port) else {
-            tracing::error!("cannot resolve the XMPP address of {}", target.node);
-            sleep_unless(stop, Duration::from_secs(5));
-            continue;
-        };
-        let tls = match s.cfg.finesse.xmpp_tls(&node_host(&target.node)) {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::error!("agent {agent}: {e}");
-                sleep_unless(stop, Duration::from_secs(5));
-                continue;
-            }
-        };
-        // The resource is unique per connector process start: a restarted connector never
-        // collides with its predecessor's session in the XMPP server.
-        match XmppConn::login(
-            addr,
-            &tls,
-            &target.xmpp_domain,
-            agent,
-            &creds.password,
-            &s.instance,
-            Duration::from_secs(5),
-        ) {
-            Ok(mut conn) => {
-                backoff = Duration::from_millis(500);
-                tracing::debug!("agent {agent}: XMPP session {}", conn.jid);
-                if !target.pubsub_domain.is_empty() {
-                    subscribe(&mut conn, &target.pubsub_domain, agent, &target.xmpp_domain);
-                }
-                report(Notification::Up);
-                let result = read(&mut conn, agent, &stopped, &report);
-                conn.close();
-                let why = match result {
-                    Ok(()) => "stopped".to_string(),
-                    Err(e) => e.to_string(),
-                };
-                report(Notification::Lost(why));
-            }
-            Err(XmppError::Auth(why)) => {
-                report(Notification::Refused(why));
-                return;
-            }
-            Err(e) => tracing::warn!("agent {agent}: {e}; retrying in {backoff:?}"),
-        }
-        sleep_unless(stop, backoff);
-        backoff = (backoff * 2).min(Duration::from_secs(10));
-    }
-}
-
-/// Subscribes the agent to its own nodes. Finesse subscribes its users itself; asking again
-/// is harmless, and a refusal is only logged.
-fn subscribe(conn: &mut XmppConn, pubsub: &str, agent: &str, domain: &str) {
-    for (i, node) in [
-        format!("/finesse/api/User/{agent}"),
-        format!("/finesse/api/User/{agent}/Dialogs"),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let id = format!("sub{i}");
-        let iq = format!(
-            "<iq type='set' to='{}' id='{id}'><pubsub xmlns='http://jabber.org/protocol/pubsub'><subscribe node='{}' jid='{}@{}'/></pubsub></iq>",
-            xml::escape(pubsub),
-            xml::escape(node),
-            xml::escape(agent),
-            xml::escape(domain)
-        );
-        let result = conn
-            .send(&iq)
-            .and_then(|_| conn.wait_iq(&id, Duration::from_secs(5)));
-        if let Err(e) = result {
-            tracing::debug!("agent {agent}: subscription to {node} not taken: {e}");
-        }
-    }
-}
-
-/// Reads notifications until stopped or the link fails.
-fn read(
-    conn: &mut XmppConn,
-    agent: &str,
-    stopped: &dyn Fn() -> bool,
-    report: &dyn Fn(Notification),
-) -> Result<(), XmppError> {
-    while !stopped() {
-        let Some(stanza) = conn.read(Duration::from_millis(500))? else {
-            continue;
-        };
-        if stanza.name != "message" {
-            continue;
-        }
-        for text in xmpp::notifications(&stanza) {
-            match xml::update(&text) {
-                Ok(u) => report(Notification::Update(u)),
-                Err(e) => tracing::warn!("agent {agent}: unreadable notification: {e}"),
-            }
-        }
-    }
-    Ok(())
-}
-
-fn sleep_unless(stop: &AtomicBool, d: Duration) {
-    let end = Instant::now() + d;
-    while !stop.load(Ordering::Acquire) && Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(50).min(end - Instant::now()));
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::xmpp_addr;
+    use super::node_host;
 
     #[test]
-    fn xmpp_address_from_node_url() {
+    fn xmpp_host_from_node_url() {
+        assert_eq!(node_host("http://127.0.0.1:8082"), "127.0.0.1");
         assert_eq!(
-            xmpp_addr("http://127.0.0.1:8082", 5222),
-            Some("127.0.0.1:5222".parse().unwrap())
+            node_host("https://finesse-a.example.com/finesse"),
+            "finesse-a.example.com"
         );
-        assert_eq!(
-            xmpp_addr("https://127.0.0.1/finesse", 5223),
-            Some("127.0.0.1:5223".parse().unwrap())
-        );
-        assert_eq!(xmpp_addr("nonsense", 1), None);
+        assert_eq!(node_host("https://[::1]:8445"), "::1");
     }
 }

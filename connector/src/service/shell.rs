@@ -34,13 +34,12 @@ pub(crate) enum Cmd {
 pub(super) fn execute(s: &Arc<Shared>, out: Output) {
     match out {
         Output::Rest { ticket, call } => {
-            let jobs = if matches!(call, RestCall::SystemInfo { .. }) {
-                &s.probe_jobs
+            if matches!(call, RestCall::SystemInfo { .. }) {
+                if let Some(tx) = lock(&s.probe_jobs).as_ref() {
+                    let _ = tx.send((ticket, call));
+                }
             } else {
-                &s.rest_jobs
-            };
-            if let Some(tx) = lock(jobs).as_ref() {
-                let _ = tx.send((ticket, call));
+                s.rest_pool.submit((ticket, call));
             }
         }
         Output::Send { to, env } => {
@@ -114,16 +113,10 @@ pub(super) fn call_finesse(rest: &Rest, call: &RestCall) -> Result<RestAnswer, R
     }
 }
 
-fn run_job(s: &Arc<Shared>, (ticket, call): RestJob) {
+/// Makes a call and hands its answer to the core.
+pub(super) fn run_job(s: &Arc<Shared>, (ticket, call): RestJob) {
     let answer = call_finesse(&s.rest, &call);
     s.feed(|c, now| c.rest_answer(now, ticket, answer));
-}
-
-/// A REST worker: makes calls until its queue closes.
-pub(super) fn work(s: &Arc<Shared>, jobs: &Receiver<RestJob>) {
-    for job in jobs {
-        run_job(s, job);
-    }
 }
 
 /// Runs the SystemInfo calls queued now, and those they lead to (the first check, at start).
