@@ -15,6 +15,7 @@
 # Env (defaults in brackets):
 #   BENCH_AGENTS [2000]  BENCH_DRIVERS [4]  BENCH_RATE calls/s [50]  BENCH_SECONDS [20]
 #   BENCH_HOLD_MS [0]: how long an answered call lasts
+#   BENCH_WAVE [0]: logins and Ready this many agents at a time (0: all at once)
 #   BENCH_PROFILE [release]: the cargo profile; BENCH_BUILD=0 uses the binaries as built
 #   BENCH_WORKERS [8]: the connector's REST workers
 #   Broker, as the tests reach it: BENCH_BROKER [$SIEBEL_CTI_TEST_BROKER or 127.0.0.1:61613],
@@ -169,7 +170,7 @@ kill -0 "$CONNECTOR_PID" 2>/dev/null || die "the connector exited: $(tail -5 "$R
 
 # --- the bench --------------------------------------------------------------------------------
 args=(--agents "$AGENTS" --drivers "$DRIVERS" --rate "$RATE" --seconds "$SECONDS_OF_CALLS"
-      --hold-ms "$HOLD_MS" --finesse "$URL" --publish-log "$RUN/publish.log"
+      --hold-ms "$HOLD_MS" --wave "${BENCH_WAVE:-0}" --finesse "$URL" --publish-log "$RUN/publish.log"
       --def "$REPO_ROOT/def-templates/ucce.def" --broker "$BROKER" --queue "$QUEUE"
       --first-agent "$FIRST_AGENT" --log-file "$RUN/driver.log" --xmpp-port "$XMPP_PORT"
       --watch "connector=$CONNECTOR_PID" --watch "finesse-sim=$SIM_PID")

@@ -72,6 +72,26 @@ fn round(
     (done, lat, last.saturating_duration_since(t0), errors)
 }
 
+/// [`round`] over `who`, `wave` agents at a time (0: all at once).
+fn waves(
+    agents: &[Mutex<Agent>],
+    who: &[usize],
+    wave: usize,
+    command: &str,
+    event: &str,
+) -> (Vec<usize>, Vec<Duration>, Duration, Vec<String>) {
+    let (mut done, mut lat, mut wall, mut errors) =
+        (Vec::new(), Vec::new(), Duration::ZERO, Vec::new());
+    for chunk in who.chunks(if wave == 0 { who.len().max(1) } else { wave }) {
+        let (d, l, w, e) = round(agents, chunk, command, event);
+        done.extend(d);
+        lat.extend(l);
+        wall += w;
+        errors.extend(e);
+    }
+    (done, lat, wall, errors)
+}
+
 fn print_round(what: &str, n: usize, lat: Vec<Duration>, wall: Duration, errors: &[String]) {
     let d = Distribution::new(lat);
     println!(
@@ -135,8 +155,17 @@ fn run(o: &Options) -> Result<bool, String> {
         .map(|(_, p)| *p);
     let peak = connector.map(PeakWatch::start);
     println!(
-        "chain bench: {} agents over {} driver instances, {} calls/s for {} s (hold {} ms)",
-        o.agents, o.drivers, o.rate, o.seconds, o.hold_ms
+        "chain bench: {} agents over {} driver instances, {} calls/s for {} s (hold {} ms){}",
+        o.agents,
+        o.drivers,
+        o.rate,
+        o.seconds,
+        o.hold_ms,
+        if o.wave > 0 {
+            format!(", logins and Ready {} agents at a time", o.wave)
+        } else {
+            String::new()
+        }
     );
     let lib = Arc::new(Library::load(&default_library_path()).map_err(|e| e.to_string())?);
     let def = CommServer::read_def(&o.def).map_err(|e| e.to_string())?;
@@ -186,11 +215,17 @@ fn run(o: &Options) -> Result<bool, String> {
     );
     let all: Vec<usize> = (0..o.agents).collect();
     let phase = Phase::start(&pids);
-    let (logged, lat, wall, errors) = round(&agents, &all, "LogIn", "EventAgentLogin");
+    let (logged, lat, wall, errors) = waves(&agents, &all, o.wave, "LogIn", "EventAgentLogin");
     let login_cpu = phase.end(&pids).1;
     print_round("login", o.agents, lat, wall, &errors);
     let phase = Phase::start(&pids);
-    let (ready, lat, wall, errors) = round(&agents, &logged, "ChangeReadyState", "EventAgentReady");
+    let (ready, lat, wall, errors) = waves(
+        &agents,
+        &logged,
+        o.wave,
+        "ChangeReadyState",
+        "EventAgentReady",
+    );
     let ready_cpu = phase.end(&pids).1;
     print_round("ready", logged.len(), lat, wall, &errors);
     if ready.is_empty() {

@@ -39,6 +39,9 @@ pub struct Options {
     /// The XMPP server's client port: the bench waits for the connector's notification
     /// sessions there before it places calls.
     pub xmpp_port: Option<u16>,
+    /// Logins and Ready go this many agents at a time, each wave after the previous one's
+    /// events (0: all at once).
+    pub wave: usize,
     /// The drivers' log file.
     pub log_file: Option<PathBuf>,
     /// Processes whose CPU is reported: (name, pid); the one named `connector` also gets its
@@ -50,7 +53,7 @@ pub struct Options {
 pub const USAGE: &str = "usage: scs-chain-bench --finesse URL --queue QUEUE [--agents N] \
 [--drivers K] [--rate CALLS_PER_S] [--seconds S] [--hold-ms MS] [--publish-log FILE] \
 [--def FILE] [--profile NAME] [--broker IP:PORT] [--broker-login USER (password in BENCH_DRIVER_PASSWORD)] \
-[--ca-file PEM] [--secure-key-file FILE] [--first-agent ID] [--log-file FILE] [--xmpp-port PORT] [--watch NAME=PID]...";
+[--ca-file PEM] [--secure-key-file FILE] [--first-agent ID] [--log-file FILE] [--xmpp-port PORT] [--wave AGENTS] [--watch NAME=PID]...";
 
 impl Options {
     /// Parses `args` (without the program name).
@@ -72,6 +75,7 @@ impl Options {
             queue: String::new(),
             first_agent: 3_000_000,
             log_file: None,
+            wave: 0,
             xmpp_port: None,
             watch: Vec::new(),
         };
@@ -107,6 +111,7 @@ impl Options {
                 "--secure-key-file" => o.secure_key_file = Some(value()?.into()),
                 "--queue" => o.queue = value()?,
                 "--log-file" => o.log_file = Some(value()?.into()),
+                "--wave" => o.wave = number(value()?)? as usize,
                 "--xmpp-port" => o.xmpp_port = Some(number(value()?)? as u16),
                 "--watch" => {
                     let v = value()?;
