@@ -11,8 +11,7 @@ use std::time::{Duration, SystemTime};
 use crossbeam_channel::{Receiver, Sender};
 use tracing::{debug, info, warn};
 
-use crate::config::{AgentConfig, SimConfig};
-use crate::publish_log::PublishLog;
+use crate::config::SimConfig;
 use crate::render;
 use crate::state::Publish;
 use crate::xmpp::{
@@ -107,7 +106,10 @@ const CHECKERS: usize = 8;
 
 /// Logs in as each agent of `agents` (accounts that existed already), a few at a time: an
 /// account with another password is an error.
-fn check_passwords(config: &SimConfig, agents: &[&AgentConfig]) -> Result<(), String> {
+fn check_passwords(
+    config: &SimConfig,
+    agents: &[&crate::config::AgentConfig],
+) -> Result<(), String> {
     let per_thread = agents.len().div_ceil(CHECKERS).max(1);
     std::thread::scope(|scope| {
         let checks: Vec<_> = agents
@@ -153,6 +155,7 @@ impl Notifier {
     /// the XMPP server cannot be reached or refuses the setup. The setup is pipelined (see
     /// [`crate::xmpp::BATCH`]), so thousands of agents take seconds, not minutes.
     pub fn start(config: &SimConfig, resource: String) -> Result<Notifier, String> {
+        let log = crate::publish_log::PublishLog::from_env()?;
         let mut accounts = vec![(config.admin_user.as_str(), config.admin_password.as_str())];
         accounts.extend(
             config
@@ -164,7 +167,7 @@ impl Notifier {
             XmppClient::register_all(config.xmpp, &config.xmpp_domain, &accounts, TIMEOUT)
                 .map_err(|e| format!("registering the XMPP accounts: {e}"))?;
         // Accounts left by an earlier run: check that their passwords are the configured ones.
-        let existing: Vec<&AgentConfig> = config
+        let existing: Vec<_> = config
             .agents
             .iter()
             .zip(outcomes.iter().skip(1))
@@ -190,7 +193,6 @@ impl Notifier {
             agents = link.agents.len(),
             "XMPP publisher ready"
         );
-        let log = PublishLog::from_env()?;
         let (tx, rx) = crossbeam_channel::unbounded();
         let stopping = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stopping);
@@ -232,7 +234,7 @@ fn run(
     client: XmppClient,
     rx: Receiver<Job>,
     stopping: &AtomicBool,
-    mut log: Option<PublishLog>,
+    mut log: Option<crate::publish_log::PublishLog>,
 ) {
     let mut client = Some(client);
     let mut next: Option<Job> = None;
