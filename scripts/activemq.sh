@@ -18,13 +18,14 @@
 #       connector  ${ACTIVEMQ_CONNECTOR_LOGIN:-connector} / $ACTIVEMQ_CONNECTOR_PASSWORD: consumes
 #                  the request queue(s), writes every driver queue and the status topic;
 #       drivers    $ACTIVEMQ_DRIVERS, "login:password" pairs separated by spaces: each sends to the
-#                  request queue(s), reads the status topic, writes it (client-id announces), and
-#                  consumes only its own queue namespace siebelcti.driver.<login>.> (its
-#                  Driver:ClientId starts with "<login>.": the driver's default when
-#                  Driver:BrokerLogin is set).
+#                  request queue(s), reads the status topic (only connectors write it), reads and
+#                  writes the drivers' topic (client-id announces), and consumes only its own
+#                  queue namespace siebelcti.driver.<login>.> (its Driver:ClientId starts with
+#                  "<login>.": the driver's default when Driver:BrokerLogin is set).
 #     Request queues: $ACTIVEMQ_REQUEST_QUEUE (default siebelcti.requests) and every queue under
-#     it (<name>.>), status topics <name>.status and <name>.>. The broker stamps the sender's user
-#     on each message (JMSXUserID). The test defaults of the passwords are for tests only.
+#     it (<name>.>); their topics <queue>.status and <queue>.drivers for the queue and for the
+#     queues one level under it (<name>.<one word>). The broker stamps the sender's user on each
+#     message (JMSXUserID). The test defaults of the passwords are for tests only.
 #   STOMP_TLS_PORT=<port> adds STOMP over TLS (stomp+ssl) on that port, with the certificate of
 #     scripts/certs.sh ($CERTS_DIR, default <repo>/target/certs: broker.p12, CA ca.pem).
 #   STOMP_PORT=off leaves plain STOMP out (it stays on only when asked for: a port number).
@@ -193,6 +194,7 @@ write_config() {
         || die "could not set the KahaDB store in $src (its kahaDB line changed?)"
     chmod 600 "$tmp"   # it may hold passwords
     mv -f "$tmp" "$CONF_DIR/activemq.xml"
+    settings_digest >"$CONF_DIR/settings.sha256"
     cp -f "$AMQ_INSTANCE/log4j2.properties" "$CONF_DIR/log4j2.properties"
     # Debian's build logs through slf4j -> log4j 1.2 (lib/optional), which ignores the
     # log4j2.properties above and would log nothing; this file sends the broker's log to
@@ -236,8 +238,10 @@ security_plugins() {
 <authorizationPlugin><map><authorizationMap><authorizationEntries>
 <authorizationEntry queue="$q" read="connectors" write="$groups" admin="$groups"/>
 <authorizationEntry queue="$q.>" read="connectors" write="$groups" admin="$groups"/>
-<authorizationEntry topic="$q.status" read="$groups" write="$groups" admin="$groups"/>
-<authorizationEntry topic="$q.>" read="$groups" write="$groups" admin="$groups"/>
+<authorizationEntry topic="$q.status" read="$groups" write="connectors" admin="$groups"/>
+<authorizationEntry topic="$q.*.status" read="$groups" write="connectors" admin="$groups"/>
+<authorizationEntry topic="$q.drivers" read="drivers" write="drivers" admin="drivers"/>
+<authorizationEntry topic="$q.*.drivers" read="drivers" write="drivers" admin="drivers"/>
 <authorizationEntry queue="siebelcti.driver.>" read="admins" write="connectors" admin="connectors"/>
 $entries
 <authorizationEntry topic="ActiveMQ.Advisory.>" read="$groups" write="$groups" admin="$groups"/>
@@ -296,6 +300,19 @@ usage() {
     exit 2
 }
 
+# What the running broker was configured with (ports, auth, users, limits, this script): a
+# `start` finding the broker running with other settings restarts it, so that e.g. the test
+# suite never runs against an open broker left from before.
+settings_digest() {
+    printf '%s\n' "$PLAIN $STOMP_PORT $STOMP_TLS_PORT $OPENWIRE_PORT $AUTH $CONNECTOR_LOGIN" \
+        "$CONNECTOR_PASSWORD $DRIVERS $REQUEST_QUEUE $MAX_FRAME $MAX_DATA $CERTS_DIR $LOCK_MS" \
+        | cat - "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1
+}
+if [[ ${1:-} == start ]] && svc_pid >/dev/null \
+    && [[ $(cat "$CONF_DIR/settings.sha256" 2>/dev/null) != "$(settings_digest)" ]]; then
+    log "running with other settings: restarting it with these ($ENDPOINTS)"
+    svc_stop
+fi
 svc_main "$@"
 if [[ $1 == start || $1 == restart ]] && ! stomp_ready && waiting_for_lock; then
     log "waiting for the store lock ($STORE_DIR/lock): serves once the broker holding it is gone"

@@ -8,6 +8,7 @@
 #   broker.p12                     (password $CERTS_P12_PASSWORD, default "changeit") for Java
 #   prosody.pem, prosody.key       for Prosody (XMPP over TLS)
 #   finesse.pem, finesse.key       for finesse-sim (HTTPS)
+#   secure.key                     a secure-password key (48 hex digits, Driver:SecureKeyFile)
 # Every server certificate names DNS:localhost and IP:127.0.0.1 (plus $CERTS_EXTRA_SAN, e.g.
 # "DNS:mq.example,IP:10.0.0.5"), is signed by the test CA and valid for 825 days.
 # Needs openssl (installed from Debian's packages when missing). Not for production: use your
@@ -67,5 +68,11 @@ if server_cert broker || [[ ! -s $DIR/broker.p12 ]]; then
     openssl pkcs12 -export -name broker -in "$DIR/broker.pem" -inkey "$DIR/broker.key" \
         -certfile "$DIR/ca.pem" -passout "pass:$P12_PASSWORD" -out "$DIR/broker.p12"
     chmod 600 "$DIR/broker.p12"
+fi
+# The secure-password key of the tests and the demo (Driver:SecureKeyFile, the connector's
+# security.des_key): 48 random hex digits, made once, as an administrator makes a site's key.
+if [[ ! -s $DIR/secure.key ]]; then
+    log "creating the secure-password key secure.key"
+    (umask 077 && openssl rand -hex 24 >"$DIR/secure.key")
 fi
 log "certificates in $DIR (CA: $DIR/ca.pem)"

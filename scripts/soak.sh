@@ -112,6 +112,7 @@ heartbeat_ms = 10000
 [finesse]
 primary = "http://127.0.0.1:$HTTP"
 xmpp_port = $XMPP
+xmpp_tls = "plain"
 poll_ms = 5000
 request_timeout_ms = 5000
 [monitor]

@@ -8,7 +8,9 @@
 #   3. x86_64 Windows: the layout test built for Windows and run under Wine (its C side built by
 #      mingw); siebel_cti.dll built for x86_64-pc-windows-gnu, the C host
 #      (tests/c/host.c) built by mingw, run under Wine against the real ActiveMQ on loopback with
-#      a scripted connector peer (scs-sim peer): create, service, login, callbacks, logout,
+#      a scripted connector peer (scs-sim peer), both as the suite's parts run (scripts/test.sh:
+#      closed broker, STOMP over TLS checked against the test CA, secure passwords; the
+#      SIEBEL_CTI_TEST_* variables, defaults those of test.sh): create, service, login, callbacks, logout,
 #      release; and the same with a DLL built with SIEBEL_SCAPI_H naming the shuffled fixture
 #      header (tests/c/shuffled/scapi.h) and a host built against it. Wine 8 lacks ProcessPrng,
 #      which Rust's standard library imports from bcryptprimitives.dll: a stand-in
@@ -34,7 +36,16 @@ mkdir -p "$OUT"
 # What was skipped, one line each, for scripts/test.sh's last words.
 SKIPPED_FILE=$OUT/skipped.txt
 rm -f "$SKIPPED_FILE"
-BROKER_PORT=${STOMP_PORT:-61613}
+# The suite's broker and how to reach it (scripts/test.sh sets these; docs/security.md).
+BROKER=${SIEBEL_CTI_TEST_BROKER:-127.0.0.1:61612}
+BROKER_PORT=${BROKER##*:}
+CONNECTOR_CREDS=${SIEBEL_CTI_TEST_CONNECTOR-connector:connector-secret}
+DRIVER_CREDS=${SIEBEL_CTI_TEST_DRIVER-siebel:siebel-secret}
+CA_FILE=${SIEBEL_CTI_TEST_CA:-$REPO_ROOT/target/certs/ca.pem}
+KEY_FILE=${SIEBEL_CTI_TEST_SECURE_KEY:-$REPO_ROOT/target/certs/secure.key}
+DRIVER_LOGIN=${DRIVER_CREDS%%:*}
+# A Linux path as the Windows program under Wine sees it (drive Z: is /).
+wine_path() { local p=${1//\//\\}; printf 'Z:%s' "$p"; }
 passed=() skipped=() failed=()
 
 skip() {  # $1 = what was not checked, $2 = why
@@ -156,8 +167,22 @@ x64_windows_build() {
 # Runs `wine host.exe DLL` in folder $1 against the broker, with a scripted peer; the host's
 # output goes to $2 (and $2.err). Returns the host's exit status.
 wine_host() {
-    local dir=$1 out=$2 dll=${3:-siebel_cti.dll} queue=/queue/windows.test.$$.$RANDOM
-    target/debug/scs-sim peer --broker "127.0.0.1:$BROKER_PORT" --queue "$queue" \
+    local dir=$1 out=$2 dll=${3:-siebel_cti.dll} queue=/queue/siebelcti.requests.windows-$$-$RANDOM
+    local peer_args=() params=() client=windows-test-$$-$RANDOM
+    [[ -z $CONNECTOR_CREDS ]] || peer_args+=(--login "$CONNECTOR_CREDS")
+    if [[ $CA_FILE != none ]]; then
+        peer_args+=(--ca-file "$CA_FILE")
+        params+=("Driver:BrokerTls=TRUE" "Driver:BrokerCaFile=$(wine_path "$CA_FILE")")
+    fi
+    if [[ $KEY_FILE != none ]]; then
+        peer_args+=(--key-file "$KEY_FILE")
+        params+=("Driver:SecureKeyFile=$(wine_path "$KEY_FILE")")
+    fi
+    if [[ -n $DRIVER_CREDS ]]; then
+        params+=("Driver:BrokerLogin=$DRIVER_LOGIN" "Driver:BrokerPassword=${DRIVER_CREDS#*:}")
+        client=$DRIVER_LOGIN.$client
+    fi
+    target/debug/scs-sim peer --broker "$BROKER" --queue "$queue" "${peer_args[@]}" \
         --agent 1001:secret:Ann:Lee >"$OUT/peer.log" 2>&1 &
     peer_pid=$!
     for _ in $(seq 1 100); do
@@ -169,7 +194,7 @@ wine_host() {
     local rc=0
     (cd "$dir" && WINEPREFIX=$OUT/wine-prefix WINEDEBUG=-all \
         WINEDLLOVERRIDES='bcryptprimitives=n;mscoree=;mshtml=' RUST_BACKTRACE=0 \
-        timeout 300 wine host.exe "$dll" "$BROKER_PORT" "$queue" "windows-test-$$-$RANDOM" \
+        timeout 300 wine host.exe "$dll" "$BROKER_PORT" "$queue" "$client" "${params[@]}" \
         >"$out" 2>"$out.err") || rc=$?
     kill "$peer_pid" 2>/dev/null || true
     peer_pid=
@@ -193,7 +218,9 @@ expect_session() {
 }
 
 x64_windows_run() {
-    bash "$SCRIPT_DIR/activemq.sh" start >/dev/null || return 1
+    # The suite's broker as scripts/test.sh starts it (a no-op when it runs already).
+    ACTIVEMQ_AUTH=${ACTIVEMQ_AUTH:-1} STOMP_TLS_PORT=${STOMP_TLS_PORT:-$BROKER_PORT} \
+        STOMP_PORT=${STOMP_PORT:-off} bash "$SCRIPT_DIR/activemq.sh" start >/dev/null || return 1
     cargo build -q -p scs-sim || return 1
     expect_session "$OUT/x86_64"
 }
@@ -240,6 +267,19 @@ else
     check "x86_64 Windows: SIEBEL_SCAPI_H adapter with a shuffled header, under Wine" \
         x64_windows_run_shuffled
 fi
+
+# The connector for Windows (its --service mode is Windows-only code): it cross-builds, and
+# under Wine (with the stand-in above) prints its version.
+x64_windows_connector() {
+    cargo build -q -p siebel-cti-connector --target x86_64-pc-windows-gnu || return 1
+    [[ $have_wine -eq 1 && -f $OUT/x86_64/bcryptprimitives.dll ]] || return 0
+    cp target/x86_64-pc-windows-gnu/debug/siebel-cti-connector.exe "$OUT/x86_64/" || return 1
+    (cd "$OUT/x86_64" && WINEPREFIX=$OUT/wine-prefix WINEDEBUG=-all WINEDLLOVERRIDES='bcryptprimitives=n;mscoree=;mshtml=' \
+        timeout 120 wine siebel-cti-connector.exe --version) | grep -q '^siebel-cti-connector '
+}
+if [[ $have_x64w -eq 1 && $have_mingw64 -eq 1 ]]; then
+    check "x86_64 Windows: the connector cross-builds (and runs under Wine)" x64_windows_connector
+else skip "x86_64 Windows connector build" "no x86_64-pc-windows-gnu target or mingw"; fi
 
 # --- summary -----------------------------------------------------------------------------------
 

@@ -183,6 +183,7 @@ fn wait_up(rx: &crossbeam_channel::Receiver<MuxEvent>, n: usize) -> (usize, usiz
             MuxEvent::Up => up += 1,
             MuxEvent::Notification(_) => notes += 1,
             MuxEvent::Refused(why) => eprintln!("refused: {why}"),
+            MuxEvent::FinessePresence(_) => {}
             MuxEvent::Lost(why) => eprintln!("lost: {why}"),
         }
     }

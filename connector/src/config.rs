@@ -4,7 +4,6 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -239,7 +238,8 @@ pub struct Finesse {
     /// CA file (PEM) that signed the nodes' HTTPS and XMPP certificates; empty: the public
     /// web CAs built in (HTTPS).
     pub ca_file: String,
-    /// XMPP transport: `plain`, `starttls` (on `xmpp_port`) or `tls` (direct, e.g. 5223).
+    /// XMPP transport: `starttls` (on `xmpp_port`, the default), `tls` (direct, e.g. 5223)
+    /// or `plain` (only when asked for).
     pub xmpp_tls: String,
 }
 
@@ -254,7 +254,7 @@ impl Default for Finesse {
             poll_ms: 5_000,
             request_timeout_ms: 5_000,
             ca_file: String::new(),
-            xmpp_tls: "plain".into(),
+            xmpp_tls: "starttls".into(),
         }
     }
 }
@@ -273,27 +273,8 @@ impl fmt::Debug for Finesse {
     }
 }
 
-/// `[monitor]`: the web console (its `Debug` masks the hash: `console_auth.rs`).
-#[derive(Clone, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Monitor {
-    /// Listen address (empty: no console).
-    pub listen: String,
-    /// The console's user (HTTP Basic); required unless `listen` is a loopback address.
-    pub user: String,
-    /// `sha256:<salt>:<digest>` of its password (`siebel-cti-connector --hash-password`).
-    pub password_hash: String,
-}
-
-impl Default for Monitor {
-    fn default() -> Self {
-        Monitor {
-            listen: "127.0.0.1:8090".into(),
-            user: String::new(),
-            password_hash: String::new(),
-        }
-    }
-}
+/// `[monitor]`: the web console (with its checks, in `console_auth.rs`).
+pub use crate::console_auth::Monitor;
 
 /// `[security]`: the Triple-DES key and IV of secure agent passwords (the drivers'
 /// `Driver:SecureKey` / `Driver:SecureIV`), hex; empty: drivers must send clear passwords.
@@ -315,24 +296,7 @@ impl fmt::Debug for Security {
     }
 }
 
-/// `[log]`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Log {
-    /// off, error, warn, info, debug, trace.
-    pub level: String,
-    /// Log file (empty: standard error).
-    pub file: String,
-}
-
-impl Default for Log {
-    fn default() -> Self {
-        Log {
-            level: "info".into(),
-            file: String::new(),
-        }
-    }
-}
+pub use crate::log_config::Log;
 
 impl fmt::Debug for ConnectorConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -445,16 +409,10 @@ impl ConnectorConfig {
             ));
         }
         if let Err(problem) = self.monitor.auth() {
-            return Err(value("monitor", problem));
+            return Err(value("monitor", problem.to_string()));
         }
-        if driver::config::LogLevel::parse(&self.log.level).is_none() {
-            return Err(value(
-                "log.level",
-                format!(
-                    "must be off, error, warn, info, debug or trace, got {:?}",
-                    self.log.level
-                ),
-            ));
+        if let Some((key, problem)) = self.log.problem() {
+            return Err(value(key, problem));
         }
         self.triple_des()?;
         self.broker.addresses()?;
@@ -489,11 +447,6 @@ impl ConnectorConfig {
         .map(Some)
         // The driver's error names the key; only its text is kept (see `ConfigError`).
         .map_err(|e| ConfigError::Security(e.to_string()))
-    }
-
-    /// The log file, if any.
-    pub fn log_file(&self) -> Option<PathBuf> {
-        (!self.log.file.is_empty()).then(|| PathBuf::from(&self.log.file))
     }
 }
 
@@ -554,6 +507,7 @@ mod tests {
             ),
             ("", vec![("CONNECTOR_BROKER_COLOUR", "x")], "broker.colour"),
             ("[log]\nlevel = \"loud\"\n", vec![], "log.level"),
+            ("[log]\nformat = \"xml\"\n", vec![], "log.format"),
             ("[broker]\nhost = \"a,b:0\"\n", vec![], "broker.host"),
             ("[security]\ndes_key = \"00\"\n", vec![], "security.des_key"),
             (

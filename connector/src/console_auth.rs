@@ -1,6 +1,7 @@
 //! Who may read the monitor console: HTTP Basic with the configured user and a salted
 //! SHA-256 of the password (`sha256:<salt hex>:<digest hex>`, made by
-//! `siebel-cti-connector --hash-password`). `/health` stays open with a summary only.
+//! `siebel-cti-connector --hash-password`). `/health` stays open with a summary only. Also
+//! the `[monitor]` settings themselves.
 
 use base64::Engine;
 
@@ -97,7 +98,35 @@ impl ConsoleAuth {
     }
 }
 
-impl std::fmt::Debug for crate::config::Monitor {
+/// `[monitor]`: the web console (its `Debug` masks the hash).
+#[derive(Clone, serde::Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Monitor {
+    /// Listen address (empty: no console).
+    pub listen: String,
+    /// The console's user (HTTP Basic); required unless `listen` is a loopback address.
+    pub user: String,
+    /// `sha256:<salt>:<digest>` of its password (`siebel-cti-connector --hash-password`).
+    pub password_hash: String,
+    /// HTTPS: the console's certificate chain (PEM); empty: plain HTTP.
+    pub tls_cert: String,
+    /// HTTPS: the certificate's private key (PEM).
+    pub tls_key: String,
+}
+
+impl Default for Monitor {
+    fn default() -> Self {
+        Monitor {
+            listen: "127.0.0.1:8090".into(),
+            user: String::new(),
+            password_hash: String::new(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Monitor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let hash = if self.password_hash.is_empty() {
             ""
@@ -108,14 +137,43 @@ impl std::fmt::Debug for crate::config::Monitor {
             .field("listen", &self.listen)
             .field("user", &self.user)
             .field("password_hash", &hash)
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key)
             .finish()
     }
 }
 
-impl crate::config::Monitor {
+/// Why the `[monitor]` credentials cannot be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MonitorAuthError {
+    /// The console listens beyond this host and has no credentials.
+    Unprotected,
+    /// `password_hash` is not `sha256:<salt hex>:<digest hex>`.
+    BadHash,
+    /// A password hash without a user.
+    NoUser,
+}
+
+impl std::fmt::Display for MonitorAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MonitorAuthError::Unprotected => {
+                "set monitor.user and monitor.password_hash: the console listens beyond this host"
+            }
+            MonitorAuthError::BadHash => {
+                "monitor.password_hash must be sha256:<salt hex>:<digest hex>"
+            }
+            MonitorAuthError::NoUser => "monitor.user is empty",
+        })
+    }
+}
+
+impl std::error::Error for MonitorAuthError {}
+
+impl Monitor {
     /// The console's credentials, if configured; an error for half a configuration, a bad
     /// hash, or an address off this host without them.
-    pub fn auth(&self) -> Result<Option<ConsoleAuth>, String> {
+    pub fn auth(&self) -> Result<Option<ConsoleAuth>, MonitorAuthError> {
         if self.user.is_empty() && self.password_hash.is_empty() {
             let local = self
                 .listen
@@ -124,15 +182,11 @@ impl crate::config::Monitor {
             if self.listen.is_empty() || local.unwrap_or(true) {
                 return Ok(None);
             }
-            return Err(
-                "set monitor.user and monitor.password_hash: the console listens beyond this host"
-                    .into(),
-            );
+            return Err(MonitorAuthError::Unprotected);
         }
-        let hash = PasswordHash::parse(&self.password_hash)
-            .ok_or("monitor.password_hash must be sha256:<salt hex>:<digest hex>")?;
+        let hash = PasswordHash::parse(&self.password_hash).ok_or(MonitorAuthError::BadHash)?;
         if self.user.is_empty() {
-            return Err("monitor.user is empty".into());
+            return Err(MonitorAuthError::NoUser);
         }
         Ok(Some(ConsoleAuth {
             user: self.user.clone(),
@@ -168,17 +222,17 @@ mod tests {
     #[test]
     fn the_configuration_needs_credentials_beyond_loopback_and_hides_the_hash() {
         let hash = PasswordHash::make("pw");
-        let mut m = crate::config::Monitor {
+        let mut m = Monitor {
             listen: "0.0.0.0:8090".into(),
             ..Default::default()
         };
-        assert!(m.auth().unwrap_err().contains("monitor.user"));
+        assert!(m.auth().unwrap_err().to_string().contains("monitor.user"));
         m.listen = "127.0.0.1:8090".into();
         assert!(m.auth().unwrap().is_none(), "loopback may stay open");
         m.listen = "0.0.0.0:8090".into();
         m.user = "admin".into();
         m.password_hash = "sha256:bad".into();
-        assert!(m.auth().unwrap_err().contains("password_hash"));
+        assert!(m.auth().unwrap_err().to_string().contains("password_hash"));
         m.password_hash = hash.clone();
         assert!(m.auth().unwrap().is_some());
         assert!(!format!("{m:?}").contains(&hash[7..]), "{m:?}");

@@ -9,6 +9,9 @@ use driver::protocol::{AgentInfo, ReasonCode};
 
 use crate::xml::{self, escape, Element, SystemInfo};
 
+mod supervise;
+pub use supervise::SupervisorDialog;
+
 /// A failed REST call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RestError {
@@ -77,6 +80,8 @@ impl RestError {
             } => {
                 if message.is_empty() {
                     error_type.clone()
+                } else if error_type.is_empty() {
+                    message.clone()
                 } else {
                     format!("{error_type}: {message}")
                 }
@@ -263,6 +268,20 @@ impl Rest {
         Ok(xml::reason_codes(&e))
     }
 
+    /// `GET /finesse/api/User/{id}/WrapUpReasons`.
+    pub fn wrap_up_reasons(
+        &self,
+        base: &str,
+        id: &str,
+        creds: &Credentials,
+    ) -> Result<Vec<ReasonCode>, RestError> {
+        let url = format!("{}/WrapUpReasons", user_url(base, id));
+        let text = self.call("GET", &url, Some(creds), None, None)?;
+        let e = Element::parse(&text)
+            .map_err(|e| RestError::Unavailable(format!("WrapUpReasons: {e}")))?;
+        Ok(xml::wrap_up_reasons(&e))
+    }
+
     /// `GET /finesse/api/User/{id}/Dialogs`: the agent's dialogs (XML elements).
     pub fn dialogs(
         &self,
@@ -372,6 +391,8 @@ pub struct DialogAction {
     pub dtmf: Option<String>,
     /// Wrap-up reason (`UPDATE_CALL_DATA`).
     pub wrap_up_reason: Option<String>,
+    /// Call and ECC variables to set (`UPDATE_CALL_DATA`), as (name, value).
+    pub call_variables: Vec<(String, String)>,
 }
 
 impl DialogAction {
@@ -391,13 +412,35 @@ impl DialogAction {
                 escape(d)
             ));
         }
-        if let Some(w) = &self.wrap_up_reason {
-            s.push_str(&format!(
-                "<mediaProperties><wrapUpReason>{}</wrapUpReason></mediaProperties>",
-                escape(w)
-            ));
-        }
+        s.push_str(&self.media_properties());
         s.push_str("</Dialog>");
+        s
+    }
+}
+
+impl DialogAction {
+    /// `mediaProperties` with the wrap-up reason and the call variables (Cisco's
+    /// UPDATE_CALL_DATA body: `callvariables/CallVariable/{name,value}`); empty without them.
+    fn media_properties(&self) -> String {
+        if self.wrap_up_reason.is_none() && self.call_variables.is_empty() {
+            return String::new();
+        }
+        let mut s = String::from("<mediaProperties>");
+        if let Some(w) = &self.wrap_up_reason {
+            s.push_str(&format!("<wrapUpReason>{}</wrapUpReason>", escape(w)));
+        }
+        if !self.call_variables.is_empty() {
+            s.push_str("<callvariables>");
+            for (name, value) in &self.call_variables {
+                s.push_str(&format!(
+                    "<CallVariable><name>{}</name><value>{}</value></CallVariable>",
+                    escape(name),
+                    escape(value)
+                ));
+            }
+            s.push_str("</callvariables>");
+        }
+        s.push_str("</mediaProperties>");
         s
     }
 }
@@ -441,6 +484,7 @@ mod tests {
                 to: None,
                 dtmf: None,
                 wrap_up_reason: Some("Sale".into()),
+                call_variables: Vec::new(),
             }
             .xml();
             assert!(
@@ -495,5 +539,25 @@ mod tests {
             }
         )
         .contains("pw"));
+    }
+
+    #[test]
+    fn call_variables_go_under_media_properties() {
+        let body = DialogAction {
+            action: "UPDATE_CALL_DATA".into(),
+            extension: "5001".into(),
+            to: None,
+            dtmf: None,
+            wrap_up_reason: None,
+            call_variables: vec![("callVariable10".into(), "1-<A&B>".into())],
+        }
+        .xml();
+        assert_eq!(
+            body,
+            "<Dialog><requestedAction>UPDATE_CALL_DATA</requestedAction>\
+             <targetMediaAddress>5001</targetMediaAddress><mediaProperties><callvariables>\
+             <CallVariable><name>callVariable10</name><value>1-&lt;A&amp;B&gt;</value>\
+             </CallVariable></callvariables></mediaProperties></Dialog>"
+        );
     }
 }

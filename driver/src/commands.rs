@@ -88,6 +88,17 @@ commands! {
     SendDTMF: "Send digits", str: true;
     /// Change the driver's log level at run time (string parameter: the level).
     SetLogLevel: "Change the driver's log level", str: true;
+    /// The work item picked in the toolbar's work-item list (`TrackingID`) becomes the
+    /// current call: the other call is held and the picked one taken back.
+    SetCurrentWorkItem: "Select a call", str: false;
+    /// Read the agent's state and calls from the contact center again and rebuild the
+    /// toolbar from them.
+    ResetState: "Read the agent state again", str: false;
+    /// Supervisors: silently monitor the call of a team agent (string parameter: the agent's
+    /// extension); the supervisor must be Not Ready with no call.
+    SilentMonitor: "Silently monitor an agent's call", str: true;
+    /// Supervisors: barge into the monitored call (it becomes a conference).
+    BargeIn: "Barge into the monitored call", str: false;
 }
 
 impl Command {
@@ -111,6 +122,7 @@ impl Command {
             Command::CompleteConference => "CONFERENCE",
             Command::TransferMute => "TRANSFER_SST",
             Command::SendDTMF => "SEND_DTMF",
+            Command::BargeIn => "BARGE_CALL",
             _ => return None,
         })
     }
@@ -194,13 +206,17 @@ pub struct ToolbarInput {
     pub uccx: bool,
     /// A call ended and its wrap-up reason can still be set.
     pub wrap_up: bool,
+    /// Finesse places a call from READY (UCCE 12.5(1) and later, as the connector reports).
+    pub make_call_from_ready: bool,
+    /// The user is a supervisor (silent monitor and barge).
+    pub supervisor: bool,
 }
 
 /// Whether a manual outbound call may be placed: no call, and Not Ready (any release) or Ready
-/// under UCCE rules (Finesse 12.5(1) and later move the agent to Not Ready, reason 50006;
-/// older UCCE releases refuse with Invalid State).
-pub fn make_call_allowed(state: AgentState, on_call: bool, uccx: bool) -> bool {
-    !on_call && (state == AgentState::NotReady || (state == AgentState::Ready && !uccx))
+/// where Finesse allows it (`from_ready`: UCCE 12.5(1) and later move the agent to Not Ready,
+/// reason 50006; older UCCE releases and UCCX refuse with Invalid State).
+pub fn make_call_allowed(state: AgentState, on_call: bool, from_ready: bool) -> bool {
+    !on_call && (state == AgentState::NotReady || (state == AgentState::Ready && from_ready))
 }
 
 /// The status of every command for this situation (the matrices of `docs/toolbar.md`).
@@ -232,9 +248,18 @@ pub fn toolbar(input: &ToolbarInput) -> Vec<CommandStatus> {
                 // UCCX refuses WORK_READY during a call (wrap-up comes from the CSQ).
                 Command::ChangeWorkReadyState => on_call && !input.uccx,
                 Command::SetWrapUpReason => input.wrap_up || input.call.is_some(),
-                Command::MakeCall => make_call_allowed(state, on_call, input.uccx),
+                Command::MakeCall => {
+                    make_call_allowed(state, on_call, input.make_call_from_ready && !input.uccx)
+                }
                 Command::AlternateCall => input.call.as_ref().is_some_and(|v| v.other_held),
+                Command::SetCurrentWorkItem => input.call.is_some(),
+                Command::ResetState => state != Logout,
                 Command::TransferMute if input.uccx => false,
+                // Finesse: a supervisor starts silent monitoring from NOT_READY, with no call.
+                Command::SilentMonitor => {
+                    input.supervisor && state == NotReady && input.call.is_none()
+                }
+                Command::BargeIn => input.supervisor && can("BARGE_CALL"),
                 Command::SetLogLevel => true,
                 other => other.dialog_action().is_some_and(can),
             };
@@ -360,6 +385,7 @@ mod tests {
             pending: state(c[3]),
             reasons: c[4] == "yes",
             uccx: c[5] == "UCCX",
+            make_call_from_ready: c[5] == "UCCE",
             ..ToolbarInput::default()
         });
         assert!(rows >= 20, "{rows} rows");
@@ -384,5 +410,25 @@ mod tests {
             ..ToolbarInput::default()
         });
         assert!(rows >= 8, "{rows} rows");
+    }
+
+    #[test]
+    fn supervisor_matrix_of_the_docs() {
+        let rows = check_tables("supervisor", 3, |c| ToolbarInput {
+            supervisor: c[0] == "yes",
+            state: state(c[1]),
+            online: true,
+            call: (c[2] != "no call").then(|| CallView {
+                actions: c[2]
+                    .split_whitespace()
+                    .filter(|a| *a != "–")
+                    .map(str::to_string)
+                    .collect(),
+                calls: 1,
+                ..CallView::default()
+            }),
+            ..ToolbarInput::default()
+        });
+        assert!(rows >= 6, "{rows} rows");
     }
 }

@@ -35,6 +35,8 @@ pub struct Driver {
     link: LinkSender<Cmd>,
     done: crossbeam_channel::Receiver<()>,
     next_session: AtomicU64,
+    /// The instance's own log (dropped after the link thread stopped).
+    log: logging::Log,
 }
 
 /// An agent session created by [`Driver::request_service`].
@@ -105,15 +107,23 @@ impl Driver {
     /// starts its link thread. Returns at once: the broker connection is made (and remade) in
     /// the background.
     pub fn create(params: &[(String, String)], language: &str) -> Result<Driver, CreateError> {
-        let parsed = DriverConfig::from_params(params)?;
+        let parsed = match DriverConfig::from_params(params) {
+            Ok(p) => p,
+            Err(e) => {
+                refused_in_log_file(params, &e);
+                return Err(e.into());
+            }
+        };
         let config = Arc::new(parsed.config);
-        if let Err(e) = logging::init(&config) {
-            tracing::error!("{e}");
+        let (log, problem) = logging::Log::open(&config.log_settings());
+        let _in_log = log.enter();
+        if let Some(e) = problem {
+            tracing::error!("{e}; logging to standard error");
         }
         for k in &parsed.unknown {
             tracing::warn!("unknown driver parameter {k:?} ignored");
         }
-        tracing::info!("driver instance created: {:?}", config);
+        log_start(&config);
         let settings = LinkSettings {
             brokers: config.brokers.clone(),
             login: config.broker_login.clone(),
@@ -141,9 +151,11 @@ impl Driver {
             );
         }
         let mut handler = Sessions::new(config.clone(), catalog, instance_nonce());
+        let thread_log = log.thread_binding();
         std::thread::Builder::new()
             .name(format!("siebel-cti-link-{}", config.client_id))
             .spawn(move || {
+                thread_log.bind_thread();
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     link.run(&mut handler)
                 }));
@@ -160,7 +172,14 @@ impl Driver {
             link: sender,
             done,
             next_session: AtomicU64::new(1),
+            log,
         })
+    }
+
+    /// Routes the calling (host) thread's log records to this instance's log, until the
+    /// thread runs an entry point of another instance.
+    pub fn log_on_this_thread(&self) {
+        self.log.thread_binding().bind_thread();
     }
 
     /// The instance's configuration.
@@ -174,6 +193,7 @@ impl Driver {
         host: Box<dyn Host>,
         params: &[(String, String)],
     ) -> Result<Service, InvokeError> {
+        let _in_log = self.log.enter();
         let parsed = ServiceConfig::from_params(params);
         for k in &parsed.unknown {
             tracing::debug!("service parameter {k:?} not used");
@@ -181,7 +201,13 @@ impl Driver {
         let id = self.next_session.fetch_add(1, Ordering::Relaxed);
         let slot = Arc::new(HostSlot::new(host));
         let work_items = sessions::WorkItemIds::default();
-        tracing::info!("session {id} requested: {:?}", parsed.config);
+        let c = &parsed.config;
+        tracing::info!(
+            agent = c.agent_id.as_deref().unwrap_or("-"),
+            extension = c.extension.as_deref().unwrap_or("-"),
+            password = if c.password.is_some() { "given" } else { "-" },
+            "session {id} requested"
+        );
         if !self.link.send(Cmd::Add {
             id,
             slot: slot.clone(),
@@ -206,6 +232,7 @@ impl Driver {
         string_param: &str,
         params: Vec<(String, String)>,
     ) -> Result<(), InvokeError> {
+        let _in_log = self.log.enter();
         let command = Command::from_name(name)
             .ok_or_else(|| InvokeError::UnknownCommand(name.to_string()))?;
         tracing::debug!(
@@ -254,6 +281,7 @@ impl Driver {
 
     /// Ends a session: no callback reaches its host after this returns.
     pub fn release_service(&self, service: &Service) {
+        let _in_log = self.log.enter();
         service.slot.release();
         self.link.send(Cmd::Remove { id: service.id });
         tracing::info!("session {} released", service.id);
@@ -261,6 +289,7 @@ impl Driver {
 
     /// Stops the link thread (bounded wait) and closes the broker connection.
     pub fn shutdown(&self) {
+        let _in_log = self.log.enter();
         if self.link.stop() && self.done.recv_timeout(STOP_WAIT).is_err() {
             tracing::warn!("the broker link thread did not stop within {STOP_WAIT:?}");
         }
@@ -283,6 +312,38 @@ pub fn event_names() -> Vec<&'static str> {
     commands::events::ALL.to_vec()
 }
 
+/// Writes a refused parameter to the file `Driver:LogFile` names (as well as the error
+/// returned to Siebel, which only reaches the process's standard error).
+fn refused_in_log_file(params: &[(String, String)], e: &ConfigError) {
+    let file = params.iter().find_map(|(k, v)| {
+        let k = k.strip_prefix("Driver:").unwrap_or(k);
+        (k.eq_ignore_ascii_case("LogFile") && !v.trim().is_empty()).then(|| v.trim())
+    });
+    if let Some(file) = file {
+        let message = format!("driver instance not created: {e}");
+        if !logging::write_error_to(std::path::Path::new(file), &message) {
+            eprintln!("siebel-cti: cannot write to Driver:LogFile {file}: {message}");
+        }
+    }
+}
+
+/// The instance's settings as one readable line (secrets never shown).
+fn log_start(c: &DriverConfig) {
+    let brokers: Vec<String> = c.brokers.iter().map(|b| b.to_string()).collect();
+    tracing::info!(
+        client_id = %c.client_id,
+        brokers = %brokers.join(","),
+        tls = c.broker_ca_file.is_some(),
+        login = %if c.broker_login.is_empty() { "-" } else { &c.broker_login },
+        deployment = ?c.deployment,
+        log_level = ?c.log_level,
+        max_log_kb = c.log_max_kb,
+        log_keep_files = c.log_keep,
+        secure_password = c.secure.is_some(),
+        "driver instance created"
+    );
+}
+
 /// A value unique to this driver instance: the process, the time, a counter.
 fn instance_nonce() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -296,4 +357,25 @@ fn instance_nonce() -> String {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_parameter_is_written_to_the_log_file_it_names() {
+        let dir = logging::temp_dir("refused");
+        let file = dir.join("driver.log");
+        let params = vec![
+            ("Driver:LogFile".to_string(), file.display().to_string()),
+            ("Driver:LogLevel".to_string(), "loud".to_string()),
+        ];
+        let e = Driver::create(&params, "ENU").err().expect("refused");
+        assert!(matches!(e, CreateError::Config(_)));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains("ERROR"), "{text}");
+        assert!(text.contains("LogLevel") && text.contains("loud"), "{text}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

@@ -163,6 +163,11 @@ pub enum Msg {
     ReasonRequired(String),
     /// The reason given is not one of the agent's (given, the agent's reasons).
     UnknownReason(String, String),
+    /// A wrap-up reason is needed (the agent's wrap-up reasons, comma-separated; empty when
+    /// they are free text).
+    WrapUpReasonRequired(String),
+    /// The agent's state and calls are read from the contact center again (ResetState).
+    ResetState,
     /// A call command with no call to act on.
     NoCall,
     /// The broker's TLS certificate is not trusted (`Driver:BrokerCaFile`).
@@ -173,6 +178,12 @@ pub enum Msg {
     BadNumber,
     /// DTMF digits that are too long or not `0-9 * #`.
     BadDigits,
+    /// The Siebel context of a transfer or consult is longer than its call variable holds.
+    ContextTooLong(usize),
+    /// A supervisor command from a user without the supervisor role.
+    NotSupervisor,
+    /// Silent monitoring outside Not Ready (or during a call).
+    MonitorNeedsNotReady,
     /// Make call outside Not Ready (or during a call).
     MakeCallNeedsNotReady,
     /// Single-step transfer under UCCX.
@@ -198,8 +209,10 @@ impl Msg {
             Msg::BrokerUntrusted => c.text("broker_untrusted", &[]),
             Msg::WaitingForConnector => c.text("waiting_connector", &[]),
             Msg::ConnectorInService => c.text("available", &[]),
-            Msg::ConnectorOutOfService(d) if d.is_empty() => c.text("out_of_service", &[]),
-            Msg::ConnectorOutOfService(d) => c.text("out_of_service_detail", &[("detail", d)]),
+            Msg::ConnectorOutOfService(d) => match plain_words(d) {
+                Some(d) => c.text("out_of_service_detail", &[("detail", &d)]),
+                None => c.text("out_of_service", &[]),
+            },
             Msg::ConnectorLost => c.text("connector_lost", &[]),
             Msg::DuplicateClientId(id) => c.text("duplicate_client_id", &[("id", id)]),
             Msg::TakenOver(a) => c.text("taken_over", &[("agent", a)]),
@@ -233,20 +246,38 @@ impl Msg {
             Msg::NoAnswer => c.text("no_answer", &[]),
             Msg::Failed { code, message } => {
                 let key = format!("error.{code}");
-                if c.get(&key).is_some() {
-                    c.text(&key, &[("message", message)])
+                let key = if c.get(&key).is_some() {
+                    key
                 } else {
-                    c.text("failed", &[("message", message)])
+                    "failed".into()
+                };
+                match plain_words(message) {
+                    Some(m) => c.text(&key, &[("message", &m)]),
+                    // The bare text, when the key has one (the message was internal).
+                    None => match c.get(&format!("{key}.bare")) {
+                        Some(_) => c.text(&format!("{key}.bare"), &[]),
+                        None => c.text(&key, &[("message", "")]),
+                    },
                 }
             }
             Msg::ReasonRequired(list) => c.text("reason_required", &[("reasons", list)]),
             Msg::UnknownReason(given, list) => {
                 c.text("unknown_reason", &[("reason", given), ("reasons", list)])
             }
+            Msg::WrapUpReasonRequired(list) if list.is_empty() => {
+                c.text("wrap_up_reason_missing", &[])
+            }
+            Msg::WrapUpReasonRequired(list) => {
+                c.text("wrap_up_reason_required", &[("reasons", list)])
+            }
+            Msg::ResetState => c.text("reset_state", &[]),
             Msg::NoCall => c.text("no_call", &[]),
             Msg::MissingNumber => c.text("missing_number", &[]),
             Msg::BadNumber => c.text("bad_number", &[]),
             Msg::BadDigits => c.text("bad_digits", &[]),
+            Msg::NotSupervisor => c.text("not_supervisor", &[]),
+            Msg::MonitorNeedsNotReady => c.text("monitor_not_ready", &[]),
+            Msg::ContextTooLong(max) => c.text("context_too_long", &[("max", &max.to_string())]),
             Msg::MakeCallNeedsNotReady => c.text("make_call_not_ready", &[]),
             Msg::SingleStepUccx => c.text("single_step_uccx", &[]),
             Msg::LogLevel(l) => c.text("log_level", &[("level", l)]),
@@ -262,6 +293,49 @@ impl Msg {
             ),
         }
     }
+}
+
+/// A connector's message as it may be shown to an agent: `None` when it holds what an agent
+/// must not see (URLs, host names and ports, OS errors, internal codes and names, long
+/// dumps); the details are in the logs. A trailing internal code in parentheses
+/// (`the number is busy (CF_BUSY)`) is dropped and the words kept.
+pub fn plain_words(message: &str) -> Option<String> {
+    let mut m = message.trim();
+    if let Some(open) = m.rfind(" (").filter(|_| m.ends_with(')')) {
+        let inner = &m[open + 2..m.len() - 1];
+        if inner
+            .chars()
+            .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_')
+        {
+            m = m[..open].trim_end();
+        }
+    }
+    let lower = m.to_ascii_lowercase();
+    let internal_phrase = [
+        "os error",
+        "error:",
+        "errno",
+        "panicked",
+        "exception",
+        "http",
+        "stomp",
+    ]
+    .iter()
+    .any(|p| lower.contains(p));
+    let internal_token = m.split_whitespace().any(|t| {
+        let inner = t.trim_end_matches(['.', ',', ';', ':', ')', '!', '?']);
+        inner.contains(['/', '\\', '_', '=', '<', '>', '{', '}', '[', ']', '@', '#'])
+            || inner.contains(['.', ':'])
+            // CamelCase names of code (`UnknownIssuer`, `NoSession`).
+            || inner
+                .as_bytes()
+                .windows(2)
+                .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+            || (inner.len() >= 4
+                && inner.chars().any(|ch| ch.is_ascii_alphabetic())
+                && inner.chars().all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit()))
+    });
+    (!m.is_empty() && m.len() <= 120 && !internal_phrase && !internal_token).then(|| m.to_string())
 }
 
 #[cfg(test)]
@@ -329,6 +403,71 @@ mod tests {
             "Not possible in the current state (raw)."
         );
         assert_eq!(f("SomethingNew"), "Request failed: raw");
+        let g = |code: &str, message: &str| {
+            Msg::Failed {
+                code: code.into(),
+                message: message.into(),
+            }
+            .render(&en)
+        };
+        assert_eq!(
+            g("CallFailed", "the number is busy (CF_BUSY)"),
+            "The call failed: the number is busy."
+        );
+        assert_eq!(
+            g(
+                "FinesseError",
+                "Finesse http://10.0.0.5:8082: Connection refused (os error 111)"
+            ),
+            "The request failed; please try again."
+        );
+        assert_eq!(
+            g("InvalidState", "IN_SERVICE check failed"),
+            "Not possible in the current state."
+        );
+        assert_eq!(
+            g("InvalidInput", "Invalid destination"),
+            "The contact center refused the request (Invalid destination)."
+        );
         assert!(parse_resource("no equals sign").is_err());
+    }
+
+    #[test]
+    fn agents_never_see_urls_os_errors_or_internal_names() {
+        let en = Catalog::for_language("ENU");
+        // The status line agents saw while Finesse was down.
+        let detail = "Finesse http://127.0.0.1:8082: Cisco Finesse is unavailable \
+                      (http://127.0.0.1:8082/finesse/api/SystemInfo: Connection Failed: \
+                      Connect error: Connection refused (os error 111))";
+        let shown = Msg::ConnectorOutOfService(detail.into()).render(&en);
+        assert_eq!(
+            shown,
+            "CTI is unavailable: the CTI connector is out of service."
+        );
+        assert_eq!(
+            Msg::ConnectorOutOfService("the connector is stopping".into()).render(&en),
+            "CTI is unavailable: the CTI connector is out of service (the connector is stopping)."
+        );
+        for internal in [
+            "Finesse fa.example.com is OUT_OF_SERVICE",
+            "Finesse 10.1.2.3:8445: HTTP 404",
+            "cannot connect to broker mq:61613: timed out",
+            "tls handshake: UnknownIssuer",
+            "connection reset (os error 104)",
+            "thread 'connector-worker-0' panicked",
+        ] {
+            assert_eq!(plain_words(internal), None, "{internal}");
+        }
+        assert_eq!(
+            plain_words("Agent is not in a state to do that"),
+            Some("Agent is not in a state to do that".into())
+        );
+        let every_text: Vec<String> = BUILT_IN
+            .iter()
+            .flat_map(|(_, t)| parse_resource(t).unwrap().into_values())
+            .collect();
+        for t in every_text {
+            assert!(!t.contains("Driver:") && !t.contains("://"), "{t}");
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! `openssl enc -des-ede3-cbc -K …` takes it); weak keys are refused. The driver encrypts
 //! before a password leaves Siebel; the connector opens it (with a [`ReplayGuard`]).
 
+use crate::clock::Now;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -230,12 +231,14 @@ impl TripleDes {
         Ok(TripleDes { key })
     }
 
-    /// Encrypts a password now with a fresh random IV; fails only if the operating system
-    /// gives no random bytes (never a fixed IV instead: that would make it replayable).
-    pub fn encrypt(&self, plain: &str) -> Result<String, NoRandom> {
+    /// Encrypts a password as made at `now` (its wall clock, whole seconds: the caller's
+    /// reading, no clock read here) with a fresh random IV; fails only if the operating
+    /// system gives no random bytes (never a fixed IV instead: that would make it replayable).
+    pub fn encrypt(&self, plain: &str, now: Now) -> Result<String, NoRandom> {
         let mut iv = [0u8; 8];
         getrandom::getrandom(&mut iv).map_err(NoRandom)?;
-        Ok(self.seal(plain, unix_ms(), iv))
+        let at_ms = u64::try_from(now.unix).unwrap_or(0).saturating_mul(1000);
+        Ok(self.seal(plain, at_ms, iv))
     }
 
     /// Encrypts `plain` as made at `at_ms` with `iv` (tests give both).
@@ -379,15 +382,16 @@ mod tests {
     fn fresh_iv_each_time_and_round_trip() {
         let t = des();
         let (a, b) = (
-            t.encrypt("Pässwörd 123!").unwrap(),
-            t.encrypt("Pässwörd 123!").unwrap(),
+            t.encrypt("Pässwörd 123!", Now::read()).unwrap(),
+            t.encrypt("Pässwörd 123!", Now::read()).unwrap(),
         );
         assert_ne!(a, b, "same password, other ciphertext");
         let mut g = ReplayGuard::default();
         assert_eq!(t.open(&a, unix_ms(), &mut g).unwrap(), "Pässwörd 123!");
         assert_eq!(t.open(&b, unix_ms(), &mut g).unwrap(), "Pässwörd 123!");
         assert_eq!(
-            t.open(&t.encrypt("").unwrap(), unix_ms(), &mut g).unwrap(),
+            t.open(&t.encrypt("", Now::read()).unwrap(), unix_ms(), &mut g)
+                .unwrap(),
             ""
         );
     }

@@ -150,7 +150,9 @@ impl Entry {
 
     /// The driver instance of a driver handle.
     fn driver(self, handle: ISC_DRIVER_HANDLE) -> Result<Arc<Driver>, Failure> {
-        handles::driver(handle as usize).ok_or_else(|| self.unknown_driver(handle))
+        let d = handles::driver(handle as usize).ok_or_else(|| self.unknown_driver(handle))?;
+        d.log_on_this_thread();
+        Ok(d)
     }
 
     /// Logs an unknown or released driver handle.
@@ -163,7 +165,10 @@ impl Entry {
 
     /// The session (and its driver instance) of a service handle.
     fn service(self, handle: ISC_SERVICE_HANDLE) -> Result<(Arc<Driver>, Arc<Service>), Failure> {
-        handles::service(handle as usize).ok_or_else(|| self.unknown_service(handle))
+        let (d, s) =
+            handles::service(handle as usize).ok_or_else(|| self.unknown_service(handle))?;
+        d.log_on_this_thread();
+        Ok((d, s))
     }
 
     /// Logs an unknown or released service handle.
@@ -205,6 +210,7 @@ pub unsafe extern "C" fn CreateISCDriverInstance(
             eprintln!("siebel_cti: {}: {e}", cx.name);
             cx.fail(ec::DRIVER_CREATION_ERR, e)
         })?;
+        d.log_on_this_thread();
         tracing::info!(
             "{}: language {language:?}, connect string {connect:?}, {} parameters",
             cx.name,

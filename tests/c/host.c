@@ -6,7 +6,8 @@
  * session with a client interface, invoke LogIn and LogOut, receive the callbacks (each must
  * carry the client handle it was given), and release everything.
  *
- * usage: host LIBRARY BROKER_PORT REQUEST_QUEUE CLIENT_ID
+ * usage: host LIBRARY BROKER_PORT REQUEST_QUEUE CLIENT_ID [Driver:NAME=VALUE...]
+ * (the extra parameters: broker credentials, TLS CA file, secure-password key file...)
  * exit 0 and "C host: OK" when the agent logged in and out through the broker.
  */
 #include <stdio.h>
@@ -59,6 +60,9 @@ typedef ISC_RESULT (*request_service_fn)(ISC_DRIVER_HANDLE, const struct ISC_CLI
 typedef ISC_RESULT (*invoke_fn)(ISC_SERVICE_HANDLE, const ISC_STRING, const ISC_STRING,
                                 const ISC_STRING, const struct ISC_KVParamList *);
 typedef ISC_RESULT (*release_fn)(void *);
+
+/* Extra Driver: parameters the command line may give. */
+#define MAX_EXTRA 12
 
 static int logged_in, logged_out, toolbars, statuses, errors;
 /* The client handle given in the interface, and callbacks that received another one. */
@@ -191,12 +195,13 @@ int main(int argc, char **argv) {
     ISC_SERVICE_HANDLE service = NULL;
     struct ISC_StrParamList commands, events;
     struct ISC_CLIENT_INTERFACE client;
-    struct ISC_KeyValue dp[4], login[3];
+    struct ISC_KeyValue dp[4 + MAX_EXTRA], login[3];
     struct ISC_KVParamList dl, ll;
     int i;
     char buf[64];
 
-    if (argc != 5) DIE("usage: host LIBRARY BROKER_PORT REQUEST_QUEUE CLIENT_ID");
+    if (argc < 5 || argc > 5 + MAX_EXTRA)
+        DIE("usage: host LIBRARY BROKER_PORT REQUEST_QUEUE CLIENT_ID [Driver:NAME=VALUE...]");
     LOCK_INIT();
     lib = LIB_OPEN(argv[1]);
     if (!lib) DIE("cannot load %s: %s", argv[1], LIB_ERROR());
@@ -218,6 +223,17 @@ int main(int argc, char **argv) {
     dp[2].paramName = S("Driver:ClientId");       dp[2].paramValue = S(argv[4]);
     dp[3].paramName = S("Driver:HeartbeatMs");    dp[3].paramValue = S("1000");
     dl.len = 4; dl.dataItems = dp;
+    for (i = 5; i < argc; i++) {
+        char name[64];
+        const char *eq = strchr(argv[i], '=');
+        if (!eq || eq == argv[i] || (size_t)(eq - argv[i]) >= sizeof name)
+            DIE("bad parameter %s (expected Driver:NAME=VALUE)", argv[i]);
+        memcpy(name, argv[i], (size_t)(eq - argv[i]));
+        name[eq - argv[i]] = 0;
+        dp[dl.len].paramName = S(name);
+        dp[dl.len].paramValue = S(eq + 1);
+        dl.len++;
+    }
     if (create(S("Voice"), S("ENU"), S(""), &dl, &driver) != SC_EC_OK || !driver)
         DIE("CreateISCDriverInstance failed");
     if (list(S("Voice"), &commands, &events) != SC_EC_OK) DIE("RequestCommandEventList failed");

@@ -33,6 +33,9 @@ fn the_whole_chain_benchmark_takes_every_call_and_prints_its_figures() {
     if let Some(ca) = &access.ca_file {
         cmd.env("BENCH_BROKER_CA", ca);
     }
+    if let Some(key) = &access.secure_key_file {
+        cmd.env("BENCH_SECURE_KEY", key);
+    }
     for (side, (login, password)) in [("CONNECTOR", &access.connector), ("DRIVER", &access.driver)]
     {
         if !login.is_empty() {

@@ -13,7 +13,7 @@ use crate::common::*;
 fn driver_starts_without_broker_and_recovers_when_it_comes_up() {
     let (_peer, queue) = peer();
     let proxy = Proxy::new(); // nothing listens yet: connection refused
-    let mut params = isolated(proxy.addr, &queue);
+    let mut params = BrokerAccess::shared().via(proxy.addr).driver_params(&queue);
     params.push(("Driver:ConnectTimeoutMs".into(), "300".into()));
 
     let t = Instant::now();
@@ -94,7 +94,7 @@ fn cti_is_available_within_seconds_of_the_brokers_return() {
     let proxy = Proxy::new();
     proxy.start();
     // The driver's default reconnect delays, not the fast ones of `isolated`.
-    let mut params = isolated(proxy.addr, &queue);
+    let mut params = BrokerAccess::shared().via(proxy.addr).driver_params(&queue);
     params.retain(|(k, _)| !k.starts_with("Driver:Reconnect"));
     let server = siebel_with("ucce.def", "ENU", &params);
     let agent = start_session(

@@ -1,5 +1,6 @@
 //! A redundant broker: a shared-store master/slave pair of ActiveMQ started by
-//! `scripts/activemq.sh` (its own folders and ports, so the suite's broker is untouched), the
+//! `scripts/activemq.sh` (its own folders and ports, so the suite's broker is untouched;
+//! closed, STOMP over TLS only, like the suite's), the
 //! driver and the connector configured with both addresses, the master killed with SIGKILL.
 //! The test measures the switch and prints the figures.
 
@@ -40,9 +41,29 @@ fn free_ports<const N: usize>() -> [u16; N] {
     std::array::from_fn(|i| listeners[i].local_addr().unwrap().port())
 }
 
-/// Whether a broker completes a STOMP handshake at `addr`.
+/// The pair's users (`scripts/activemq.sh` test defaults), its TLS (the test CA) and the
+/// suite's secure-password key; the address is the master's.
+fn pair_access(master: SocketAddr) -> BrokerAccess {
+    BrokerAccess {
+        addr: master,
+        ca_file: Some(repo().join("target/certs/ca.pem")),
+        connector: ("connector".into(), "connector-secret".into()),
+        driver: ("siebel".into(), "siebel-secret".into()),
+        queue_prefix: "siebelcti.requests.ha".into(),
+        secure_key_file: BrokerAccess::shared().secure_key_file,
+    }
+}
+
+/// Whether a broker completes a STOMP handshake (over TLS, as the connector) at `addr`.
 pub fn stomp_answers(addr: SocketAddr) -> bool {
-    Connection::connect(addr, "", "", Duration::from_millis(500)).is_ok()
+    let a = pair_access(addr);
+    let Ok(tls) = driver::stomp::TlsSettings::from_ca_file(a.ca_file.as_deref().unwrap()) else {
+        return false;
+    };
+    let (login, password) = &a.connector;
+    let host = addr.ip().to_string();
+    let timeout = Duration::from_millis(500);
+    Connection::connect_tls(addr, &host, &tls, login, password, timeout).is_ok()
 }
 
 impl BrokerPair {
@@ -65,16 +86,27 @@ impl BrokerPair {
         pair
     }
 
+    /// How the chain's parts reach the pair (the master's address).
+    pub fn access(&self) -> BrokerAccess {
+        pair_access(self.master)
+    }
+
     /// Runs `scripts/activemq.sh <cmd>` for this pair; panics with its output on failure.
     pub fn script(&self, cmd: &str) {
+        let a = self.access();
         let out = Command::new("bash")
             .arg(repo().join("scripts/activemq.sh"))
             .arg(cmd)
             .env("ACTIVEMQ_BASE", &self.base)
-            .env("STOMP_PORT", self.master.port().to_string())
+            .env("STOMP_PORT", "off")
+            .env("STOMP_TLS_PORT", self.master.port().to_string())
             .env("OPENWIRE_PORT", self.openwire[0].to_string())
-            .env("SLAVE_STOMP_PORT", self.slave.port().to_string())
+            .env("SLAVE_STOMP_TLS_PORT", self.slave.port().to_string())
             .env("SLAVE_OPENWIRE_PORT", self.openwire[1].to_string())
+            .env("ACTIVEMQ_AUTH", "1")
+            .env("ACTIVEMQ_CONNECTOR_LOGIN", &a.connector.0)
+            .env("ACTIVEMQ_CONNECTOR_PASSWORD", &a.connector.1)
+            .env("ACTIVEMQ_DRIVERS", format!("{}:{}", a.driver.0, a.driver.1))
             .env("ACTIVEMQ_JAVA_OPTS", "-Xms32M -Xmx160M")
             .output()
             .expect("bash runs scripts/activemq.sh");
@@ -250,7 +282,7 @@ fn master_broker_killed_the_slave_takes_over_and_the_agent_keeps_working() {
     let pair = BrokerPair::start();
     let list = pair.list();
     // The driver's default reconnect delays, not the fast ones of `isolated`.
-    let mut chain = Chain::start_with(
+    let mut chain = Chain::start_on(
         Deployment::Ucce,
         1,
         &[
@@ -258,7 +290,7 @@ fn master_broker_killed_the_slave_takes_over_and_the_agent_keeps_working() {
             ("Driver:ReconnectMinMs", "500"),
             ("Driver:ReconnectMaxMs", "1000"),
         ],
-        "",
+        &pair.access(),
     );
     // The connector of the chain on the pair too.
     chain.stop_connector();

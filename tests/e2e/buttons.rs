@@ -208,6 +208,37 @@ fn consultative_transfer_button_consults_then_completes() {
 }
 
 #[test]
+fn reset_reads_the_state_again_and_forward_transfers_the_call_in_one_step() {
+    let chain = Chain::start(Deployment::Ucce, 1);
+    let id = chain.agents[0].id.clone();
+    let mut agent = logged_in(&chain, 0, true);
+    let c = agent.client.clone();
+    // Reset: the agent's state is read from Finesse again and raised anew.
+    let m = c.mark();
+    press(&mut agent, "ResetStateGroup", "ResetState", "ResetState");
+    wait_status(
+        &c,
+        m,
+        "Reading your state and calls from the contact center again...",
+    );
+    wait_event(&c, m, "EventAgentReady");
+    wait_status(&c, m, "State: Ready.");
+
+    // Forward: the call goes in one step to the number typed (single-step transfer).
+    let (dialog, _) = ring_and_answer(chain.sim(), &mut agent, &id, "4085551234");
+    wait_toolbar(&c, 0, "TransferMute", N | S);
+    agent.set_text("5552000");
+    let m = c.mark();
+    press(
+        &mut agent,
+        "ForwardWorkGroup",
+        "TransferMute",
+        "TransferMute",
+    );
+    wait_released(&c, m, &dialog);
+}
+
+#[test]
 fn scs_sim_presses_buttons_from_the_command_line_and_stdin() {
     let (_peer, queue) = peer();
     let exe = scs_sim::library::default_library_path().with_file_name("scs-sim");
@@ -216,15 +247,16 @@ fn scs_sim_presses_buttons_from_the_command_line_and_stdin() {
         "{} (cargo build --workspace first)",
         exe.display()
     );
-    let b = broker();
+    // The suite's broker access (credentials, TLS, secure key) as --set parameters.
+    let sets: Vec<String> = BrokerAccess::shared()
+        .driver_params(&queue)
+        .into_iter()
+        .flat_map(|(k, v)| ["--set".to_string(), format!("{k}={v}")])
+        .collect();
     let mut child = Command::new(&exe)
         .args(["--def", "def-templates/ucce.def", "--profile", "Cisco UCCE"])
         .args(["--agent", "1001", "--pin", "secret", "--dn", "5001"])
-        .args(["--set", &format!("Driver:BrokerHost={}", b.ip())])
-        .args(["--set", &format!("Driver:BrokerPort={}", b.port())])
-        .args(["--set", &format!("Driver:RequestQueue={queue}")])
-        .args(["--set", &format!("Driver:ClientId={}", unique("cli"))])
-        .args(["--set", &format!("Driver:LogFile={}", log_file().display())])
+        .args(&sets)
         .args(["--wait", "1", "--command", "SignOnGroup", "--stdin"])
         .current_dir(repo())
         .stdin(Stdio::piped())
@@ -236,7 +268,7 @@ fn scs_sim_presses_buttons_from_the_command_line_and_stdin() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"press ChangeBusyStateGroup\nwait 1\nChangeBusyStateGroup\nwait 1\nAcceptWorkGroup\npick SignOffPickReason\npick SignOffPickReason 1\npick AcceptWorkGroup\nquit\n")
+        .write_all(b"press ChangeBusyStateGroup\nwait 1\nChangeBusyStateGroup\nwait 1\nAcceptWorkGroup\npick SignOffPickReason\npick SignOffPickReason 1\npick AcceptWorkGroup\nworkitem no-such-call\nwait 1\nquit\n")
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -247,15 +279,19 @@ fn scs_sim_presses_buttons_from_the_command_line_and_stdin() {
     );
     for line in [
         "(button SignOnGroup: sub-command SignOn)",
-        "HandleEvent EventAgentLogin",
+        "Event EventAgentLogin:",
         "(button ChangeBusyStateGroup: sub-command Ready)",
-        "HandleEvent EventAgentReady",
+        "Event EventAgentReady:",
         "(button ChangeBusyStateGroup: sub-command NotReady)",
         "command AcceptWorkGroup: button \"AcceptWorkGroup\": no sub-command is available now: AnswerCall: AnswerCall is disabled",
         // The logout reason picker (no reason codes from this peer: an empty list).
         "Picker \"Log out reason\" (0 rows)",
         "command SignOffPickReason: picker \"Log out reason\" has 0 rows, no row 1",
         "command AcceptWorkGroup: opens no picker now",
+        // The work-item list (WorkItemList -> SetCurrentWorkItem) with a work item the
+        // driver does not have: refused in plain words.
+        "SetCurrentWorkItem [no-such-call] -> 0",
+        "Status line: There is no call to do this on.",
     ] {
         assert!(stdout.contains(line), "{line:?} in:\n{stdout}");
     }

@@ -41,9 +41,30 @@ fn compile_host(include_dir: &Path, dir: &Path) -> PathBuf {
     exe
 }
 
+/// The host's extra `Driver:NAME=VALUE` arguments: how it reaches the suite's broker
+/// (credentials, TLS with the test CA, the secure-password key), as [`BrokerAccess`] gives
+/// them, less the ones the host sets itself.
+pub fn host_params(queue: &str) -> Vec<String> {
+    let own = [
+        "BrokerPort",
+        "RequestQueue",
+        "ClientId",
+        "HeartbeatMs",
+        "BrokerHost",
+    ];
+    BrokerAccess::shared()
+        .driver_params(queue)
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("Driver:Broker") || k.starts_with("Driver:Secure"))
+        .filter(|(k, _)| !own.iter().any(|o| k.strip_prefix("Driver:") == Some(*o)))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect()
+}
+
 /// Runs the host under valgrind against `library`, with a scripted peer on the broker.
 fn run_host(exe: &Path, library: &Path) -> Output {
     let (_peer, queue) = peer();
+    let access = BrokerAccess::shared();
     Command::new("valgrind")
         .args([
             "--quiet",
@@ -52,11 +73,17 @@ fn run_host(exe: &Path, library: &Path) -> Output {
             "--show-leak-kinds=definite,indirect",
             "--error-exitcode=99",
         ])
+        // ring's AES-GCM tag looks uninitialised to memcheck (tests/c/valgrind-tls.supp).
+        .arg(format!(
+            "--suppressions={}",
+            repo().join("tests/c/valgrind-tls.supp").display()
+        ))
         .arg(exe)
         .arg(library)
-        .arg(broker().port().to_string())
+        .arg(access.addr.port().to_string())
         .arg(&queue)
-        .arg(unique("c-host"))
+        .arg(access.client_id("c-host"))
+        .args(host_params(&queue))
         .env("RUST_BACKTRACE", "0")
         .output()
         .expect("valgrind runs (scripts/deps.sh installs it)")

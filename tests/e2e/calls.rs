@@ -30,7 +30,7 @@ fn contacts() -> Vec<Contact> {
 }
 
 /// A chain whose Siebel side runs the DEF's event responses into a SQLite file.
-fn chain_with_engine(deployment: Deployment, n: usize) -> (Chain, Arc<Engine>) {
+pub(crate) fn chain_with_engine(deployment: Deployment, n: usize) -> (Chain, Arc<Engine>) {
     let mut chain = Chain::start_with(
         deployment,
         n,
@@ -46,7 +46,11 @@ fn chain_with_engine(deployment: Deployment, n: usize) -> (Chain, Arc<Engine>) {
 }
 
 /// Waits until the engine ran `handler` for the work item `tracking`.
-fn wait_outcome(engine: &Engine, tracking: &str, handler: &str) -> scs_sim::engine::Outcome {
+pub(crate) fn wait_outcome(
+    engine: &Engine,
+    tracking: &str,
+    handler: &str,
+) -> scs_sim::engine::Outcome {
     wait_until(&format!("the {handler} run for {tracking}"), WAIT, || {
         let all = engine.outcomes();
         all.iter()
@@ -425,16 +429,31 @@ fn several_calls_are_work_items_and_selecting_one_switches_calls() {
     agent.run_command("AlternateCall").unwrap();
     c.wait_for(m, WAIT, |x| *x == Call::WorkItemResumed(second.clone()))
         .unwrap();
+    // And back through the toolbar's work-item list (WorkItemList: SetCurrentWorkItem with
+    // {@SelectedWorkItem:DriverWorkTrackID}).
+    let m = c.mark();
+    let ran = agent.select_work_item(&first).unwrap();
+    assert_eq!(
+        (ran[0].device_command.as_str(), ran[0].result),
+        ("SetCurrentWorkItem", 0)
+    );
+    c.wait_for(m, WAIT, |x| *x == Call::WorkItemSuspended(second.clone()))
+        .unwrap_or_else(|| panic!("{:#?}", &c.calls()[m..]));
+    c.wait_for(m, WAIT, |x| *x == Call::WorkItemResumed(first.clone()))
+        .unwrap();
     // An unknown work item is refused at once.
     assert_eq!(agent.resume_work_item("no-such-call"), 13);
 }
 
-/// The toolbar's enabled commands (neither disabled nor unsupported), for step checks.
+/// The toolbar's enabled commands (neither disabled nor unsupported), for step checks;
+/// without the ones every step has (SetLogLevel always, ResetState while logged in) or every
+/// call has (SetCurrentWorkItem), which `toolbar.md`'s matrices and their own tests cover.
 fn enabled(c: &scs_sim::Client) -> Vec<String> {
+    let steady = ["SetLogLevel", "ResetState", "SetCurrentWorkItem"];
     c.toolbar()
         .unwrap_or_default()
         .into_iter()
-        .filter(|t| t.2 & (D | NS) == 0 && t.0 != "SetLogLevel")
+        .filter(|t| t.2 & (D | NS) == 0 && !steady.contains(&t.0.as_str()))
         .map(|t| t.0)
         .collect()
 }

@@ -19,6 +19,23 @@ pub fn xmpp() -> SocketAddr {
         .expect("SIEBEL_CTI_TEST_XMPP is IP:PORT")
 }
 
+/// The connector's `[finesse]` XMPP keys for the suite's Prosody: its port, and STARTTLS
+/// with the certificate checked against the test CA (`SIEBEL_CTI_TEST_XMPP_TLS`: `starttls`
+/// by default, `tls` for direct TLS on the port given, `plain` for a Prosody without TLS).
+/// finesse-sim itself (Finesse's own notification link, on its node) stays plain.
+pub fn xmpp_toml() -> String {
+    let port = xmpp().port();
+    let tls = std::env::var("SIEBEL_CTI_TEST_XMPP_TLS")
+        .unwrap_or_else(|_| if open_services() { "plain" } else { "starttls" }.to_string());
+    match test_ca() {
+        Some(ca) if tls != "plain" => format!(
+            "xmpp_port = {port}\nxmpp_tls = \"{tls}\"\nca_file = \"{}\"\n",
+            ca.display()
+        ),
+        _ => format!("xmpp_port = {port}\nxmpp_tls = \"plain\"\n"),
+    }
+}
+
 /// A fresh numeric agent id, unique in this run (several sims share one Prosody).
 pub fn agent_id() -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -100,6 +117,9 @@ pub fn connector_log() -> std::path::PathBuf {
     path
 }
 
+/// The Finesse release finesse-sim simulates unless a test names another.
+const RELEASE: &str = "12.5(1)";
+
 impl Chain {
     /// Starts a chain with `n` agents, the UCCE or UCCX rules and the matching DEF template.
     pub fn start(deployment: Deployment, n: usize) -> Chain {
@@ -120,18 +140,39 @@ impl Chain {
             connector_toml,
             false,
             &BrokerAccess::shared(),
+            RELEASE,
         )
     }
 
-    /// Like `start`, on the broker `access` describes (credentials, TLS).
-    pub fn start_on(deployment: Deployment, n: usize, access: &BrokerAccess) -> Chain {
-        Chain::build(deployment, n, &[], "", false, access)
+    /// Like `start_with` (without extra connector TOML), on the broker `access` describes
+    /// (credentials, TLS).
+    pub fn start_on(
+        deployment: Deployment,
+        n: usize,
+        driver_params: &[(&str, &str)],
+        access: &BrokerAccess,
+    ) -> Chain {
+        Chain::build(deployment, n, driver_params, "", false, access, RELEASE)
+    }
+
+    /// Like `start`, with finesse-sim simulating the Finesse `release` (e.g. `12.0(1)`).
+    pub fn start_release(deployment: Deployment, n: usize, release: &str) -> Chain {
+        let access = BrokerAccess::shared();
+        Chain::build(deployment, n, &[], "", false, &access, release)
     }
 
     /// A chain whose connector knows a secondary Finesse node (a second simulator with the
     /// same agents).
     pub fn start_with_secondary(deployment: Deployment, n: usize) -> Chain {
-        Chain::build(deployment, n, &[], "", true, &BrokerAccess::shared())
+        Chain::build(
+            deployment,
+            n,
+            &[],
+            "",
+            true,
+            &BrokerAccess::shared(),
+            RELEASE,
+        )
     }
 
     fn build(
@@ -141,6 +182,7 @@ impl Chain {
         connector_toml: &str,
         with_secondary: bool,
         access: &BrokerAccess,
+        release: &str,
     ) -> Chain {
         connector_log();
         let agents = test_agents(n);
@@ -152,7 +194,7 @@ impl Chain {
             pubsub_domain: "pubsub.finesse.local".into(),
             admin_user: "finesse-admin".into(),
             admin_password: "finesse-admin-pw".into(),
-            finesse_version: "12.5(1)".into(),
+            finesse_version: release.into(),
             secondary_host: String::new(),
             agents: agents
                 .iter()
@@ -184,17 +226,31 @@ impl Chain {
         let secondary = with_secondary.then(|| FinesseSim::start(sim_config.clone()).unwrap());
         let secondary_url = secondary.as_ref().map(|s| s.base_url()).unwrap_or_default();
         let queue = access.queue();
+        // A test that brings its own secure-password key (or none) replaces the suite's.
+        let own_key = driver_params
+            .iter()
+            .any(|(k, _)| k.starts_with("Driver:SecureKey") || *k == "Driver:UseSecurePassword");
+        let security = if connector_toml.contains("[security]") {
+            String::new()
+        } else {
+            access.security_toml()
+        };
         let toml = format!(
             "[connector]\nname = \"{}\"\n[broker]\n{}\
-             [finesse]\nprimary = \"{}\"\nsecondary = \"{secondary_url}\"\nxmpp_port = {}\npoll_ms = 200\nrequest_timeout_ms = 2000\n[monitor]\nlisten = \"127.0.0.1:0\"\n{connector_toml}",
+             [finesse]\nprimary = \"{}\"\nsecondary = \"{secondary_url}\"\n{}poll_ms = 200\nrequest_timeout_ms = 2000\n[monitor]\nlisten = \"127.0.0.1:0\"\n{connector_toml}\n{security}",
             unique("connector"),
             access.connector_toml(&queue),
             sim.base_url(),
-            xmpp().port()
+            xmpp_toml()
         );
         let connector_config = ConnectorConfig::from_toml(&toml, []).unwrap();
         let connector = Connector::start(connector_config.clone()).unwrap();
         let mut params = access.driver_params(&queue);
+        if own_key {
+            params.retain(|(k, _)| {
+                !k.starts_with("Driver:SecureKey") && k != "Driver:UseSecurePassword"
+            });
+        }
         params.extend(
             driver_params
                 .iter()

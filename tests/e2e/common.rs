@@ -1,4 +1,4 @@
-//! Shared test fixtures: the broker address, the loaded library, unique names, the scripted
+//! Shared test fixtures: the broker and how to reach it (closed, TLS), the loaded library, unique names, the scripted
 //! peer, `wait_until` for states that are polled, and a TCP proxy that plays "broker down /
 //! broker back".
 
@@ -11,8 +11,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use driver::stomp::{Connection, StompError};
 use scs_sim::library::{default_library_path, Library};
-use scs_sim::peer::{PeerAgent, ScriptedPeer};
+use scs_sim::peer::{PeerAccess, PeerAgent, ScriptedPeer};
 use scs_sim::server::AgentLogin;
 use scs_sim::{Call, CommServer};
 
@@ -60,17 +61,51 @@ pub fn wait_until<T, E: Debug>(
     }
 }
 
-/// The broker the tests use.
+/// The suite's broker: `SIEBEL_CTI_TEST_BROKER` (default 127.0.0.1:61612, the STOMP over TLS
+/// port of the closed broker `scripts/test.sh` starts).
 pub fn broker() -> SocketAddr {
     std::env::var("SIEBEL_CTI_TEST_BROKER")
-        .unwrap_or_else(|_| "127.0.0.1:61613".into())
+        .unwrap_or_else(|_| "127.0.0.1:61612".into())
         .parse()
         .expect("SIEBEL_CTI_TEST_BROKER is HOST:PORT with an IP address")
 }
 
+/// `SIEBEL_CTI_TEST_OPEN=1`: the suite's broker and Prosody are open and plain (a broker
+/// started without `ACTIVEMQ_AUTH`, for a quick run by hand); otherwise closed, over TLS.
+pub fn open_services() -> bool {
+    std::env::var("SIEBEL_CTI_TEST_OPEN").is_ok_and(|v| v == "1")
+}
+
+/// A file of the test CA folder (`scripts/certs.sh`): `target/certs/<name>`, or the variable
+/// `var` when set; `None` when the variable says `none` (or, for a TLS file, with the open
+/// services).
+fn test_file(var: &str, name: &str, tls: bool) -> Option<PathBuf> {
+    match std::env::var(var) {
+        Ok(v) if v == "none" => None,
+        Ok(v) => Some(PathBuf::from(v)),
+        Err(_) if tls && open_services() => None,
+        Err(_) => Some(repo().join("target/certs").join(name)),
+    }
+}
+
+/// The CA file the suite's broker and Prosody certificates are checked against
+/// (`SIEBEL_CTI_TEST_CA`, default `target/certs/ca.pem`; `none`: plain STOMP).
+pub fn test_ca() -> Option<PathBuf> {
+    test_file("SIEBEL_CTI_TEST_CA", "ca.pem", true)
+}
+
+/// `login:password` from `var`, else `default` (nothing with the open services).
+fn credentials(var: &str, default: &str) -> (String, String) {
+    let v = std::env::var(var)
+        .unwrap_or_else(|_| if open_services() { "" } else { default }.to_string());
+    let (login, password) = v.split_once(':').unwrap_or((v.as_str(), ""));
+    (login.to_string(), password.to_string())
+}
+
 /// How a test's connector and drivers reach a broker: the address, the credentials of each
-/// side, TLS (the CA file the broker's certificate is checked against) and the prefix of the
-/// request queues (a closed broker grants them by name, `scripts/activemq.sh`).
+/// side, TLS (the CA file the broker's certificate is checked against), the prefix of the
+/// request queues (a closed broker grants them by name, `scripts/activemq.sh`) and the
+/// secure-password key both sides share.
 #[derive(Clone, Debug)]
 pub struct BrokerAccess {
     /// The STOMP (or STOMP over TLS) address.
@@ -84,18 +119,59 @@ pub struct BrokerAccess {
     pub driver: (String, String),
     /// Request queues are `/queue/<prefix>-<unique>`.
     pub queue_prefix: String,
+    /// The secure-password key file (`Driver:SecureKeyFile`, the connector's
+    /// `security.des_key`); `None`: passwords in clear.
+    pub secure_key_file: Option<PathBuf>,
 }
 
 impl BrokerAccess {
-    /// The suite's broker ([`broker`]), open, plain STOMP.
+    /// The suite's broker ([`broker`]) as `scripts/test.sh` starts it: closed, STOMP over TLS
+    /// checked against [`test_ca`], the credentials `SIEBEL_CTI_TEST_CONNECTOR` and
+    /// `SIEBEL_CTI_TEST_DRIVER` (`login:password`, defaults those of `scripts/activemq.sh`),
+    /// secure passwords with `SIEBEL_CTI_TEST_SECURE_KEY` (default `target/certs/secure.key`).
     pub fn shared() -> BrokerAccess {
         BrokerAccess {
             addr: broker(),
+            ca_file: test_ca(),
+            connector: credentials("SIEBEL_CTI_TEST_CONNECTOR", "connector:connector-secret"),
+            driver: credentials("SIEBEL_CTI_TEST_DRIVER", "siebel:siebel-secret"),
+            queue_prefix: "siebelcti.requests.e2e".into(),
+            secure_key_file: test_file("SIEBEL_CTI_TEST_SECURE_KEY", "secure.key", false),
+        }
+    }
+
+    /// Plain STOMP without credentials to `addr`: a stand-in broker of a test (the only
+    /// plain, open access of the suite).
+    pub fn plain(addr: SocketAddr) -> BrokerAccess {
+        BrokerAccess {
+            addr,
             ca_file: None,
             connector: (String::new(), String::new()),
             driver: (String::new(), String::new()),
-            queue_prefix: "chain.requests".into(),
+            ..BrokerAccess::shared()
         }
+    }
+
+    /// The same access through another address (a proxy in front of the broker).
+    pub fn via(&self, addr: SocketAddr) -> BrokerAccess {
+        BrokerAccess {
+            addr,
+            ..self.clone()
+        }
+    }
+
+    /// A client id of its own starting with `name`, in the driver login's namespace.
+    pub fn client_id(&self, name: &str) -> String {
+        match self.driver.0.as_str() {
+            "" => unique(name),
+            login => unique(&format!("{login}.{name}")),
+        }
+    }
+
+    /// A queue of its own in the driver login's namespace (what a client with the drivers'
+    /// credentials may read: replies to its requests).
+    pub fn reply_queue(&self, name: &str) -> String {
+        driver::protocol::driver_queue(&self.client_id(name))
     }
 
     /// A request queue of its own.
@@ -103,19 +179,27 @@ impl BrokerAccess {
         format!("/queue/{}", unique(&self.queue_prefix))
     }
 
-    /// The driver parameters of [`isolated`] plus the credentials, TLS and a client id in
-    /// the driver login's namespace.
+    /// The driver parameters of [`isolated`] plus the credentials, TLS, a client id in
+    /// the driver login's namespace and the secure-password key.
     pub fn driver_params(&self, queue: &str) -> Vec<(String, String)> {
         let mut p = isolated(self.addr, queue);
         let (login, password) = &self.driver;
         if !login.is_empty() {
             p.push(("Driver:BrokerLogin".into(), login.clone()));
             p.push(("Driver:BrokerPassword".into(), password.clone()));
-            p.push(("Driver:ClientId".into(), unique(&format!("{login}.siebel"))));
+            p.push(("Driver:ClientId".into(), self.client_id("siebel")));
         }
-        if let Some(ca) = &self.ca_file {
-            p.push(("Driver:BrokerTls".into(), "TRUE".into()));
-            p.push(("Driver:BrokerCaFile".into(), ca.display().to_string()));
+        match &self.ca_file {
+            Some(ca) => {
+                p.push(("Driver:BrokerTls".into(), "TRUE".into()));
+                p.push(("Driver:BrokerCaFile".into(), ca.display().to_string()));
+            }
+            // Plain STOMP, asked for explicitly (the DEF templates ask for TLS).
+            None => p.push(("Driver:BrokerTls".into(), "FALSE".into())),
+        }
+        match &self.secure_key_file {
+            Some(key) => p.push(("Driver:SecureKeyFile".into(), key.display().to_string())),
+            None => p.push(("Driver:UseSecurePassword".into(), "FALSE".into())),
         }
         p
     }
@@ -135,6 +219,59 @@ impl BrokerAccess {
             t += &format!("tls = true\nca_file = \"{}\"\n", ca.display());
         }
         t
+    }
+
+    /// The connector's `[security]` section (with its line): the drivers' key, or nothing.
+    pub fn security_toml(&self) -> String {
+        self.secure_key().map_or_else(String::new, |key| {
+            format!("[security]\ndes_key = \"{key}\"\n")
+        })
+    }
+
+    /// The secure-password key (48 hex digits), if any.
+    pub fn secure_key(&self) -> Option<String> {
+        self.secure_key_file.as_ref().map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap_or_else(|e| panic!("{}: {e} (run scripts/certs.sh)", f.display()))
+                .trim()
+                .to_string()
+        })
+    }
+
+    /// A STOMP client logged in as `who` (login, password), over TLS when this access is.
+    pub fn client(&self, who: (&str, &str)) -> Result<Connection, StompError> {
+        PeerAccess {
+            login: who.0.into(),
+            password: who.1.into(),
+            ca_file: self.ca_file.clone(),
+            secure: None,
+        }
+        .connect(self.addr)
+    }
+
+    /// A client with the drivers' credentials (what a stolen Siebel server login can do).
+    pub fn driver_client(&self) -> Connection {
+        self.client((&self.driver.0, &self.driver.1))
+            .expect("the drivers' credentials get in")
+    }
+
+    /// A client with the connector's credentials.
+    pub fn connector_client(&self) -> Connection {
+        self.client((&self.connector.0, &self.connector.1))
+            .expect("the connector's credentials get in")
+    }
+
+    /// What the scripted peer (a connector's stand-in) needs.
+    pub fn peer_access(&self) -> PeerAccess {
+        PeerAccess {
+            login: self.connector.0.clone(),
+            password: self.connector.1.clone(),
+            ca_file: self.ca_file.clone(),
+            secure: self.secure_key().map(|k| {
+                driver::secure::TripleDes::from_hex("secure.key", &k, "", "")
+                    .expect("the test secure key is usable")
+            }),
+        }
     }
 }
 
@@ -250,9 +387,10 @@ pub fn siebel_with(def: &str, lang: &str, params: &[(String, String)]) -> CommSe
     CommServer::from_def(library(), template(def), profile, lang, params).unwrap()
 }
 
-/// The Siebel side of a DEF template in language `lang`, isolated on the request `queue`.
+/// The Siebel side of a DEF template in language `lang`, isolated on the request `queue` of
+/// the suite's broker.
 pub fn siebel(def: &str, lang: &str, queue: &str) -> CommServer {
-    siebel_with(def, lang, &isolated(broker(), queue))
+    siebel_with(def, lang, &BrokerAccess::shared().driver_params(queue))
 }
 
 /// A scripted peer and a UCCE Siebel side in language `lang` talking to it.
@@ -269,10 +407,11 @@ pub fn start_session(server: &CommServer, who: &AgentLogin, status: &str) -> scs
     agent
 }
 
-/// A scripted peer on its own request queue; returns it and the queue.
+/// A scripted peer on its own request queue of the suite's broker; returns it and the queue.
 pub fn peer() -> (ScriptedPeer, String) {
-    let queue = format!("/queue/{}", unique("test.requests"));
-    let p = ScriptedPeer::start(broker(), &queue, agents())
+    let access = BrokerAccess::shared();
+    let queue = access.queue();
+    let p = ScriptedPeer::start_with(access.addr, &access.peer_access(), &queue, agents())
         .expect("the scripted peer reaches the broker");
     (p, queue)
 }

@@ -9,7 +9,7 @@ use scs_sim::CommServer;
 use crate::common::*;
 
 /// The standard communications toolbar's buttons the templates bind.
-const BUTTONS: [&str; 14] = [
+const BUTTONS: [&str; 16] = [
     "SignOnGroup",
     "SignOffGroup",
     "ChangeBusyStateGroup",
@@ -24,18 +24,14 @@ const BUTTONS: [&str; 14] = [
     "ConsultativeTransferGroup",
     "ConferenceTransferGroup",
     "MakeCallGroupInMenu",
+    "ForwardWorkGroup",
+    "ResetStateGroup",
 ];
-
-/// Buttons left out on purpose (no driver command behind them; see docs/def-format.md).
-const LEFT_OUT: [&str; 3] = ["WorkItemList", "ForwardWorkGroup", "ResetStateGroup"];
 
 #[test]
 fn templates_use_exactly_the_commands_and_events_the_driver_supports() {
-    let params = bare_params(
-        "Driver:BrokerPort",
-        broker().port().to_string(),
-        "def-check",
-    );
+    let access = BrokerAccess::shared();
+    let params = access.driver_params(&access.queue());
     let server = CommServer::start(library(), "ENU", &params).unwrap();
     let commands: BTreeSet<String> = server.commands.iter().cloned().collect();
     let events: BTreeSet<String> = server.events.iter().cloned().collect();
@@ -96,12 +92,17 @@ fn templates_use_exactly_the_commands_and_events_the_driver_supports() {
                 assert!(commands.contains(&device), "{name}: {button} -> {device}");
             }
         }
-        for button in LEFT_OUT {
-            assert!(
-                def.command(button).is_none(),
-                "{name}: {button} is documented as absent"
-            );
-        }
+        // The work-item list names the picked work item to SetCurrentWorkItem.
+        let list = def.command("WorkItemList").expect("WorkItemList");
+        assert_eq!(list.device_command.as_deref(), Some("SetCurrentWorkItem"));
+        let data = def.command_data(&list.cmd_data.unwrap()).unwrap();
+        assert!(
+            data.params
+                .iter()
+                .any(|(k, v)| k == "TrackingID" && v == "{@SelectedWorkItem:DriverWorkTrackID}"),
+            "{name}: {:?}",
+            data.params
+        );
     }
 }
 

@@ -167,10 +167,13 @@ fn finesse_down_at_login_is_reported_then_recovers() {
         json!({"outOfService": true}),
     );
     let text = wait_status(&c, m, "out of service");
-    assert!(
-        text.contains("OUT_OF_SERVICE") || text.contains("503"),
-        "{text}"
+    // Plain words for the agent; the node's URL and status are in the connector's log.
+    assert_eq!(
+        text,
+        "CTI is unavailable: the CTI connector is out of service."
     );
+    let log = std::fs::read_to_string(connector_log()).unwrap();
+    assert!(log.contains("OUT_OF_SERVICE") || log.contains("503"));
     wait_toolbar(&c, m, "LogIn", N | D);
     let m = c.mark();
     agent.invoke("LogIn", "", &[]);

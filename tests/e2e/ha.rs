@@ -45,17 +45,18 @@ impl ConnectorProcess {
             .map(|a| a.port())
             .expect("a free port");
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let access = BrokerAccess::shared();
         let toml = format!(
             "[connector]\nname = \"{name}\"\nheartbeat_ms = 1000\n\
-             [broker]\nhost = \"{}\"\nport = {}\nrequest_queue = \"{queue}\"\nheartbeat_ms = 1000\nexclusive = {exclusive}\n\
-             [finesse]\nprimary = \"{}\"\nxmpp_port = {}\npoll_ms = 200\nrequest_timeout_ms = 2000\n\
+             [broker]\n{}exclusive = {exclusive}\n\
+             [finesse]\nprimary = \"{}\"\n{}poll_ms = 200\nrequest_timeout_ms = 2000\n\
              [monitor]\nlisten = \"127.0.0.1:{port}\"\n\
-             [log]\nlevel = \"debug\"\nfile = \"{}\"\n",
-            broker().ip(),
-            broker().port(),
+             [log]\nlevel = \"debug\"\nfile = \"{}\"\n{}",
+            access.connector_toml(queue),
             sim.base_url(),
-            xmpp().port(),
-            dir.join(format!("{name}.log")).display()
+            xmpp_toml(),
+            dir.join(format!("{name}.log")).display(),
+            access.security_toml()
         );
         let path = dir.join(format!("{name}.toml"));
         std::fs::write(&path, toml).unwrap();
@@ -154,7 +155,7 @@ pub fn sim(n: usize) -> (FinesseSim, Vec<TestAgent>) {
 
 /// The Siebel side on `queue` (UCCE template, English), with these extra parameters.
 pub fn siebel_on(queue: &str, extra: &[(&str, &str)]) -> CommServer {
-    let mut params = isolated(broker(), queue);
+    let mut params = BrokerAccess::shared().driver_params(queue);
     params.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     siebel_with("ucce.def", "ENU", &params)
 }
@@ -233,7 +234,7 @@ pub fn kill_mid_call(
 #[test]
 fn active_active_survives_the_kill_of_the_connector_serving_the_agent() {
     let (sim, agents) = sim(1);
-    let queue = format!("/queue/{}", unique("ha.aa"));
+    let queue = BrokerAccess::shared().queue();
     let mut conns = [
         ConnectorProcess::start(&unique("ha-aa-a"), &queue, &sim, false),
         ConnectorProcess::start(&unique("ha-aa-b"), &queue, &sim, false),
@@ -286,7 +287,7 @@ fn active_active_survives_the_kill_of_the_connector_serving_the_agent() {
 #[test]
 fn active_passive_standby_takes_over_when_the_active_is_killed() {
     let (sim, agents) = sim(1);
-    let queue = format!("/queue/{}", unique("ha.ap"));
+    let queue = BrokerAccess::shared().queue();
     let mut active = ConnectorProcess::start(&unique("ha-ap-a"), &queue, &sim, true);
     active.wait_health("the first one holds the queue", |h| h["serving"] == true);
     let standby = ConnectorProcess::start(&unique("ha-ap-b"), &queue, &sim, true);
@@ -317,7 +318,7 @@ fn active_passive_standby_takes_over_when_the_active_is_killed() {
 #[test]
 fn a_dead_connector_is_noticed_within_seconds_and_the_agent_recovers_by_itself() {
     let (sim, agents) = sim(1);
-    let queue = format!("/queue/{}", unique("ha.simplex"));
+    let queue = BrokerAccess::shared().queue();
     let name = unique("ha-simplex");
     let mut conn = ConnectorProcess::start(&name, &queue, &sim, false);
     let server = siebel_on(&queue, &[("Driver:ConnectorTimeoutMs", "3000")]);

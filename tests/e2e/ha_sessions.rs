@@ -39,8 +39,9 @@ fn wait_sim_state(sim: &FinesseSim, id: &str, want: &str) {
 #[test]
 fn two_driver_instances_with_one_client_id_are_both_told_and_recover_when_one_goes() {
     let (_peer, queue) = peer();
-    let id = unique("dup");
-    let mut params = isolated(broker(), &queue);
+    let access = BrokerAccess::shared();
+    let id = access.client_id("dup");
+    let mut params = access.driver_params(&queue);
     params.retain(|(k, _)| k != "Driver:ClientId");
     params.push(("Driver:ClientId".into(), id.clone()));
     let first = siebel_with("ucce.def", "ENU", &params);
@@ -88,7 +89,8 @@ fn a_second_session_for_the_same_agent_takes_it_over_and_the_first_is_told() {
     let c1 = first.client.clone();
     let m1 = c1.mark();
     // Another Siebel server (its own driver instance) opens a session for the same agent.
-    let mut params = isolated(broker(), &chain.connector_config.broker.request_queue);
+    let mut params =
+        BrokerAccess::shared().driver_params(&chain.connector_config.broker.request_queue);
     params.push(("Driver:ForceLogoutOnRelease".into(), "TRUE".into()));
     let other = siebel_with("ucce.def", "ENU", &params);
     let mut second = start_session(

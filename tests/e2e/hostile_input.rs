@@ -144,7 +144,8 @@ fn every_entry_point_rejects_bad_input_without_crashing() {
     }
 
     // A real driver and session, then bad calls against them.
-    let params = bare_params("Driver:BrokerPort", broker().port().to_string(), "hostile");
+    let access = BrokerAccess::shared();
+    let params = access.driver_params(&access.queue());
     let server = CommServer::start(lib.clone(), "ENU", &params).unwrap();
     let dh = server.raw_handle();
     unsafe {

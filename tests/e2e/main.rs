@@ -1,5 +1,6 @@
 //! End-to-end tests of the driver library through scs-sim and a real ActiveMQ
-//! (`SIEBEL_CTI_TEST_BROKER`, default 127.0.0.1:61613; `scripts/test.sh` starts it).
+//! (closed, STOMP over TLS: `SIEBEL_CTI_TEST_BROKER`, default 127.0.0.1:61612; `scripts/test.sh`
+//! starts it; `common::BrokerAccess::shared()` says how to reach it).
 
 mod agent_state;
 mod bench_smoke;
@@ -10,6 +11,7 @@ mod c_host;
 mod calls;
 mod chain;
 mod common;
+mod console;
 mod def_templates;
 mod desktop;
 mod exports;
@@ -19,6 +21,11 @@ mod ha;
 mod ha_sessions;
 mod hostile_input;
 mod login_flow;
+mod operations;
 mod pickers;
 mod security;
+mod security_proof;
+mod security_rig;
+mod security_tls;
+mod supervisor;
 mod webdriver;

@@ -95,3 +95,63 @@ fn pickers_give_reasons_colleagues_and_dial_pad_keys() {
         &c.calls()[m..]
     );
 }
+
+#[test]
+fn wrap_up_reasons_come_from_finesse_and_a_reason_outside_them_is_refused() {
+    let chain = Chain::start_with(
+        Deployment::Ucce,
+        1,
+        &[("Driver:WrapUpReasonCodes", "TRUE")],
+        "",
+    );
+    let id = chain.agents[0].id.clone();
+    let mut agent = logged_in(&chain, 0, true);
+    let c = agent.client.clone();
+    let (dialog, _) = ring_and_answer(chain.sim(), &mut agent, &id, "4085551234");
+    // On a call, the picker lists Finesse's WrapUpReasons (the chain's finesse-sim has one).
+    let reasons = rows(&agent, "WrapUpWithReason");
+    let names: Vec<_> = reasons.iter().map(|r| field(r, "Name")).collect();
+    assert_eq!(names, [Some("Sale")]);
+    assert_eq!(field(&reasons[0], "Type"), Some("WRAP_UP"));
+    let m = c.mark();
+    agent.invoke("ChangeWorkReadyState", "", &[]);
+    // Wrap-up asked for: pending, the button blinks.
+    wait_toolbar(&c, m, "ChangeWorkReadyState", N | B);
+    // A typed reason that is not one of Finesse's: refused with the list, nothing sent.
+    let m = c.mark();
+    let (_, track) = agent.invoke("SetWrapUpReason", "Refund", &[]);
+    assert_eq!(
+        wait_error(&c, m),
+        (
+            Some(track),
+            "\"Refund\" is not one of your reasons: Sale.".into()
+        )
+    );
+    // The refusal's last callback: nothing of it comes after the next mark.
+    wait_status(&c, m, "\"Refund\" is not one of your reasons: Sale.");
+    // The picked reason is stored on the call in Finesse.
+    let m = c.mark();
+    let ran = agent.press_picked("WrapUpWithReason", 0).unwrap();
+    assert_eq!(
+        (ran[0].device_command.as_str(), ran[0].result),
+        ("SetWrapUpReason", 0)
+    );
+    let url = format!("{}/admin/state", chain.sim().base_url());
+    wait_until("the picked wrap-up reason on the call", WAIT, || {
+        let state = get_json(&url);
+        let reason = state["dialogs"]
+            .as_array()
+            .and_then(|d| d.iter().find(|x| x["id"] == dialog.as_str()))
+            .map(|d| d["wrapUpReason"].clone());
+        if reason == Some(serde_json::json!("Sale")) {
+            Ok(())
+        } else {
+            Err(state)
+        }
+    });
+    assert!(
+        no_event_since(&c, m, "EventError"),
+        "{:#?}",
+        &c.calls()[m..]
+    );
+}

@@ -3,11 +3,12 @@
 //! `scripts/activemq.sh` in its own folder and ports; oversized frames (refused by the broker,
 //! and skipped by a driver that gets one from a stand-in broker); a 25,000-character number;
 //! 20,000 made-up agents against a connector process. Each test prints its figures
-//! (`SECURITY-FIGURE`).
+//! (`SECURITY-FIGURE`). The agent-level attacks are in `security_proof.rs`, TLS to Finesse in
+//! `security_tls.rs`; both use this file's helpers and `security_rig.rs`'s connector process.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use driver::protocol::{Envelope, Message};
@@ -15,17 +16,18 @@ use driver::stomp::{Connection, StompError};
 use finesse_sim::Deployment;
 use scs_sim::Call;
 
-use crate::chain::{get_json, log_in, logged_in, xmpp, Chain};
+use crate::chain::{get_json, log_in, logged_in, Chain};
 use crate::common::*;
+use crate::security_rig::*;
 
-const DRIVER: (&str, &str) = ("siebel", "siebel-secret");
-const OTHER_DRIVER: (&str, &str) = ("other", "other-secret");
-const CONNECTOR: (&str, &str) = ("connector", "connector-secret");
+pub(crate) const DRIVER: (&str, &str) = ("siebel", "siebel-secret");
+pub(crate) const OTHER_DRIVER: (&str, &str) = ("other", "other-secret");
+pub(crate) const CONNECTOR: (&str, &str) = ("connector", "connector-secret");
 /// Over the brokers' and the decoders' 4 MiB.
-const FIVE_MB: usize = 5 * 1024 * 1024;
+pub(crate) const FIVE_MB: usize = 5 * 1024 * 1024;
 
 /// `N` ports free at the time of asking.
-fn free_ports<const N: usize>() -> [u16; N] {
+pub(crate) fn free_ports<const N: usize>() -> [u16; N] {
     let listeners: Vec<TcpListener> = (0..N)
         .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
         .collect();
@@ -34,7 +36,7 @@ fn free_ports<const N: usize>() -> [u16; N] {
 
 /// A closed broker: auth on, plain STOMP (asked for explicitly, for the attack clients) and
 /// STOMP over TLS, in `target/activemq-sec-<pid>`; stopped and removed when dropped.
-struct ClosedBroker {
+pub(crate) struct ClosedBroker {
     base: PathBuf,
     plain: SocketAddr,
     tls: SocketAddr,
@@ -93,6 +95,7 @@ impl ClosedBroker {
             connector: (CONNECTOR.0.into(), CONNECTOR.1.into()),
             driver: (DRIVER.0.into(), DRIVER.1.into()),
             queue_prefix: "siebelcti.requests.e2e".into(),
+            secure_key_file: BrokerAccess::shared().secure_key_file,
         }
     }
 }
@@ -105,12 +108,12 @@ impl Drop for ClosedBroker {
 }
 
 /// The test CA of `scripts/certs.sh` (the closed broker's start made it).
-fn ca_file() -> PathBuf {
+pub(crate) fn ca_file() -> PathBuf {
     repo().join("target/certs/ca.pem")
 }
 
 /// A CA that did not sign the broker's certificate: `scripts/certs.sh` in another folder.
-fn unknown_ca() -> PathBuf {
+pub(crate) fn unknown_ca() -> PathBuf {
     let dir = repo().join("target/certs-unknown-ca");
     let out = Command::new("bash")
         .arg(repo().join("scripts/certs.sh"))
@@ -125,12 +128,12 @@ fn unknown_ca() -> PathBuf {
     dir.join("ca.pem")
 }
 
-fn connect(addr: SocketAddr, who: (&str, &str)) -> Result<Connection, StompError> {
+pub(crate) fn connect(addr: SocketAddr, who: (&str, &str)) -> Result<Connection, StompError> {
     Connection::connect(addr, who.0, who.1, Duration::from_secs(3))
 }
 
 /// The broker's refusal, as text (panics when it let the client in).
-fn refused<T>(what: &str, r: Result<T, StompError>) -> String {
+pub(crate) fn refused<T>(what: &str, r: Result<T, StompError>) -> String {
     match r {
         Ok(_) => panic!("{what}: the broker let it through"),
         Err(e) => {
@@ -140,9 +143,8 @@ fn refused<T>(what: &str, r: Result<T, StompError>) -> String {
     }
 }
 
-/// Sends a 5 MB body to `dest` as `who`; returns what the broker did about it.
-fn send_five_mb(addr: SocketAddr, who: (&str, &str), dest: &str) -> String {
-    let mut c = connect(addr, who).expect("the attacker's own credentials work");
+/// Sends a 5 MB body to `dest` on `c`; returns what the broker did about it.
+pub(crate) fn send_five_mb(mut c: Connection, dest: &str) -> String {
     let sent = c.send(dest, &[], &vec![b'x'; FIVE_MB]);
     let answer = c.recv(Duration::from_secs(2));
     format!("send: {sent:?}, then: {answer:?}")
@@ -152,7 +154,7 @@ fn send_five_mb(addr: SocketAddr, who: (&str, &str), dest: &str) -> String {
 }
 
 /// No "CTI is unavailable" status since `from`: the driver's link stayed up.
-fn no_link_loss(client: &scs_sim::Client, from: usize) {
+pub(crate) fn no_link_loss(client: &scs_sim::Client, from: usize) {
     let lost: Vec<Call> = client.calls()[from..]
         .iter()
         .filter(|c| matches!(c, Call::ShowStatusText(t) if t.contains("unavailable")))
@@ -162,7 +164,7 @@ fn no_link_loss(client: &scs_sim::Client, from: usize) {
 }
 
 /// Not Ready then Ready: a round trip through driver, broker, connector and Finesse.
-fn round_trip(agent: &mut scs_sim::Agent) {
+pub(crate) fn round_trip(agent: &mut scs_sim::Agent) {
     let c = agent.client.clone();
     let m = c.mark();
     agent.run_command("NotReady").unwrap();
@@ -245,7 +247,7 @@ fn a_closed_broker_refuses_strangers_and_serves_its_users_over_tls() {
     drop(untrusting);
 
     // The whole chain over TLS with credentials: log in, Ready, Not Ready.
-    let chain = Chain::start_on(Deployment::Ucce, 1, &b.access());
+    let chain = Chain::start_on(Deployment::Ucce, 1, &[], &b.access());
     let t0 = Instant::now();
     let mut agent = logged_in(&chain, 0, true);
     println!(
@@ -262,9 +264,9 @@ fn a_closed_broker_refuses_strangers_and_serves_its_users_over_tls() {
         .expect("the console names the agent's driver queue")
         .to_string();
     let m = agent.client.mark();
-    let r = send_five_mb(b.plain, DRIVER, &queue);
+    let r = send_five_mb(connect(b.plain, DRIVER).unwrap(), &queue);
     println!("SECURITY-FIGURE 5 MB to the request queue: {r}");
-    let r = send_five_mb(b.plain, CONNECTOR, &driver_queue);
+    let r = send_five_mb(connect(b.plain, CONNECTOR).unwrap(), &driver_queue);
     println!("SECURITY-FIGURE 5 MB to the driver queue: {r}");
     round_trip(&mut agent);
     no_link_loss(&agent.client, m);
@@ -274,122 +276,10 @@ fn a_closed_broker_refuses_strangers_and_serves_its_users_over_tls() {
     );
 }
 
-/// A connector running as its own process (its log file of its own), for RSS figures.
-struct ConnectorProc {
-    child: Child,
-    monitor: String,
-    log: PathBuf,
-}
-
-impl ConnectorProc {
-    fn start(queue: &str, sim: &finesse_sim::FinesseSim) -> ConnectorProc {
-        ConnectorProc::start_with(queue, sim, "", "")
-    }
-
-    /// Like `start`, with extra `[monitor]` keys and extra TOML at the end.
-    fn start_with(
-        queue: &str,
-        sim: &finesse_sim::FinesseSim,
-        monitor: &str,
-        tail: &str,
-    ) -> ConnectorProc {
-        let [port] = free_ports::<1>();
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-        let name = unique("sec-connector");
-        let log = dir.join(format!("{name}.log"));
-        let toml = format!(
-            "[connector]\nname = \"{name}\"\n[broker]\n{}\
-             [finesse]\nprimary = \"{}\"\nxmpp_port = {}\npoll_ms = 200\n\
-             [monitor]\nlisten = \"127.0.0.1:{port}\"\n{monitor}\n[log]\nlevel = \"info\"\nfile = \"{}\"\n{tail}\n",
-            BrokerAccess::shared().connector_toml(queue),
-            sim.base_url(),
-            xmpp().port(),
-            log.display()
-        );
-        let path = dir.join(format!("{name}.toml"));
-        std::fs::write(&path, toml).unwrap();
-        let child = Command::new(crate::ha::connector_exe())
-            .arg("--config")
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the connector starts");
-        let c = ConnectorProc {
-            child,
-            monitor: format!("http://127.0.0.1:{port}"),
-            log,
-        };
-        wait_until("the connector in service", WAIT_HTTP, || {
-            let h = ureq::get(&format!("{}/health", c.monitor))
-                .call()
-                .map_err(|e| e.to_string())?
-                .into_json::<serde_json::Value>()
-                .map_err(|e| e.to_string())?;
-            if h["status"] == "IN_SERVICE" {
-                Ok(())
-            } else {
-                Err(h.to_string())
-            }
-        });
-        c
-    }
-
-    /// Resident memory, KiB (`VmRSS`).
-    fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .expect("VmRSS in /proc/<pid>/status")
-    }
-
-    fn health(&self) -> serde_json::Value {
-        get_json(&format!("{}/health", self.monitor))
-    }
-
-    fn log_count(&self, needle: &str) -> usize {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .matches(needle)
-            .count()
-    }
-}
-
-impl Drop for ConnectorProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn sim_with_agent() -> (finesse_sim::FinesseSim, crate::chain::TestAgent) {
-    let (sim, agents) = crate::ha::sim(1);
-    (sim, agents[0].clone())
-}
-
-/// Waits (a minute at most) until the connector's health lists agent `id`.
-fn wait_agent_listed(c: &ConnectorProc, id: &str) {
-    wait_until(
-        &format!("agent {id} listed by the connector"),
-        Duration::from_secs(60),
-        || {
-            let h = c.health();
-            let agents = h["agents"].as_array();
-            if agents.is_some_and(|a| a.iter().any(|x| x["id"] == id)) {
-                Ok(())
-            } else {
-                Err(agents.map(|a| a.len()))
-            }
-        },
-    );
-}
-
-/// Sends `Connect` requests for `n` made-up agents, as an attacker on the broker would.
-fn bogus_connects(queue: &str, n: usize, prefix: &str) {
-    let mut c = connect(broker(), ("", "")).unwrap();
+/// Sends `Connect` requests for `n` made-up agents, as an attacker with a Siebel server's
+/// broker credentials would.
+pub(crate) fn bogus_connects(queue: &str, n: usize, prefix: &str) {
+    let mut c = BrokerAccess::shared().driver_client();
     for i in 0..n {
         let env = Envelope::new(
             format!("x{i}"),
@@ -408,7 +298,7 @@ fn bogus_connects(queue: &str, n: usize, prefix: &str) {
 #[test]
 fn twenty_thousand_bogus_agents_leave_the_connectors_memory_flat() {
     let (sim, _) = sim_with_agent();
-    let queue = format!("/queue/{}", unique("sec.requests"));
+    let queue = BrokerAccess::shared().queue();
     let c = ConnectorProc::start(&queue, &sim);
     // Warm up (allocator, broker session), then measure.
     bogus_connects(&queue, 200, "warm");
@@ -457,9 +347,9 @@ fn twenty_thousand_bogus_agents_leave_the_connectors_memory_flat() {
 #[test]
 fn oversized_frames_and_a_huge_number_leave_every_link_up() {
     let (sim, a) = sim_with_agent();
-    let queue = format!("/queue/{}", unique("sec.requests"));
+    let queue = BrokerAccess::shared().queue();
     let c = ConnectorProc::start(&queue, &sim);
-    let server = siebel_with("ucce.def", "ENU", &isolated(broker(), &queue));
+    let server = siebel("ucce.def", "ENU", &queue);
     let mut agent = start_session(
         &server,
         &login(&a.id, &a.password, &a.extension),
@@ -474,10 +364,11 @@ fn oversized_frames_and_a_huge_number_leave_every_link_up() {
         .to_string();
     let ups = c.log_count("broker link up");
     let m = agent.client.mark();
-    let r = send_five_mb(broker(), ("", ""), &queue);
-    println!("SECURITY-FIGURE 5 MB to the request queue (suite broker): {r}");
-    let r = send_five_mb(broker(), ("", ""), &driver_queue);
-    println!("SECURITY-FIGURE 5 MB to the driver queue (suite broker): {r}");
+    let access = BrokerAccess::shared();
+    let r = send_five_mb(access.driver_client(), &queue);
+    println!("SECURITY-FIGURE 5 MB to the request queue (suite broker, driver credentials): {r}");
+    let r = send_five_mb(access.connector_client(), &driver_queue);
+    println!("SECURITY-FIGURE 5 MB to the driver queue (suite broker, connector credentials): {r}");
     round_trip(&mut agent);
     no_link_loss(&agent.client, m);
     assert_eq!(
@@ -497,9 +388,10 @@ fn oversized_frames_and_a_huge_number_leave_every_link_up() {
     let (_, _) = agent.invoke("MakeCall", &"5".repeat(25_000), &[]);
     let t = wait_status(&c2, m, "Cannot dial this number");
     println!("SECURITY-FIGURE 25000-character number, driver: {t:?}");
-    // ...and so does the connector, when the request comes from elsewhere.
-    let mut spy = connect(broker(), ("", "")).unwrap();
-    let reply = format!("/queue/{}", unique("sec.reply"));
+    // ...and so does the connector, when the request comes from elsewhere (a client with a
+    // Siebel server's credentials, answers in that login's queue namespace).
+    let mut spy = access.driver_client();
+    let reply = access.reply_queue("sec-reply");
     spy.subscribe("r", &reply).unwrap();
     let env = Envelope::new(
         "huge",
@@ -536,8 +428,12 @@ fn a_driver_skips_an_oversized_frame_and_keeps_its_connection() {
     use std::io::{Read, Write};
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let queue = format!("/queue/{}", unique("sec.requests"));
-    let server = siebel_with("ucce.def", "ENU", &isolated(addr, &queue));
+    let queue = BrokerAccess::shared().queue();
+    let server = siebel_with(
+        "ucce.def",
+        "ENU",
+        &BrokerAccess::plain(addr).driver_params(&queue),
+    );
     let agent = server
         .request_service(&login("1001", "secret", "5001"), &[], false)
         .unwrap();
@@ -597,472 +493,4 @@ fn a_driver_skips_an_oversized_frame_and_keeps_its_connection() {
             .any(|c| matches!(c, Call::ShowStatusText(t) if t.contains("cannot reach"))),
         "the agent was told the broker is gone"
     );
-}
-
-// ---- Agent proof, secure passwords, console (issue 10, items 3, 4, 7) ----
-
-const SECURE_KEY: &str = "0123456789abcdeffedcba987654321089abcdef01234567";
-
-/// Sends `msg` to `queue` as anybody on the broker would: no proof, replies to `reply`.
-fn spoof(queue: &str, reply: &str, msg: Message) {
-    let mut c = connect(broker(), ("", "")).unwrap();
-    let env = Envelope::new(unique("spoof"), msg);
-    c.send(queue, &[("reply-to", reply)], &env.to_json())
-        .unwrap();
-}
-
-#[test]
-fn spoofed_set_state_connect_and_disconnect_do_nothing_and_are_logged() {
-    let (sim, a) = sim_with_agent();
-    let queue = format!("/queue/{}", unique("sec.requests"));
-    let c = ConnectorProc::start(&queue, &sim);
-    let server = siebel_with("ucce.def", "ENU", &isolated(broker(), &queue));
-    let mut agent = start_session(
-        &server,
-        &login(&a.id, &a.password, &a.extension),
-        "CTI is available",
-    );
-    log_in(&mut agent, true);
-    let owner = |c: &ConnectorProc| {
-        c.health()["agents"]
-            .as_array()
-            .and_then(|l| l.iter().find(|x| x["id"] == a.id.as_str()))
-            .and_then(|x| x["driver"].as_str())
-            .map(str::to_string)
-    };
-    let driver_queue = owner(&c).expect("the agent's driver queue");
-    let attacker = format!("/queue/{}", unique("attacker"));
-    let m = agent.client.mark();
-    spoof(
-        &queue,
-        &attacker,
-        Message::SetState {
-            agent: a.id.clone(),
-            state: driver::protocol::AgentState::NotReady,
-            reason: None,
-        },
-    );
-    spoof(
-        &queue,
-        &attacker,
-        Message::Connect {
-            agent: a.id.clone(),
-            reply_to: attacker.clone(),
-            password: None,
-            encrypted: false,
-        },
-    );
-    spoof(
-        &queue,
-        &attacker,
-        Message::Connect {
-            agent: a.id.clone(),
-            reply_to: attacker.clone(),
-            password: Some("guess".into()),
-            encrypted: false,
-        },
-    );
-    spoof(
-        &queue,
-        &attacker,
-        Message::Disconnect {
-            agent: a.id.clone(),
-        },
-    );
-    wait_until("the spoofs refused in the connector log", WAIT, || {
-        let n = c.log_count(&format!("for agent {} from {attacker}", a.id));
-        if n >= 3 {
-            Ok(n)
-        } else {
-            Err(n)
-        }
-    });
-    for line in std::fs::read_to_string(&c.log)
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains(&attacker))
-    {
-        println!("SECURITY-FIGURE spoof refused: {}", line.trim());
-    }
-    assert_eq!(owner(&c).as_deref(), Some(driver_queue.as_str()));
-    assert!(
-        no_event_since(&agent.client, m, "EventAgentNotReady"),
-        "the spoofed SetState reached Finesse"
-    );
-    // The agent's own commands and events still work through its own queue.
-    let m = agent.client.mark();
-    agent.run_command("NotReady").unwrap();
-    wait_event(&agent.client, m, "EventAgentNotReady");
-}
-
-#[test]
-fn a_fake_system_status_is_ignored_by_a_driver_that_knows_its_connector_users() {
-    // No connector on this queue: the only status the driver gets is the fake one (the
-    // suite's open broker stamps no user on it).
-    let queue = format!("/queue/{}", unique("sec.requests"));
-    let mut params = isolated(broker(), &queue);
-    params.push(("Driver:ConnectorUsers".into(), "connector".into()));
-    let server = siebel_with("ucce.def", "ENU", &params);
-    let agent = server
-        .request_service(&login("1001", "secret", "5001"), &[], false)
-        .unwrap();
-    let topic = driver::protocol::status_topic(&queue);
-    let mut c = connect(broker(), ("", "")).unwrap();
-    let env = Envelope::new(
-        "fake",
-        Message::System {
-            status: driver::protocol::SystemStatus::InService,
-            connector: "evil".into(),
-            detail: String::new(),
-            instance: unique("evil"),
-        },
-    );
-    wait_until("the fake status logged", WAIT, || {
-        // Again until the driver has subscribed to the topic.
-        c.send(&topic, &[], &env.to_json()).unwrap();
-        std::thread::sleep(Duration::from_millis(100));
-        let log = std::fs::read_to_string(log_file()).unwrap_or_default();
-        if log.contains("ignored a System status from broker user") {
-            Ok(())
-        } else {
-            Err("not yet")
-        }
-    });
-    assert!(
-        !agent
-            .client
-            .calls()
-            .iter()
-            .any(|x| matches!(x, Call::ShowStatusText(t) if t.contains("CTI is available"))),
-        "a status from no connector user made the driver available"
-    );
-}
-
-/// Answers a driver's Hello on `queue` as a connector would; returns the requests seen.
-fn fake_connector(queue: &str, until: Duration) -> Vec<Envelope> {
-    let mut c = connect(broker(), ("", "")).unwrap();
-    c.subscribe("s", queue).unwrap();
-    let deadline = Instant::now() + until;
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        let Some(f) = c.recv(Duration::from_millis(200)).unwrap() else {
-            continue;
-        };
-        let env = Envelope::from_json(&f.body).unwrap();
-        if let Message::Hello { reply_to, .. } = &env.msg {
-            let up = Envelope::new(
-                "fake-up",
-                Message::System {
-                    status: driver::protocol::SystemStatus::InService,
-                    connector: "spy".into(),
-                    detail: String::new(),
-                    instance: "spy-1".into(),
-                },
-            )
-            .answering(&env.id);
-            c.send(reply_to, &[], &up.to_json()).unwrap();
-        }
-        let login = matches!(env.msg, Message::Login { .. });
-        seen.push(env);
-        if login {
-            break;
-        }
-    }
-    seen
-}
-
-#[test]
-fn the_request_queue_carries_no_clear_password_and_a_replayed_one_is_refused() {
-    let (sim, a) = sim_with_agent();
-    // A spy in the connector's place reads what a driver sends.
-    let spy_queue = format!("/queue/{}", unique("sec.spy"));
-    let mut params = isolated(broker(), &spy_queue);
-    params.push(("Driver:SecureKey".into(), SECURE_KEY.into()));
-    let server = siebel_with("ucce.def", "ENU", &params);
-    let q = spy_queue.clone();
-    let spy = std::thread::spawn(move || fake_connector(&q, WAIT_HTTP));
-    let mut agent = start_session(
-        &server,
-        &login(&a.id, &a.password, &a.extension),
-        "CTI is available",
-    );
-    let m = agent.client.mark();
-    agent.run_command("SignOnGroup").unwrap();
-    let seen = spy.join().unwrap();
-    let _ = m;
-    let bodies: Vec<String> = seen
-        .iter()
-        .map(|e| String::from_utf8_lossy(&e.to_json()).into_owned())
-        .collect();
-    assert!(
-        bodies.iter().all(|b| !b.contains(&a.password)),
-        "a clear password on the request queue: {bodies:?}"
-    );
-    let sniffed = seen
-        .iter()
-        .find_map(|e| match &e.msg {
-            Message::Login { password, .. } => Some((e.clone(), password.clone())),
-            _ => None,
-        })
-        .expect("the spy saw the Login");
-    println!("SECURITY-FIGURE sniffed Login password: {}", sniffed.1);
-    assert!(sniffed.1.starts_with("v2:"), "{}", sniffed.1);
-
-    // The sniffed Login, sent twice to a real connector: the second is refused.
-    let queue = format!("/queue/{}", unique("sec.requests"));
-    let c = ConnectorProc::start_with(
-        &queue,
-        &sim,
-        "",
-        &format!("[security]\ndes_key = \"{SECURE_KEY}\"\n"),
-    );
-    let mut spy = connect(broker(), ("", "")).unwrap();
-    let reply = format!("/queue/{}", unique("sec.reply"));
-    spy.subscribe("r", &reply).unwrap();
-    let answer = |spy: &mut Connection, id: &str| -> Message {
-        let mut env = sniffed.0.clone();
-        env.id = id.into();
-        spy.send(&queue, &[("reply-to", &reply)], &env.to_json())
-            .unwrap();
-        loop {
-            let f = spy.recv(WAIT).unwrap().expect("an answer");
-            let e = Envelope::from_json(&f.body).unwrap();
-            if e.re.as_deref() == Some(id) {
-                return e.msg;
-            }
-        }
-    };
-    let first = answer(&mut spy, "replay-1");
-    assert!(
-        !matches!(&first, Message::Error { message, .. } if message.contains("replay")),
-        "{first:?}"
-    );
-    match answer(&mut spy, "replay-2") {
-        Message::Error { code, message, .. } => {
-            println!("SECURITY-FIGURE replayed secure password: {code}: {message}");
-            assert!(message.contains("replay"), "{message}");
-        }
-        other => panic!("the replay was served: {other:?}"),
-    }
-    assert!(c.log_count("refused as a replay") >= 1);
-    drop(agent);
-}
-
-#[test]
-fn the_console_needs_its_credentials() {
-    let (sim, _a) = sim_with_agent();
-    let queue = format!("/queue/{}", unique("sec.requests"));
-    let hash = connector::console_auth::PasswordHash::make("console-pw");
-    let c = ConnectorProc::start_with(
-        &queue,
-        &sim,
-        &format!("user = \"admin\"\npassword_hash = \"{hash}\""),
-        "",
-    );
-    let page = format!("{}/", c.monitor);
-    match ureq::get(&page).call() {
-        Err(ureq::Error::Status(401, r)) => {
-            assert!(r
-                .header("WWW-Authenticate")
-                .is_some_and(|h| h.starts_with("Basic")));
-        }
-        other => panic!("the console without credentials: {other:?}"),
-    }
-    let basic = |u: &str, p: &str| {
-        use base64::Engine;
-        format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
-        )
-    };
-    assert!(matches!(
-        ureq::get(&page)
-            .set("Authorization", &basic("admin", "wrong"))
-            .call(),
-        Err(ureq::Error::Status(401, _))
-    ));
-    let ok = ureq::get(&page)
-        .set("Authorization", &basic("admin", "console-pw"))
-        .call()
-        .unwrap();
-    assert_eq!(ok.status(), 200);
-    // /health stays open for load balancers, without agent data.
-    let open = c.health();
-    assert_eq!(open["status"], "IN_SERVICE");
-    assert!(open.get("agents").is_none(), "{open}");
-    println!("SECURITY-FIGURE console: 401 without or with wrong credentials, 200 with them; open /health: {open}");
-    assert!(c.log_count("monitor: refused GET /") >= 2);
-}
-
-#[test]
-fn finesse_over_https_with_a_test_ca_works_with_its_ca_file_and_fails_without() {
-    let (sim, _a) = sim_with_agent();
-    // The test CA and finesse.pem/.key (made only when missing).
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/certs.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let certs = repo().join("target/certs");
-    let upstream = sim
-        .base_url()
-        .trim_start_matches("http://")
-        .parse()
-        .unwrap();
-    let front = finesse_sim::https::HttpsFront::start(
-        upstream,
-        &certs.join("finesse.pem"),
-        &certs.join("finesse.key"),
-    )
-    .unwrap();
-    let timeout = Duration::from_secs(5);
-    let with_ca = connector::rest::Rest::new(
-        timeout,
-        Some(&driver::stomp::TlsSettings::from_ca_file(&ca_file()).unwrap()),
-    );
-    let info = with_ca.system_info(&front.base_url(), None).unwrap();
-    println!("SECURITY-FIGURE Finesse over HTTPS with its CA file: {info:?}");
-    let without = connector::rest::Rest::new(timeout, None);
-    let e = without.system_info(&front.base_url(), None).unwrap_err();
-    println!("SECURITY-FIGURE Finesse over HTTPS without its CA file: {e}");
-    assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
-    let other = connector::rest::Rest::new(
-        timeout,
-        Some(&driver::stomp::TlsSettings::from_ca_file(&unknown_ca()).unwrap()),
-    );
-    assert!(other.system_info(&front.base_url(), None).is_err());
-}
-
-/// A Prosody of its own offering STARTTLS (and direct TLS) with `prosody.pem` from the test
-/// CA (`scripts/prosody.sh` with `XMPP_TLS=1`); stopped when dropped.
-struct TlsProsody {
-    env: Vec<(&'static str, String)>,
-    port: u16,
-    tls_port: u16,
-}
-
-impl TlsProsody {
-    fn start() -> TlsProsody {
-        let [port, tls_port] = free_ports::<2>();
-        let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(unique("prosody-tls"));
-        let p = TlsProsody {
-            env: vec![
-                ("PROSODY_BASE", base.display().to_string()),
-                ("XMPP_PORT", port.to_string()),
-                ("XMPP_TLS", "1".into()),
-                ("XMPP_TLS_PORT", tls_port.to_string()),
-            ],
-            port,
-            tls_port,
-        };
-        let out = p.script("start");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        p
-    }
-
-    fn script(&self, what: &str) -> std::process::Output {
-        Command::new("bash")
-            .arg(repo().join("scripts/prosody.sh"))
-            .arg(what)
-            .envs(self.env.iter().map(|(k, v)| (*k, v.as_str())))
-            .output()
-            .unwrap()
-    }
-}
-
-impl Drop for TlsProsody {
-    fn drop(&mut self) {
-        let _ = self.script("stop");
-    }
-}
-
-#[test]
-fn xmpp_to_finesse_over_starttls_and_direct_tls_with_the_certificate_checked() {
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/certs.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let prosody = TlsProsody::start();
-    // finesse-sim creates the agent's account (over the plain port, which stays open to it).
-    let id = crate::chain::agent_id();
-    let config = finesse_sim::SimConfig {
-        http: "127.0.0.1:0".parse().unwrap(),
-        deployment: Deployment::Ucce,
-        xmpp: format!("127.0.0.1:{}", prosody.port).parse().unwrap(),
-        xmpp_domain: "finesse.local".into(),
-        pubsub_domain: "pubsub.finesse.local".into(),
-        admin_user: "finesse-admin".into(),
-        admin_password: "finesse-admin-pw".into(),
-        finesse_version: "12.5(1)".into(),
-        secondary_host: String::new(),
-        agents: vec![finesse_sim::AgentConfig {
-            id: id.clone(),
-            password: "pw-tls".into(),
-            first_name: "Ann".into(),
-            last_name: "Lee".into(),
-            extension: "5001".into(),
-            team_id: "1".into(),
-            team_name: "Sales".into(),
-        }],
-        not_ready_reasons: Vec::new(),
-        logout_reasons: Vec::new(),
-        wrap_up_reasons: Vec::new(),
-    };
-    let sim = finesse_sim::FinesseSim::start(config).expect("finesse-sim on the TLS Prosody");
-    let ca = driver::stomp::TlsSettings::from_ca_file(&ca_file())
-        .unwrap()
-        .config();
-    let other = driver::stomp::TlsSettings::from_ca_file(&unknown_ca())
-        .unwrap()
-        .config();
-    use connector::xmpp::{XmppConn, XmppTls};
-    let login = |port: u16, tls: XmppTls| {
-        XmppConn::login(
-            format!("127.0.0.1:{port}").parse().unwrap(),
-            &tls,
-            "finesse.local",
-            &id,
-            "pw-tls",
-            "sec-test",
-            Duration::from_secs(5),
-        )
-    };
-    let name = || "127.0.0.1".to_string();
-    let c = login(prosody.port, XmppTls::StartTls(ca.clone(), name())).expect("STARTTLS");
-    println!(
-        "SECURITY-FIGURE XMPP STARTTLS with the test CA: bound as {}",
-        c.jid
-    );
-    c.close();
-    let c = login(prosody.tls_port, XmppTls::Direct(ca.clone(), name())).expect("direct TLS");
-    println!(
-        "SECURITY-FIGURE XMPP direct TLS with the test CA: bound as {}",
-        c.jid
-    );
-    c.close();
-    let e = login(prosody.port, XmppTls::StartTls(other.clone(), name()))
-        .err()
-        .expect("another CA is refused");
-    println!("SECURITY-FIGURE XMPP STARTTLS with another CA: {e}");
-    assert!(e.to_string().contains("certificate"), "{e}");
-    assert!(login(prosody.tls_port, XmppTls::Direct(other, name())).is_err());
-    // A server without TLS: STARTTLS required, so no login (no password sent in clear).
-    let e = login(xmpp().port(), XmppTls::StartTls(ca, name()))
-        .err()
-        .expect("a plain server is refused");
-    assert!(e.to_string().contains("STARTTLS"), "{e}");
-    sim.stop();
 }

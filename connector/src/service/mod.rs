@@ -95,6 +95,8 @@ pub(crate) struct Shared {
     /// The agents' notification sessions (their event loop).
     sessions: OnceLock<Sessions>,
     pub started: Instant,
+    /// Finesse request latency, for `/metrics`.
+    pub latency: crate::metrics::Latency,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -176,9 +178,10 @@ impl Connector {
             probe_jobs: Mutex::new(Some(probe_tx)),
             sessions: OnceLock::new(),
             started: Instant::now(),
+            latency: crate::metrics::Latency::default(),
             cfg,
         });
-        tracing::info!("connector starting: {:?}", shared.cfg);
+        crate::log_config::log_start(&shared.cfg);
         let (sessions, xmpp) =
             Sessions::start(Arc::downgrade(&shared)).map_err(StartError::Thread)?;
         let _ = shared.sessions.set(sessions);

@@ -27,12 +27,13 @@ fn queue_key((ticket, call): &RestJob) -> QueueKey {
         | RestCall::User { agent, .. }
         | RestCall::Dialogs { agent, .. }
         | RestCall::MakeCall { agent, .. }
-        | RestCall::ReasonCodes { agent, .. } => QueueKey::Agent(agent.clone()),
+        | RestCall::Supervise { agent, .. }
+        | RestCall::ReasonCodes { agent, .. }
+        | RestCall::WrapUpReasons { agent, .. } => QueueKey::Agent(agent.clone()),
         // A dialog action is made with the agent's own credentials.
         RestCall::DialogAction { creds, .. } => QueueKey::Agent(creds.user.clone()),
-        // A call of no agent (none today besides SystemInfo, which the watcher makes) is
-        // ordered with nothing.
-        _ => QueueKey::Alone(ticket.0),
+        // A call of no agent (SystemInfo, which the watcher makes) is ordered with nothing.
+        RestCall::SystemInfo { .. } => QueueKey::Alone(ticket.0),
     }
 }
 

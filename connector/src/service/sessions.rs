@@ -33,6 +33,7 @@ impl Sessions {
                 MuxEvent::Up => Notification::Up,
                 MuxEvent::Lost(why) => Notification::Lost(why),
                 MuxEvent::Refused(why) => Notification::Refused(why),
+                MuxEvent::FinessePresence(up) => Notification::FinessePresence(up),
                 MuxEvent::Notification(text) => match xml::update(&text) {
                     Ok(u) => Notification::Update(u),
                     Err(e) => {

@@ -99,6 +99,15 @@ pub(super) fn call_finesse(rest: &Rest, call: &RestCall) -> Result<RestAnswer, R
         } => rest
             .make_call(node, agent, creds, from, to, request_id)
             .map(|()| RestAnswer::Done),
+        RestCall::Supervise {
+            node,
+            agent,
+            creds,
+            body,
+            request_id,
+        } => rest
+            .supervise(node, agent, creds, body, request_id)
+            .map(|()| RestAnswer::Done),
         RestCall::ReasonCodes {
             node,
             agent,
@@ -107,15 +116,18 @@ pub(super) fn call_finesse(rest: &Rest, call: &RestCall) -> Result<RestAnswer, R
         } => rest
             .reason_codes(node, agent, creds, category)
             .map(RestAnswer::ReasonCodes),
+        RestCall::WrapUpReasons { node, agent, creds } => rest
+            .wrap_up_reasons(node, agent, creds)
+            .map(RestAnswer::ReasonCodes),
         RestCall::SystemInfo { node, creds } => rest
             .system_info(node, creds.as_ref())
             .map(RestAnswer::SystemInfo),
     }
 }
 
-/// Makes a call and hands its answer to the core.
+/// Makes a call (timed for `/metrics`) and hands its answer to the core.
 pub(super) fn run_job(s: &Arc<Shared>, (ticket, call): RestJob) {
-    let answer = call_finesse(&s.rest, &call);
+    let answer = s.latency.time(call.kind(), || call_finesse(&s.rest, &call));
     s.feed(|c, now| c.rest_answer(now, ticket, answer));
 }
 
@@ -178,6 +190,9 @@ impl LinkHandler<Cmd> for Broker {
             sub = sub.header("activemq.exclusive", "true");
         }
         out.send(sub);
+        out.send(crate::monitor::status_subscription(
+            &s.cfg.broker.request_queue,
+        ));
         // The core's status broadcast (if it serves) goes through the link's command queue,
         // after the SUBSCRIBE.
         s.feed(|c, now| c.link_up(now));

@@ -221,6 +221,13 @@ pub fn user_info(user: &Element) -> Result<AgentInfo, XmlError> {
         first_name: user.text_of("firstName"),
         last_name: user.text_of("lastName"),
         state_change_time: user.text_of("stateChangeTime"),
+        make_call_from_ready: false,
+        supervisor: user.child("roles").is_some_and(|roles| {
+            roles
+                .children
+                .iter()
+                .any(|r| r.name.eq_ignore_ascii_case("role") && r.text.trim() == "Supervisor")
+        }),
     })
 }
 
@@ -241,6 +248,27 @@ pub fn reason_codes(e: &Element) -> Vec<ReasonCode> {
             code: r.text_of("code").unwrap_or_default(),
             label: r.text_of("label").unwrap_or_default(),
         })
+        .collect()
+}
+
+/// Reads `<WrapUpReasons>`: each `<WrapUpReason>` with its id (an `<id>`, else the last part
+/// of its uri) and label; a wrap-up reason has no code.
+pub fn wrap_up_reasons(e: &Element) -> Vec<ReasonCode> {
+    e.children
+        .iter()
+        .filter(|c| c.name.eq_ignore_ascii_case("WrapUpReason"))
+        .map(|r| ReasonCode {
+            id: r
+                .text_of("id")
+                .or_else(|| {
+                    r.text_of("uri")
+                        .and_then(|u| u.rsplit('/').next().map(str::to_string))
+                })
+                .unwrap_or_default(),
+            code: String::new(),
+            label: r.text_of("label").unwrap_or_default(),
+        })
+        .filter(|r| !r.label.is_empty())
         .collect()
 }
 
@@ -276,6 +304,18 @@ pub struct SystemInfo {
     pub xmpp_domain: String,
     /// Pubsub service domain.
     pub pubsub_domain: String,
+    /// The CTI protocol version Finesse speaks to the CTI server (`ctiVersion`; on UCCE 23
+    /// is release 12.5(1), 22 is 12.0(1)), if given.
+    pub cti_version: Option<u32>,
+}
+
+impl SystemInfo {
+    /// Whether this Finesse places a call from READY: UCCE 12.5(1) and later, i.e. CTI
+    /// protocol version 23 and later (Cisco's CTI Server Message Reference Guides, one per
+    /// release); an unknown version counts as older.
+    pub fn make_call_from_ready(&self) -> bool {
+        self.deployment.eq_ignore_ascii_case("UCCE") && self.cti_version.is_some_and(|v| v >= 23)
+    }
 }
 
 /// Reads `<SystemInfo>`.
@@ -285,6 +325,7 @@ pub fn system_info(e: &Element) -> SystemInfo {
         deployment: e.text_of("deploymentType").unwrap_or_default(),
         xmpp_domain: e.text_of("xmppDomain").unwrap_or_default(),
         pubsub_domain: e.text_of("xmppPubSubDomain").unwrap_or_default(),
+        cti_version: e.text_of("ctiVersion").and_then(|v| v.trim().parse().ok()),
     }
 }
 
@@ -380,6 +421,8 @@ pub enum Update {
         error: ApiError,
         /// The `requestId`, if any.
         request_id: Option<String>,
+        /// The dialog it concerns, from the update's `source` (`/finesse/api/Dialog/{id}`).
+        dialog: Option<String>,
     },
     /// Dialog updates (`event` is POST for a new dialog, PUT for a change, DELETE for an
     /// ended one); the dialogs are still XML, read with the agent's extension.
@@ -393,6 +436,12 @@ pub enum Update {
     },
     /// Something this release does not act on (system, team), by its source.
     Other(String),
+}
+
+/// The dialog id of an update's `source`, when it is `/finesse/api/Dialog/{id}`.
+fn dialog_of_source(source: &str) -> Option<&str> {
+    let id = source.trim().strip_prefix("/finesse/api/Dialog/")?;
+    (!id.is_empty() && !id.contains('/')).then_some(id)
 }
 
 /// Parses the `<Update>` document carried by a pubsub notification.
@@ -414,7 +463,14 @@ pub fn update(text: &str) -> Result<Update, XmlError> {
     }
     if let Some(errors) = data.child("apiErrors") {
         let error = api_error(errors).ok_or(XmlError::Missing("apiErrors apiError"))?;
-        return Ok(Update::Error { error, request_id });
+        let dialog = u
+            .text_of("source")
+            .and_then(|s| dialog_of_source(&s).map(str::to_string));
+        return Ok(Update::Error {
+            error,
+            request_id,
+            dialog,
+        });
     }
     if let Some(d) = data.child("dialogs").or_else(|| data.child("dialog")) {
         return Ok(Update::Dialogs {

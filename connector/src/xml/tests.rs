@@ -139,7 +139,9 @@ fn reads_ciscos_document_shapes() {
 </apiError></apiErrors></data><event>PUT</event><requestId>r</requestId>\
 <source>/finesse/api/Dialog/16800002</source></Update>";
     match update(err).unwrap() {
-        Update::Error { error, request_id } => {
+        Update::Error {
+            error, request_id, ..
+        } => {
             assert_eq!(error.error_type, "Generic Error");
             assert_eq!(error.message, "CF_INVALID_DESTINATION");
             assert_eq!(request_id.as_deref(), Some("r"));
@@ -194,6 +196,7 @@ fn finesse_fixtures_parse() {
     assert_eq!(info.reason_code.as_deref(), Some("12"));
     assert_eq!(info.reason_label.as_deref(), Some("Lunch"));
     assert_eq!(info.extension.as_deref(), Some("5001"));
+    assert!(!info.supervisor, "roles: Agent only");
 
     let active = Element::parse(fixture!("dialog_active.xml")).unwrap();
     let d = dialog_info(&active, "1001", "5001");
@@ -227,24 +230,57 @@ fn finesse_fixtures_parse() {
         [("3", "12", "Lunch"), ("4", "13", "Training")]
     );
 
-    // WrapUpReasons: read by nobody yet (the wrap-up reason stays free text); it parses.
-    let wrap = Element::parse(fixture!("wrap_up_reasons.xml")).unwrap();
-    assert_eq!(wrap.children.len(), 2);
+    // WrapUpReasons: no <id> and no code; the id is the last segment of uri.
+    let wrap = wrap_up_reasons(&Element::parse(fixture!("wrap_up_reasons.xml")).unwrap());
+    assert_eq!(
+        wrap.iter()
+            .map(|c| (c.id.as_str(), c.code.as_str(), c.label.as_str()))
+            .collect::<Vec<_>>(),
+        [("1", "", "Sale"), ("2", "", "Complaint")]
+    );
 
     let info = system_info(&Element::parse(fixture!("system_info.xml")).unwrap());
     assert_eq!(info.status, "PARTIAL_SERVICE");
     assert_eq!(info.deployment, "UCCE");
     assert_eq!(info.xmpp_domain, "finesse-a.example.com");
     assert_eq!(info.pubsub_domain, "pubsub.finesse-a.example.com");
+    // ctiVersion 20 is UCCE 11.5(1): Make Call from Ready came with 12.5(1) (version 23).
+    assert_eq!(info.cti_version, Some(20));
+    assert!(!info.make_call_from_ready());
+    for (deployment, version, allowed) in [("UCCE", "23", true), ("UCCE", "24", true)]
+        .into_iter()
+        .chain([
+            ("UCCE", "22", false),
+            ("UCCX", "23", false),
+            ("UCCE", "", false),
+        ])
+    {
+        let text = format!(
+            "<SystemInfo><ctiVersion>{version}</ctiVersion>\
+             <deploymentType>{deployment}</deploymentType></SystemInfo>"
+        );
+        let info = system_info(&Element::parse(&text).unwrap());
+        assert_eq!(
+            info.make_call_from_ready(),
+            allowed,
+            "{deployment} {version}"
+        );
+    }
 
     let e = api_error(&Element::parse(fixture!("api_errors.xml")).unwrap()).unwrap();
     assert_eq!(e.error_type, "Invalid State");
 
     match update(fixture!("update_api_errors.xml")).unwrap() {
-        Update::Error { error, request_id } => {
+        Update::Error {
+            error,
+            request_id,
+            dialog,
+        } => {
             assert_eq!(error.error_type, "Generic Error");
             assert_eq!(error.message, "CF_INVALID_DESTINATION");
             assert!(request_id.is_some());
+            // The source names the call the error is about.
+            assert_eq!(dialog.as_deref(), Some("16777302"));
         }
         other => panic!("{other:?}"),
     }
@@ -267,4 +303,11 @@ fn finesse_fixtures_parse() {
         Update::User { info, .. } => assert_eq!(info.state, Some(AgentState::NotReady)),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_user_with_the_supervisor_role_is_a_supervisor() {
+    let x = "<User><loginId>1009</loginId><roles><role>Agent</role><role>Supervisor</role></roles><state>NOT_READY</state></User>";
+    let info = user_info(&Element::parse(x).unwrap()).unwrap();
+    assert!(info.supervisor);
 }

@@ -46,6 +46,12 @@ pub enum XmppEvent {
     },
     /// The escaped `<Update>` document of one pubsub item.
     Notification(String),
+    /// The presence of the node's `finesse` user changed: unavailable when Finesse's web
+    /// application (or Tomcat) is down (Cisco's "Failure Scenarios"), available again after.
+    FinessePresence {
+        /// Whether any resource of `finesse@<domain>` is available.
+        available: bool,
+    },
 }
 
 /// Where the login stands.
@@ -83,6 +89,10 @@ pub struct XmppClient {
     joining: Vec<String>,
     jid: String,
     pings: u64,
+    /// The available resources of the `finesse` user.
+    finesse: std::collections::HashSet<String>,
+    /// The `finesse` presence last reported (`None`: none seen yet).
+    finesse_reported: Option<bool>,
 }
 
 fn open_stream(domain: &str) -> String {
@@ -119,6 +129,8 @@ impl XmppClient {
             joining: Vec::new(),
             jid: String::new(),
             pings: 0,
+            finesse: std::collections::HashSet::new(),
+            finesse_reported: None,
         };
         if matches!(c.tls, XmppTls::Direct(..)) {
             c.start_tls()?;
@@ -287,6 +299,7 @@ impl XmppClient {
             }
             Phase::Joining => {
                 self.answer_ping(s);
+                self.finesse_presence(s);
                 let id = s.attr("id").unwrap_or_default();
                 if s.name == "iq" && self.joining.iter().any(|j| j == id) {
                     if let Some(Err(e)) = iq_answer(s, id) {
@@ -304,6 +317,7 @@ impl XmppClient {
             }
             Phase::Online => {
                 self.answer_ping(s);
+                self.finesse_presence(s);
                 if s.name == "message" {
                     for text in notifications(s) {
                         self.events.push_back(XmppEvent::Notification(text));
@@ -329,6 +343,12 @@ impl XmppClient {
     /// events reach this session.
     fn join(&mut self) {
         self.send("<presence/>");
+        // Directed presence to the node's `finesse` user: Finesse watches its users' presence,
+        // and a server that does not roster that user answers with the user's own presence.
+        self.send(&format!(
+            "<presence to='finesse@{}'/>",
+            escape(&self.login.domain)
+        ));
         let l = self.login.clone();
         if !l.pubsub.is_empty() {
             let nodes = [
@@ -350,6 +370,38 @@ impl XmppClient {
         self.send("<iq type='get' id='ping1'><ping xmlns='urn:xmpp:ping'/></iq>");
         self.joining.push("ping1".into());
         self.phase = Phase::Joining;
+    }
+
+    /// Follows the presence of `finesse@<our domain>` (any resource available: available)
+    /// and reports each change.
+    fn finesse_presence(&mut self, s: &Element) {
+        if s.name != "presence" {
+            return;
+        }
+        let from = s.attr("from").unwrap_or_default();
+        let (bare, resource) = from.split_once('/').unwrap_or((from, ""));
+        let Some((user, domain)) = bare.split_once('@') else {
+            return;
+        };
+        if !user.eq_ignore_ascii_case("finesse") || !domain.eq_ignore_ascii_case(&self.login.domain)
+        {
+            return;
+        }
+        match s.attr("type") {
+            None => {
+                self.finesse.insert(resource.to_string());
+            }
+            Some("unavailable") => {
+                self.finesse.remove(resource);
+            }
+            _ => return, // subscription requests, probes, errors: no news of the node
+        }
+        let available = !self.finesse.is_empty();
+        if self.finesse_reported != Some(available) {
+            self.finesse_reported = Some(available);
+            self.events
+                .push_back(XmppEvent::FinessePresence { available });
+        }
     }
 
     /// Answers a server's ping (XEP-0199).

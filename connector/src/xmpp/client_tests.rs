@@ -66,7 +66,10 @@ fn logged_in(pubsub: &str) -> (XmppClient, String) {
 #[test]
 fn logs_in_subscribes_and_reports_notifications() {
     let (mut c, join) = logged_in("pubsub.finesse.local");
-    assert!(join.starts_with("<presence/>"), "{join}");
+    assert!(
+        join.starts_with("<presence/><presence to='finesse@finesse.local'/>"),
+        "{join}"
+    );
     assert!(join.contains("<subscribe node='/finesse/api/User/1001' jid='1001@finesse.local'/>"));
     assert!(join.contains("node='/finesse/api/User/1001/Dialogs'"));
     assert!(
@@ -183,4 +186,48 @@ fn a_stream_error_or_garbage_ends_the_session() {
     assert!(e.to_string().contains("conflict"), "{e}");
     let mut c = XmppClient::new(login(""), XmppTls::Plain).unwrap();
     assert!(feed(&mut c, "HTTP/1.1 400 Bad Request\r\n\r\n<html>").is_err());
+}
+
+#[test]
+fn the_finesse_users_presence_is_reported_on_each_change() {
+    let (mut c, _) = logged_in("");
+    // Finesse's presence may come before the login is complete; it is reported in order.
+    feed(
+        &mut c,
+        "<presence from='finesse@finesse.local/a'/><iq type='result' id='ping1'/>",
+    )
+    .unwrap();
+    let available = |a: bool| Some(XmppEvent::FinessePresence { available: a });
+    assert_eq!(c.next_event(), available(true));
+    assert!(matches!(c.next_event(), Some(XmppEvent::Online { .. })));
+    // Another resource, other users, other domains and subscription requests change nothing.
+    feed(
+        &mut c,
+        "<presence from='finesse@finesse.local/b'/><presence from='1002@finesse.local/x' type='unavailable'/>\
+         <presence from='finesse@other.local/a' type='unavailable'/>\
+         <presence from='finesse@finesse.local' type='subscribe'/>",
+    )
+    .unwrap();
+    assert_eq!(c.next_event(), None);
+    // Unavailable once no resource of the user is left.
+    feed(
+        &mut c,
+        "<presence from='finesse@finesse.local/a' type='unavailable'/>",
+    )
+    .unwrap();
+    assert_eq!(c.next_event(), None, "resource b is still available");
+    feed(
+        &mut c,
+        "<presence from='finesse@finesse.local/b' type='unavailable'/>",
+    )
+    .unwrap();
+    assert_eq!(c.next_event(), available(false));
+    feed(
+        &mut c,
+        "<presence from='FINESSE@finesse.local/b' type='unavailable'/>",
+    )
+    .unwrap();
+    assert_eq!(c.next_event(), None, "no news: nothing reported");
+    feed(&mut c, "<presence from='finesse@FINESSE.local/c'/>").unwrap();
+    assert_eq!(c.next_event(), available(true));
 }

@@ -85,8 +85,9 @@ impl std::fmt::Debug for XmppTls {
 }
 
 impl crate::config::Finesse {
-    /// The XMPP transport to the node at `host` (`finesse.xmpp_tls`; TLS needs
-    /// `finesse.ca_file`, whose CA must have signed the node's certificate).
+    /// The XMPP transport to the node at `host` (`finesse.xmpp_tls`, `starttls` by default):
+    /// the node's certificate checked against `finesse.ca_file`, or the public web CAs built
+    /// in when it is empty (as for HTTPS).
     pub fn xmpp_tls(&self, host: &str) -> Result<XmppTls, crate::config::ConfigError> {
         let bad = |problem: String| crate::config::ConfigError::Value {
             key: "finesse.xmpp_tls",
@@ -102,21 +103,34 @@ impl crate::config::Finesse {
                 self.xmpp_tls
             )));
         }
-        let Some(t) = self.tls_settings()? else {
-            return Err(bad(format!(
-                "{mode} needs finesse.ca_file (the CA of the nodes' certificates)"
-            )));
+        let config = match self.tls_settings()? {
+            Some(t) => t.config(),
+            None => web_roots().map_err(|e| bad(format!("TLS with the public web CAs: {e}")))?,
         };
         let host = host
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_string();
         Ok(if mode == "tls" {
-            XmppTls::Direct(t.config(), host)
+            XmppTls::Direct(config, host)
         } else {
-            XmppTls::StartTls(t.config(), host)
+            XmppTls::StartTls(config, host)
         })
     }
+}
+
+/// A TLS client configuration trusting the public web CAs built in (`webpki-roots`, as the
+/// HTTPS client does when `finesse.ca_file` is empty).
+fn web_roots() -> Result<Arc<ClientConfig>, rustls::Error> {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
 }
 
 /// The escaped `<Update>` documents in a pubsub event message.
@@ -132,4 +146,30 @@ pub fn notifications(message: &Element) -> Vec<String> {
         .map(|n| n.text.trim().to_string())
         .filter(|t| !t.is_empty())
         .collect()
+}
+
+#[cfg(test)]
+mod tls_tests {
+    use super::XmppTls;
+    use crate::config::Finesse;
+
+    #[test]
+    fn starttls_is_the_default_and_plain_only_when_asked_for() {
+        let f = Finesse::default();
+        assert_eq!(f.xmpp_tls, "starttls");
+        // No CA file: the node's certificate is checked against the public web CAs.
+        let tls = f.xmpp_tls("[::1]").unwrap();
+        assert_eq!(format!("{tls:?}"), "starttls(::1)");
+        let plain = Finesse {
+            xmpp_tls: "Plain".into(),
+            ..Finesse::default()
+        };
+        assert!(matches!(plain.xmpp_tls("h").unwrap(), XmppTls::Plain));
+        let bad = Finesse {
+            xmpp_tls: "ssl".into(),
+            ..Finesse::default()
+        };
+        let e = bad.xmpp_tls("h").unwrap_err().to_string();
+        assert!(e.contains("finesse.xmpp_tls"), "{e}");
+    }
 }

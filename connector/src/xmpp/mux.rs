@@ -77,6 +77,8 @@ pub enum MuxEvent {
     Up,
     /// The escaped `<Update>` document of a notification.
     Notification(String),
+    /// The node's `finesse` user became available (`true`) or unavailable.
+    FinessePresence(bool),
     /// An online session broke (or was stopped); the loop retries unless stopped.
     Lost(String),
     /// The server refused the credentials; the session is given up.
@@ -511,6 +513,7 @@ impl Loop {
                     MuxEvent::Up
                 }
                 XmppEvent::Notification(text) => MuxEvent::Notification(text),
+                XmppEvent::FinessePresence { available } => MuxEvent::FinessePresence(available),
             };
             (self.sink)(&s.agent, s.id, ev);
         }

@@ -94,12 +94,18 @@ pub struct Calls {
     seq: u64,
 }
 
+/// The call variables the configuration names, whose values become fields of their own.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Named<'a> {
+    /// `Driver:CedVariable`: its value is the `CED` field.
+    pub ced: Option<&'a str>,
+    /// `Driver:ContextVariable`: its value (the Siebel context a transfer or consult
+    /// carried) is the `Context` field.
+    pub context: Option<&'a str>,
+}
+
 /// The fields of a call event.
-pub fn call_fields(
-    item: &WorkItem,
-    extension: &str,
-    ced_variable: Option<&str>,
-) -> Vec<(String, String)> {
+pub fn call_fields(item: &WorkItem, extension: &str, named: Named) -> Vec<(String, String)> {
     let d = &item.info;
     let mut f = vec![
         ("AgentId".to_string(), d.agent.clone()),
@@ -143,13 +149,14 @@ pub fn call_fields(
         };
         f.push((key, value.clone()));
     }
-    if let Some(var) = ced_variable {
-        if let Some((_, v)) = d
-            .variables
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(var))
-        {
-            f.push(("CED".to_string(), v.clone()));
+    for (field, var) in [("CED", named.ced), ("Context", named.context)] {
+        let value = var.and_then(|var| {
+            d.variables
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(var))
+        });
+        if let Some((_, v)) = value.filter(|(_, v)| !v.is_empty()) {
+            f.push((field.to_string(), v.clone()));
         }
     }
     f
@@ -229,13 +236,7 @@ impl Calls {
     }
 
     /// Applies a dialog update; returns what to tell the host.
-    pub fn apply(
-        &mut self,
-        d: DialogInfo,
-        extension: &str,
-        ced_variable: Option<&str>,
-        now: Now,
-    ) -> Vec<Effect> {
+    pub fn apply(&mut self, d: DialogInfo, extension: &str, named: Named, now: Now) -> Vec<Effect> {
         let mut out = Vec::new();
         let id = d.id.clone();
         // WRAP_UP: the agent left the call and wraps up; the dialog stays in Finesse (for
@@ -278,7 +279,7 @@ impl Calls {
         item.info = d;
         item.updated = now.mono;
         let state = item.info.agent_state.clone();
-        let fields = call_fields(item, extension, ced_variable);
+        let fields = call_fields(item, extension, named);
         let event = |name| Effect::Event {
             name,
             fields: fields.clone(),
@@ -350,7 +351,7 @@ impl Calls {
         list: Vec<DialogInfo>,
         since: Option<std::time::Instant>,
         extension: &str,
-        ced_variable: Option<&str>,
+        named: Named,
         now: Now,
     ) -> Vec<Effect> {
         let present: Vec<String> = list.iter().map(|d| d.id.clone()).collect();
@@ -366,14 +367,14 @@ impl Calls {
             .collect();
         let mut out = Vec::new();
         for d in gone.into_iter().chain(list) {
-            out.extend(self.apply(d, extension, ced_variable, now));
+            out.extend(self.apply(d, extension, named, now));
         }
         out
     }
 
     /// Ends every call (the session changed agent): what to tell the host.
     pub fn end_all(&mut self, extension: &str, now: Now) -> Vec<Effect> {
-        self.reconcile(Vec::new(), None, extension, None, now)
+        self.reconcile(Vec::new(), None, extension, Named::default(), now)
     }
 }
 

@@ -42,7 +42,10 @@ fn inbound_call_life() {
     let e = c.apply(
         dialog("7", "ALERTING", "4085551234", "5001"),
         "5001",
-        Some("callVariable1"),
+        Named {
+            ced: Some("callVariable1"),
+            context: None,
+        },
         t(),
     );
     assert_eq!(names(&e), ["New1", "EventRinging"]);
@@ -60,7 +63,7 @@ fn inbound_call_life() {
     let e = c.apply(
         dialog("7", "ACTIVE", "4085551234", "5001"),
         "5001",
-        None,
+        Named::default(),
         t(),
     );
     assert_eq!(names(&e), ["Started", "EventEstablished"]);
@@ -68,23 +71,28 @@ fn inbound_call_life() {
         .apply(
             dialog("7", "ACTIVE", "4085551234", "5001"),
             "5001",
-            None,
+            Named::default(),
             t()
         )
         .is_empty());
-    let e = c.apply(dialog("7", "HELD", "4085551234", "5001"), "5001", None, t());
+    let e = c.apply(
+        dialog("7", "HELD", "4085551234", "5001"),
+        "5001",
+        Named::default(),
+        t(),
+    );
     assert_eq!(names(&e), ["Suspended", "EventHeld"]);
     let e = c.apply(
         dialog("7", "ACTIVE", "4085551234", "5001"),
         "5001",
-        None,
+        Named::default(),
         t(),
     );
     assert_eq!(names(&e), ["Resumed", "EventRetrieved"]);
     let e = c.apply(
         dialog("7", "DROPPED", "4085551234", "5001"),
         "5001",
-        None,
+        Named::default(),
         t(),
     );
     assert_eq!(names(&e), ["EventReleased", "Released"]);
@@ -99,7 +107,7 @@ fn a_call_first_seen_held_starts_then_holds_and_resumes() {
         vec![dialog("7", "HELD", "4085551234", "5001")],
         None,
         "5001",
-        None,
+        Named::default(),
         t(),
     );
     assert_eq!(
@@ -115,22 +123,27 @@ fn a_call_first_seen_held_starts_then_holds_and_resumes() {
     let e = c.apply(
         dialog("7", "ACTIVE", "4085551234", "5001"),
         "5001",
-        None,
+        Named::default(),
         t(),
     );
     assert_eq!(names(&e), ["Resumed", "EventRetrieved"]);
-    let e = c.apply(dialog("7", "HELD", "4085551234", "5001"), "5001", None, t());
+    let e = c.apply(
+        dialog("7", "HELD", "4085551234", "5001"),
+        "5001",
+        Named::default(),
+        t(),
+    );
     assert_eq!(names(&e), ["Suspended", "EventHeld"]);
     // A stale list does not end a call updated since it was asked for.
     let asked = t().mono - std::time::Duration::from_secs(1);
     assert!(c
-        .reconcile(Vec::new(), Some(asked), "5001", None, t())
+        .reconcile(Vec::new(), Some(asked), "5001", Named::default(), t())
         .is_empty());
     // The newest call is the current one, whatever its id's spelling.
     c.apply(
         dialog("10", "ALERTING", "4085550000", "5001"),
         "5001",
-        None,
+        Named::default(),
         t(),
     );
     assert_eq!(c.current().unwrap().info.id, "10");
@@ -142,7 +155,12 @@ fn a_call_first_seen_held_starts_then_holds_and_resumes() {
     assert!(c.current().is_none());
     // An update without an id is not a call.
     assert!(c
-        .apply(dialog("", "ALERTING", "1", "5001"), "5001", None, t())
+        .apply(
+            dialog("", "ALERTING", "1", "5001"),
+            "5001",
+            Named::default(),
+            t()
+        )
         .is_empty());
 }
 
@@ -152,16 +170,21 @@ fn outbound_and_reconcile() {
     let e = c.apply(
         dialog("8", "INITIATING", "5001", "5551000"),
         "5001",
-        None,
+        Named::default(),
         t(),
     );
     assert_eq!(names(&e), ["New2", "EventDialing"]);
-    let e = c.apply(dialog("8", "ACTIVE", "5001", "5551000"), "5001", None, t());
+    let e = c.apply(
+        dialog("8", "ACTIVE", "5001", "5551000"),
+        "5001",
+        Named::default(),
+        t(),
+    );
     assert_eq!(names(&e), ["Started", "EventEstablished"]);
     c.apply(
         dialog("9", "ALERTING", "4085550000", "5001"),
         "5001",
-        None,
+        Named::default(),
         t(),
     );
     assert_eq!(c.view().unwrap().calls, 2);
@@ -170,19 +193,19 @@ fn outbound_and_reconcile() {
     c.apply(
         dialog("11", "ALERTING", "4085550001", "5001"),
         "5001",
-        None,
+        Named::default(),
         t(),
     );
     c.apply(
         dialog("11", "ACTIVE", "4085550001", "5001"),
         "5001",
-        None,
+        Named::default(),
         t(),
     );
     let e = c.apply(
         dialog("11", "WRAP_UP", "4085550001", "5001"),
         "5001",
-        None,
+        Named::default(),
         t(),
     );
     assert_eq!(names(&e), ["EventReleased", "Released"]);
@@ -191,7 +214,7 @@ fn outbound_and_reconcile() {
         .apply(
             dialog("11", "WRAP_UP", "4085550001", "5001"),
             "5001",
-            None,
+            Named::default(),
             t()
         )
         .is_empty());
@@ -199,20 +222,20 @@ fn outbound_and_reconcile() {
     c.apply(
         dialog("10", "INITIATING", "5001", "5559999"),
         "5001",
-        None,
+        Named::default(),
         t(),
     );
     // A FAILED call is not ended: it stays until the agent drops it.
     let mut failed = dialog("10", "FAILED", "5001", "5559999");
     failed.state_cause = "BUSY".into();
-    assert!(c.apply(failed, "5001", None, t()).is_empty());
+    assert!(c.apply(failed, "5001", Named::default(), t()).is_empty());
     assert!(c.get("10").is_some());
-    let fields = call_fields(c.get("10").unwrap(), "5001", None);
+    let fields = call_fields(c.get("10").unwrap(), "5001", Named::default());
     assert!(fields.contains(&("FailureCause".to_string(), "BUSY".to_string())));
     let e = c.apply(
         dialog("10", "DROPPED", "5001", "5559999"),
         "5001",
-        None,
+        Named::default(),
         t(),
     );
     assert_eq!(names(&e), ["EventReleased", "Released"]);
@@ -221,7 +244,7 @@ fn outbound_and_reconcile() {
         vec![dialog("9", "ALERTING", "4085550000", "5001")],
         None,
         "5001",
-        None,
+        Named::default(),
         t(),
     );
     assert_eq!(names(&e), ["EventReleased", "Released"]);
@@ -238,16 +261,21 @@ fn the_consult_call_offers_the_transfer_its_held_original_lists() {
     let mut consult = dialog("2", "ACTIVE", "5001", "5002");
     consult.associated = Some("1".into());
     consult.actions = ["HOLD", "DROP"].map(String::from).to_vec();
-    c.apply(original, "5001", None, t());
-    c.apply(consult, "5001", None, t());
+    c.apply(original, "5001", Named::default(), t());
+    c.apply(consult, "5001", Named::default(), t());
     let v = c.view().unwrap();
     assert_eq!(v.actions, ["HOLD", "DROP", "TRANSFER", "CONFERENCE"]);
     // An unrelated held call lends nothing.
     let mut c = Calls::default();
     let mut other = dialog("3", "HELD", "4085550002", "5001");
     other.actions = vec!["TRANSFER".into()];
-    c.apply(other, "5001", None, t());
-    c.apply(dialog("4", "ACTIVE", "5001", "5003"), "5001", None, t());
+    c.apply(other, "5001", Named::default(), t());
+    c.apply(
+        dialog("4", "ACTIVE", "5001", "5003"),
+        "5001",
+        Named::default(),
+        t(),
+    );
     assert!(!c.view().unwrap().actions.iter().any(|a| a == "TRANSFER"));
 }
 
@@ -258,7 +286,7 @@ fn a_call_handed_over_by_a_transfer_is_offered_then_established() {
     d.call_type = "TRANSFER".into();
     d.secondary_id = "19".into();
     d.variables = vec![("callVariable1".into(), "acct-42".into())];
-    let e = c.apply(d, "5002", None, t());
+    let e = c.apply(d, "5002", Named::default(), t());
     assert_eq!(
         names(&e),
         ["New1", "EventRinging", "Started", "EventEstablished"]
@@ -276,7 +304,7 @@ fn a_call_handed_over_by_a_transfer_is_offered_then_established() {
     let e = c.apply(
         dialog("21", "ACTIVE", "4085550002", "5002"),
         "5002",
-        None,
+        Named::default(),
         t(),
     );
     assert_eq!(names(&e), ["New1", "Started", "EventEstablished"]);

@@ -51,6 +51,8 @@ pub enum ConfigError {
     },
     /// `Driver:UseSecurePassword` is on but the key or IV is unusable.
     SecureKey(KeyError),
+    /// Secure passwords are on but `Driver:SecureKeyFile` is missing or unreadable.
+    SecureKeyFile(String),
     /// `Driver:BrokerHost` is not a usable list of `host[:port]`.
     Brokers(AddressError),
     /// `Driver:BrokerTls` is on but `Driver:BrokerCaFile` is empty or unusable.
@@ -89,6 +91,7 @@ impl fmt::Display for ConfigError {
             ConfigError::SecureKey(e) => {
                 write!(f, "Driver:UseSecurePassword needs a usable key: {e}")
             }
+            ConfigError::SecureKeyFile(e) => write!(f, "Driver:SecureKeyFile: {e}"),
             ConfigError::Brokers(e) => write!(f, "Driver:BrokerHost {e}"),
             ConfigError::BrokerCaFile(e) => write!(f, "Driver:BrokerCaFile: {e}"),
             ConfigError::ReconnectRange { min, max } => write!(

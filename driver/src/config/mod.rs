@@ -24,6 +24,24 @@ fn list(v: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests_brokers;
 
+/// The key held in `Driver:SecureKeyFile` (48 hex digits, surrounding blanks ignored); a
+/// `Driver:SecureKey` given as well is refused (which one would count?).
+fn secure_key_file(path: &str, inline: &str) -> Result<String, ConfigError> {
+    if !inline.trim().is_empty() {
+        return Err(ConfigError::SecureKeyFile(
+            "give either Driver:SecureKeyFile or Driver:SecureKey, not both".into(),
+        ));
+    }
+    std::fs::read_to_string(path)
+        .map(|k| k.trim().to_string())
+        .map_err(|e| {
+            ConfigError::SecureKeyFile(format!(
+                "cannot read {path}: {e} (make the site's key once with \
+                 `openssl rand -hex 24 > {path}`, readable by the Siebel server only)"
+            ))
+        })
+}
+
 use error::invalid;
 pub use error::ConfigError;
 pub(crate) use service::present;
@@ -117,6 +135,12 @@ pub struct DriverConfig {
     pub log_file: Option<PathBuf>,
     /// Log level.
     pub log_level: LogLevel,
+    /// Log size cap in KiB (`MaxLogKB`, 0: none).
+    pub log_max_kb: u64,
+    /// Older log files kept on rotation (`LogKeepFiles`, 0: the file is emptied).
+    pub log_keep: u32,
+    /// Text or JSON log lines (`LogFormat`).
+    pub log_format: crate::logging::LogFormat,
     /// UCCE or UCCX rules.
     pub deployment: Deployment,
     /// Triple-DES key for agent passwords (`Driver:UseSecurePassword`), if enabled.
@@ -127,8 +151,14 @@ pub struct DriverConfig {
     pub not_ready_reasons: bool,
     /// Logout reason codes are offered (optional at logout).
     pub logout_reasons: bool,
+    /// Wrap-up reasons come from Finesse's WrapUpReasons and a reason must be one of them;
+    /// off, a wrap-up reason is free text.
+    pub wrap_up_reasons: bool,
     /// The call variable that carries the caller-entered digits (field `CED`), if any.
     pub ced_variable: Option<String>,
+    /// The call variable that carries the Siebel context of a transfer or consult
+    /// (`AttachContext`; field `Context` of the receiving agent's call events), if any.
+    pub context_variable: Option<String>,
     /// Restart the last call's work-item timer on wrap-up (advanced setup).
     pub reset_timer_on_wrap_up: bool,
     /// Broker users of the connectors (`Driver:ConnectorUsers`): when set, a `System`
@@ -173,12 +203,17 @@ impl fmt::Debug for DriverConfig {
             )
             .field("log_file", &self.log_file)
             .field("log_level", &self.log_level)
+            .field("log_max_kb", &self.log_max_kb)
+            .field("log_keep", &self.log_keep)
+            .field("log_format", &self.log_format)
             .field("deployment", &self.deployment)
             .field("secure_password", &self.secure.is_some())
             .field("force_logout", &self.force_logout)
             .field("not_ready_reasons", &self.not_ready_reasons)
             .field("logout_reasons", &self.logout_reasons)
+            .field("wrap_up_reasons", &self.wrap_up_reasons)
             .field("ced_variable", &self.ced_variable)
+            .field("context_variable", &self.context_variable)
             .field("reset_timer_on_wrap_up", &self.reset_timer_on_wrap_up)
             .finish()
     }
@@ -204,12 +239,17 @@ impl Default for DriverConfig {
             reconnect_max_ms: 1_000,
             log_file: None,
             log_level: LogLevel::Info,
+            log_max_kb: 10_240,
+            log_keep: 5,
+            log_format: crate::logging::LogFormat::Text,
             deployment: Deployment::Ucce,
             secure: None,
             force_logout: false,
             not_ready_reasons: false,
             logout_reasons: false,
+            wrap_up_reasons: false,
             ced_variable: None,
+            context_variable: None,
             reset_timer_on_wrap_up: false,
         }
     }
@@ -264,6 +304,26 @@ pub(crate) fn strip_prefix<'a>(key: &'a str, prefix: &str) -> &'a str {
     }
 }
 
+/// `Driver:ContextVariable`: empty (off), `callVariable1`..`callVariable10` or an ECC
+/// variable (`user.*`), the variables Finesse's UPDATE_CALL_DATA sets.
+fn context_variable(v: &str) -> Result<Option<String>, ConfigError> {
+    let v = v.trim();
+    let call_variable = v
+        .strip_prefix("callVariable")
+        .and_then(|n| n.parse::<u8>().ok())
+        .is_some_and(|n| (1..=10).contains(&n));
+    let ecc = v.len() > 5 && v.starts_with("user.");
+    match v {
+        "" => Ok(None),
+        _ if call_variable || ecc => Ok(Some(v.to_string())),
+        _ => Err(invalid(
+            "ContextVariable",
+            v,
+            "must be callVariable1..callVariable10 or an ECC variable (user.name)",
+        )),
+    }
+}
+
 fn flag(key: &'static str, value: &str) -> Result<bool, ConfigError> {
     match value.trim().to_ascii_uppercase().as_str() {
         "TRUE" | "Y" | "YES" | "1" => Ok(true),
@@ -301,11 +361,23 @@ pub struct Parsed<T> {
 }
 
 impl DriverConfig {
+    /// The instance's log: `LogFile`, `LogLevel`, `MaxLogKB`, `LogKeepFiles`, `LogFormat`.
+    pub fn log_settings(&self) -> crate::logging::LogSettings {
+        crate::logging::LogSettings {
+            file: self.log_file.clone(),
+            level: self.log_level,
+            max_kb: self.log_max_kb,
+            keep: self.log_keep,
+            format: self.log_format,
+        }
+    }
+
     /// Builds the configuration from `Driver:` parameters (name, value).
     pub fn from_params(params: &[(String, String)]) -> Result<Parsed<Self>, ConfigError> {
         let mut c = DriverConfig::default();
         let mut unknown = Vec::new();
         let (mut use_secure, mut des_key, mut des_iv) = (false, String::new(), String::new());
+        let mut key_file = String::new();
         let (mut tls, mut ca_file) = (None, String::new());
         let mut client_id_given = false;
         // Without `ReconnectMaxMs`, a larger `ReconnectMinMs` is also the maximum.
@@ -385,6 +457,12 @@ impl DriverConfig {
                         )
                     })?
                 }
+                "maxlogkb" => c.log_max_kb = number("MaxLogKB", v, 0, 4 << 20)?,
+                "logkeepfiles" => c.log_keep = number("LogKeepFiles", v, 0, 100)? as u32,
+                "logformat" => {
+                    c.log_format = crate::logging::LogFormat::parse(v)
+                        .ok_or_else(|| invalid("LogFormat", v, "must be text or json"))?
+                }
                 "deploymenttype" => {
                     c.deployment = match v.to_ascii_uppercase().as_str() {
                         "UCCE" => Deployment::Ucce,
@@ -396,17 +474,33 @@ impl DriverConfig {
                 "forcelogoutonrelease" => c.force_logout = flag("ForceLogoutOnRelease", v)?,
                 "notreadyreasoncodes" => c.not_ready_reasons = flag("NotReadyReasonCodes", v)?,
                 "logoutreasoncodes" => c.logout_reasons = flag("LogoutReasonCodes", v)?,
+                "wrapupreasoncodes" => c.wrap_up_reasons = flag("WrapUpReasonCodes", v)?,
                 "cedvariable" => c.ced_variable = (!v.is_empty()).then(|| v.to_string()),
+                "contextvariable" => c.context_variable = context_variable(v)?,
                 "resettimeronwrapup" => c.reset_timer_on_wrap_up = flag("ResetTimerOnWrapUp", v)?,
                 "securekey" => des_key = v.to_string(),
+                "securekeyfile" => key_file = v.to_string(),
                 "secureiv" => des_iv = v.to_string(),
                 _ => unknown.push(raw_key.clone()),
             }
         }
         // A key turns secure passwords on: with a key they never leave in clear.
+        let key_name = if key_file.is_empty() {
+            "Driver:SecureKey".to_string()
+        } else {
+            des_key = secure_key_file(&key_file, &des_key)?;
+            format!("the key in Driver:SecureKeyFile ({key_file})")
+        };
+        if use_secure && des_key.trim().is_empty() {
+            return Err(ConfigError::SecureKeyFile(
+                "Driver:UseSecurePassword is TRUE: name a file holding the site's key \
+                 (make it once with `openssl rand -hex 24`, the connector's security.des_key)"
+                    .into(),
+            ));
+        }
         if use_secure || !des_key.trim().is_empty() {
             c.secure = Some(TripleDes::from_hex(
-                "Driver:SecureKey",
+                &key_name,
                 &des_key,
                 "Driver:SecureIV",
                 &des_iv,

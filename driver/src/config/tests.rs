@@ -31,6 +31,18 @@ fn parses_prefixed_case_insensitive_keys() {
 use crate::secure::KeyError;
 
 #[test]
+fn context_variable_is_a_call_or_ecc_variable() {
+    for (v, want) in [
+        ("", None),
+        ("callVariable10", Some("callVariable10")),
+        ("user.siebel.context", Some("user.siebel.context")),
+    ] {
+        let p = DriverConfig::from_params(&kv(&[("Driver:ContextVariable", v)])).unwrap();
+        assert_eq!(p.config.context_variable.as_deref(), want);
+    }
+}
+
+#[test]
 fn bad_values_name_the_key() {
     for (k, v, needle) in [
         ("Driver:BrokerPort", "http", "Driver:BrokerPort"),
@@ -40,6 +52,12 @@ fn bad_values_name_the_key() {
         ("Driver:LogLevel", "loud", "Driver:LogLevel"),
         ("Driver:HeartbeatMs", "5", "Driver:HeartbeatMs"),
         ("Driver:DeploymentType", "PCCE9", "Driver:DeploymentType"),
+        (
+            "Driver:ContextVariable",
+            "callVariable11",
+            "Driver:ContextVariable",
+        ),
+        ("Driver:ContextVariable", "user.", "Driver:ContextVariable"),
         ("Driver:ReconnectMinMs", "900000", "Driver:ReconnectMinMs"),
         (
             "Driver:UseSecurePassword",
@@ -85,7 +103,11 @@ fn errors_say_which_failure_and_keep_the_key_error_as_cause() {
         err.to_string(),
         "Driver:BrokerPort must be a whole number, got \"http\""
     );
-    let err = DriverConfig::from_params(&kv(&[("Driver:UseSecurePassword", "TRUE")])).unwrap_err();
+    let err = DriverConfig::from_params(&kv(&[
+        ("Driver:UseSecurePassword", "TRUE"),
+        ("Driver:SecureKey", "12"),
+    ]))
+    .unwrap_err();
     let ConfigError::SecureKey(cause) = &err else {
         panic!("{err:?}")
     };
@@ -105,6 +127,50 @@ fn errors_say_which_failure_and_keep_the_key_error_as_cause() {
         .unwrap_err()
         .to_string();
     assert!(weak.contains("weak Triple-DES key (all zero)"), "{weak}");
+}
+
+#[test]
+fn secure_passwords_on_need_a_key_file_that_can_be_read() {
+    let none = DriverConfig::from_params(&kv(&[("Driver:UseSecurePassword", "TRUE")]))
+        .unwrap_err()
+        .to_string();
+    assert!(none.contains("openssl rand -hex 24"), "{none}");
+    let dir = std::env::temp_dir().join(format!("secure-key-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("secure.key");
+    let path = file.display().to_string();
+    let missing = DriverConfig::from_params(&kv(&[("Driver:SecureKeyFile", &path)]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        missing.starts_with("Driver:SecureKeyFile: cannot read"),
+        "{missing}"
+    );
+    std::fs::write(&file, "0123456789abcdeffedcba987654321089abcdef01234567\n").unwrap();
+    let on = DriverConfig::from_params(&kv(&[
+        ("Driver:UseSecurePassword", "TRUE"),
+        ("Driver:SecureKeyFile", &path),
+    ]))
+    .unwrap();
+    assert!(on.config.secure.is_some());
+    let both = DriverConfig::from_params(&kv(&[
+        ("Driver:SecureKeyFile", &path),
+        (
+            "Driver:SecureKey",
+            "0123456789abcdeffedcba987654321089abcdef01234567",
+        ),
+    ]))
+    .unwrap_err();
+    assert!(both.to_string().contains("not both"), "{both}");
+    std::fs::write(&file, "0".repeat(48)).unwrap();
+    let weak = DriverConfig::from_params(&kv(&[("Driver:SecureKeyFile", &path)]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        weak.contains("Driver:SecureKeyFile") && weak.contains("weak"),
+        "{weak}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -156,4 +222,22 @@ fn service_params_and_overlay() {
     assert_eq!(o.password.as_deref(), Some("pw"));
     assert_eq!(o.extension.as_deref(), Some("5002"));
     assert_eq!(o.agent_id.as_deref(), Some("1001"));
+}
+
+#[test]
+fn log_size_cap_kept_files_and_format() {
+    let d = DriverConfig::from_params(&kv(&[
+        ("Driver:MaxLogKB", "512"),
+        ("Driver:LogKeepFiles", "0"),
+        ("Driver:LogFormat", "JSON"),
+    ]))
+    .unwrap()
+    .config;
+    let s = d.log_settings();
+    assert_eq!((s.max_kb, s.keep), (512, 0));
+    assert_eq!(s.format, crate::logging::LogFormat::Json);
+    let e = DriverConfig::from_params(&kv(&[("Driver:LogFormat", "xml")])).unwrap_err();
+    assert!(e.to_string().contains("LogFormat"), "{e}");
+    let e = DriverConfig::from_params(&kv(&[("MaxLogKB", "lots")])).unwrap_err();
+    assert!(e.to_string().contains("MaxLogKB"), "{e}");
 }

@@ -21,6 +21,14 @@ pub fn status_topic(request_queue: &str) -> String {
     format!("/topic/{name}.status")
 }
 
+/// The topic on which the driver instances of `request_queue` announce their client ids
+/// (`/topic/<queue name>.drivers`): apart from the status topic, so that on a closed broker
+/// only connectors may write the status (`scripts/activemq.sh`).
+pub fn drivers_topic(request_queue: &str) -> String {
+    let status = status_topic(request_queue);
+    format!("{}.drivers", status.trim_end_matches(".status"))
+}
+
 /// The STOMP header in which a connector names itself (`name/instance`, as in `System`) on
 /// every message it sends, so a driver knows which connector serves each agent.
 pub const CONNECTOR_HEADER: &str = "siebelcti-connector";
@@ -62,6 +70,9 @@ pub enum Message {
         reply_to: String,
         /// Product and version of the driver, for the connector's log and console.
         product: String,
+        /// The host the driver instance runs on (the Siebel server), for the console.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        host: String,
     },
     /// Request: the driver instance owns this agent; send its events to `replyTo`.
     /// After a reconnect it carries the agent's password (when the driver has it) so that a
@@ -123,18 +134,19 @@ pub enum Message {
         /// Agent id.
         agent: String,
     },
-    /// Request: the agent's reason codes of a category (`NOT_READY` or `LOGOUT`).
+    /// Request: the agent's reason codes of a category: `NOT_READY` or `LOGOUT` (Finesse's
+    /// ReasonCodes), or `WRAP_UP` (Finesse's WrapUpReasons).
     GetReasonCodes {
         /// Agent id.
         agent: String,
-        /// `NOT_READY` or `LOGOUT`.
+        /// `NOT_READY`, `LOGOUT` or `WRAP_UP`.
         category: String,
     },
     /// Event: an agent's reason codes of a category.
     ReasonCodes {
         /// Agent id.
         agent: String,
-        /// `NOT_READY` or `LOGOUT`.
+        /// `NOT_READY`, `LOGOUT` or `WRAP_UP`.
         category: String,
         /// The codes, in Finesse's order.
         codes: Vec<ReasonCode>,
@@ -181,6 +193,29 @@ pub enum Message {
         /// Wrap-up reason label.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         wrap_up_reason: Option<String>,
+        /// Call variables (`callVariable1`..`callVariable10`) and ECC variables (`user.*`)
+        /// to set, as (name, value).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        variables: Vec<(String, String)>,
+    },
+    /// Request: a supervisor silently monitors the call of an agent of its team (Finesse
+    /// SILENT_MONITOR; the supervisor must be Not Ready): a monitoring dialog for the
+    /// supervisor.
+    SilentMonitor {
+        /// The supervisor's id.
+        agent: String,
+        /// The monitored agent's extension.
+        to: String,
+    },
+    /// Request: a supervisor barges into the call it silently monitors (Finesse BARGE_CALL):
+    /// the call becomes a conference with the supervisor.
+    BargeCall {
+        /// The supervisor's id.
+        agent: String,
+        /// The supervisor's monitoring dialog.
+        dialog: String,
+        /// The monitored agent's extension.
+        to: String,
     },
     /// Request: a standby connector (exclusive consumer) sends this to the request queue;
     /// whichever connector receives it holds the queue. A standby that receives one has
@@ -221,6 +256,10 @@ pub enum Message {
         code: String,
         /// Human message (English; the driver shows its own localized text per code).
         message: String,
+        /// The Finesse dialog the error concerns (an asynchronous call failure), so the
+        /// agent's message lands on that call's work item.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dialog: Option<String>,
     },
 }
 
@@ -242,7 +281,9 @@ impl Message {
             | Message::GetReasonCodes { agent, .. }
             | Message::CallAction { agent, .. }
             | Message::MakeCall { agent, .. }
-            | Message::UpdateCallData { agent, .. } => Some(agent),
+            | Message::UpdateCallData { agent, .. }
+            | Message::SilentMonitor { agent, .. }
+            | Message::BargeCall { agent, .. } => Some(agent),
             _ => None,
         }
     }
@@ -403,12 +444,12 @@ pub struct DialogInfo {
     pub secondary_id: String,
 }
 
-/// A reason code as Finesse defines it.
+/// A reason code as Finesse defines it (a wrap-up reason has an id and a label, no code).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReasonCode {
     /// Finesse's id (what a state change request carries).
     pub id: String,
-    /// The numeric code reported to the contact center.
+    /// The numeric code reported to the contact center (empty for a wrap-up reason).
     pub code: String,
     /// The label agents see.
     pub label: String,
@@ -443,6 +484,14 @@ pub struct AgentInfo {
     /// When the state began, ISO 8601 (Finesse's `stateChangeTime`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_change_time: Option<String>,
+    /// Whether Finesse places a call from READY (UCCE 12.5(1) and later, which move the agent
+    /// to NOT_READY first); otherwise a call is placed only from NOT_READY.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub make_call_from_ready: bool,
+    /// The user is a supervisor (Finesse User `roles` holds `Supervisor`): silent monitor and
+    /// barge are offered.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub supervisor: bool,
 }
 
 /// Why a body could not be read as a protocol message.

@@ -75,6 +75,7 @@ fn status_topic_follows_the_request_queue() {
         "/topic/siebelcti.requests.status"
     );
     assert_eq!(status_topic("/queue/site-b"), "/topic/site-b.status");
+    assert_eq!(drivers_topic("/queue/site-b"), "/topic/site-b.drivers");
 }
 
 #[test]

@@ -8,7 +8,10 @@ use crate::messages::Msg;
 use crate::protocol::{AgentState, CallAction, Message};
 
 use super::commands::{Args, Refusal};
-use super::Sessions;
+use super::{Session, Sessions};
+
+/// The reason category of wrap-up reasons (Finesse's WrapUpReasons).
+pub(super) const WRAP_UP: &str = "WRAP_UP";
 
 impl Sessions {
     /// Builds the requests of a call command, or the reason it cannot run.
@@ -21,7 +24,10 @@ impl Sessions {
     ) -> Result<Vec<Message>, Refusal> {
         let number = args.get(&["PhoneNumber", "Number", "Digits", "To"]);
         let reason = args.get(&["WrapUpReason", "Reason"]);
-        let s = self.sessions.get(&id).ok_or(("NoSession", Msg::NoCall))?;
+        let s = self
+            .sessions
+            .get(&id)
+            .ok_or(("NoSession", Msg::NotLoggedIn))?;
         let state = s.state();
         let target = match args.tracking() {
             Some(t) => Some(s.calls.get(&t).ok_or(("UnknownWorkItem", Msg::NoCall))?),
@@ -54,9 +60,12 @@ impl Sessions {
         };
         Ok(match command {
             Command::MakeCall => {
-                let uccx = self.cfg.deployment == Deployment::Uccx;
+                // From Ready only where the connector says Finesse allows it.
+                let from_ready = self.cfg.deployment != Deployment::Uccx
+                    && s.info.as_ref().is_some_and(|i| i.make_call_from_ready);
                 let on_call = s.calls.current().is_some();
-                if !state.is_some_and(|st| crate::commands::make_call_allowed(st, on_call, uccx)) {
+                let allowed = |st| crate::commands::make_call_allowed(st, on_call, from_ready);
+                if !state.is_some_and(allowed) {
                     return Err(("MakeCallNeedsNotReady", Msg::MakeCallNeedsNotReady));
                 }
                 vec![Message::MakeCall {
@@ -74,11 +83,12 @@ impl Sessions {
                     .map(|c| c.info.id.clone())
                     .or_else(|| s.calls.last_ended().map(str::to_string))
                     .ok_or(("NoCall", Msg::NoCall))?;
-                let reason = reason.ok_or(("MissingReason", Msg::ReasonRequired(String::new())))?;
+                let reason = self.wrap_up_reason(s, reason)?;
                 vec![Message::UpdateCallData {
                     agent: agent.clone(),
                     dialog,
                     wrap_up_reason: Some(reason),
+                    variables: Vec::new(),
                 }]
             }
             Command::AlternateCall => {
@@ -104,6 +114,34 @@ impl Sessions {
                     .collect();
                 v.push(action(pick, CallAction::Retrieve, None));
                 v
+            }
+            Command::SilentMonitor | Command::BargeIn
+                if !s.info.as_ref().is_some_and(|i| i.supervisor) =>
+            {
+                return Err(("NotSupervisor", Msg::NotSupervisor))
+            }
+            Command::SilentMonitor => {
+                if state != Some(AgentState::NotReady) || s.calls.current().is_some() {
+                    return Err(("MonitorNeedsNotReady", Msg::MonitorNeedsNotReady));
+                }
+                vec![Message::SilentMonitor {
+                    agent: agent.clone(),
+                    to: dial()?,
+                }]
+            }
+            Command::BargeIn => {
+                // The monitoring call (Finesse lists BARGE_CALL on it): the selected one, else
+                // any; its toAddress is the monitored agent's extension.
+                let barge = |c: &&WorkItem| c.info.actions.iter().any(|a| a == "BARGE_CALL");
+                let call = target
+                    .filter(barge)
+                    .or_else(|| s.calls.all().find(barge))
+                    .ok_or(("NoCall", Msg::NoCall))?;
+                vec![Message::BargeCall {
+                    agent: agent.clone(),
+                    dialog: call.info.id.clone(),
+                    to: call.info.to_address.clone(),
+                }]
             }
             Command::TransferMute if self.cfg.deployment == Deployment::Uccx => {
                 return Err(("NotSupported", Msg::SingleStepUccx))
@@ -147,9 +185,75 @@ impl Sessions {
                     Command::TransferMute => (CallAction::TransferSst, Some(dial()?)),
                     _ => (CallAction::SendDtmf, Some(dtmf()?)),
                 };
-                vec![action(call, act, to)]
+                let mut v = Vec::new();
+                if matches!(act, CallAction::ConsultCall | CallAction::TransferSst) {
+                    v.extend(self.attach_context(&agent, call, args)?);
+                }
+                v.push(action(call, act, to));
+                v
             }
             _ => Vec::new(),
         })
+    }
+
+    /// `AttachContext`: the Siebel context the command carries (its `Context` parameter)
+    /// written to the call's `Driver:ContextVariable` before a consult or transfer, so the
+    /// receiving agent's call events carry it (field `Context`). Nothing without either.
+    fn attach_context(
+        &self,
+        agent: &str,
+        call: &WorkItem,
+        args: &Args,
+    ) -> Result<Option<Message>, Refusal> {
+        // No record on screen: the field reference stays unexpanded (`[Id]`).
+        let unexpanded = |c: &String| c.starts_with('[') && c.ends_with(']');
+        let Some(context) = args.param("Context").filter(|c| !unexpanded(c)) else {
+            return Ok(None);
+        };
+        let Some(variable) = self.cfg.context_variable.clone() else {
+            tracing::debug!("a Siebel context without Driver:ContextVariable: not carried");
+            return Ok(None);
+        };
+        // Finesse holds 40 characters in a call variable, up to 210 in an ECC variable.
+        let max = if variable.starts_with("user.") {
+            210
+        } else {
+            40
+        };
+        if context.chars().count() > max {
+            return Err(("ContextTooLong", Msg::ContextTooLong(max)));
+        }
+        Ok(Some(Message::UpdateCallData {
+            agent: agent.to_string(),
+            dialog: call.info.id.clone(),
+            wrap_up_reason: None,
+            variables: vec![(variable, context)],
+        }))
+    }
+
+    /// The wrap-up reason as Finesse stores it (its label). With `Driver:WrapUpReasonCodes`
+    /// on and the agent's WrapUpReasons known, it must be one of them, by label (any case) or
+    /// id; otherwise any text.
+    fn wrap_up_reason(&self, s: &Session, given: Option<String>) -> Result<String, Refusal> {
+        let list = s.reasons.get(WRAP_UP).filter(|_| self.cfg.wrap_up_reasons);
+        let labels = || {
+            list.map(|l| {
+                l.iter()
+                    .map(|r| r.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+        };
+        let Some(given) = given else {
+            return Err(("MissingReason", Msg::WrapUpReasonRequired(labels())));
+        };
+        let Some(list) = list else {
+            return Ok(given);
+        };
+        list.iter()
+            .find(|r| r.label.eq_ignore_ascii_case(&given) || r.id == given)
+            .map(|r| r.label.clone())
+            .ok_or_else(|| ("UnknownReason", Msg::UnknownReason(given, labels())))
     }
 }

@@ -44,6 +44,19 @@ impl Args<'_> {
     }
 
     /// The work item a call command names (`TrackingID`), if any.
+    /// The parameter `name` (with or without `Param.`), never the string parameter.
+    pub(super) fn param(&self, name: &str) -> Option<String> {
+        self.params
+            .iter()
+            .find(|(k, _)| {
+                let k = k.trim();
+                k.strip_prefix("Param.")
+                    .unwrap_or(k)
+                    .eq_ignore_ascii_case(name)
+            })
+            .and_then(|(_, v)| present(v))
+    }
+
     pub(super) fn tracking(&self) -> Option<String> {
         self.params
             .iter()
@@ -61,6 +74,7 @@ fn is_agent_command(command: Command) -> bool {
             | Command::ChangeReadyState
             | Command::ChangeNotReadyState
             | Command::SetLogLevel
+            | Command::ResetState
     )
 }
 
@@ -95,6 +109,7 @@ impl Sessions {
                 pending: HashMap::new(),
                 state_since: None,
                 logging_in: false,
+                resetting: false,
             },
         );
         if let Some(a) = agent {
@@ -197,6 +212,20 @@ impl Sessions {
             let (code, msg) = self.offline_reason();
             return self.fail(id, Some(track), code, &msg);
         }
+        match (command, s.agent.clone()) {
+            (Command::SetCurrentWorkItem, Some(_)) => {
+                return self.set_current_work_item(now, out, id, track, args)
+            }
+            (Command::ResetState, Some(agent)) => {
+                tracing::info!("agent {agent}: state read again (ResetState)");
+                self.tell(id, &Msg::ResetState);
+                if let Some(s) = self.sessions.get_mut(&id) {
+                    s.resetting = true;
+                }
+                return self.attach(now, out, &agent);
+            }
+            _ => {}
+        }
         let requests = match s.agent.clone() {
             Some(agent) if !is_agent_command(command) => {
                 self.call_request(id, agent, command, args)
@@ -217,6 +246,27 @@ impl Sessions {
                 }
             }
             Err((code, msg)) => self.fail(id, Some(track), code, &msg),
+        }
+    }
+
+    /// `SetCurrentWorkItem` (the toolbar's work-item list): the named work item becomes the
+    /// current call, as when Siebel selects it (`ResumeWorkItem`).
+    fn set_current_work_item(
+        &mut self,
+        now: Now,
+        out: &mut Outbox,
+        id: u64,
+        track: &str,
+        args: &Args,
+    ) {
+        let known = args.tracking().filter(|t| {
+            self.sessions
+                .get(&id)
+                .is_some_and(|s| s.calls.get(t).is_some())
+        });
+        match known {
+            Some(t) => self.work_item(now, out, id, &t, WorkItemOp::Resume),
+            None => self.fail(id, Some(track), "UnknownWorkItem", &Msg::NoCall),
         }
     }
 
@@ -288,7 +338,7 @@ impl Sessions {
                 encrypted: false,
             },
         );
-        let (password, encrypted) = self.wire_password(&password).map_err(|e| {
+        let (password, encrypted) = self.wire_password(now, &password).map_err(|e| {
             let message = e.to_string();
             tracing::error!("agent {agent}: {message}");
             (
@@ -403,6 +453,7 @@ impl Sessions {
         let wanted = [
             ("NOT_READY", self.cfg.not_ready_reasons),
             ("LOGOUT", self.cfg.logout_reasons),
+            (super::call_commands::WRAP_UP, self.cfg.wrap_up_reasons),
         ];
         for (category, on) in wanted {
             if on {
@@ -426,7 +477,7 @@ impl Sessions {
         let password = owner
             .and_then(|id| self.sessions.get(&id))
             .and_then(|s| s.password.as_deref())
-            .and_then(|p| match self.wire_password(p) {
+            .and_then(|p| match self.wire_password(now, p) {
                 Ok((wire, _)) => Some(wire),
                 Err(e) => {
                     tracing::error!("agent {agent}: Connect sent without the password: {e}");
@@ -457,9 +508,9 @@ impl Sessions {
     }
 
     /// The password as sent: encrypted when `Driver:UseSecurePassword` is on.
-    fn wire_password(&self, clear: &str) -> Result<(String, bool), NoRandom> {
+    fn wire_password(&self, now: Now, clear: &str) -> Result<(String, bool), NoRandom> {
         Ok(match &self.cfg.secure {
-            Some(t) => (t.encrypt(clear)?, true),
+            Some(t) => (t.encrypt(clear, now)?, true),
             None => (clear.to_string(), false),
         })
     }

@@ -1,17 +1,18 @@
 //! What arrives from the link: the link going up or down, and connector messages (one
 //! function per message type) turned into host calls.
 
-use crate::calls::{Calls, Effect};
+use crate::calls::{Calls, Effect, Named};
 use crate::clock::Now;
 use crate::commands::events;
 use crate::link::Outbox;
 use crate::messages::Msg;
 use crate::protocol::{
-    status_topic, AgentInfo, AgentState, DialogInfo, Envelope, Message, ReasonCode, SystemStatus,
-    CONNECTOR_HEADER,
+    drivers_topic, status_topic, AgentInfo, AgentState, DialogInfo, Envelope, Message, ReasonCode,
+    SystemStatus, CONNECTOR_HEADER,
 };
 use crate::stomp::Frame;
 
+use super::liveness::{from_drivers_login, DRIVERS_SUB};
 use super::report::play;
 use super::Sessions;
 
@@ -24,6 +25,7 @@ impl Sessions {
         for (sub, dest) in [
             ("events", self.reply_queue.clone()),
             ("status", status_topic(&self.cfg.request_queue)),
+            (DRIVERS_SUB, drivers_topic(&self.cfg.request_queue)),
         ] {
             out.send(
                 Frame::new("SUBSCRIBE")
@@ -81,6 +83,15 @@ impl Sessions {
         if matches!(env.msg, Message::System { .. }) && !self.system_trusted(frame) {
             return;
         }
+        // The drivers' topic carries announces only (every driver may write it).
+        let from_drivers = frame.get("subscription") == Some(DRIVERS_SUB);
+        if from_drivers != matches!(env.msg, Message::Announce { .. }) {
+            tracing::warn!("ignored {env_text}: not expected on {DRIVERS_SUB:?}");
+            return;
+        }
+        if from_drivers && !from_drivers_login(frame, &self.cfg.broker_login) {
+            return;
+        }
         let re = env.re.as_deref();
         match env.msg {
             Message::System {
@@ -108,7 +119,8 @@ impl Sessions {
                 agent,
                 code,
                 message,
-            } => self.on_error(now, out, agent, code, message, re),
+                dialog,
+            } => self.on_error(now, out, agent, (code, message), dialog, re),
             Message::Accepted {} => self.on_accepted(re),
             _ => tracing::warn!("ignored a request sent to a driver queue: {}", env_text),
         }
@@ -132,11 +144,16 @@ impl Sessions {
         // switch it comes from another clock.
         let answers_snapshot = re.is_some() && s.snapshot.as_ref().map(|x| x.0.as_str()) == re;
         let stale = answers_snapshot && s.overtaken && s.info.is_some();
+        let reset = answers_snapshot && std::mem::take(&mut s.resetting);
         if !answers_snapshot {
             s.overtaken = true;
         }
         if stale {
             tracing::debug!("agent {}: stale state report ignored", info.agent);
+            // ResetState: rebuilt from the newer report already applied.
+            if let Some(current) = s.info.clone().filter(|_| reset) {
+                self.announce_agent(id, &current, true);
+            }
             return self.refresh_toolbar(id);
         }
         let old = s.info.as_ref().and_then(|i| i.state);
@@ -170,6 +187,9 @@ impl Sessions {
             if self.cfg.reset_timer_on_wrap_up {
                 self.sync_wrap_timer(now, id);
             }
+        } else if reset && is_in {
+            // ResetState: Siebel's toolbar and status line rebuilt from the state read.
+            self.announce_agent(id, &info, true);
         }
         // A login that finds the agent in already (Finesse keeps the state of an agent who
         // signs in again) says so, instead of leaving "Logging in..." on the status line.
@@ -215,8 +235,8 @@ impl Sessions {
     /// One call changed.
     fn on_dialog(&mut self, now: Now, dialog: DialogInfo, re: Option<&str>) {
         let agent = dialog.agent.clone();
-        self.on_dialogs(now, &agent, re, |calls, ext, ced| {
-            calls.apply(dialog, ext, ced, now)
+        self.on_dialogs(now, &agent, re, |calls, ext, named| {
+            calls.apply(dialog, ext, named, now)
         })
     }
 
@@ -235,8 +255,8 @@ impl Sessions {
             .and_then(|s| s.snapshot.clone())
             .filter(|(req, _)| re == Some(req.as_str()))
             .map(|(_, at)| at);
-        self.on_dialogs(now, agent, re, |calls, ext, ced| {
-            calls.reconcile(dialogs, since, ext, ced, now)
+        self.on_dialogs(now, agent, re, |calls, ext, named| {
+            calls.reconcile(dialogs, since, ext, named, now)
         })
     }
 
@@ -246,13 +266,20 @@ impl Sessions {
         now: Now,
         agent: &str,
         re: Option<&str>,
-        update: impl FnOnce(&mut Calls, &str, Option<&str>) -> Vec<Effect>,
+        update: impl FnOnce(&mut Calls, &str, Named) -> Vec<Effect>,
     ) {
         let Some(id) = self.owner(agent) else {
             tracing::debug!("dialog for agent {agent} that no session owns");
             return;
         };
-        let ced = self.cfg.ced_variable.clone();
+        let (ced, context) = (
+            self.cfg.ced_variable.clone(),
+            self.cfg.context_variable.clone(),
+        );
+        let named = Named {
+            ced: ced.as_deref(),
+            context: context.as_deref(),
+        };
         let Some(s) = self.sessions.get_mut(&id) else {
             return;
         };
@@ -260,7 +287,7 @@ impl Sessions {
             s.pending.remove(re);
         }
         let extension = s.extension();
-        let effects = update(&mut s.calls, &extension, ced.as_deref());
+        let effects = update(&mut s.calls, &extension, named);
         *s.work_items.lock().unwrap_or_else(|e| e.into_inner()) =
             s.calls.ids().into_iter().collect();
         let slot = s.slot.clone();
@@ -279,8 +306,8 @@ impl Sessions {
         now: Now,
         out: &mut Outbox,
         agent: Option<String>,
-        code: String,
-        message: String,
+        (code, message): (String, String),
+        dialog: Option<String>,
         re: Option<&str>,
     ) {
         if code == "TakenOver" {
@@ -291,18 +318,30 @@ impl Sessions {
         if code == "NoSession" && self.retry_without_session(now, out, re) {
             return;
         }
-        // Find the session: by the request it answers, else by agent.
+        // Find the session: by the request it answers, else by agent. The work item: the call
+        // the error names (an asynchronous call failure) when the session has it, else the
+        // request's.
         let by_re = re.and_then(|re| {
             self.sessions
                 .iter_mut()
                 .find_map(|(id, s)| s.pending.remove(re).map(|p| (*id, Some(p.track))))
         });
-        let target = by_re.or_else(|| {
-            agent
-                .as_ref()
-                .and_then(|a| self.owner(a))
-                .map(|id| (id, None))
-        });
+        let target = by_re
+            .or_else(|| {
+                agent
+                    .as_ref()
+                    .and_then(|a| self.owner(a))
+                    .map(|id| (id, None))
+            })
+            .map(|(id, track)| {
+                let known = |d: &String| {
+                    self.sessions
+                        .get(&id)
+                        .is_some_and(|s| s.calls.get(d).is_some())
+                };
+                let named = dialog.filter(known);
+                (id, named.or(track))
+            });
         match target {
             Some((id, track)) => {
                 let msg = Msg::Failed {

@@ -4,16 +4,17 @@
 //! served are attached again (their message groups move to a surviving connector) and their
 //! requests in flight are sent once more; with none, the agents are told at once, commands
 //! that need a connector are disabled and requests in flight fail now, not after the request
-//! timeout. Driver instances announce their client id on the same topic, so two instances
+//! timeout. Driver instances announce their client id on the drivers' topic, so two instances
 //! configured with the same `Driver:ClientId` (which would split one event stream) see each
-//! other and both stop and say why.
+//! other and both stop and say why. The announces go to a topic of their own
+//! ([`drivers_topic`]), so that a closed broker lets only connectors write the status.
 
 use std::time::{Duration, Instant};
 
 use crate::clock::Now;
 use crate::link::Outbox;
 use crate::messages::Msg;
-use crate::protocol::{status_topic, Envelope, Message};
+use crate::protocol::{drivers_topic, Envelope, Message};
 use crate::stomp::Frame;
 
 use super::{Pending, Sessions};
@@ -38,6 +39,22 @@ pub(crate) struct Instance {
 
 /// The header in which the broker stamps the sender's user (`populateJMSXUserID`).
 pub(super) const USER_HEADER: &str = "JMSXUserID";
+
+/// The subscription to the drivers' topic (client-id announces).
+pub(super) const DRIVERS_SUB: &str = "drivers";
+
+/// An announce counts only from our own broker login when the broker stamps one: another
+/// login has another queue namespace, so it cannot share our event queue (and a driver
+/// credential cannot stop other Siebel servers with fake duplicates).
+pub(super) fn from_drivers_login(frame: &Frame, login: &str) -> bool {
+    match frame.get(USER_HEADER) {
+        Some(user) if !login.is_empty() && user != login => {
+            tracing::warn!("ignored an announce from broker user {user:?}, not ours ({login:?})");
+            false
+        }
+        _ => true,
+    }
+}
 
 impl Sessions {
     /// A `System` status is believed: no `Driver:ConnectorUsers` configured, or the broker
@@ -136,6 +153,7 @@ impl Sessions {
             }
         } else if was || news {
             // Tell the agents once per change, not at every repeated status.
+            tracing::warn!("connector {connector} is out of service: {detail}");
             self.out_of_service = Some(detail.clone());
             self.broadcast(&Msg::ConnectorOutOfService(detail));
         }
@@ -293,7 +311,7 @@ impl Sessions {
             },
         );
         let frame = Frame::new("SEND")
-            .header("destination", &status_topic(&self.cfg.request_queue))
+            .header("destination", &drivers_topic(&self.cfg.request_queue))
             .header("content-type", "application/json")
             .header(
                 "expires",

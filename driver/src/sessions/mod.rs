@@ -109,6 +109,8 @@ struct Session {
     state_since: Option<(Instant, u64)>,
     /// "Logging in..." is on the status line, no agent state shown since.
     logging_in: bool,
+    /// `ResetState` asked for a snapshot: its report raises the state's events again.
+    resetting: bool,
 }
 
 /// A command's request awaiting its outcome.

@@ -43,6 +43,8 @@ impl Sessions {
             reasons: self.cfg.not_ready_reasons,
             call: s.calls.view(),
             uccx: self.cfg.deployment == Deployment::Uccx,
+            make_call_from_ready: s.info.as_ref().is_some_and(|i| i.make_call_from_ready),
+            supervisor: s.info.as_ref().is_some_and(|i| i.supervisor),
             wrap_up: s.calls.last_ended().is_some()
                 && matches!(s.state(), Some(AgentState::Work | AgentState::WorkReady)),
         });
@@ -63,8 +65,13 @@ impl Sessions {
             return;
         };
         let text = msg.render(&self.catalog);
+        // The agent sees plain words; the log keeps the connector's own message.
+        let detail = match msg {
+            Msg::Failed { message, .. } => message.as_str(),
+            _ => "",
+        };
         tracing::info!(
-            "agent {}: {code}: {text}",
+            "agent {}: {code}: {text} {detail}",
             s.agent.as_deref().unwrap_or("-")
         );
         let fields = vec![

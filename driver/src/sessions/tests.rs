@@ -275,9 +275,20 @@ impl Rig {
 
     /// A MESSAGE from a connector, answering `re` if given.
     fn deliver(&mut self, msg: Message, re: Option<&str>) {
+        let announce = matches!(msg, Message::Announce { .. });
         let mut env = Envelope::new("c-1", msg);
         env.re = re.map(String::from);
-        self.deliver_body(env.to_json());
+        if announce {
+            // Announces come from the drivers' topic.
+            self.deliver_frame(
+                Frame::new("MESSAGE")
+                    .header("destination", "/topic/siebelcti.requests.drivers")
+                    .header("subscription", "drivers")
+                    .body(env.to_json()),
+            );
+        } else {
+            self.deliver_body(env.to_json());
+        }
     }
 
     fn deliver_body(&mut self, body: Vec<u8>) {
@@ -455,10 +466,10 @@ impl Rig {
     }
 }
 
-/// Whether a frame goes to the status topic (a driver's announce).
+/// Whether a frame goes to the drivers' topic (a driver's announce).
 fn is_status(f: &Frame) -> bool {
     f.get("destination")
-        .is_some_and(|d| d.starts_with("/topic/") && d.ends_with(".status"))
+        .is_some_and(|d| d.starts_with("/topic/") && d.ends_with(".drivers"))
 }
 
 fn field(fields: &[(String, String)], name: &str) -> String {
@@ -471,6 +482,8 @@ fn field(fields: &[(String, String)], name: &str) -> String {
 
 mod calls;
 mod connector;
+mod context;
 mod ha;
 mod login;
+mod supervisor;
 mod toolbar_features;

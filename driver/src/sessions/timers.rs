@@ -57,6 +57,9 @@ impl Sessions {
             driver: self.cfg.client_id.clone(),
             reply_to: self.reply_queue.clone(),
             product: concat!("siebel-cti/", env!("CARGO_PKG_VERSION")).to_string(),
+            host: crate::config::host_name()
+                .or_else(|| std::env::var("COMPUTERNAME").ok())
+                .unwrap_or_default(),
         };
         if self.request(now, out, msg).is_some() {
             self.hello_at = Some(now.mono);

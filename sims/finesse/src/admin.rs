@@ -73,6 +73,29 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &str) -> Reply {
                 Err((status, message)) => json_error(status, message),
             }
         }
+        ("POST", ["agents", id, "supervisor"]) => {
+            // `{"teams": ["1"]}`: the user supervises these teams (an empty list: an agent).
+            let v = match parse() {
+                Ok(v) => v,
+                Err(e) => return json_error(400, format!("bad JSON: {e}")),
+            };
+            let Some(teams) = v.get("teams").and_then(Value::as_array) else {
+                return json_error(400, "give teams: a list of team ids");
+            };
+            let teams = teams
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect();
+            let result = shared.lock().set_supervisor(id, teams);
+            match result {
+                Ok(out) => {
+                    shared.notifier.publish(out);
+                    Reply::json(200, json!({ "ok": true }))
+                }
+                Err((status, message)) => json_error(status, message),
+            }
+        }
         ("POST", ["agents", "state"]) => {
             // A state change made outside Siebel (a supervisor, the Finesse desktop).
             let v = match parse() {
@@ -123,6 +146,13 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &str) -> Reply {
                 shared.lock().partial_service = partial;
                 done.push("partialService");
             }
+            if let Some(down) = v.get("webAppDown").and_then(Value::as_bool) {
+                // Finesse's web app down: REST answers 503 (as out of service) and the
+                // `finesse` XMPP user goes unavailable; `false` brings both back.
+                shared.lock().out_of_service = down;
+                shared.notifier.set_web_app(!down);
+                done.push("webAppDown");
+            }
             if v.get("xmppDrop").and_then(Value::as_bool) == Some(true) {
                 shared.notifier.drop_connection();
                 done.push("xmppDrop");
@@ -130,7 +160,7 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &str) -> Reply {
             if done.is_empty() {
                 return json_error(
                     400,
-                    "give restStatus (+count), outOfService, partialService or xmppDrop",
+                    "give restStatus (+count), outOfService, partialService, webAppDown or xmppDrop",
                 );
             }
             Reply::json(200, json!({ "applied": done }))
@@ -148,6 +178,7 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &str) -> Reply {
                         "reasonCodeId": a.reason_code_id,
                         "extension": a.extension,
                         "stateChangeTime": a.state_change_time,
+                        "supervisedTeams": a.supervised_teams,
                     })
                 })
                 .collect();
@@ -171,6 +202,11 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &str) -> Reply {
                         "secondaryId": d.secondary_id,
                         "callKeyCallId": d.call_key,
                         "stateCause": d.participants[0].state_cause,
+                        "participants": d
+                            .participants
+                            .iter()
+                            .map(|p| p.media_address.as_str())
+                            .collect::<Vec<_>>(),
                     })
                 })
                 .collect();

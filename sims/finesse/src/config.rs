@@ -120,6 +120,28 @@ impl SimConfig {
         self.deployment == Deployment::Ucce && version_at_least(&self.finesse_version, (12, 5))
     }
 
+    /// SystemInfo's `ctiVersion`: on UCCE the CTI protocol version of the release (Cisco's CTI
+    /// Server Message Reference Guides: 11.5(1) 20, 11.6(1) 21, 12.0(1) 22, 12.5(1) 23,
+    /// 12.6(1) 24, 15.0(1) 25); empty on UCCX (its own CTI protocol is not simulated).
+    pub fn cti_version(&self) -> String {
+        if self.deployment != Deployment::Ucce {
+            return String::new();
+        }
+        let table = [
+            ((15, 0), 25),
+            ((12, 6), 24),
+            ((12, 5), 23),
+            ((12, 0), 22),
+            ((11, 6), 21),
+            ((11, 5), 20),
+        ];
+        let v = table
+            .iter()
+            .find(|(release, _)| version_at_least(&self.finesse_version, *release))
+            .map_or(19, |(_, v)| *v);
+        v.to_string()
+    }
+
     /// Parses and checks a TOML configuration (keys as in `finesse-sim.example.toml`).
     pub fn from_toml(text: &str) -> Result<Self, String> {
         let mut config: SimConfig = toml::from_str(text).map_err(|e| format!("config: {e}"))?;
@@ -208,6 +230,10 @@ mod tests {
         assert!(!version_at_least("", (12, 5)));
         let mut c = SimConfig::from_toml(include_str!("../finesse-sim.example.toml")).unwrap();
         c.deployment = Deployment::Ucce;
+        for (release, cti) in [("12.5(1)", "23"), ("12.0(1)", "22"), ("12.6(2)", "24")] {
+            c.finesse_version = release.into();
+            assert_eq!(c.cti_version(), cti, "{release}");
+        }
         c.finesse_version = "12.5(1)".into();
         assert!(c.make_call_from_ready());
         c.finesse_version = "12.0(1)".into();
@@ -215,6 +241,7 @@ mod tests {
         c.finesse_version = "12.5(1)".into();
         c.deployment = Deployment::Uccx;
         assert!(!c.make_call_from_ready());
+        assert_eq!(c.cti_version(), "");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod admin;
 pub mod config;
 pub mod https;
 pub mod notify;
+pub mod presence;
 pub mod publish_log;
 pub mod render;
 pub mod rest;

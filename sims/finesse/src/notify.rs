@@ -1,6 +1,7 @@
 //! Notifications through the XMPP server: account registration, node creation and agent
 //! subscriptions at start, then one publisher thread that sends every `<Update>` in order and
-//! reconnects when the connection drops (on its own, or on the admin API's `xmppDrop`).
+//! reconnects when the connection drops (on its own, or on the admin API's `xmppDrop`); and
+//! the presence of the `finesse` user ([`crate::presence`]).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,6 +13,7 @@ use crossbeam_channel::{Receiver, Sender};
 use tracing::{debug, info, warn};
 
 use crate::config::SimConfig;
+use crate::presence::FinessePresence;
 use crate::render;
 use crate::state::Publish;
 use crate::xmpp::{
@@ -148,6 +150,7 @@ pub struct Notifier {
     tx: Sender<Job>,
     stopping: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    presence: Option<FinessePresence>,
 }
 
 impl Notifier {
@@ -181,7 +184,7 @@ impl Notifier {
             pubsub: config.pubsub_domain.clone(),
             user: config.admin_user.clone(),
             password: config.admin_password.clone(),
-            resource,
+            resource: resource.clone(),
             agents: config.agents.iter().map(|a| a.id.clone()).collect(),
         };
         let mut client = link
@@ -193,6 +196,10 @@ impl Notifier {
             agents = link.agents.len(),
             "XMPP publisher ready"
         );
+        let agents = link.agents.iter().cloned();
+        let presence = FinessePresence::start(config.xmpp, &config.xmpp_domain, resource, agents)
+            .map_err(|e| warn!(error = %e, "no presence of the finesse user"))
+            .ok();
         let (tx, rx) = crossbeam_channel::unbounded();
         let stopping = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stopping);
@@ -204,6 +211,7 @@ impl Notifier {
             tx,
             stopping,
             thread: Some(thread),
+            presence,
         })
     }
 
@@ -219,8 +227,19 @@ impl Notifier {
         let _ = self.tx.send(Job::Drop);
     }
 
+    /// The web application went down (`false`: the `finesse` user becomes unavailable) or
+    /// came back.
+    pub fn set_web_app(&self, up: bool) {
+        if let Some(p) = &self.presence {
+            p.set_web_app(up);
+        }
+    }
+
     /// Publishes what is queued, then closes the connection.
     pub fn stop(mut self) {
+        if let Some(p) = self.presence.take() {
+            p.stop();
+        }
         self.stopping.store(true, Ordering::SeqCst);
         let _ = self.tx.send(Job::Stop);
         if let Some(t) = self.thread.take() {

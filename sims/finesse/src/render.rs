@@ -5,6 +5,27 @@ use crate::config::{ReasonCode, SimConfig, WrapUpReason};
 use crate::state::{Agent, ApiError, Dialog, Sim};
 use crate::xml::XmlWriter;
 
+/// A supervisor's `<teams>` (each Team with id, name, uri); nothing for an agent.
+fn supervised_teams(sim: &Sim, agent: &Agent, w: &mut XmlWriter) {
+    if agent.supervised_teams.is_empty() {
+        return;
+    }
+    w.open("teams");
+    for id in &agent.supervised_teams {
+        let name = sim
+            .agents
+            .values()
+            .find(|a| a.config.team_id == *id && !a.config.team_name.is_empty())
+            .map_or(id.as_str(), |a| a.config.team_name.as_str());
+        w.open("Team")
+            .leaf("id", id)
+            .leaf("name", name)
+            .leaf("uri", &format!("/finesse/api/Team/{id}"))
+            .close("Team");
+    }
+    w.close("teams");
+}
+
 /// The REST path of a user.
 pub fn user_uri(id: &str) -> String {
     format!("/finesse/api/User/{id}")
@@ -47,10 +68,13 @@ pub fn user(sim: &Sim, agent: &Agent, tag: &str) -> String {
     {
         w.raw(&reason_code(reason, true));
     }
-    w.open("roles")
-        .leaf("role", "Agent")
-        .close("roles")
-        .open("settings")
+    w.open("roles").leaf("role", "Agent");
+    if !agent.supervised_teams.is_empty() {
+        w.leaf("role", "Supervisor");
+    }
+    w.close("roles");
+    supervised_teams(sim, agent, &mut w);
+    w.open("settings")
         .leaf("wrapUpOnIncoming", "OPTIONAL")
         .leaf("wrapUpOnOutgoing", "OPTIONAL")
         .close("settings")
@@ -195,7 +219,7 @@ fn node(w: &mut XmlWriter, tag: &str, host: &str, config: &SimConfig) {
 pub fn system_info(config: &SimConfig, host: &str, status: &str, now: &str) -> String {
     let mut w = XmlWriter::new();
     w.open("SystemInfo")
-        .leaf("ctiVersion", "")
+        .leaf("ctiVersion", &config.cti_version())
         .leaf("currentTimestamp", now)
         .leaf("deploymentType", config.deployment.system_info_name())
         .leaf("lastCTIHeartbeatStatus", "true")

@@ -118,7 +118,7 @@ pub fn handle(shared: &Shared, req: &RestRequest<'_>) -> Reply {
                 render::dialogs(&sim, sim.agent_dialogs(id)),
             ))
         }
-        ("POST", ["User", id, "Dialogs"]) => make_call(shared, id, req),
+        ("POST", ["User", id, "Dialogs"]) => post_dialogs(shared, id, req),
         ("GET", ["Dialog", dialog_id]) => {
             let sim = shared.lock();
             match sim.dialogs.get(*dialog_id).filter(|d| d.agent_id == user) {
@@ -227,6 +227,37 @@ fn call_target(body: &Element, action: &str) -> Result<String, ApiError> {
                 "toAddress",
             )
         })
+}
+
+/// POST /User/{id}/Dialogs: MAKE_CALL, or a supervisor's SILENT_MONITOR or BARGE_CALL
+/// (`fromAddress` the supervisor's extension, `toAddress` the agent's; BARGE_CALL also names
+/// the monitoring dialog in `associatedDialogUri`).
+fn post_dialogs(shared: &Shared, id: &str, req: &RestRequest<'_>) -> Result<Reply, ApiError> {
+    let body = body_element(req.body, "Dialog")?;
+    let action = body.child_text("requestedAction").unwrap_or_default();
+    if !matches!(action.as_str(), "SILENT_MONITOR" | "BARGE_CALL") {
+        return make_call(shared, id, req);
+    }
+    let to = call_target(&body, &action)?;
+    let from = body.child_text("fromAddress").unwrap_or_default();
+    let mut sim = shared.lock();
+    let out = if action == "SILENT_MONITOR" {
+        sim.silent_monitor(id, &from, &to, req.request_id)?
+    } else {
+        let uri = body.child_text("associatedDialogUri").unwrap_or_default();
+        let monitoring = uri.rsplit('/').next().unwrap_or_default();
+        if monitoring.is_empty() {
+            return Err(ApiError::new(
+                400,
+                "Parameter Missing",
+                "associatedDialogUri is required",
+                "associatedDialogUri",
+            ));
+        }
+        sim.barge_call(id, &from, &to, monitoring, req.request_id)?
+    };
+    shared.notifier.publish(out);
+    Ok(accepted(req.request_id))
 }
 
 fn make_call(shared: &Shared, id: &str, req: &RestRequest<'_>) -> Result<Reply, ApiError> {

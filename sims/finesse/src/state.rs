@@ -7,6 +7,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::config::{AgentConfig, Deployment, ReasonCode, SimConfig};
 use crate::render;
 
+mod supervise;
+pub use supervise::SUPERVISOR_MONITOR;
+
 /// An agent state as Finesse names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgentState {
@@ -116,6 +119,8 @@ pub struct Agent {
     pre_call: Option<AgentState>,
     /// When the agent last became READY (for longest-available routing).
     ready_since: u128,
+    /// The teams this user supervises (role Supervisor); empty for an agent.
+    pub supervised_teams: Vec<String>,
 }
 
 /// A participant (call leg) of a dialog.
@@ -180,6 +185,8 @@ pub struct Dialog {
     pub secondary_id: String,
     /// callKeyCallId: the call's id at the peripheral.
     pub call_key: u64,
+    /// A supervisor's silent monitoring call: the agent's dialog it monitors.
+    pub monitored: Option<String>,
 }
 
 impl Dialog {
@@ -312,6 +319,7 @@ impl Sim {
                     extension: String::new(),
                     pre_call: None,
                     ready_since: 0,
+                    supervised_teams: Vec::new(),
                 };
                 (c.id.clone(), agent)
             })
@@ -635,6 +643,7 @@ impl Sim {
             called_by_agent: false,
             secondary_id: String::new(),
             call_key: self.next_call_key,
+            monitored: None,
         }
     }
 
@@ -947,6 +956,10 @@ impl Sim {
             return Err(not_now());
         }
         if leg_state == FAILED && !matches!(action, "" | "DROP") {
+            return Err(not_now());
+        }
+        // A silent monitoring call: the supervisor may only drop it (or barge, a POST).
+        if d.call_type == SUPERVISOR_MONITOR && action != "DROP" {
             return Err(not_now());
         }
         let mut out = Vec::new();
@@ -1337,6 +1350,7 @@ impl Sim {
                 None => {}
             }
         }
+        out.extend(self.end_monitoring(dialog_id));
         out
     }
 
@@ -1549,6 +1563,9 @@ impl Sim {
     pub fn participant_actions(&self, d: &Dialog, p: &Participant) -> Vec<&'static str> {
         if p.agent_id.as_deref() != Some(d.agent_id.as_str()) {
             return Vec::new();
+        }
+        if d.call_type == SUPERVISOR_MONITOR {
+            return supervise::monitoring_actions(p);
         }
         // Cisco's table: ALERTING: ANSWER; INITIATING/INITIATED: DROP, UPDATE_CALL_DATA;
         // ACTIVE: HOLD, DROP, UPDATE_CALL_DATA, CONSULT_CALL (+ SEND_DTMF, TRANSFER_SST in

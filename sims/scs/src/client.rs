@@ -168,10 +168,14 @@ impl Client {
                     ..
                 } => {
                     if let Some(o) = engine.handle_event(name, fields, tracking_id) {
-                        if self.echo && o.pop.is_some() {
+                        if let (true, Some(pop)) = (self.echo, &o.pop) {
+                            let ids: Vec<String> =
+                                o.activities.iter().map(|a| a.to_string()).collect();
                             println!(
-                                "[{}] screen pop {:?} (activities {:?})",
-                                self.label, o.pop, o.activities
+                                "[{}] Screen pop: {}; activities written: {}",
+                                self.label,
+                                describe_pop(pop),
+                                or_none(&ids, ", ", "none")
                             );
                         }
                         let mut kept = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
@@ -300,40 +304,88 @@ impl Client {
     }
 }
 
-/// One line describing a call, for the CLI.
+/// One line describing a call, for the CLI and the desktop's log. Toolbar lines list the
+/// commands by state: `greyed` are disabled, `[checked]` are toggled on (a pressed Ready
+/// button), `[blinking]` ask for attention (a ringing call).
 pub fn describe(c: &Call) -> String {
+    let pairs = |f: &[(String, String)]| {
+        f.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     match c {
-        Call::HandleEvent { name, fields, .. } => {
-            let f: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            format!("HandleEvent {name} {}", f.join(" "))
-        }
-        Call::ShowStatusText(t) => format!("ShowStatusText {t:?}"),
-        Call::HandleError { tracking_id, text } => {
+        Call::HandleEvent { name, fields, .. } => format!("Event {name}: {}", pairs(fields)),
+        Call::ShowStatusText(t) => format!("Status line: {t}"),
+        Call::HandleError { tracking_id, text } => match tracking_id {
+            Some(t) => format!("Error (command {t}): {text}"),
+            None => format!("Error: {text}"),
+        },
+        Call::CacheCommandInformation(cmds) => {
+            let (mut on, mut greyed) = (Vec::new(), Vec::new());
+            for (n, _, fl) in cmds {
+                let mut s = n.clone();
+                if fl & 4 != 0 {
+                    s.push_str("[checked]");
+                }
+                if fl & 8 != 0 {
+                    s.push_str("[blinking]");
+                }
+                if fl & 2 != 0 {
+                    greyed.push(s);
+                } else {
+                    on.push(s);
+                }
+            }
             format!(
-                "HandleError [{}] {text:?}",
-                tracking_id.as_deref().unwrap_or("-")
+                "Toolbar: enabled {}; greyed {}",
+                or_none(&on, " ", "-"),
+                or_none(&greyed, " ", "-")
             )
         }
-        Call::CacheCommandInformation(cmds) => {
-            let f: Vec<String> = cmds
-                .iter()
-                .map(|(n, _, fl)| {
-                    let mut s = n.clone();
-                    if fl & 2 != 0 {
-                        s.push_str("(off)");
-                    }
-                    if fl & 4 != 0 {
-                        s.push_str("(on)");
-                    }
-                    if fl & 8 != 0 {
-                        s.push_str("(blink)");
-                    }
-                    s
-                })
-                .collect();
-            format!("Toolbar {}", f.join(" "))
+        Call::UpdateObjectInformation {
+            media_target, info, ..
+        } => format!("Agent info ({media_target}): {}", pairs(info)),
+        Call::IndicateNewWorkItem {
+            tracking_id,
+            description,
+            ..
+        } => format!("New work item {tracking_id}: {description}"),
+        Call::WorkItemStarted {
+            tracking_id,
+            description,
+            ..
+        } => format!("Work item {tracking_id} started: {description}"),
+        Call::WorkItemReleased { tracking_id, .. } => {
+            format!("Work item {tracking_id} released")
         }
-        other => format!("{other:?}"),
+        Call::WorkItemSuspended(t) => format!("Work item {t} suspended"),
+        Call::WorkItemResumed(t) => format!("Work item {t} resumed"),
+        Call::CleanAllWorkItem => "All work items cleared".into(),
+        Call::BeginBatch => "Batch begins".into(),
+        Call::EndBatch => "Batch ends".into(),
+    }
+}
+
+/// The items joined by `sep`, or `none` when there are none.
+fn or_none(items: &[String], sep: &str, none: &str) -> String {
+    if items.is_empty() {
+        none.to_string()
+    } else {
+        items.join(sep)
+    }
+}
+
+/// A screen pop in words.
+fn describe_pop(p: &crate::engine::Pop) -> String {
+    use crate::engine::Pop;
+    match p {
+        Pop::Single { view, id } => format!("{view}, record {id}"),
+        Pop::Multi { view, ids } => format!("{view}, records {}", ids.join(", ")),
+        Pop::Find { dialog, fields } => {
+            let f: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("find dialog {dialog} ({})", f.join(" "))
+        }
     }
 }
 

@@ -736,8 +736,16 @@ mod tests {
         }
         assert_eq!(def.profile_driver(&profile), Some(driver.as_str()));
 
-        let dp = def.driver_params(&profile);
-        // Every Driver: parameter of the template is one the driver knows and accepts.
+        let mut dp = def.driver_params(&profile);
+        // TLS and secure passwords are on: as shipped, the template names what the site
+        // must set; with those set, every Driver: parameter is one the driver accepts.
+        let e = driver::config::DriverConfig::from_params(&dp).unwrap_err();
+        assert!(e.to_string().contains("SecureKeyFile"), "{file}: {e}");
+        let key = std::env::temp_dir().join(format!("def-test-{}.key", std::process::id()));
+        std::fs::write(&key, "0123456789abcdeffedcba987654321089abcdef01234567").unwrap();
+        dp.push(("Driver:BrokerCaFile".into(), "/etc/site/ca.pem".into()));
+        dp.push(("Driver:SecureKeyFile".into(), key.display().to_string()));
+        dp.retain(|(k, v)| k != "Driver:SecureKey" && k != "Driver:BrokerCaFile" || !v.is_empty());
         let parsed = driver::config::DriverConfig::from_params(&dp)
             .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(
@@ -748,7 +756,7 @@ mod tests {
         assert!(dp.len() >= 13, "{file}: {dp:?}");
         let get = |k: &str| dp.iter().find(|(dk, _)| dk == k).map(|(_, v)| v.as_str());
         assert_eq!(get("Driver:BrokerHost"), Some("127.0.0.1"));
-        assert_eq!(get("Driver:BrokerPort"), Some("61613"));
+        assert_eq!(get("Driver:BrokerPort"), Some("61612"));
         assert_eq!(get("Driver:BrokerLogin"), Some(""));
         assert_eq!(
             get("Driver:RequestQueue"),

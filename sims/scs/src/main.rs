@@ -16,7 +16,7 @@ use std::time::Duration;
 use scs_sim::desktop::{Desktop, Session};
 use scs_sim::engine::{Contact, Engine};
 use scs_sim::library::{default_library_path, Library};
-use scs_sim::peer::{PeerAgent, ScriptedPeer};
+use scs_sim::peer::{PeerAccess, PeerAgent, ScriptedPeer};
 use scs_sim::server::AgentLogin;
 use scs_sim::{CommServer, SimError};
 
@@ -32,13 +32,24 @@ const USAGE: &str = "usage:
           (--command NAME: a DEF command or a toolbar button, i.e. a group command such as
            SignOnGroup, ChangeBusyStateGroup, AcceptWorkGroup, ReleaseWorkGroup;
            --stdin: more from standard input, one per line:
-           NAME [text] | press NAME [text] | workitem TRACKING-ID | wait S | quit
+           NAME [text] | press NAME [text] | wait S | quit
+           | workitem TRACKING-ID: the agent picks a work item in the work-item list
+             (WorkItemList, {@SelectedWorkItem:DriverWorkTrackID}; ResumeWorkItem without it)
            | pick NAME [ROW]: the picker NAME opens (SelectApplet): without ROW its rows
              are listed; ROW (a number from 1, or a value of the row) answers it)
-  scs-sim peer [--broker HOST:PORT] [--queue /queue/siebelcti.requests] --agent ID:PIN:FIRST:LAST...";
+  scs-sim peer [--broker HOST:PORT] [--queue /queue/siebelcti.requests] --agent ID:PIN:FIRST:LAST...
+               [--login USER:PASSWORD] [--ca-file CA.pem (STOMP over TLS)] [--key-file SECURE.key]
+  scs-sim --check [--lib PATH] --def FILE --profile NAME [--set Driver:Key=Value]...
+          (the library loads, the DEF parses, has the profile, and the driver accepts its
+           Driver: parameters; exit 0, or 2 with the reason)
+  scs-sim --help | --version";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--version" || a == "-V") {
+        println!("scs-sim {}", env!("CARGO_PKG_VERSION"));
+        return;
+    }
     let result = if args.first().map(String::as_str) == Some("peer") {
         run_peer(&args[1..])
     } else {
@@ -70,6 +81,7 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
     let mut stdin_commands = false;
     let mut contacts_file: Option<PathBuf> = None;
     let mut activities: Option<PathBuf> = None;
+    let mut check = false;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -124,6 +136,7 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
                     .ok_or_else(|| SimError(format!("--set {kv}: expected Key=Value")))?;
                 overrides.push((k.to_string(), v.to_string()));
             }
+            "--check" => check = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(());
@@ -146,6 +159,10 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
     };
     let engine = Arc::new(Engine::new(def.clone(), contacts, activities.as_deref())?);
     let mut server = CommServer::from_def(library, def, &profile, &lang, &overrides)?;
+    if check {
+        println!("check passed: the library loads, profile {profile:?} is in the DEF and the driver accepts its parameters");
+        return Ok(());
+    }
     server.set_engine(engine.clone());
     println!("driver commands: {}", server.commands.join(", "));
     println!("driver events:   {}", server.events.join(", "));
@@ -189,7 +206,7 @@ fn run_server(args: &[String]) -> Result<(), SimError> {
                     let (button, text) = rest.trim().split_once(' ').unwrap_or((rest.trim(), ""));
                     first.run(button, text.trim())
                 }
-                "workitem" => first.resume_work_item(rest.trim()),
+                "workitem" => first.select_work_item(rest.trim()),
                 "pick" => {
                     let (button, row) = rest.trim().split_once(' ').unwrap_or((rest.trim(), ""));
                     first.pick(button, row.trim())
@@ -303,16 +320,24 @@ impl CliSession {
     }
 
     /// The agent picks a work item in the toolbar's list.
-    fn resume_work_item(&mut self, tracking: &str) {
-        let rc = match self {
-            CliSession::Plain(agent) => agent.resume_work_item(tracking),
-            CliSession::Desk(s) => {
-                let rc = s.agent().resume_work_item(tracking);
-                s.note(format!("ResumeWorkItem [{tracking}] -> {rc}"));
-                rc
-            }
+    /// The agent picks a work item in the work-item list (`WorkItemList`).
+    fn select_work_item(&mut self, tracking: &str) {
+        let result = match self {
+            CliSession::Plain(agent) => agent.select_work_item(tracking),
+            CliSession::Desk(s) => s.agent().select_work_item(tracking),
         };
-        println!("ResumeWorkItem [{tracking}] -> {rc}");
+        match result {
+            Ok(ran) => {
+                for i in ran {
+                    let line = format!("{} [{tracking}] -> {}", i.device_command, i.result);
+                    if let CliSession::Desk(s) = self {
+                        s.note(line.clone());
+                    }
+                    println!("{line}");
+                }
+            }
+            Err(e) => println!("work item {tracking}: {e}"),
+        }
     }
 
     fn release(&mut self) {
@@ -352,10 +377,29 @@ fn run_peer(args: &[String]) -> Result<(), SimError> {
     let mut broker = "127.0.0.1:61613".to_string();
     let mut queue = driver::protocol::DEFAULT_REQUEST_QUEUE.to_string();
     let mut agents = HashMap::new();
+    let mut access = PeerAccess::default();
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
             "--broker" => broker = value(args, &mut i)?.to_string(),
+            "--login" => {
+                let spec = value(args, &mut i)?;
+                let (login, password) = spec
+                    .split_once(':')
+                    .ok_or_else(|| SimError("--login: expected USER:PASSWORD".to_string()))?;
+                access.login = login.to_string();
+                access.password = password.to_string();
+            }
+            "--ca-file" => access.ca_file = Some(value(args, &mut i)?.into()),
+            "--key-file" => {
+                let path = value(args, &mut i)?;
+                let key = std::fs::read_to_string(path)
+                    .map_err(|e| SimError(format!("--key-file {path}: {e}")))?;
+                access.secure = Some(
+                    driver::secure::TripleDes::from_hex("--key-file", key.trim(), "", "")
+                        .map_err(|e| SimError(e.to_string()))?,
+                );
+            }
             "--queue" => queue = value(args, &mut i)?.to_string(),
             "--agent" => {
                 let spec = value(args, &mut i)?;
@@ -383,7 +427,8 @@ fn run_peer(args: &[String]) -> Result<(), SimError> {
             "--broker {broker}: expected HOST:PORT (an IP address)"
         ))
     })?;
-    let _peer = ScriptedPeer::start(addr, &queue, agents).map_err(|e| SimError(e.to_string()))?;
+    let _peer = ScriptedPeer::start_with(addr, &access, &queue, agents)
+        .map_err(|e| SimError(e.to_string()))?;
     println!("scripted peer serving {queue} on {broker}; Ctrl-C to stop");
     loop {
         std::thread::sleep(Duration::from_secs(3600));

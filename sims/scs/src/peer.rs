@@ -5,13 +5,45 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use driver::protocol::{status_topic, AgentInfo, AgentState, Envelope, Message, SystemStatus};
-use driver::stomp::{Connection, StompError};
+use driver::secure::{unix_ms, ReplayGuard, TripleDes};
+use driver::stomp::{Connection, StompError, TlsSettings};
+
+/// How the peer reaches a closed broker, as a connector does: its broker credentials, STOMP
+/// over TLS with a CA file, and the secure-password key to open agent passwords with.
+#[derive(Clone, Debug, Default)]
+pub struct PeerAccess {
+    /// Broker login (empty: none).
+    pub login: String,
+    /// Broker password.
+    pub password: String,
+    /// TLS, the broker's certificate checked against this CA file (PEM); `None`: plain.
+    pub ca_file: Option<PathBuf>,
+    /// The drivers' `Driver:SecureKey`: passwords sent encrypted are opened with it.
+    pub secure: Option<TripleDes>,
+}
+
+impl PeerAccess {
+    /// Connects to `broker` with these credentials (over TLS with a CA file).
+    pub fn connect(&self, broker: SocketAddr) -> Result<Connection, StompError> {
+        let timeout = Duration::from_secs(5);
+        match &self.ca_file {
+            None => Connection::connect(broker, &self.login, &self.password, timeout),
+            Some(ca) => {
+                let tls = TlsSettings::from_ca_file(ca)
+                    .map_err(|e| StompError::Protocol(e.to_string()))?;
+                let host = broker.ip().to_string();
+                Connection::connect_tls(broker, &host, &tls, &self.login, &self.password, timeout)
+            }
+        }
+    }
+}
 
 /// One agent the peer knows.
 #[derive(Clone, Debug)]
@@ -52,15 +84,26 @@ impl ScriptedPeer {
         request_queue: &str,
         agents: HashMap<String, PeerAgent>,
     ) -> Result<ScriptedPeer, StompError> {
-        let mut conn = Connection::connect(broker, "", "", Duration::from_secs(5))?;
+        ScriptedPeer::start_with(broker, &PeerAccess::default(), request_queue, agents)
+    }
+
+    /// Like [`ScriptedPeer::start`], on a broker reached as `access` says.
+    pub fn start_with(
+        broker: SocketAddr,
+        access: &PeerAccess,
+        request_queue: &str,
+        agents: HashMap<String, PeerAgent>,
+    ) -> Result<ScriptedPeer, StompError> {
+        let mut conn = access.connect(broker)?;
         conn.subscribe("requests", request_queue)?;
+        let secure = access.secure.clone();
         let stop = Arc::new(AtomicBool::new(false));
         let state = Arc::new(Mutex::new(PeerState::default()));
         let (s, st) = (stop.clone(), state.clone());
         let topic = status_topic(request_queue);
         let thread = std::thread::Builder::new()
             .name("scripted-peer".into())
-            .spawn(move || serve(conn, &topic, agents, s, st))
+            .spawn(move || serve(conn, &topic, agents, secure, s, st))
             .map_err(StompError::Io)?;
         Ok(ScriptedPeer {
             stop,
@@ -103,13 +146,33 @@ fn system(instance: &str) -> Message {
     }
 }
 
+/// The agent's password as given: opened with the key when the driver encrypted it (`None`
+/// when it cannot be opened: a wrong key, a replay).
+fn clear_password(
+    password: String,
+    encrypted: bool,
+    secure: Option<&TripleDes>,
+    guard: &mut ReplayGuard,
+) -> Option<String> {
+    match (encrypted, secure) {
+        (false, _) => Some(password),
+        (true, Some(key)) => key
+            .open(&password, unix_ms(), guard)
+            .map_err(|e| eprintln!("scripted peer: cannot open an encrypted password: {e}"))
+            .ok(),
+        (true, None) => None,
+    }
+}
+
 fn serve(
     mut conn: Connection,
     topic: &str,
     agents: HashMap<String, PeerAgent>,
+    secure: Option<TripleDes>,
     stop: Arc<AtomicBool>,
     state: Arc<Mutex<PeerState>>,
 ) {
+    let mut guard = ReplayGuard::default();
     static STARTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let instance = format!(
         "peer-{}-{}",
@@ -182,10 +245,13 @@ fn serve(
             Message::Login {
                 agent,
                 password,
+                encrypted,
                 extension,
-                ..
             } => match agents.get(&agent) {
-                Some(a) if a.password == password => {
+                Some(a)
+                    if clear_password(password, encrypted, secure.as_ref(), &mut guard)
+                        .is_some_and(|p| p == a.password) =>
+                {
                     let info = AgentInfo {
                         agent: agent.clone(),
                         state: Some(AgentState::NotReady),
@@ -203,6 +269,7 @@ fn serve(
                         agent: Some(agent),
                         code: "Unauthorized".into(),
                         message: "Invalid agent id or password".into(),
+                        dialog: None,
                     },
                 )),
             },

@@ -688,6 +688,30 @@ impl Agent {
         unsafe { (self.lib.api.ResumeWorkItem)(self.handle as ISC_SERVICE_HANDLE, t) }
     }
 
+    /// The agent picks a work item in the toolbar's work-item list: it becomes Siebel's
+    /// selected work item and the DEF's `WorkItemList` command runs (its command data names
+    /// it with `{@SelectedWorkItem:DriverWorkTrackID}`); a DEF without that command gets
+    /// `ResumeWorkItem`.
+    pub fn select_work_item(&mut self, tracking: &str) -> Result<Vec<Invoked>, SimError> {
+        let listed = self.def.as_ref().and_then(|d| d.command("WorkItemList"));
+        if listed.is_none() {
+            let result = self.resume_work_item(tracking);
+            let name = "ResumeWorkItem".to_string();
+            return Ok(vec![Invoked {
+                pressed: name.clone(),
+                command: name.clone(),
+                device_command: name,
+                result,
+                tracking: tracking.to_string(),
+            }]);
+        }
+        *self
+            .selected_work_item
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(tracking.to_string());
+        self.press("WorkItemList")
+    }
+
     /// Selects a record in the current view (its fields by Siebel name), for command data
     /// that refers to `[Field]`s of the selected record.
     pub fn select_record(&mut self, fields: &[(&str, &str)]) {

@@ -112,6 +112,11 @@ fn the_templates_pickers_are_read_with_every_select_key() {
                 ("ReasonCode", "[Code]"),
             ),
             (
+                "WrapUpWithReason",
+                "List Of Values",
+                ("WrapUpReason", "[Name]"),
+            ),
+            (
                 "ConsultTransferToEmployee",
                 "Employee",
                 ("PhoneNumber", "[Work Phone #]"),

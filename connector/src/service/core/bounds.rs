@@ -38,7 +38,11 @@ impl Core {
             self.trim_agents(now, MAX_IDLE_AGENTS);
         }
         if self.drivers.len() > MAX_DRIVERS + MAX_DRIVERS / 4 {
-            let mut seen: Vec<_> = self.drivers.iter().map(|(k, t)| (*t, k.clone())).collect();
+            let mut seen: Vec<_> = self
+                .drivers
+                .iter()
+                .map(|(k, d)| (d.last, k.clone()))
+                .collect();
             seen.sort();
             let drop = seen.len() - MAX_DRIVERS;
             for (_, k) in seen.into_iter().take(drop) {
@@ -58,6 +62,7 @@ impl Core {
         }
         self.last_trim = Some(now.mono);
         self.trim_agents(now, MAX_IDLE_AGENTS);
+        self.prune_drivers(now);
     }
 
     /// Forgets idle agent entries older than [`IDLE_AGENT_TTL`], then the oldest idle ones
@@ -87,7 +92,9 @@ impl Core {
     /// driver (`true`), before any REST call.
     pub(super) fn refuse_bad_number(&mut self, reply_to: &str, env: &Envelope) -> bool {
         let (agent, check) = match &env.msg {
-            Message::MakeCall { agent, to } => (agent, driver::dial::check_number(to)),
+            Message::MakeCall { agent, to }
+            | Message::SilentMonitor { agent, to }
+            | Message::BargeCall { agent, to, .. } => (agent, driver::dial::check_number(to)),
             Message::CallAction {
                 agent,
                 action,
@@ -112,6 +119,7 @@ impl Core {
             agent: Some(agent.clone()),
             code: code.into(),
             message: format!("number refused: {e}"),
+            dialog: None,
         };
         if !reply_to.is_empty() {
             self.send(reply_to, msg, Some(&env.id));

@@ -17,6 +17,9 @@ impl Core {
     /// (the broker decides who holds the queue); a serving connector announces itself.
     pub fn link_up(&mut self, now: Now) {
         self.linked = true;
+        self.record.counters.broker_links += 1;
+        self.record
+            .note(super::Level::Info, "broker link up".into());
         if self.cfg.exclusive {
             self.serving = false;
             self.last_probe = None;
@@ -28,6 +31,8 @@ impl Core {
     /// Input: the broker link is down.
     pub fn link_down(&mut self) {
         self.linked = false;
+        self.record
+            .note(super::Level::Error, "broker link down".into());
         if self.cfg.exclusive {
             self.serving = false;
         }
@@ -45,6 +50,8 @@ impl Core {
             return;
         }
         tracing::info!("took over the request queue: serving");
+        let text = "took over the request queue: serving".into();
+        self.record.note(super::Level::Warn, text);
         self.serving = true;
         self.broadcast_status();
         self.last_beat = Some(now.mono);
@@ -84,10 +91,13 @@ impl Core {
         let old = self.agents.get(agent).and_then(|e| e.reply_to.clone());
         if let Some(old) = old.filter(|o| o != new_owner) {
             tracing::info!("agent {agent}: taken over by {new_owner} from {old}");
+            let text = format!("agent {agent}: taken over by {new_owner} from {old}");
+            self.record.note(super::Level::Warn, text);
             let msg = Message::Error {
                 agent: Some(agent.to_string()),
                 code: "TakenOver".into(),
                 message: format!("another Siebel session ({new_owner}) took agent {agent} over"),
+                dialog: None,
             };
             self.send(&old, msg, None);
         }

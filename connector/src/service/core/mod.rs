@@ -24,7 +24,9 @@ mod ha;
 mod notifications;
 mod proof;
 mod reads;
+mod record;
 mod requests;
+mod rest_calls;
 #[cfg(test)]
 mod tests;
 
@@ -32,17 +34,19 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use driver::clock::Now;
-use driver::protocol::{
-    AgentInfo, DecodeError, DialogInfo, Envelope, Message, ReasonCode, SystemStatus,
-};
+use driver::protocol::{AgentInfo, DecodeError, DialogInfo, Envelope, Message, SystemStatus};
 
-use crate::rest::{Credentials, DialogAction, RestError, StateChange};
-use crate::xml::{Element, SystemInfo, Update};
+use crate::rest::{Credentials, RestError};
+use crate::xml::Update;
 
 use self::failover::Finesse;
 pub(crate) use self::notifications::Notes;
 use self::reads::Read;
+pub use self::record::FinesseStatus;
+pub(crate) use self::record::{DriverSeen, Event};
+use self::record::{Level, Record};
 use self::requests::AgentQueue;
+pub use self::rest_calls::{RestAnswer, RestCall};
 
 /// How long a Login waits for the agent's notification session before reading the agent, so
 /// that what the agent does right after logging in is seen.
@@ -57,103 +61,6 @@ pub struct Ticket(pub u64);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId(pub u64);
 
-/// A Finesse REST call for the shell to make, on the node given in it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RestCall {
-    /// `PUT /User/{agent}` with a state change (answer: [`RestAnswer::Done`]).
-    SetState {
-        /// Base URL of the node.
-        node: String,
-        /// Agent id.
-        agent: String,
-        /// The agent's credentials.
-        creds: Credentials,
-        /// The body.
-        change: StateChange,
-        /// The `requestId` header (the driver request's id).
-        request_id: String,
-    },
-    /// `GET /User/{agent}` (answer: [`RestAnswer::User`]).
-    User {
-        /// Base URL of the node.
-        node: String,
-        /// Agent id.
-        agent: String,
-        /// The agent's (or the admin's) credentials.
-        creds: Credentials,
-    },
-    /// `GET /User/{agent}/Dialogs` (answer: [`RestAnswer::Dialogs`]).
-    Dialogs {
-        /// Base URL of the node.
-        node: String,
-        /// Agent id.
-        agent: String,
-        /// The agent's (or the admin's) credentials.
-        creds: Credentials,
-    },
-    /// `PUT` (or `POST` for `CONSULT_CALL`) `/Dialog/{dialog}` (answer: [`RestAnswer::Done`]).
-    DialogAction {
-        /// Base URL of the node.
-        node: String,
-        /// Dialog id.
-        dialog: String,
-        /// The agent's credentials.
-        creds: Credentials,
-        /// The body.
-        action: DialogAction,
-        /// The `requestId` header.
-        request_id: String,
-    },
-    /// `POST /User/{agent}/Dialogs` with `MAKE_CALL` (answer: [`RestAnswer::Done`]).
-    MakeCall {
-        /// Base URL of the node.
-        node: String,
-        /// Agent id.
-        agent: String,
-        /// The agent's credentials.
-        creds: Credentials,
-        /// The agent's extension.
-        from: String,
-        /// The number to call.
-        to: String,
-        /// The `requestId` header.
-        request_id: String,
-    },
-    /// `GET /User/{agent}/ReasonCodes?category=…` (answer: [`RestAnswer::ReasonCodes`]).
-    ReasonCodes {
-        /// Base URL of the node.
-        node: String,
-        /// Agent id.
-        agent: String,
-        /// The agent's credentials.
-        creds: Credentials,
-        /// `NOT_READY` or `LOGOUT`.
-        category: String,
-    },
-    /// `GET /SystemInfo` (answer: [`RestAnswer::SystemInfo`]).
-    SystemInfo {
-        /// Base URL of the node.
-        node: String,
-        /// The admin account, if configured.
-        creds: Option<Credentials>,
-    },
-}
-
-/// A successful answer to a [`RestCall`].
-#[derive(Clone, Debug, PartialEq)]
-pub enum RestAnswer {
-    /// Accepted (202), no body used.
-    Done,
-    /// A user.
-    User(AgentInfo),
-    /// The agent's dialogs (XML, read with the agent's extension).
-    Dialogs(Vec<Element>),
-    /// Reason codes.
-    ReasonCodes(Vec<ReasonCode>),
-    /// SystemInfo.
-    SystemInfo(SystemInfo),
-}
-
 /// What an agent's notification session reports.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Notification {
@@ -165,6 +72,9 @@ pub enum Notification {
     Refused(String),
     /// A notification.
     Update(Update),
+    /// The node's `finesse` XMPP user became available (`true`) or unavailable: the node
+    /// is out of service while it is unavailable (Cisco's "Failure Scenarios").
+    FinessePresence(bool),
 }
 
 /// Where a notification session logs in.
@@ -224,19 +134,6 @@ fn failure(answer: Result<RestAnswer, RestError>) -> RestError {
         Err(e) => e,
         Ok(a) => RestError::Unavailable(format!("unexpected answer {a:?}")),
     }
-}
-
-/// The Finesse link as the console shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FinesseStatus {
-    /// The node in use is in service.
-    pub in_service: bool,
-    /// Base URL of the node in use.
-    pub node: String,
-    /// Human detail (which node, or why out of service).
-    pub detail: String,
-    /// How many driver instances said Hello.
-    pub drivers: usize,
 }
 
 /// What the core needs to know of the configuration.
@@ -313,8 +210,8 @@ pub struct Core {
     stopping: bool,
     finesse: Finesse,
     pub(crate) agents: HashMap<String, AgentEntry>,
-    /// Driver instances that said Hello (reply queue → when).
-    drivers: HashMap<String, Instant>,
+    /// Driver instances heard from, by reply queue.
+    drivers: HashMap<String, DriverSeen>,
     queues: HashMap<String, AgentQueue>,
     tickets: HashMap<Ticket, Waiter>,
     out: VecDeque<Output>,
@@ -332,6 +229,8 @@ pub struct Core {
     replay: driver::secure::ReplayGuard,
     /// Wall-clock milliseconds of the request being served (the secure-password window).
     clock_ms: u64,
+    /// What the console and the metrics read.
+    record: Record,
 }
 
 impl Core {
@@ -356,6 +255,7 @@ impl Core {
             last_trim: None,
             replay: driver::secure::ReplayGuard::default(),
             clock_ms: u64::try_from(now.unix).unwrap_or(0) * 1000,
+            record: Record::new(cfg.nodes.len(), now),
             cfg,
         }
     }
@@ -373,12 +273,21 @@ impl Core {
     /// Input: a request from a driver (`reply_to` is the frame's `reply-to`).
     pub fn request(&mut self, now: Now, reply_to: String, env: Envelope) {
         self.clock_ms = u64::try_from(now.unix).unwrap_or(0) * 1000;
+        self.record.at(now);
+        if self.heard_on_status_topic(now, &env.msg) {
+            return;
+        }
         self.took_queue(now);
+        self.driver_seen(now, &reply_to, &env.msg);
         if let Message::Probe { instance } = &env.msg {
             tracing::trace!("probe of {instance} received");
+            self.peer_heard(now, instance, "", false, "");
             return;
         }
         if self.refuse_bad_number(&reply_to, &env) {
+            self.record
+                .counters
+                .request(record::kind_of(&env.msg), "refused");
             return;
         }
         let agent = env.msg.agent().map(str::to_string);
@@ -389,6 +298,8 @@ impl Core {
     /// Input: a frame whose body is not a request this connector can read.
     pub fn undecodable(&mut self, reply_to: &str, e: &DecodeError) {
         tracing::warn!("rejected a request: {e}");
+        self.record
+            .note(Level::Warn, format!("rejected a request: {e}"));
         if reply_to.is_empty() {
             return;
         }
@@ -400,6 +311,7 @@ impl Core {
             agent: None,
             code: code.into(),
             message: e.to_string(),
+            dialog: None,
         };
         self.send(reply_to, msg, None);
     }
@@ -416,6 +328,7 @@ impl Core {
 
     /// Input: the time; checks Finesse when due and ends Login waits that timed out.
     pub fn tick(&mut self, now: Now) {
+        self.record.at(now);
         self.poll_if_due(now);
         self.login_wait_timeouts(now);
         self.beat(now);
@@ -445,16 +358,6 @@ impl Core {
         Envelope::new(self.next_id(), msg)
     }
 
-    /// The connector's view of Finesse, for the console.
-    pub fn finesse_status(&self) -> FinesseStatus {
-        FinesseStatus {
-            in_service: self.finesse.up,
-            node: self.node(),
-            detail: self.finesse.detail.clone(),
-            drivers: self.drivers.len(),
-        }
-    }
-
     // --- helpers shared by the jobs ---
 
     fn next_id(&mut self) -> String {
@@ -477,6 +380,7 @@ impl Core {
         }
         let mut env = Envelope::new(self.next_id(), msg);
         env.re = re.map(str::to_string);
+        self.record.sent(&env);
         self.out.push_back(Output::Send {
             to: to.to_string(),
             env,
@@ -490,10 +394,18 @@ impl Core {
             e.code(),
             e.message()
         );
+        let text = format!(
+            "agent {}: {}: {}",
+            agent.unwrap_or("-"),
+            e.code(),
+            e.message()
+        );
+        self.record.note(Level::Warn, text);
         let msg = Message::Error {
             agent: agent.map(str::to_string),
             code: e.code().to_string(),
             message: e.message(),
+            dialog: None,
         };
         self.send(to, msg, re);
     }
@@ -562,8 +474,13 @@ impl Core {
     /// state back in Siebel. Only `Accepted` goes, to settle the request it answers. Reports
     /// from another node (after a failover) are never compared: two nodes' clocks are no
     /// order.
+    /// Each report says whether this Finesse places a call from READY (SystemInfo).
     fn publish_agent(&mut self, info: AgentInfo, re: Option<&str>, fallback_to: &str) {
         let node = self.finesse.active;
+        let info = AgentInfo {
+            make_call_from_ready: self.finesse.system.make_call_from_ready(),
+            ..info
+        };
         let e = self.agents.entry(info.agent.clone()).or_default();
         let to = e
             .reply_to
@@ -583,17 +500,8 @@ impl Core {
         if let Some(t) = &info.state_change_time {
             e.shown = Some((node, t.clone()));
         }
+        self.record.agent_changed(e.info.as_ref(), &info);
         e.info = Some(info.clone());
         self.send(&to, Message::Agent(info), re);
-    }
-
-    /// Keeps the console's list of calls current.
-    fn remember_call(&mut self, d: &DialogInfo) {
-        let e = self.agents.entry(d.agent.clone()).or_default();
-        if d.ended || d.agent_state == "DROPPED" {
-            e.calls.remove(&d.id);
-        } else {
-            e.calls.insert(d.id.clone(), d.clone());
-        }
     }
 }

@@ -80,6 +80,7 @@ impl Core {
                         agent: Some(agent.to_string()),
                         code: "Unauthorized".into(),
                         message: "Cisco Finesse refused the agent's notification login".into(),
+                        dialog: None,
                     };
                     self.send(&to, msg, None);
                 } else if let Some(e) = self.agents.get_mut(agent) {
@@ -98,6 +99,7 @@ impl Core {
                     self.apply_update(agent, u);
                 }
             }
+            Notification::FinessePresence(available) => self.finesse_presence(now, available),
         }
     }
 
@@ -224,14 +226,27 @@ impl Core {
             Update::User { info, request_id } => {
                 self.publish_agent(info, request_id.as_deref(), "");
             }
-            Update::Error { error, request_id } => {
+            Update::Error {
+                error,
+                request_id,
+                dialog,
+            } => {
+                // Tied to its call when Finesse names the dialog (`source`).
                 let to = self.reply_to_of(agent, "");
                 let e = RestError::Api {
                     status: 400,
                     error_type: error.error_type,
                     message: error.message,
                 };
-                self.error(&to, Some(agent), &e, request_id.as_deref());
+                let call = dialog.as_deref().unwrap_or("-");
+                tracing::info!("agent {agent}: call {call}: {}: {}", e.code(), e.message());
+                let msg = Message::Error {
+                    agent: Some(agent.to_string()),
+                    code: e.code().to_string(),
+                    message: e.message(),
+                    dialog,
+                };
+                self.send(&to, msg, request_id.as_deref());
             }
             Update::Dialogs {
                 event,

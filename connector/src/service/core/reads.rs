@@ -84,8 +84,8 @@ impl Core {
             (Stage::User, answer) => {
                 let e = super::failure(answer);
                 if read.with_dialogs {
-                    // A snapshot the driver did not ask the agent for: log, do not alarm.
-                    tracing::info!("agent {agent}: snapshot not read: {}", e.message());
+                    // A snapshot the driver did not ask the agent for: logged, the agent not told.
+                    tracing::warn!("agent {agent}: snapshot not read: {}", e.message());
                 } else {
                     let to = self.reply_to_of(&agent, &read.fallback);
                     self.error(&to, Some(&agent), &e, re.as_deref());

@@ -9,7 +9,7 @@ use driver::protocol::{CallAction, Envelope, Message};
 
 use super::flows::{Flow, Req, Step};
 use super::{Core, RestCall, Waiter};
-use crate::rest::{Credentials, DialogAction, RestError, StateChange};
+use crate::rest::{Credentials, DialogAction, RestError, StateChange, SupervisorDialog};
 
 /// A request waiting for its turn.
 pub(super) struct Queued {
@@ -60,19 +60,29 @@ impl Core {
     }
 
     /// The dispatch: one function per request type; `Some` when a flow remains under way.
-    fn serve(&mut self, now: Now, q: Queued) -> Option<Flow> {
+    fn serve(&mut self, _now: Now, q: Queued) -> Option<Flow> {
         let Queued { reply_to, env } = q;
         // Checked when served, not when queued: a login in flight may hold the session by then.
         if !self.proven(&reply_to, &env) {
+            let text = format!(
+                "refused {} from {reply_to}: no proof",
+                super::record::kind_of(&env.msg)
+            );
+            self.record.note(super::Level::Warn, text);
+            self.record
+                .counters
+                .request(super::record::kind_of(&env.msg), "refused");
             return None;
         }
+        self.record.served(&env);
         let re = env.id;
         match env.msg {
             Message::Hello {
                 driver,
                 reply_to,
                 product,
-            } => self.hello(now, &driver, &reply_to, &product, &re),
+                ..
+            } => self.hello(&driver, &reply_to, &product, &re),
             Message::Connect {
                 agent,
                 reply_to,
@@ -109,7 +119,17 @@ impl Core {
                 agent,
                 dialog,
                 wrap_up_reason,
-            } => return self.update_call_data(agent, dialog, wrap_up_reason, re, reply_to),
+                variables,
+            } => {
+                let data = (wrap_up_reason, variables);
+                return self.update_call_data(agent, dialog, data, re, reply_to);
+            }
+            Message::SilentMonitor { agent, to } => {
+                return self.supervise(agent, ("SILENT_MONITOR", to, None), re, reply_to)
+            }
+            Message::BargeCall { agent, dialog, to } => {
+                return self.supervise(agent, ("BARGE_CALL", to, Some(dialog)), re, reply_to)
+            }
             Message::GetReasonCodes { agent, category } => {
                 return self.reason_codes(agent, category, re, reply_to)
             }
@@ -118,9 +138,10 @@ impl Core {
         None
     }
 
-    fn hello(&mut self, now: Now, driver: &str, to: &str, product: &str, re: &str) {
+    fn hello(&mut self, driver: &str, to: &str, product: &str, re: &str) {
         tracing::info!("driver {driver} ({product}) says hello");
-        self.drivers.insert(to.to_string(), now.mono);
+        let text = format!("driver {driver} ({product}) says hello from {to}");
+        self.record.note(super::Level::Info, text);
         let msg = self.system_message();
         self.send(to, msg, Some(re));
     }
@@ -180,6 +201,8 @@ impl Core {
             return;
         }
         a.reply_to = None;
+        let text = format!("agent {agent}: its Siebel session ended ({from})");
+        self.record.note(super::Level::Info, text);
         if a.force_logout.is_some() {
             return;
         }
@@ -259,12 +282,7 @@ impl Core {
     ) -> Option<Flow> {
         let to = self.reply_to_of(&agent, &fallback);
         let Some(creds) = self.creds_of(&agent) else {
-            let msg = Message::Error {
-                agent: Some(agent),
-                code: "NoSession".into(),
-                message: "The connector has no Finesse session for this agent; log in again".into(),
-            };
-            self.send(&to, msg, Some(&re));
+            self.no_session(&to, &agent, &re);
             return None;
         };
         if let Err(e) = self.finesse_ready() {
@@ -311,6 +329,7 @@ impl Core {
             dtmf: (action == CallAction::SendDtmf).then(|| to.clone().unwrap_or_default()),
             to: to.filter(|_| action != CallAction::SendDtmf),
             wrap_up_reason: None,
+            call_variables: Vec::new(),
         };
         self.with_session(agent, re, fallback, |node, creds, request_id, _| {
             RestCall::DialogAction {
@@ -343,11 +362,38 @@ impl Core {
         })
     }
 
+    /// A supervisor's SILENT_MONITOR or BARGE_CALL (action, the agent's extension, the
+    /// monitoring dialog), from the supervisor's extension.
+    fn supervise(
+        &mut self,
+        agent: String,
+        (action, to, monitoring): (&str, String, Option<String>),
+        re: String,
+        fallback: String,
+    ) -> Option<Flow> {
+        let a = agent.clone();
+        let action = action.to_string();
+        self.with_session(agent, re, fallback, |node, creds, request_id, ext| {
+            RestCall::Supervise {
+                node,
+                agent: a,
+                creds,
+                body: SupervisorDialog {
+                    action,
+                    from: ext,
+                    to,
+                    monitoring,
+                },
+                request_id,
+            }
+        })
+    }
+
     fn update_call_data(
         &mut self,
         agent: String,
         dialog: String,
-        wrap_up_reason: Option<String>,
+        (wrap_up_reason, call_variables): (Option<String>, Vec<(String, String)>),
         re: String,
         fallback: String,
     ) -> Option<Flow> {
@@ -358,6 +404,7 @@ impl Core {
             to: None,
             dtmf: None,
             wrap_up_reason,
+            call_variables,
         };
         self.with_session(agent, re, fallback, |node, creds, request_id, _| {
             RestCall::DialogAction {
@@ -381,11 +428,20 @@ impl Core {
             tracing::debug!("no session for agent {agent}: reason codes not read");
             return None;
         };
-        let call = RestCall::ReasonCodes {
-            node: self.node(),
-            agent: agent.clone(),
-            creds,
-            category: category.clone(),
+        // Wrap-up reasons are a resource of their own in Finesse.
+        let call = if category == "WRAP_UP" {
+            RestCall::WrapUpReasons {
+                node: self.node(),
+                agent: agent.clone(),
+                creds,
+            }
+        } else {
+            RestCall::ReasonCodes {
+                node: self.node(),
+                agent: agent.clone(),
+                creds,
+                category: category.clone(),
+            }
         };
         self.issue(call, Waiter::Request(agent.clone()));
         Some(Flow {
@@ -396,6 +452,17 @@ impl Core {
             },
             step: Step::ReasonCodes(category),
         })
+    }
+
+    /// `NoSession`: the connector holds no Finesse session for the agent. One wording for
+    /// every request; the driver shows its own words for the code (`error.NoSession`).
+    fn no_session(&mut self, to: &str, agent: &str, re: &str) {
+        let e = RestError::Api {
+            status: 0,
+            error_type: "NoSession".into(),
+            message: "the connector holds no Finesse session for the agent".into(),
+        };
+        self.error(to, Some(agent), &e, Some(re));
     }
 
     /// A call request with the agent's session (node, credentials, request id, extension);
@@ -409,12 +476,7 @@ impl Core {
     ) -> Option<Flow> {
         let to = self.reply_to_of(&agent, &fallback);
         let Some(creds) = self.creds_of(&agent) else {
-            let e = RestError::Api {
-                status: 0,
-                error_type: "NoSession".into(),
-                message: String::new(),
-            };
-            self.error(&to, Some(&agent), &e, Some(&re));
+            self.no_session(&to, &agent, &re);
             return None;
         };
         if let Err(e) = self.finesse_ready() {

@@ -135,9 +135,22 @@ fn make_call_needs_not_ready_and_a_number() {
             to: "0612".into()
         }]
     );
-    // UCCE (Finesse 12.5(1)+): Make Call from Ready; Finesse moves the agent to Not Ready.
+    // An older UCCE release (the connector does not report calls from Ready): Not Ready only.
     let mut r = Rig::logged_in(&[]);
     r.deliver(Message::Agent(agent("1001", AgentState::Ready)), None);
+    assert!(!r.enabled(1, "MakeCall"));
+    r.clear();
+    r.invoke(1, "mc", "MakeCall", "0612", vec![]);
+    assert!(r.sent().is_empty());
+    assert_eq!(r.error_code(1), "MakeCallNeedsNotReady");
+    // UCCE 12.5(1)+ (the connector says so from SystemInfo): Make Call from Ready; Finesse
+    // moves the agent to Not Ready.
+    let mut r = Rig::logged_in(&[]);
+    let ready = AgentInfo {
+        make_call_from_ready: true,
+        ..agent("1001", AgentState::Ready)
+    };
+    r.deliver(Message::Agent(ready), None);
     assert!(r.enabled(1, "MakeCall"));
     r.clear();
     r.invoke(1, "mc", "MakeCall", "0612", vec![]);
@@ -164,7 +177,11 @@ fn make_call_needs_not_ready_and_a_number() {
 #[test]
 fn uccx_make_call_needs_not_ready() {
     let mut r = Rig::logged_in(&[("Driver:DeploymentType", "UCCX")]);
-    r.deliver(Message::Agent(agent("1001", AgentState::Ready)), None);
+    let ready = AgentInfo {
+        make_call_from_ready: true,
+        ..agent("1001", AgentState::Ready)
+    };
+    r.deliver(Message::Agent(ready), None);
     assert!(!r.enabled(1, "MakeCall"));
     r.clear();
     r.invoke(1, "mc", "MakeCall", "0612", vec![]);
@@ -354,7 +371,8 @@ fn wrap_up_reason_goes_to_the_call_that_ended() {
         [Message::UpdateCallData {
             agent: "1001".into(),
             dialog: "d1".into(),
-            wrap_up_reason: Some("Sale".into())
+            wrap_up_reason: Some("Sale".into()),
+            variables: Vec::new(),
         }]
     );
 }
@@ -412,4 +430,111 @@ fn complete_transfer_acts_on_the_held_original_that_lists_transfer() {
         &r.sent()[..],
         [Message::CallAction { dialog, action: CallAction::Transfer, .. }] if dialog == "d1"
     ));
+}
+
+/// Finesse's wrap-up reasons for agent 1001 (a wrap-up reason has no code).
+fn wrap_up_reasons() -> Message {
+    let reason = |id: &str, label: &str| ReasonCode {
+        id: id.into(),
+        code: String::new(),
+        label: label.into(),
+    };
+    Message::ReasonCodes {
+        agent: "1001".into(),
+        category: "WRAP_UP".into(),
+        codes: vec![reason("1", "Sale"), reason("2", "Complaint")],
+    }
+}
+
+#[test]
+fn wrap_up_reasons_are_read_only_when_the_switch_is_on() {
+    for (on, asked) in [("TRUE", true), ("FALSE", false)] {
+        let mut r = Rig::online_with(&[("Driver:WrapUpReasonCodes", on)]);
+        r.login(1, "1001");
+        let wanted = Message::GetReasonCodes {
+            agent: "1001".into(),
+            category: "WRAP_UP".into(),
+        };
+        assert_eq!(r.sent().contains(&wanted), asked, "{on}");
+    }
+}
+
+#[test]
+fn with_the_switch_on_a_wrap_up_reason_must_be_one_of_finesses() {
+    let mut r = into_wrap_up(&[("Driver:WrapUpReasonCodes", "TRUE")]);
+    r.deliver(wrap_up_reasons(), None);
+    // Offered to Siebel (the wrap-up picker's rows).
+    let f = r.event_fields(1, "EventReasonCodes");
+    assert_eq!(field(&f, "Category"), "WRAP_UP");
+    assert_eq!(field(&f, "ReasonLabels"), "Sale|Complaint");
+    r.take_sent();
+    r.clear();
+    r.invoke(1, "wu", "SetWrapUpReason", "", vec![]);
+    assert!(r.sent().is_empty());
+    assert_eq!(r.error_code(1), "MissingReason");
+    assert_eq!(r.status(1), "Choose a wrap-up reason: Sale, Complaint.");
+    r.invoke(1, "wu", "SetWrapUpReason", "Refund", vec![]);
+    assert!(r.sent().is_empty());
+    assert_eq!(r.error_code(1), "UnknownReason");
+    assert_eq!(
+        r.status(1),
+        "\"Refund\" is not one of your reasons: Sale, Complaint."
+    );
+    // By label in any case, or by Finesse id: Finesse stores the label.
+    for (given, label) in [("sale", "Sale"), ("2", "Complaint")] {
+        r.take_sent();
+        r.invoke(1, "wu", "SetWrapUpReason", given, vec![]);
+        assert_eq!(
+            r.sent(),
+            [Message::UpdateCallData {
+                agent: "1001".into(),
+                dialog: "d1".into(),
+                wrap_up_reason: Some(label.into()),
+                variables: Vec::new(),
+            }],
+            "{given}"
+        );
+    }
+}
+
+#[test]
+fn with_the_switch_off_a_wrap_up_reason_is_free_text() {
+    let mut r = into_wrap_up(&[]);
+    r.deliver(wrap_up_reasons(), None);
+    r.take_sent();
+    r.invoke(1, "wu", "SetWrapUpReason", "Refund", vec![]);
+    assert_eq!(
+        r.sent(),
+        [Message::UpdateCallData {
+            agent: "1001".into(),
+            dialog: "d1".into(),
+            wrap_up_reason: Some("Refund".into()),
+            variables: Vec::new(),
+        }]
+    );
+    r.clear();
+    r.invoke(1, "wu", "SetWrapUpReason", "", vec![]);
+    assert_eq!(r.status(1), "Type a wrap-up reason in the toolbar first.");
+}
+
+#[test]
+fn an_asynchronous_call_error_lands_on_the_call_it_names() {
+    let mut r = ringing(&[]);
+    update(&mut r, "d1", "ACTIVE");
+    update(&mut r, "d2", "ACTIVE");
+    r.clear();
+    let error = |dialog: Option<&str>| Message::Error {
+        agent: Some("1001".into()),
+        code: "CallFailed".into(),
+        message: "the number is not valid (CF_INVALID_DESTINATION)".into(),
+        dialog: dialog.map(str::to_string),
+    };
+    r.deliver(error(Some("d2")), None);
+    let errors = r.errors(1);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].0.as_deref(), Some("d2"));
+    // A dialog this session does not have: the agent is still told, on no work item.
+    r.clear();
+    r.deliver(error(Some("d9")), None);
+    assert_eq!(r.errors(1)[0].0, None);
 }

@@ -34,7 +34,7 @@ fn status_line_follows_the_link_and_the_connector() {
 }
 
 #[test]
-fn link_up_subscribes_to_the_own_queue_and_the_status_topic_then_says_hello() {
+fn link_up_subscribes_to_the_own_queue_the_status_and_drivers_topics_then_says_hello() {
     let mut r = Rig::new(&[]);
     r.link_up();
     let subs: Vec<(String, String)> = r
@@ -54,6 +54,10 @@ fn link_up_subscribes_to_the_own_queue_and_the_status_topic_then_says_hello() {
             ("/queue/siebelcti.driver.t".to_string(), "auto".to_string()),
             (
                 "/topic/siebelcti.requests.status".to_string(),
+                "auto".to_string()
+            ),
+            (
+                "/topic/siebelcti.requests.drivers".to_string(),
                 "auto".to_string()
             )
         ]
@@ -295,6 +299,7 @@ fn a_connector_error_fails_the_command_it_answers() {
             agent: Some("1001".into()),
             code: "Unauthorized".into(),
             message: "401".into(),
+            dialog: None,
         },
         Some(&req),
     );

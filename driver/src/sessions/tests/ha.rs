@@ -26,6 +26,7 @@ fn error(code: &str) -> Message {
         agent: Some("1001".into()),
         code: code.into(),
         message: "m".into(),
+        dialog: None,
     }
 }
 
@@ -240,7 +241,7 @@ fn another_instance_with_our_client_id_stops_both_and_says_why() {
         None,
     );
     let text = "CTI is unavailable: another Siebel server uses the same CTI client id (t). \
-                Ask your administrator to give each server its own Driver:ClientId.";
+                Ask your administrator to give each server its own client id.";
     assert_eq!(r.status(1), text);
     assert!(!r.enabled(1, "LogOut"));
     assert_eq!(announces(&r).len(), 1, "the other one hears of us at once");
@@ -274,6 +275,60 @@ fn another_instance_with_our_client_id_stops_both_and_says_why() {
             .any(|m| matches!(m, Message::Snapshot { .. })),
         "events may have gone to the other one: the agent is read again"
     );
+}
+
+#[test]
+fn the_drivers_topic_carries_announces_only_and_from_our_own_login_only() {
+    let mut r = Rig::new(&[("Driver:BrokerLogin", "siebel")]);
+    r.link_up();
+    r.add(1, &[]);
+    // The connector's status (stamped with its own user) on the status topic counts.
+    r.deliver_frame(
+        Frame::new("MESSAGE")
+            .header("destination", "/topic/siebelcti.requests.status")
+            .header("subscription", "status")
+            .header("JMSXUserID", "connector")
+            .body(
+                Envelope::new(
+                    "c-1",
+                    Message::System {
+                        status: SystemStatus::InService,
+                        connector: "c1".into(),
+                        detail: String::new(),
+                        instance: "i1".into(),
+                    },
+                )
+                .to_json(),
+            ),
+    );
+    assert!(r.s.online(), "the connector's status was not believed");
+    let on_drivers_topic = |msg: Message, user: &str| {
+        Frame::new("MESSAGE")
+            .header("destination", "/topic/siebelcti.requests.drivers")
+            .header("subscription", "drivers")
+            .header("JMSXUserID", user)
+            .body(Envelope::new("x-1", msg).to_json())
+    };
+    // Any driver may write the drivers' topic: a status there is not a connector's.
+    r.deliver_frame(on_drivers_topic(
+        Message::System {
+            status: SystemStatus::OutOfService,
+            connector: "c1".into(),
+            detail: "fake".into(),
+            instance: "i1".into(),
+        },
+        "siebel",
+    ));
+    assert!(r.s.online(), "a System on the drivers' topic was believed");
+    // Another login cannot share our queue: its "duplicate" announce is not believed.
+    let dup = || Message::Announce {
+        driver: "t".into(),
+        nonce: "x".into(),
+    };
+    r.deliver_frame(on_drivers_topic(dup(), "other"));
+    assert!(r.s.online(), "another login's announce stopped us");
+    r.deliver_frame(on_drivers_topic(dup(), "siebel"));
+    assert!(!r.s.online(), "our own login's duplicate counts");
 }
 
 #[test]

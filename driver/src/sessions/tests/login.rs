@@ -351,8 +351,14 @@ fn secure_password_leaves_the_driver_encrypted_only() {
     assert_ne!(password, "pw");
     let des = crate::secure::TripleDes::from_hex("k", key, "i", iv).unwrap();
     let mut guard = crate::secure::ReplayGuard::default();
-    let now = crate::secure::unix_ms();
-    assert_eq!(des.open(password, now, &mut guard).unwrap(), "pw");
+    // Stamped with the session's clock (a manual one here), not the wall clock.
+    let wall = crate::secure::unix_ms();
+    assert!(matches!(
+        des.open(password, wall, &mut guard),
+        Err(crate::secure::DecryptError::Stale { .. })
+    ));
+    let made = T0 as u64 * 1000;
+    assert_eq!(des.open(password, made, &mut guard).unwrap(), "pw");
     r.in_service("c1", "i2");
     // The Connect after a new connector carries a fresh encryption, not the Login's copy.
     let again = r
@@ -368,7 +374,7 @@ fn secure_password_leaves_the_driver_encrypted_only() {
         })
         .expect("Connect with the encrypted password");
     assert_ne!(&again, password);
-    assert_eq!(des.open(&again, now, &mut guard).unwrap(), "pw");
+    assert_eq!(des.open(&again, made, &mut guard).unwrap(), "pw");
 }
 
 #[test]

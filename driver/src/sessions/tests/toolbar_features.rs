@@ -1,5 +1,5 @@
 //! The toolbar's extras: an agent already logged in, the time in the current state, the
-//! Hold/Resume toggle and Wrap-Up under UCCX.
+//! Hold/Resume toggle, Wrap-Up under UCCX, the work-item list and ResetState.
 
 use super::*;
 
@@ -102,4 +102,68 @@ fn hold_is_checked_while_the_call_is_held_and_uccx_disables_wrap_up_during_a_cal
         assert!(r.enabled(1, "RetrieveCall"));
         assert_eq!(r.enabled(1, "ChangeWorkReadyState"), wrap_up, "{rules}");
     }
+}
+
+#[test]
+fn the_work_item_list_makes_the_picked_call_current() {
+    let mut r = Rig::logged_in(&[]);
+    r.deliver(Message::Agent(agent("1001", AgentState::Hold)), None);
+    r.deliver(
+        Message::Dialog(Box::new(dialog("1001", "d1", "HELD"))),
+        None,
+    );
+    r.deliver(
+        Message::Dialog(Box::new(dialog("1001", "d2", "ACTIVE"))),
+        None,
+    );
+    assert!(r.enabled(1, "SetCurrentWorkItem"));
+    r.take_sent();
+    // Picking the held call: the active one is held, the picked one taken back.
+    let pick = |t: &str| kv(&[("TrackingID", t)]);
+    r.invoke(1, "wl", "SetCurrentWorkItem", "", pick("d1"));
+    let actions: Vec<_> = r
+        .sent()
+        .into_iter()
+        .map(|m| match m {
+            Message::CallAction { dialog, action, .. } => (dialog, action),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("d2".to_string(), CallAction::Hold),
+            ("d1".to_string(), CallAction::Retrieve)
+        ]
+    );
+    // A work item the session does not have: refused, nothing sent.
+    r.clear();
+    r.invoke(1, "wl", "SetCurrentWorkItem", "", pick("d9"));
+    assert!(r.sent().is_empty());
+    assert_eq!(r.error_code(1), "UnknownWorkItem");
+}
+
+#[test]
+fn reset_state_reads_the_agent_again_and_raises_its_state_anew() {
+    let mut r = Rig::logged_in(&[]);
+    r.deliver(Message::Agent(agent("1001", AgentState::Ready)), None);
+    assert!(r.enabled(1, "ResetState"));
+    r.take_sent();
+    r.clear();
+    r.invoke(1, "rs", "ResetState", "", vec![]);
+    assert_eq!(
+        r.status(1),
+        "Reading your state and calls from the contact center again..."
+    );
+    let snapshot = r.request_id("Snapshot");
+    // The same state read again: its event is raised again and the status line shows it.
+    r.deliver(
+        Message::Agent(agent("1001", AgentState::Ready)),
+        Some(&snapshot),
+    );
+    assert_eq!(r.events(1), ["EventAgentReady"]);
+    assert_eq!(r.status(1), "State: Ready.");
+    // Logged out, there is no state to read.
+    let r = Rig::online();
+    assert!(!r.enabled(1, "ResetState"));
 }

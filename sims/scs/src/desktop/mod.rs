@@ -39,8 +39,9 @@ const MAX_BODY: u64 = 16 * 1024;
 /// An event stream sends a comment this often when nothing changes (and so notices a
 /// closed page).
 const KEEPALIVE: Duration = Duration::from_secs(15);
-/// How often an event stream checks whether the desktop stops.
-const STOP_CHECK: Duration = Duration::from_secs(1);
+/// How often an event stream looks for the desktop's own changes (the text box, the log
+/// pane: no callback announces them) and whether the desktop stops.
+const POLL: Duration = Duration::from_millis(100);
 /// Callbacks come in bursts (a toolbar after each event): a stream waits this long after
 /// the first one before sending the view.
 const SETTLE: Duration = Duration::from_millis(40);
@@ -54,6 +55,8 @@ pub struct Session {
     client: Arc<Client>,
     log: Mutex<Vec<LogLine>>,
     views: AtomicU64,
+    /// Counts the desktop's own changes (text box, log lines), for the event streams.
+    changes: AtomicU64,
 }
 
 impl Session {
@@ -77,6 +80,15 @@ impl Session {
             at: Instant::now(),
             text,
         });
+        drop(log);
+        self.changes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Puts text in the toolbar's text box (`{@SelectedText}`), as typing on the page does;
+    /// every open page of the agent shows it.
+    pub fn set_text(&self, text: &str) {
+        self.agent().set_text(text);
+        self.changes.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Presses a button with this text in the toolbar's text box, as a click on the page
@@ -129,8 +141,9 @@ impl Session {
     /// The view model now, numbered (`seq`): views are computed one at a time, so a page that
     /// got a higher number (from the event stream) ignores a lower one (a slower POST answer).
     pub fn view(&self) -> Value {
-        let log = self.log.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let agent = self.agent();
+        // Read under the agent's lock: a higher number never carries an older log.
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let seq = self.views.fetch_add(1, Ordering::AcqRel) + 1;
         let mut v = view::view(&agent, &log, Instant::now());
         v["seq"] = json!(seq);
@@ -221,6 +234,7 @@ impl Desktop {
             agent: Mutex::new(agent),
             log: Mutex::new(Vec::new()),
             views: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
         });
         self.shared
             .sessions
@@ -352,7 +366,7 @@ fn act(shared: &Shared, session: &Session, action: &str, body: &Value) -> (u16, 
             Err(e) => (200, json!({"ok": false, "error": e.0})),
         },
         "text" => {
-            session.agent().set_text(text_of(body, "text"));
+            session.set_text(text_of(body, "text"));
             (200, json!({"ok": true}))
         }
         "workitem" => {
@@ -376,7 +390,8 @@ fn act(shared: &Shared, session: &Session, action: &str, body: &Value) -> (u16, 
 }
 
 /// Streams the view of a session as server-sent events: once at once, then after every
-/// burst of callbacks; a comment every [`KEEPALIVE`] otherwise.
+/// burst of callbacks and every change made through the desktop (seen within [`POLL`]); a
+/// comment every [`KEEPALIVE`] otherwise.
 fn stream(shared: Arc<Shared>, session: Arc<Session>, req: tiny_http::Request) {
     if shared.streams.fetch_add(1, Ordering::AcqRel) >= MAX_STREAMS {
         shared.streams.fetch_sub(1, Ordering::AcqRel);
@@ -404,6 +419,7 @@ fn send_events(shared: &Shared, session: &Session, w: &mut dyn Write) -> std::io
     )?;
     loop {
         let mark = session.client.mark();
+        let changes = session.changes.load(Ordering::Acquire);
         let mut v = session.view();
         v["phone"] = json!(shared.phone.is_some());
         write!(w, "data: {v}\n\n")?;
@@ -413,12 +429,11 @@ fn send_events(shared: &Shared, session: &Session, w: &mut dyn Write) -> std::io
             if shared.stopping.load(Ordering::Acquire) {
                 return Ok(());
             }
-            if session
-                .client
-                .wait_for(mark, STOP_CHECK, |_| true)
-                .is_some()
-            {
+            if session.client.wait_for(mark, POLL, |_| true).is_some() {
                 std::thread::sleep(SETTLE);
+                break;
+            }
+            if session.changes.load(Ordering::Acquire) != changes {
                 break;
             }
             if quiet.elapsed() >= KEEPALIVE {

@@ -4,6 +4,7 @@ use driver::protocol::{CallAction, Message};
 
 use super::super::RestCall;
 use super::*;
+use crate::rest::SupervisorDialog;
 
 fn call_action(action: CallAction, to: Option<&str>) -> Message {
     Message::CallAction {
@@ -94,7 +95,7 @@ fn a_call_request_without_a_session_is_no_session() {
     let sent = h.take();
     assert_eq!(sent.len(), 2);
     for (_, m, _) in &sent {
-        assert_eq!(error_of(m), ("NoSession", "NoSession"));
+        assert_eq!(error_of(m), ("NoSession", NO_SESSION));
     }
     assert!(h.calls.is_empty());
 }
@@ -134,7 +135,7 @@ fn make_call_posts_from_the_agents_extension() {
 }
 
 #[test]
-fn update_call_data_sends_the_wrap_up_reason() {
+fn update_call_data_sends_the_wrap_up_reason_and_call_variables() {
     let mut h = Harness::new();
     h.logged_in("1001");
     h.request(
@@ -143,12 +144,17 @@ fn update_call_data_sends_the_wrap_up_reason() {
             agent: "1001".into(),
             dialog: "7".into(),
             wrap_up_reason: Some("Sale".into()),
+            variables: vec![("callVariable10".into(), "1-ABC".into())],
         },
     );
     match &h.calls[0] {
         RestCall::DialogAction { action, .. } => {
             assert_eq!(action.action, "UPDATE_CALL_DATA");
             assert_eq!(action.wrap_up_reason.as_deref(), Some("Sale"));
+            assert_eq!(
+                action.call_variables,
+                [("callVariable10".to_string(), "1-ABC".to_string())]
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -187,6 +193,34 @@ fn get_reason_codes_sends_them() {
 }
 
 #[test]
+fn wrap_up_reasons_are_read_from_finesse_wrap_up_reasons() {
+    let mut h = Harness::new();
+    h.logged_in("1001");
+    h.request(
+        "r1",
+        Message::GetReasonCodes {
+            agent: "1001".into(),
+            category: "WRAP_UP".into(),
+        },
+    );
+    assert!(
+        matches!(&h.calls[0], RestCall::WrapUpReasons { agent, .. } if agent == "1001"),
+        "{:?}",
+        h.calls
+    );
+    match &h.take()[0].1 {
+        Message::ReasonCodes {
+            category, codes, ..
+        } => {
+            assert_eq!(category, "WRAP_UP");
+            let labels: Vec<_> = codes.iter().map(|c| c.label.as_str()).collect();
+            assert_eq!(labels, ["Sale", "Complaint"]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn get_reason_codes_without_a_session_sends_nothing() {
     let mut h = Harness::new();
     h.request(
@@ -198,4 +232,46 @@ fn get_reason_codes_without_a_session_sends_nothing() {
     );
     assert!(h.calls.is_empty());
     assert!(h.take().is_empty());
+}
+
+#[test]
+fn silent_monitor_and_barge_post_supervisor_dialogs_from_the_supervisors_extension() {
+    let mut h = Harness::new();
+    h.logged_in("1001");
+    h.request(
+        "s1",
+        Message::SilentMonitor {
+            agent: "1001".into(),
+            to: "5002".into(),
+        },
+    );
+    h.request(
+        "s2",
+        Message::BargeCall {
+            agent: "1001".into(),
+            dialog: "77".into(),
+            to: "5002".into(),
+        },
+    );
+    let bodies: Vec<_> = h
+        .calls
+        .iter()
+        .map(|c| match c {
+            RestCall::Supervise { agent, body, .. } => (agent.clone(), body.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let body = |action: &str, monitoring: Option<&str>| SupervisorDialog {
+        action: action.into(),
+        from: "5001".into(),
+        to: "5002".into(),
+        monitoring: monitoring.map(str::to_string),
+    };
+    assert_eq!(
+        bodies,
+        [
+            ("1001".to_string(), body("SILENT_MONITOR", None)),
+            ("1001".to_string(), body("BARGE_CALL", Some("77"))),
+        ]
+    );
 }

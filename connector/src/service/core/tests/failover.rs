@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use driver::protocol::{Message, SystemStatus};
 
-use super::super::RestCall;
+use super::super::{Notification, RestCall};
 use super::*;
 
 fn system_info_nodes(calls: &[RestCall]) -> Vec<&str> {
@@ -259,4 +259,66 @@ fn stopping_broadcasts_out_of_service_stops_sessions_and_checks() {
         },
     );
     assert!(h.started.is_empty());
+}
+
+#[test]
+fn the_finesse_user_unavailable_takes_the_node_out_at_once_until_it_is_back_and_checked() {
+    let mut cfg = config();
+    cfg.nodes.truncate(1);
+    let mut h = Harness::with_config(cfg);
+    h.logged_in("1001");
+    h.advance(POLL / 2);
+    h.notify("1001", Notification::FinessePresence(false));
+    // Out of service at once, without a check: Cisco's "finesse user UNAVAILABLE".
+    assert_eq!(h.broadcasts.len(), 1);
+    let reason = format!("Finesse {NODE_A} is down (its finesse XMPP user is unavailable)");
+    assert_eq!(
+        status_of(&h.broadcasts[0]),
+        (SystemStatus::OutOfService, reason.clone())
+    );
+    assert!(system_info_nodes(&h.calls).is_empty());
+    // The node is not asked while its finesse user stays unavailable, whatever it answers.
+    h.clear();
+    h.advance(POLL * 2);
+    assert!(system_info_nodes(&h.calls).is_empty());
+    assert!(h.broadcasts.is_empty());
+    h.notify("1001", Notification::FinessePresence(false));
+    assert!(h.broadcasts.is_empty(), "no news: nothing broadcast");
+    // Back: SystemInfo is asked at once and confirms it.
+    h.notify("1001", Notification::FinessePresence(true));
+    assert_eq!(system_info_nodes(&h.calls), vec![NODE_A]);
+    assert_eq!(
+        status_of(&h.broadcasts[0]),
+        (
+            SystemStatus::InService,
+            format!("Finesse {NODE_A} in service")
+        )
+    );
+}
+
+#[test]
+fn the_finesse_user_unavailable_on_the_primary_fails_over_to_the_secondary_at_once() {
+    let mut h = Harness::new();
+    h.logged_in("1001");
+    let old = h.session_of("1001");
+    h.notify("1001", Notification::FinessePresence(false));
+    // Only the secondary is asked: the primary waits for its finesse user.
+    assert_eq!(system_info_nodes(&h.calls), vec![NODE_B]);
+    assert_eq!(h.broadcasts.len(), 2);
+    assert_eq!(status_of(&h.broadcasts[0]).0, SystemStatus::OutOfService);
+    assert_eq!(
+        status_of(&h.broadcasts[1]),
+        (
+            SystemStatus::InService,
+            format!("Finesse {NODE_B} in service")
+        )
+    );
+    assert_eq!(h.started.len(), 1);
+    assert_eq!(h.started[0].3.node, NODE_B);
+    // A late report of the old session changes nothing (its session was replaced).
+    h.clear();
+    h.core
+        .notification(h.now, "1001", old, Notification::FinessePresence(true));
+    h.run();
+    assert!(h.calls.is_empty() && h.broadcasts.is_empty());
 }

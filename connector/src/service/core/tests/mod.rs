@@ -4,6 +4,7 @@
 
 mod bounds;
 mod calls;
+mod console;
 mod failover;
 mod ha;
 mod notifications;
@@ -47,6 +48,8 @@ pub(super) struct FakeFinesse {
     /// SystemInfo status by node; a node absent here does not answer.
     pub nodes: HashMap<String, String>,
     pub reason_codes: Vec<ReasonCode>,
+    /// SystemInfo's `ctiVersion` (23: UCCE 12.5(1)).
+    pub cti_version: Option<u32>,
     /// Answers every call with this error while set.
     pub fail: Option<RestError>,
 }
@@ -78,6 +81,7 @@ impl FakeFinesse {
                 code: "12".into(),
                 label: "Lunch".into(),
             }],
+            cti_version: Some(23),
             fail: None,
         }
     }
@@ -109,6 +113,7 @@ impl FakeFinesse {
                 deployment: "UCCE".into(),
                 xmpp_domain: "finesse.test".into(),
                 pubsub_domain: "pubsub.finesse.test".into(),
+                cti_version: self.cti_version,
             }));
         }
         if let Some(e) = &self.fail {
@@ -197,6 +202,9 @@ impl FakeFinesse {
             }
             RestCall::MakeCall {
                 node, agent, creds, ..
+            }
+            | RestCall::Supervise {
+                node, agent, creds, ..
             } => {
                 self.node_up(node)?;
                 self.user(agent, creds)?;
@@ -208,6 +216,15 @@ impl FakeFinesse {
                 self.node_up(node)?;
                 self.user(agent, creds)?;
                 Ok(RestAnswer::ReasonCodes(self.reason_codes.clone()))
+            }
+            RestCall::WrapUpReasons { node, agent, creds } => {
+                self.node_up(node)?;
+                self.user(agent, creds)?;
+                let list = Element::parse(include_str!(
+                    "../../../../../tests/fixtures/finesse/wrap_up_reasons.xml"
+                ))
+                .unwrap();
+                Ok(RestAnswer::ReasonCodes(crate::xml::wrap_up_reasons(&list)))
             }
             RestCall::SystemInfo { .. } => unreachable!("answered above"),
         }
@@ -437,6 +454,10 @@ pub(super) fn user_update(agent: &str, state: &str, request_id: Option<&str>) ->
         request_id: request_id.map(str::to_string),
     }
 }
+
+/// The one wording of `NoSession` (the driver shows its own words for the code).
+pub(super) const NO_SESSION: &str =
+    "NoSession: the connector holds no Finesse session for the agent";
 
 pub(super) fn status_of(env: &Envelope) -> (SystemStatus, String) {
     match &env.msg {

@@ -96,6 +96,7 @@ fn an_api_errors_update_is_an_error_event() {
                 message: "not now".into(),
             },
             request_id: Some("a1".into()),
+            dialog: None,
         }),
     );
     let sent = h.take();
@@ -154,6 +155,7 @@ fn an_async_call_failure_is_a_call_failed_error_in_plain_words() {
                     message: "CF_INVALID_DESTINATION".into(),
                 },
                 request_id: Some("m1".into()),
+                dialog: Some("16777302".into()),
             }),
         );
         let sent = h.take();
@@ -165,6 +167,11 @@ fn an_async_call_failure_is_a_call_failed_error_in_plain_words() {
             )
         );
         assert_eq!(sent[0].2.as_deref(), Some("m1"));
+        // The error names the call it is about.
+        match &sent[0].1 {
+            Message::Error { dialog, .. } => assert_eq!(dialog.as_deref(), Some("16777302")),
+            other => panic!("{other:?}"),
+        }
     }
 }
 
@@ -441,4 +448,24 @@ fn an_older_state_report_of_the_same_node_never_turns_the_agent_back() {
     );
     let sent = h.take();
     assert_eq!(agent_state_of(&sent[0].1), Some(AgentState::NotReady));
+}
+
+#[test]
+fn agent_reports_say_whether_finesse_places_calls_from_ready() {
+    // ctiVersion 23 is UCCE 12.5(1): calls from Ready; 22 (12.0(1)) only from Not Ready.
+    for (cti, allowed) in [(Some(23), true), (Some(22), false), (None, false)] {
+        let mut h = Harness::new();
+        h.fake.cti_version = cti;
+        // The next SystemInfo check reads it.
+        h.advance(config().poll_every);
+        h.logged_in("1001");
+        h.notify(
+            "1001",
+            Notification::Update(user_update("1001", "READY", None)),
+        );
+        match &h.take()[0].1 {
+            Message::Agent(info) => assert_eq!(info.make_call_from_ready, allowed, "{cti:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -60,6 +60,7 @@ fn other_agents_and_hellos_do_not_wait() {
             driver: "d".into(),
             reply_to: DRIVER.into(),
             product: "p".into(),
+            host: "siebel1".into(),
         },
     );
     let sent = h.take();

@@ -16,6 +16,7 @@ fn hello_is_answered_with_the_status_to_the_queue_in_the_body() {
             driver: "siebel-a".into(),
             reply_to: "/queue/siebelcti.driver.a".into(),
             product: "test".into(),
+            host: "siebel1".into(),
         },
     );
     let sent = h.take();
@@ -52,6 +53,7 @@ fn message_ids_are_the_connector_name_and_a_sequence() {
         driver: "d".into(),
         reply_to: DRIVER.into(),
         product: "p".into(),
+        host: "siebel1".into(),
     };
     h.request("h1", hello());
     h.request("h2", hello());
@@ -416,10 +418,8 @@ fn set_state_without_a_session_is_no_session() {
     assert_eq!(sent.len(), 1);
     assert_eq!(
         error_of(&sent[0].1),
-        (
-            "NoSession",
-            "The connector has no Finesse session for this agent; log in again"
-        )
+        ("NoSession", NO_SESSION),
+        "a state change and a call request say it alike"
     );
     assert!(h.calls.is_empty());
 }

@@ -6,11 +6,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use driver::protocol::{Envelope, Message};
+use driver::protocol::{driver_queue, Envelope, Message};
 use driver::stomp::Connection;
 use scs_sim::bench::{ms, Distribution};
 use scs_sim::library::{default_library_path, Library};
-use scs_sim::peer::{PeerAgent, ScriptedPeer};
+use scs_sim::peer::{PeerAccess, PeerAgent, ScriptedPeer};
 use scs_sim::server::AgentLogin;
 use scs_sim::{Call, CommServer};
 
@@ -58,11 +58,26 @@ fn bare(conn: &mut Connection, queue: &str, reply: &str, i: usize) -> Result<Dur
     }
 }
 
-/// Runs `rounds` of each kind, alternating, after a warm-up; prints both and the ratio.
-pub fn run(broker: SocketAddr, rounds: usize) -> Result<(), String> {
-    let pid = std::process::id();
-    let queue = format!("/queue/bench.echo.{pid}");
-    let reply = format!("/queue/bench.echo.reply.{pid}");
+/// The value of driver parameter `key`, if given.
+fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Runs `rounds` of each kind, alternating, after a warm-up; prints both and the ratio. The
+/// peer reaches the broker as `peer` says, the driver with `params` (its request queue
+/// `queue`), the bare client with the driver's credentials and a reply queue in its namespace.
+pub fn run(
+    broker: SocketAddr,
+    peer: &PeerAccess,
+    params: &[(String, String)],
+    queue: &str,
+    rounds: usize,
+) -> Result<(), String> {
+    let client_id = param(params, "Driver:ClientId").unwrap_or("bench-echo");
+    let reply = driver_queue(&format!("{client_id}-bare"));
     let agents = HashMap::from([(
         AGENT.to_string(),
         PeerAgent {
@@ -71,17 +86,9 @@ pub fn run(broker: SocketAddr, rounds: usize) -> Result<(), String> {
             last_name: "Bench".into(),
         },
     )]);
-    let _peer = ScriptedPeer::start(broker, &queue, agents).map_err(|e| e.to_string())?;
+    let _peer = ScriptedPeer::start_with(broker, peer, queue, agents).map_err(|e| e.to_string())?;
     let lib = Arc::new(Library::load(&default_library_path()).map_err(|e| e.to_string())?);
-    let params = [
-        ("Driver:BrokerHost", broker.ip().to_string()),
-        ("Driver:BrokerPort", broker.port().to_string()),
-        ("Driver:RequestQueue", queue.clone()),
-        ("Driver:ClientId", format!("bench-echo-{pid}")),
-        ("Driver:LogLevel", "warn".to_string()),
-    ]
-    .map(|(k, v)| (k.to_string(), v));
-    let server = CommServer::start(lib, "ENU", &params).map_err(|e| e.to_string())?;
+    let server = CommServer::start(lib, "ENU", params).map_err(|e| e.to_string())?;
     let login = AgentLogin {
         user: "echo".into(),
         agent_id: AGENT.into(),
@@ -112,12 +119,18 @@ pub fn run(broker: SocketAddr, rounds: usize) -> Result<(), String> {
         .client
         .wait_for(mark, WAIT, |c| c.event_name() == Some("EventAgentLogin"))
         .ok_or("no EventAgentLogin")?;
-    let mut conn = Connection::connect(broker, "", "", WAIT).map_err(|e| e.to_string())?;
+    let bare_access = PeerAccess {
+        login: param(params, "Driver:BrokerLogin").unwrap_or("").to_string(),
+        password: param(params, "Driver:BrokerPassword").unwrap_or("").to_string(),
+        ca_file: param(params, "Driver:BrokerCaFile").map(Into::into),
+        secure: None,
+    };
+    let mut conn: Connection = bare_access.connect(broker).map_err(|e| e.to_string())?;
     conn.subscribe("echo", &reply).map_err(|e| e.to_string())?;
     let (mut d, mut b) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
     for i in 0..WARM_UP + rounds {
         let through = through_driver(&mut agent, i)?;
-        let direct = bare(&mut conn, &queue, &reply, i)?;
+        let direct = bare(&mut conn, queue, &reply, i)?;
         if i >= WARM_UP {
             d.push(through);
             b.push(direct);

@@ -9,11 +9,15 @@
 //! One agent's sequential round trips through the driver (ChangeReadyState /
 //! ChangeNotReadyState -> EventAgentReady / EventAgentNotReady, answered by the scripted peer)
 //! alternate with the same peer's bare STOMP round trips (a Snapshot request and its answer,
-//! with the same codec, `driver::stomp`) on the same broker; prints both distributions and
-//! their ratio (default 2000 rounds of each, after 100 of warm-up).
+//! with the same codec, `driver::stomp`, the drivers' credentials) on the same broker; prints
+//! both distributions and their ratio (default 2000 rounds of each, after 100 of warm-up).
 //!
-//! Needs ActiveMQ on `SIEBEL_CTI_TEST_BROKER` (default 127.0.0.1:61613, plain STOMP); build
-//! with `--release` for figures.
+//! Needs the suite's ActiveMQ as `scripts/test.sh` starts it: `SIEBEL_CTI_TEST_BROKER`
+//! (default 127.0.0.1:61612, STOMP over TLS), `SIEBEL_CTI_TEST_CA` (default
+//! target/certs/ca.pem; `none`: plain STOMP), `SIEBEL_CTI_TEST_CONNECTOR` and
+//! `SIEBEL_CTI_TEST_DRIVER` (`login:password`, defaults the test users; empty: none),
+//! `SIEBEL_CTI_TEST_SECURE_KEY` (default target/certs/secure.key; `none`: clear passwords).
+//! Build with `--release` for figures.
 
 mod alloc;
 mod echo;
@@ -23,7 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use scs_sim::library::{default_library_path, Library};
-use scs_sim::peer::{PeerAgent, ScriptedPeer};
+use scs_sim::peer::{PeerAccess, PeerAgent, ScriptedPeer};
 use scs_sim::server::AgentLogin;
 use scs_sim::{Call, CommServer};
 
@@ -34,6 +38,68 @@ fn status_field(name: &str) -> String {
         .find(|l| l.starts_with(name))
         .map(|l| l[name.len()..].trim().to_string())
         .unwrap_or_else(|| "?".into())
+}
+
+/// `var`, else `default`.
+fn env_or(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.to_string())
+}
+
+/// A file setting: `var`, else `target/certs/<name>`; `none`: no file.
+fn env_file(var: &str, name: &str) -> Option<String> {
+    Some(env_or(var, &format!("target/certs/{name}"))).filter(|v| v != "none")
+}
+
+/// How the peer and the driver reach the suite's broker: the peer's access and the driver's
+/// `Driver:` parameters (credentials, TLS, secure-password key, client id in its namespace).
+fn access(queue: &str) -> Result<(PeerAccess, Vec<(String, String)>), String> {
+    let pair = |v: String| {
+        let (l, p) = v.split_once(':').unwrap_or((&v, ""));
+        (l.to_string(), p.to_string())
+    };
+    let (login, password) = pair(env_or(
+        "SIEBEL_CTI_TEST_CONNECTOR",
+        "connector:connector-secret",
+    ));
+    let (dlogin, dpassword) = pair(env_or("SIEBEL_CTI_TEST_DRIVER", "siebel:siebel-secret"));
+    let ca = env_file("SIEBEL_CTI_TEST_CA", "ca.pem");
+    let key = env_file("SIEBEL_CTI_TEST_SECURE_KEY", "secure.key");
+    let secure = match &key {
+        Some(k) => {
+            let hex = std::fs::read_to_string(k).map_err(|e| format!("{k}: {e}"))?;
+            Some(
+                driver::secure::TripleDes::from_hex(k, hex.trim(), "", "")
+                    .map_err(|e| e.to_string())?,
+            )
+        }
+        None => None,
+    };
+    let peer = PeerAccess {
+        login,
+        password,
+        ca_file: ca.clone().map(Into::into),
+        secure,
+    };
+    let client = format!("bench-{}", std::process::id());
+    let mut params = vec![
+        ("Driver:RequestQueue".to_string(), queue.to_string()),
+        ("Driver:LogLevel".to_string(), "warn".to_string()),
+        (
+            "Driver:BrokerTls".to_string(),
+            (if ca.is_some() { "TRUE" } else { "FALSE" }).to_string(),
+        ),
+    ];
+    match dlogin.as_str() {
+        "" => params.push(("Driver:ClientId".into(), client)),
+        l => params.extend([
+            ("Driver:ClientId".to_string(), format!("{l}.{client}")),
+            ("Driver:BrokerLogin".to_string(), l.to_string()),
+            ("Driver:BrokerPassword".to_string(), dpassword),
+        ]),
+    }
+    params.extend(ca.map(|c| ("Driver:BrokerCaFile".to_string(), c)));
+    params.extend(key.map(|k| ("Driver:SecureKeyFile".to_string(), k)));
+    Ok((peer, params))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -97,16 +163,16 @@ fn number(args: &[String], i: usize, default: usize) -> Result<usize, String> {
 
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let broker =
-        std::env::var("SIEBEL_CTI_TEST_BROKER").unwrap_or_else(|_| "127.0.0.1:61613".into());
-    let addr = broker
-        .parse()
-        .map_err(|_| format!("bad broker address {broker}"))?;
+    let addr = broker()?;
+    let queue = format!("/queue/siebelcti.requests.bench-{}", std::process::id());
+    let (peer_access, mut params) = access(&queue)?;
+    params.push(("Driver:BrokerHost".to_string(), addr.ip().to_string()));
     if args.first().map(String::as_str) == Some("echo") {
-        return echo::run(addr, number(&args, 1, 2000)?);
+        params.push(("Driver:BrokerPort".to_string(), addr.port().to_string()));
+        let rounds = number(&args, 1, 2000)?;
+        return echo::run(addr, &peer_access, &params, &queue, rounds);
     }
     let n = number(&args, 0, 1000)?;
-    let queue = format!("/queue/bench.{}", std::process::id());
     let ids: Vec<String> = (0..n).map(|i| format!("{}", 100_000 + i)).collect();
     let agents: HashMap<String, PeerAgent> = ids
         .iter()
@@ -121,20 +187,10 @@ fn run() -> Result<(), String> {
             )
         })
         .collect();
-    let _peer = ScriptedPeer::start(addr, &queue, agents).map_err(|e| e.to_string())?;
+    let _peer =
+        ScriptedPeer::start_with(addr, &peer_access, &queue, agents).map_err(|e| e.to_string())?;
     let lib = Arc::new(Library::load(&default_library_path()).map_err(|e| e.to_string())?);
-    let params = vec![
-        (
-            "Driver:BrokerPort".to_string(),
-            broker.rsplit(':').next().unwrap_or("61613").to_string(),
-        ),
-        ("Driver:RequestQueue".to_string(), queue.clone()),
-        (
-            "Driver:ClientId".to_string(),
-            format!("bench-{}", std::process::id()),
-        ),
-        ("Driver:LogLevel".to_string(), "warn".to_string()),
-    ];
+    params.push(("Driver:BrokerPort".to_string(), addr.port().to_string()));
     let server = CommServer::start(lib, "ENU", &params).map_err(|e| e.to_string())?;
     let threads_before = status_field("Threads:");
     let heap_before = alloc::driver_heap();
@@ -206,7 +262,43 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
+const USAGE: &str = "usage: scs-bench [AGENTS]   (default 1000; the broker: SIEBEL_CTI_TEST_BROKER)
+       scs-bench --check      (the broker takes a STOMP connection: exit 0, or 1 with the reason)
+       scs-bench --help | --version";
+
+fn broker() -> Result<std::net::SocketAddr, String> {
+    let broker =
+        std::env::var("SIEBEL_CTI_TEST_BROKER").unwrap_or_else(|_| "127.0.0.1:61612".into());
+    broker
+        .parse()
+        .map_err(|_| format!("bad broker address {broker}"))
+}
+
 fn main() {
+    match std::env::args().nth(1).as_deref() {
+        Some("--help" | "-h") => return println!("{USAGE}"),
+        Some("--version" | "-V") => return println!("scs-bench {}", env!("CARGO_PKG_VERSION")),
+        Some("--check") => {
+            let result = broker().and_then(|addr| {
+                driver::stomp::Connection::connect(addr, "", "", Duration::from_secs(5))
+                    .map(|_| addr)
+                    .map_err(|e| format!("broker {addr}: {e}"))
+            });
+            match result {
+                Ok(addr) => println!("broker {addr}: ok\ncheck passed"),
+                Err(e) => {
+                    println!("{e}\ncheck FAILED");
+                    std::process::exit(1);
+                }
+            }
+            return;
+        }
+        Some(a) if a.starts_with('-') => {
+            eprintln!("scs-bench: unknown argument {a}\n{USAGE}");
+            std::process::exit(2);
+        }
+        _ => {}
+    }
     if let Err(e) = run() {
         eprintln!("scs-bench: {e}");
         std::process::exit(1);

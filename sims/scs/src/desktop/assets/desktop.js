@@ -8,6 +8,9 @@ const agent = match ? decodeURIComponent(match[1]) : null;
 const api = agent ? `/api/agent/${encodeURIComponent(agent)}` : null;
 let view = null;
 let receivedAt = 0;
+// Edits of the text box scs-sim has not acknowledged yet (a failed send keeps them counted:
+// the box keeps what was typed).
+let unsent = 0;
 
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
@@ -146,7 +149,9 @@ function render(v) {
   sync($("#buttons"), v.toolbar, (b) => buttonFor(b, "tb"));
   const edit = $("#edit");
   edit.hidden = !v.editBox;
-  if (document.activeElement !== edit && edit.value !== v.text) edit.value = v.text;
+  // scs-sim's text replaces the box's only when the agent is not typing in it and scs-sim has
+  // what was typed: a view computed before would put the old text back.
+  if (!unsent && document.activeElement !== edit && edit.value !== v.text) edit.value = v.text;
 
   // Pickers: the driver's reason codes for the text box; a dial pad while digits can be sent.
   $("#reasons").replaceChildren(...v.reasons.map((r) => el("option", { value: r.label }, `${r.category} ${r.code}`)));
@@ -256,8 +261,15 @@ document.addEventListener("keydown", (e) => {
 // need it (OnEditControl, RequiredField.@SelectedText) become available.
 let typing = null;
 function typed() {
+  unsent += 1;
   clearTimeout(typing);
-  typing = setTimeout(() => post("text", { text: $("#edit").value }), 150);
+  typing = setTimeout(sendText, 150);
+}
+
+async function sendText() {
+  const upTo = unsent;
+  await post("text", { text: $("#edit").value });
+  if (unsent === upTo) unsent = 0;
 }
 $("#edit").addEventListener("input", typed);
 $("#edit").addEventListener("change", typed);
