@@ -24,7 +24,8 @@
 #   request queues by name), BENCH_SECURE_KEY (the secure-password key file, 48 hex digits:
 #   Driver:SecureKeyFile and the connector's security.des_key; unset: passwords in clear)
 #   BENCH_XMPP [none]: IP:PORT of a running Prosody serving finesse.local (else its own on
-#   BENCH_XMPP_PORT [5322])
+#   BENCH_XMPP_PORT [5322], plain); BENCH_XMPP_TLS [plain]: the connector's finesse.xmpp_tls
+#   (plain, starttls, tls) with BENCH_XMPP_CA, the CA file of Prosody's certificate
 #   BENCH_RUN_DIR [target/bench/run-PID]: configs, logs, the publish log
 # Exit: 0 every call answered and released, 1 otherwise or on error.
 set -euo pipefail
@@ -152,6 +153,8 @@ EOF
 [finesse]
 primary = "$URL"
 xmpp_port = $XMPP_PORT
+xmpp_tls = "${BENCH_XMPP_TLS:-plain}"
+ca_file = "${BENCH_XMPP_CA:-}"
 poll_ms = 5000
 request_timeout_ms = 5000
 [monitor]

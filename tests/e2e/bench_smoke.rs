@@ -5,8 +5,16 @@
 
 use std::process::Command;
 
-use crate::chain::xmpp;
+use crate::chain::{xmpp, xmpp_toml};
 use crate::common::*;
+
+/// The string value of `key` in TOML lines `key = "value"`.
+fn toml_value<'a>(toml: &'a str, key: &str) -> Option<&'a str> {
+    toml.lines().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        (k.trim() == key).then(|| v.trim().trim_matches('"'))
+    })
+}
 
 #[test]
 fn the_whole_chain_benchmark_takes_every_call_and_prints_its_figures() {
@@ -18,6 +26,8 @@ fn the_whole_chain_benchmark_takes_every_call_and_prints_its_figures() {
         .expect("the library lives in target/<profile>/");
     let run_dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("bench-smoke-{}", std::process::id()));
+    // The connector's XMPP settings as the chain tests give them.
+    let xmpp_keys = xmpp_toml();
     let mut cmd = Command::new("bash");
     cmd.arg(repo().join("scripts/bench.sh"))
         .arg("20")
@@ -29,6 +39,14 @@ fn the_whole_chain_benchmark_takes_every_call_and_prints_its_figures() {
         .env("BENCH_BROKER", access.addr.to_string())
         .env("BENCH_QUEUE_PREFIX", &access.queue_prefix)
         .env("BENCH_XMPP", xmpp().to_string())
+        .env(
+            "BENCH_XMPP_TLS",
+            toml_value(&xmpp_keys, "xmpp_tls").unwrap_or("plain"),
+        )
+        .env(
+            "BENCH_XMPP_CA",
+            toml_value(&xmpp_keys, "ca_file").unwrap_or(""),
+        )
         .env("BENCH_RUN_DIR", &run_dir);
     if let Some(ca) = &access.ca_file {
         cmd.env("BENCH_BROKER_CA", ca);
