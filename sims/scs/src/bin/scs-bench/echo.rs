@@ -120,8 +120,12 @@ pub fn run(
         .wait_for(mark, WAIT, |c| c.event_name() == Some("EventAgentLogin"))
         .ok_or("no EventAgentLogin")?;
     let bare_access = PeerAccess {
-        login: param(params, "Driver:BrokerLogin").unwrap_or("").to_string(),
-        password: param(params, "Driver:BrokerPassword").unwrap_or("").to_string(),
+        login: param(params, "Driver:BrokerLogin")
+            .unwrap_or("")
+            .to_string(),
+        password: param(params, "Driver:BrokerPassword")
+            .unwrap_or("")
+            .to_string(),
         ca_file: param(params, "Driver:BrokerCaFile").map(Into::into),
         secure: None,
     };
