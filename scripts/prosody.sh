@@ -13,7 +13,13 @@
 #   prosody.cfg.lua (generated), data/ (accounts, pubsub nodes), prosody.log, prosody.err,
 #   stdout.log (the process's own output), prosody.pid (written by this script)
 #
-# Usage: scripts/prosody.sh install | start [--clean] | stop | status | restart [--clean]
+# Scale (thousands of agents, one c2s connection each): no rate limits (mod_limits is not
+# loaded, registration is not throttled from loopback), a listen backlog of
+# PROSODY_TCP_BACKLOG (default 1024, capped by net.core.somaxconn) for bursts of logins, and
+# the open-files limit raised to its hard limit when Prosody is started (one descriptor per
+# connection). `limits` prints what the running server allows.
+#
+# Usage: scripts/prosody.sh install | start [--clean] | stop | status | restart [--clean] | limits
 #   --clean  deletes target/prosody/data (accounts, nodes) before starting, on purpose.
 # Env: XMPP_PORT (default 5222), XMPP_DOMAIN (default finesse.local),
 #      PROSODY_BASE (the instance's folder, default <repo>/target/prosody: another one runs a
@@ -39,6 +45,7 @@ XMPP_PORT=${XMPP_PORT:-5222}
 DOMAIN=${XMPP_DOMAIN:-finesse.local}
 read -r -a ADMIN_USERS <<<"finesse-admin ${XMPP_ADMINS:-}"
 START_TIMEOUT=${PROSODY_START_TIMEOUT:-30}
+TCP_BACKLOG=${PROSODY_TCP_BACKLOG:-1024}
 STOP_TIMEOUT=15
 STOP_POLL=0.1
 RUN_USER=prosody
@@ -116,7 +123,9 @@ component_ports = { }
 http_ports = { }
 https_ports = { }
 modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "posix"; "register"; $tls_modules }
-modules_disabled = { $disabled }
+modules_disabled = { $disabled "limits"; }
+-- Bursts of connections (thousands of agents logging in at once) queue in the kernel.
+network_settings = { tcp_backlog = $TCP_BACKLOG; }
 $tls_lines
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
@@ -156,7 +165,28 @@ svc_launch() {
     if [[ $EUID -eq 0 ]]; then
         runas=(setpriv "--reuid=$RUN_USER" "--regid=$RUN_USER" --init-groups --reset-env)
     fi
+    # One descriptor per client connection: allow as many as the hard limit does.
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || log "could not raise the open-files limit above $(ulimit -n)"
     spawn_detached "$OUT_FILE" "${runas[@]}" prosody --config "$CFG_FILE"
+}
+
+# What the running server allows: open files (so client connections), listen backlog, rate
+# limits, stanza size; and how many client connections it holds now.
+cmd_limits() {
+    local pid files somaxconn conns
+    pid=$(svc_pid) || die "no prosody running with $CFG_FILE"
+    files=$(awk '/^Max open files/ {print $4 " (soft), " $5 " (hard)"}' "/proc/$pid/limits")
+    somaxconn=$(cat /proc/sys/net/core/somaxconn 2>/dev/null || echo "?")
+    conns=$(ss -Htn state established "( sport = :$XMPP_PORT )" 2>/dev/null | wc -l)
+    cat <<EOF
+prosody $pid on $HOST:$XMPP_PORT
+  open files:         $files; one per client connection
+  client connections: $conns now
+  listen backlog:     $(grep -o 'tcp_backlog = [0-9]*' "$CFG_FILE" | grep -o '[0-9]*$') (kernel somaxconn $somaxconn)
+  rate limits:        none (mod_limits not loaded; registration unthrottled from loopback)
+  stanza size:        256 KiB (Prosody's default c2s_stanza_size_limit)
+  pubsub items:       not stored on the nodes finesse-sim creates (persist_items off)
+EOF
 }
 
 show_log_tail() {
@@ -167,4 +197,7 @@ show_log_tail() {
     done
 }
 
-svc_main "$@"
+case ${1:-} in
+    limits) cmd_limits ;;
+    *) svc_main "$@" ;;
+esac

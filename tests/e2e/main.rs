@@ -3,6 +3,7 @@
 //! starts it; `common::BrokerAccess::shared()` says how to reach it).
 
 mod agent_state;
+mod bench_smoke;
 mod broker_down;
 mod broker_failover;
 mod buttons;

@@ -17,6 +17,7 @@ pub mod config;
 pub mod https;
 pub mod notify;
 pub mod presence;
+pub mod publish_log;
 pub mod render;
 pub mod rest;
 pub mod state;

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crossbeam_channel::{Receiver, Sender};
 use tracing::{debug, info, warn};
@@ -16,12 +16,16 @@ use crate::config::SimConfig;
 use crate::presence::FinessePresence;
 use crate::render;
 use crate::state::Publish;
-use crate::xmpp::{notification_item, Registration, XmppClient, XmppError};
+use crate::xmpp::{
+    create_node_payload, notification_item, owner_subscription_payload, publish_payload, IqRequest,
+    Registration, XmppClient, XmppError,
+};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 enum Job {
-    Publish(Publish),
+    /// A notification, and when it was queued (the simulated Finesse event).
+    Publish(Publish, SystemTime),
     Drop,
     Stop,
 }
@@ -59,6 +63,86 @@ impl Link {
         }
         Ok(())
     }
+
+    /// Creates every agent's two nodes (those missing) and subscribes each agent's bare JID
+    /// to its own, pipelined.
+    fn prepare_agents(&self, client: &mut XmppClient) -> Result<(), String> {
+        let mut requests = Vec::with_capacity(self.agents.len() * 4);
+        for agent in &self.agents {
+            let jid = format!("{agent}@{}", self.domain);
+            for node in [render::user_uri(agent), render::dialogs_uri(agent)] {
+                requests.push(IqRequest {
+                    kind: "set",
+                    to: Some(&self.pubsub),
+                    payload: create_node_payload(&node),
+                });
+                requests.push(IqRequest {
+                    kind: "set",
+                    to: Some(&self.pubsub),
+                    payload: owner_subscription_payload(&node, &jid, "subscribed"),
+                });
+            }
+        }
+        let answers = client
+            .iq_batch(&requests)
+            .map_err(|e| format!("preparing the agents' pubsub nodes: {e}"))?;
+        for (i, answer) in answers.into_iter().enumerate() {
+            match answer {
+                Ok(_) => {}
+                // Creating a node that exists (even-numbered requests are creations).
+                Err(XmppError::Stanza(c)) if c == "conflict" && i.is_multiple_of(2) => {}
+                Err(e) => {
+                    return Err(format!(
+                        "preparing the pubsub nodes of agent {}: {e}",
+                        self.agents[i / 4]
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How many logins check the passwords of existing accounts at once.
+const CHECKERS: usize = 8;
+
+/// Logs in as each agent of `agents` (accounts that existed already), a few at a time: an
+/// account with another password is an error.
+fn check_passwords(
+    config: &SimConfig,
+    agents: &[&crate::config::AgentConfig],
+) -> Result<(), String> {
+    let per_thread = agents.len().div_ceil(CHECKERS).max(1);
+    std::thread::scope(|scope| {
+        let checks: Vec<_> = agents
+            .chunks(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk.iter().try_for_each(|agent| {
+                        XmppClient::login(
+                            config.xmpp,
+                            &config.xmpp_domain,
+                            &agent.id,
+                            &agent.password,
+                            "check",
+                            TIMEOUT,
+                        )
+                        .map(XmppClient::close)
+                        .map_err(|e| {
+                            format!(
+                                "XMPP account {} exists with another password? {e}",
+                                agent.id
+                            )
+                        })
+                    })
+                })
+            })
+            .collect();
+        checks.into_iter().try_for_each(|c| {
+            c.join()
+                .unwrap_or_else(|_| Err("password check panicked".into()))
+        })
+    })
 }
 
 /// The handle on the publisher thread.
@@ -71,33 +155,29 @@ pub struct Notifier {
 
 impl Notifier {
     /// Registers the accounts, prepares every agent's nodes and starts the publisher. Fails when
-    /// the XMPP server cannot be reached or refuses the setup.
+    /// the XMPP server cannot be reached or refuses the setup. The setup is pipelined (see
+    /// [`crate::xmpp::BATCH`]), so thousands of agents take seconds, not minutes.
     pub fn start(config: &SimConfig, resource: String) -> Result<Notifier, String> {
-        let register = |user: &str, password: &str| {
-            XmppClient::register(config.xmpp, &config.xmpp_domain, user, password, TIMEOUT)
-                .map_err(|e| format!("registering XMPP account {user}: {e}"))
-        };
-        register(&config.admin_user, &config.admin_password)?;
-        for agent in &config.agents {
-            if register(&agent.id, &agent.password)? == Registration::AlreadyExists {
-                // An account left by an earlier run: check that its password is the configured one.
-                XmppClient::login(
-                    config.xmpp,
-                    &config.xmpp_domain,
-                    &agent.id,
-                    &agent.password,
-                    "check",
-                    TIMEOUT,
-                )
-                .map_err(|e| {
-                    format!(
-                        "XMPP account {} exists with another password? {e}",
-                        agent.id
-                    )
-                })?
-                .close();
-            }
-        }
+        let log = crate::publish_log::PublishLog::from_env()?;
+        let mut accounts = vec![(config.admin_user.as_str(), config.admin_password.as_str())];
+        accounts.extend(
+            config
+                .agents
+                .iter()
+                .map(|a| (a.id.as_str(), a.password.as_str())),
+        );
+        let outcomes =
+            XmppClient::register_all(config.xmpp, &config.xmpp_domain, &accounts, TIMEOUT)
+                .map_err(|e| format!("registering the XMPP accounts: {e}"))?;
+        // Accounts left by an earlier run: check that their passwords are the configured ones.
+        let existing: Vec<_> = config
+            .agents
+            .iter()
+            .zip(outcomes.iter().skip(1))
+            .filter(|(_, r)| **r == Registration::AlreadyExists)
+            .map(|(a, _)| a)
+            .collect();
+        check_passwords(config, &existing)?;
         let link = Link {
             addr: config.xmpp,
             domain: config.xmpp_domain.clone(),
@@ -110,10 +190,7 @@ impl Notifier {
         let mut client = link
             .connect()
             .map_err(|e| format!("XMPP login as {}: {e}", link.user))?;
-        for agent in &link.agents {
-            link.prepare_agent(&mut client, agent)
-                .map_err(|e| format!("preparing the pubsub nodes of agent {agent}: {e}"))?;
-        }
+        link.prepare_agents(&mut client)?;
         info!(
             jid = client.jid(),
             agents = link.agents.len(),
@@ -128,7 +205,7 @@ impl Notifier {
         let flag = Arc::clone(&stopping);
         let thread = std::thread::Builder::new()
             .name("finesse-sim-xmpp".into())
-            .spawn(move || run(link, client, rx, &flag))
+            .spawn(move || run(link, client, rx, &flag, log))
             .map_err(|e| format!("starting the XMPP thread: {e}"))?;
         Ok(Notifier {
             tx,
@@ -141,7 +218,7 @@ impl Notifier {
     /// Queues notifications; they are published in order.
     pub fn publish(&self, items: Vec<Publish>) {
         for p in items {
-            let _ = self.tx.send(Job::Publish(p));
+            let _ = self.tx.send(Job::Publish(p, SystemTime::now()));
         }
     }
 
@@ -171,9 +248,23 @@ impl Notifier {
     }
 }
 
-fn run(link: Link, client: XmppClient, rx: Receiver<Job>, stopping: &AtomicBool) {
+fn run(
+    link: Link,
+    client: XmppClient,
+    rx: Receiver<Job>,
+    stopping: &AtomicBool,
+    mut log: Option<crate::publish_log::PublishLog>,
+) {
     let mut client = Some(client);
-    for job in rx.iter() {
+    let mut next: Option<Job> = None;
+    loop {
+        let job = match next.take() {
+            Some(j) => j,
+            None => match rx.recv() {
+                Ok(j) => j,
+                Err(_) => break,
+            },
+        };
         match job {
             Job::Stop => break,
             Job::Drop => {
@@ -183,7 +274,34 @@ fn run(link: Link, client: XmppClient, rx: Receiver<Job>, stopping: &AtomicBool)
                 }
                 std::thread::sleep(Duration::from_millis(200));
             }
-            Job::Publish(p) => publish(&link, &mut client, stopping, &p),
+            Job::Publish(p, queued) => {
+                // What is queued behind it goes out in the same batch, up to the next
+                // non-publish job.
+                let mut batch = vec![p];
+                let mut queued_at = vec![queued];
+                while batch.len() < PUBLISH_BATCH {
+                    match rx.try_recv() {
+                        Ok(Job::Publish(p, queued)) => {
+                            batch.push(p);
+                            queued_at.push(queued);
+                        }
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let published = publish_batch(&link, &mut client, stopping, &batch);
+                if let Some(log) = log.as_mut() {
+                    for ((p, at), queued) in batch.iter().zip(published).zip(queued_at) {
+                        if let Some(at) = at {
+                            log.record(at, queued, p);
+                        }
+                    }
+                    log.flush_if(rx.is_empty());
+                }
+            }
         }
     }
     if let Some(c) = client.take() {
@@ -191,8 +309,68 @@ fn run(link: Link, client: XmppClient, rx: Receiver<Job>, stopping: &AtomicBool)
     }
 }
 
-/// Publishes one item, reconnecting as often as needed (until the notifier stops).
-fn publish(link: &Link, client: &mut Option<XmppClient>, stopping: &AtomicBool, p: &Publish) {
+/// How many queued notifications are published at once (pipelined, in order).
+const PUBLISH_BATCH: usize = 64;
+
+/// Publishes `batch` in order: pipelined when connected and there is more than one, else
+/// (and for an item refused or a connection lost on the way, which are published again
+/// on their own) one by one. Returns when each item was sent, for those published.
+fn publish_batch(
+    link: &Link,
+    client: &mut Option<XmppClient>,
+    stopping: &AtomicBool,
+    batch: &[Publish],
+) -> Vec<Option<SystemTime>> {
+    let one_by_one = |client: &mut Option<XmppClient>, items: &[Publish]| -> Vec<_> {
+        items
+            .iter()
+            .map(|p| {
+                let at = SystemTime::now();
+                publish(link, client, stopping, p).then_some(at)
+            })
+            .collect()
+    };
+    let Some(c) = client.as_mut().filter(|_| batch.len() > 1) else {
+        return one_by_one(client, batch);
+    };
+    let requests: Vec<IqRequest<'_>> = batch
+        .iter()
+        .map(|p| IqRequest {
+            kind: "set",
+            to: Some(&link.pubsub),
+            payload: publish_payload(&p.node, &notification_item(&p.update)),
+        })
+        .collect();
+    let at = SystemTime::now();
+    match c.iq_batch(&requests) {
+        Ok(answers) => batch
+            .iter()
+            .zip(answers)
+            .map(|(p, answer)| match answer {
+                Ok(_) => Some(at),
+                // Refused (e.g. the node vanished): the single path repairs and retries.
+                Err(_) => one_by_one(client, std::slice::from_ref(p))[0],
+            })
+            .collect(),
+        Err(e) => {
+            // Some may have gone out: publishing them again is the lesser evil.
+            warn!(error = %e, "XMPP connection lost during a batch; publishing it again");
+            if let Some(c) = client.take() {
+                c.close();
+            }
+            one_by_one(client, batch)
+        }
+    }
+}
+
+/// Publishes one item, reconnecting as often as needed (until the notifier stops); whether
+/// it was published.
+fn publish(
+    link: &Link,
+    client: &mut Option<XmppClient>,
+    stopping: &AtomicBool,
+    p: &Publish,
+) -> bool {
     let item = notification_item(&p.update);
     let mut backoff = Duration::from_millis(50);
     let mut repaired = false;
@@ -206,7 +384,7 @@ fn publish(link: &Link, client: &mut Option<XmppClient>, stopping: &AtomicBool, 
                 Err(e) => {
                     warn!(error = %e, "XMPP reconnect failed; retrying");
                     if stopping.load(Ordering::SeqCst) {
-                        return;
+                        return false;
                     }
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(Duration::from_secs(1));
@@ -218,7 +396,7 @@ fn publish(link: &Link, client: &mut Option<XmppClient>, stopping: &AtomicBool, 
         match c.publish(&link.pubsub, &p.node, &item) {
             Ok(()) => {
                 debug!(node = %p.node, "published");
-                return;
+                return true;
             }
             Err(XmppError::Stanza(condition)) if !repaired => {
                 // The node vanished (e.g. Prosody's data was cleaned): set it up again, once.
@@ -237,7 +415,7 @@ fn publish(link: &Link, client: &mut Option<XmppClient>, stopping: &AtomicBool, 
             }
             Err(XmppError::Stanza(condition)) => {
                 warn!(node = %p.node, %condition, "publish refused; notification lost");
-                return;
+                return false;
             }
             Err(e) => {
                 warn!(error = %e, "XMPP connection lost; reconnecting");

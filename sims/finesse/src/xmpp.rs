@@ -14,6 +14,9 @@ use base64::Engine;
 
 use crate::xml::{self, escape, Element};
 
+mod batch;
+pub use batch::{IqRequest, BATCH};
+
 /// XEP-0060 namespace of pubsub requests (and of Finesse's `<notification>` payload element).
 pub const NS_PUBSUB: &str = "http://jabber.org/protocol/pubsub";
 /// XEP-0060 namespace of pubsub event messages.
@@ -97,10 +100,14 @@ pub fn register_payload(user: &str, password: &str) -> String {
     )
 }
 
-/// The payload that creates pubsub `node`.
+/// The payload that creates pubsub `node`. Its items are not stored (Finesse's nodes carry
+/// notifications, not data: storing each one would cost the XMPP server a disk write).
 pub fn create_node_payload(node: &str) -> String {
     format!(
-        "<pubsub xmlns='{NS_PUBSUB}'><create node='{}'/></pubsub>",
+        "<pubsub xmlns='{NS_PUBSUB}'><create node='{}'/><configure><x xmlns='jabber:x:data' \
+         type='submit'><field var='FORM_TYPE' type='hidden'><value>{NS_PUBSUB}#node_config\
+         </value></field><field var='pubsub#persist_items'><value>0</value></field></x>\
+         </configure></pubsub>",
         escape(node)
     )
 }
@@ -447,11 +454,7 @@ impl XmppClient {
                 Some(StreamItem::Stanza(s))
                     if s.local_name() == "iq" && s.attr("id") == Some(&id) =>
                 {
-                    return if s.attr("type") == Some("error") {
-                        Err(XmppError::Stanza(error_condition(&s)))
-                    } else {
-                        Ok(s)
-                    };
+                    return iq_outcome(s);
                 }
                 Some(StreamItem::Stanza(s)) if s.local_name() == "error" => {
                     return Err(XmppError::Protocol(format!(
@@ -559,6 +562,15 @@ impl XmppClient {
     pub fn close(mut self) {
         let _ = self.send("<presence type='unavailable'/></stream:stream>");
         let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+/// An iq answer: the result, or its error condition as [`XmppError::Stanza`].
+fn iq_outcome(answer: Element) -> Result<Element, XmppError> {
+    if answer.attr("type") == Some("error") {
+        Err(XmppError::Stanza(error_condition(&answer)))
+    } else {
+        Ok(answer)
     }
 }
 

@@ -5,6 +5,7 @@
 //! records each call with its decoded arguments, so tests and demos see what Siebel would.
 //! [`desktop`] shows each agent session as a live web page (toolbar, work items, pops).
 
+pub mod bench;
 pub mod client;
 pub mod def;
 pub mod desktop;

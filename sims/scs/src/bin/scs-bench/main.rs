@@ -2,12 +2,25 @@
 //! connection. Starts a scripted connector peer on the broker, creates one driver instance
 //! with AGENTS sessions (default 1000) through the real library, logs every agent in and makes
 //! it Ready, and prints the latency from `InvokeCommand` to the matching event (p50, p99,
-//! max), the throughput, and the process's threads and memory. Needs the suite's ActiveMQ as
-//! `scripts/test.sh` starts it: `SIEBEL_CTI_TEST_BROKER` (default 127.0.0.1:61612, STOMP over
-//! TLS), `SIEBEL_CTI_TEST_CA` (default target/certs/ca.pem; `none`: plain STOMP),
-//! `SIEBEL_CTI_TEST_CONNECTOR` and `SIEBEL_CTI_TEST_DRIVER` (`login:password`, defaults the
-//! test users; empty: none), `SIEBEL_CTI_TEST_SECURE_KEY` (default target/certs/secure.key;
-//! `none`: clear passwords). Build with `--release` for figures.
+//! max), the throughput, the process's threads and memory, and the driver's own heap per
+//! agent (the library's allocations only, without scs-sim's record of the callbacks).
+//!
+//! `scs-bench echo [ROUNDS]`: the driver's own cost over a bare broker round trip, in one run.
+//! One agent's sequential round trips through the driver (ChangeReadyState /
+//! ChangeNotReadyState -> EventAgentReady / EventAgentNotReady, answered by the scripted peer)
+//! alternate with the same peer's bare STOMP round trips (a Snapshot request and its answer,
+//! with the same codec, `driver::stomp`, the drivers' credentials) on the same broker; prints
+//! both distributions and their ratio (default 2000 rounds of each, after 100 of warm-up).
+//!
+//! Needs the suite's ActiveMQ as `scripts/test.sh` starts it: `SIEBEL_CTI_TEST_BROKER`
+//! (default 127.0.0.1:61612, STOMP over TLS), `SIEBEL_CTI_TEST_CA` (default
+//! target/certs/ca.pem; `none`: plain STOMP), `SIEBEL_CTI_TEST_CONNECTOR` and
+//! `SIEBEL_CTI_TEST_DRIVER` (`login:password`, defaults the test users; empty: none),
+//! `SIEBEL_CTI_TEST_SECURE_KEY` (default target/certs/secure.key; `none`: clear passwords).
+//! Build with `--release` for figures.
+
+mod alloc;
+mod echo;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -140,18 +153,26 @@ fn round(
     Ok((lat, t0.elapsed()))
 }
 
+/// The argument at `i` as a number, or `default` when absent.
+fn number(args: &[String], i: usize, default: usize) -> Result<usize, String> {
+    args.get(i)
+        .map(|a| a.parse().map_err(|_| format!("expected a number, got {a}")))
+        .transpose()
+        .map(|n| n.unwrap_or(default))
+}
+
 fn run() -> Result<(), String> {
-    let n: usize = std::env::args()
-        .nth(1)
-        .map(|a| {
-            a.parse()
-                .map_err(|_| format!("AGENTS must be a number, got {a}"))
-        })
-        .transpose()?
-        .unwrap_or(1000);
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let addr = broker()?;
     let queue = format!("/queue/siebelcti.requests.bench-{}", std::process::id());
     let (peer_access, mut params) = access(&queue)?;
+    params.push(("Driver:BrokerHost".to_string(), addr.ip().to_string()));
+    if args.first().map(String::as_str) == Some("echo") {
+        params.push(("Driver:BrokerPort".to_string(), addr.port().to_string()));
+        let rounds = number(&args, 1, 2000)?;
+        return echo::run(addr, &peer_access, &params, &queue, rounds);
+    }
+    let n = number(&args, 0, 1000)?;
     let ids: Vec<String> = (0..n).map(|i| format!("{}", 100_000 + i)).collect();
     let agents: HashMap<String, PeerAgent> = ids
         .iter()
@@ -172,6 +193,7 @@ fn run() -> Result<(), String> {
     params.push(("Driver:BrokerPort".to_string(), addr.port().to_string()));
     let server = CommServer::start(lib, "ENU", &params).map_err(|e| e.to_string())?;
     let threads_before = status_field("Threads:");
+    let heap_before = alloc::driver_heap();
     let t0 = Instant::now();
     let mut sessions = Vec::with_capacity(n);
     for (i, id) in ids.iter().enumerate() {
@@ -219,6 +241,16 @@ fn run() -> Result<(), String> {
         status_field("VmRSS:"),
         status_field("VmHWM:")
     );
+    match (heap_before, alloc::driver_heap()) {
+        (Some(before), Some(after)) => println!(
+            "driver heap: {:.1} KiB per agent logged in and Ready ({} agents, {:.1} MiB; the \
+             library's allocations only, scs-sim's record of the callbacks excluded)",
+            after.saturating_sub(before) as f64 / n as f64 / 1024.0,
+            n,
+            after.saturating_sub(before) as f64 / 1048576.0
+        ),
+        _ => println!("driver heap: not measured (needs glibc's mallinfo2)"),
+    }
     let t = Instant::now();
     for s in &mut sessions {
         s.release();
