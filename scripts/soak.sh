@@ -208,13 +208,14 @@ while ((SECONDS - start < duration)); do
         sample before-connector-restart
         stop_connector
         sleep 5
+        down=$(stat_json cti_up)
         start_connector
         t0=$SECONDS
-        sleep 30
-        until all_cti_up || ((SECONDS - t0 > 180)); do sleep 2; done
+        until all_cti_up || ((SECONDS - t0 > 180)); do sleep 1; done
+        took=$((SECONDS - t0))
         sleep 20
         rm -f "$RUN/disrupted"
-        connector_restarted="$((SECONDS - t0)) s to CTI available on all sessions (+20 s settle); cti_up $(stat_json cti_up)/$AGENTS"
+        connector_restarted="$took s to CTI available on all sessions (cti_up $down/$AGENTS while stopped, $(stat_json cti_up)/$AGENTS after 20 s settle)"
         log "connector restarted (pid $connector): $connector_restarted"
         sample after-connector-restart
     elif [[ -n $connector_restarted && -z $broker_restarted && $now -ge $restart_broker_at ]]; then
@@ -222,12 +223,13 @@ while ((SECONDS - start < duration)); do
         touch "$RUN/disrupted"
         sample before-broker-restart
         bash "$SCRIPT_DIR/activemq.sh" restart >>"$RUN/activemq.out" 2>&1 || die "own broker did not restart"
+        down=$(stat_json cti_up)
         t0=$SECONDS
-        sleep 30
-        until all_cti_up || ((SECONDS - t0 > 180)); do sleep 2; done
+        until all_cti_up || ((SECONDS - t0 > 180)); do sleep 1; done
+        took=$((SECONDS - t0))
         sleep 20
         rm -f "$RUN/disrupted"
-        broker_restarted="$((SECONDS - t0)) s to CTI available on all sessions (+20 s settle); cti_up $(stat_json cti_up)/$AGENTS"
+        broker_restarted="$took s to CTI available on all sessions after the broker was back (cti_up $down/$AGENTS then, $(stat_json cti_up)/$AGENTS after 20 s settle)"
         log "broker restarted (pid $(broker_pid)): $broker_restarted"
         sample after-broker-restart
     elif ((now >= next_sample)); then
