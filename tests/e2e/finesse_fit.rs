@@ -12,9 +12,9 @@ use scs_sim::engine::Pop;
 use scs_sim::Call;
 use serde_json::json;
 
-use crate::calls::{chain_with_engine, wait_outcome};
 use crate::chain::*;
 use crate::common::*;
+use crate::screen_pops::{chain_with_engine, wait_outcome};
 
 /// The far end of `dialog` (still ringing) is busy.
 fn far_end_busy(chain: &Chain, dialog: &str) {

@@ -23,6 +23,7 @@ mod hostile_input;
 mod login_flow;
 mod operations;
 mod pickers;
+mod screen_pops;
 mod security;
 mod security_proof;
 mod security_rig;
