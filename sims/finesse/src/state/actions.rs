@@ -1,7 +1,11 @@
 //! Call control on a dialog (PUT /Dialog): consult calls, the dialog actions, and which
 //! actions each participant may take.
 
-use super::*;
+use super::{
+    set_leg, supervise, valid_address, ApiError, Dialog, DialogRequest, Participant, Publish, Sim,
+    FAILED, LIVE_STATES, SUPERVISOR_MONITOR, WRAP_UP,
+};
+use crate::config::Deployment;
 
 impl Sim {
     /// Applies POST /Dialog/{id} (CONSULT_CALL).

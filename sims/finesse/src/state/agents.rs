@@ -1,7 +1,8 @@
 //! Agent state changes (PUT /User): login, logout, Ready/Not Ready/work states, and the
 //! agent state recomputed from its calls.
 
-use super::*;
+use super::{set_state, AgentState, ApiError, Publish, Sim, StateRequest};
+use crate::config::Deployment;
 
 impl Sim {
     /// Applies PUT /User/{id}.

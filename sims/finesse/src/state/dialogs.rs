@@ -1,7 +1,13 @@
 //! Dialogs coming and going: outbound and inbound calls, ringing and connecting agents,
 //! asynchronous failures, and the far end (answer, busy, hang-up) driven by the test API.
 
-use super::*;
+use std::collections::BTreeMap;
+
+use super::{
+    set_leg, set_state, timestamp, valid_address, AgentState, ApiError, Dialog, InboundCall,
+    Participant, Publish, Sim, FAILED, MAKE_CALL_REASON,
+};
+use crate::config::Deployment;
 
 impl Sim {
     fn new_dialog_id(&mut self) -> String {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::config::{AgentConfig, Deployment, ReasonCode, SimConfig};
+use crate::config::{AgentConfig, ReasonCode, SimConfig};
 use crate::render;
 
 mod actions;

@@ -1,6 +1,6 @@
 //! Joining and ending calls: transfers, conferences, consult pairs and ending a dialog.
 
-use super::*;
+use super::{set_leg, AgentState, ApiError, Dialog, Participant, Publish, Sim, FAILED, WRAP_UP};
 
 impl Sim {
     /// TRANSFER, before the transferring agent's two dialogs end: connects the original call's
