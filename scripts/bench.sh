@@ -53,6 +53,8 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 [[ $AGENTS =~ ^[0-9]+$ && $AGENTS -ge 1 && $AGENTS -le 99999 ]] || die "AGENTS must be 1..99999, got $AGENTS"
+# target/bench holds Prosody's folder too: readable by the user Prosody runs as (not umask 077).
+(umask 022 && mkdir -p "$REPO_ROOT/target/bench")
 mkdir -p "$RUN"
 
 PIDS=()

@@ -71,6 +71,7 @@ pub trait LinkHandler<C> {
 #[derive(Debug, Default)]
 pub struct Outbox {
     up: bool,
+    backlog: bool,
     frames: Vec<Frame>,
 }
 
@@ -79,8 +80,24 @@ impl Outbox {
     pub fn new(up: bool) -> Self {
         Outbox {
             up,
+            backlog: false,
             frames: Vec::new(),
         }
+    }
+
+    /// The same, telling the handler whether bytes received from the broker still wait to
+    /// be handled (a burst read a slice per turn).
+    pub fn with_backlog(up: bool, backlog: bool) -> Self {
+        Outbox {
+            backlog,
+            ..Outbox::new(up)
+        }
+    }
+
+    /// Whether bytes received from the broker still wait to be handled: a silence measured
+    /// now may be our own, not the sender's.
+    pub fn backlog(&self) -> bool {
+        self.backlog
     }
 
     /// Whether the STOMP session is up.
@@ -158,6 +175,8 @@ pub struct Link<C> {
     failover: Failover,
     next_attempt: Instant,
     failures: u32,
+    /// The socket may hold more than the slice read last turn.
+    backlog: bool,
 }
 
 impl<C> Link<C> {
@@ -186,6 +205,7 @@ impl<C> Link<C> {
                 failover,
                 next_attempt: Instant::now(),
                 failures: 0,
+                backlog: false,
             },
             LinkSender { tx, waker },
         ))
@@ -200,9 +220,13 @@ impl<C> Link<C> {
             if self.conn.is_none() && now >= self.next_attempt {
                 self.start_connect(handler);
             }
-            let timeout = self
-                .next_deadline(last_tick)
-                .saturating_duration_since(Instant::now());
+            // With a backlog on the socket, look for commands and timers and come back at once.
+            let timeout = if self.backlog {
+                Duration::ZERO
+            } else {
+                self.next_deadline(last_tick)
+                    .saturating_duration_since(Instant::now())
+            };
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     tracing::error!("broker link: poll failed: {e}");
@@ -216,7 +240,7 @@ impl<C> Link<C> {
                     socket_event = true;
                 }
             }
-            if socket_event {
+            if socket_event || self.backlog {
                 self.on_socket(handler);
             }
             // Commands, whether or not the waker fired (it may coalesce).
@@ -247,7 +271,8 @@ impl<C> Link<C> {
 
     /// An outbox for a handler call, open while the STOMP session is up.
     fn outbox(&self) -> Outbox {
-        Outbox::new(self.conn.as_ref().is_some_and(|c| c.session.established()))
+        let up = self.conn.as_ref().is_some_and(|c| c.session.established());
+        Outbox::with_backlog(up, self.backlog)
     }
 
     /// Encodes what a handler queued; it goes out at the next flush.
@@ -337,6 +362,7 @@ impl<C> Link<C> {
 
     /// Drops the connection, tells the handler, and schedules the next attempt.
     fn fail(&mut self, handler: &mut dyn LinkHandler<C>, reason: &str) {
+        self.backlog = false;
         if let Some(mut c) = self.conn.take() {
             let _ = self.poll.registry().deregister(&mut c.stream);
         }
@@ -381,18 +407,19 @@ impl<C> Link<C> {
                 Err(e) => return self.fail(handler, &format!("connect failed: {e}")),
             }
         }
-        // Read what is available, a slice at a time, each decoded and handled before the
-        // next: a backlog on the broker never piles up in memory here.
-        loop {
-            let first = self.failures == 0;
-            let Some(c) = self.conn.as_mut() else { return };
-            let more = match c.read_slice(first) {
-                Ok(more) => more,
-                Err(reason) => return self.fail(handler, &reason),
-            };
-            if !self.dispatch(handler) || !more {
-                return;
-            }
+        // Read ONE slice, decoded and handled at once: a backlog on the broker never piles
+        // up in memory here, and a burst of frames (thousands of requests) never holds up
+        // what goes out (answers, heartbeats) nor the timers: the rest waits for the next
+        // turn of the loop, which comes at once.
+        self.backlog = false;
+        let first = self.failures == 0;
+        let Some(c) = self.conn.as_mut() else { return };
+        let more = match c.read_slice(first) {
+            Ok(more) => more,
+            Err(reason) => return self.fail(handler, &reason),
+        };
+        if self.dispatch(handler) {
+            self.backlog = more;
         }
     }
 

@@ -160,9 +160,11 @@ impl Sessions {
     }
 
     /// Forgets the connector instances silent for longer than `Driver:ConnectorTimeoutMs`.
+    /// Not while the link has received bytes it has not handled yet (a burst of messages
+    /// read a slice per turn): the silence may be ours, and the heartbeat among them.
     pub(super) fn expire_connectors(&mut self, now: Now, out: &mut Outbox) {
         let timeout = Duration::from_millis(self.cfg.connector_timeout_ms);
-        if timeout.is_zero() || !self.link_up {
+        if timeout.is_zero() || !self.link_up || out.backlog() {
             return;
         }
         let silent: Vec<String> = self

@@ -421,3 +421,24 @@ fn a_standby_taking_over_gets_the_agents_at_once_and_later_the_requests_lost_wit
     assert_eq!(sent.last(), lost.last(), "{sent:?}");
     assert!(r.errors(1).is_empty());
 }
+
+#[test]
+fn a_connector_is_not_judged_silent_while_received_messages_wait_to_be_handled() {
+    let mut r = live();
+    r.advance(Duration::from_secs(5));
+    // A burst: the link still holds bytes it has not handled; the heartbeat may be in them.
+    let mut out = Outbox::with_backlog(true, true);
+    r.s.on_tick(r.now, &mut out);
+    r.collect(out);
+    assert!(r.s.online(), "not gone while its messages wait unread");
+    assert!(r.errors(1).is_empty());
+    // The backlog held its heartbeat: alive.
+    r.in_service("c1", "i1");
+    r.tick();
+    assert!(r.s.online());
+    // Everything handled, then silent for the timeout: gone.
+    r.advance(Duration::from_secs(3));
+    r.tick();
+    assert!(!r.s.online());
+    assert!(!r.enabled(1, "LogOut"));
+}
