@@ -4,9 +4,7 @@
 
 use std::time::Instant;
 
-use super::{
-    error_child, iq, iq_outcome, register_payload, Registration, StreamItem, XmppClient, XmppError,
-};
+use super::{iq, iq_outcome, register_payload, Registration, StreamItem, XmppClient, XmppError};
 use crate::xml::Element;
 
 /// How many iqs are written before their answers are read.
@@ -68,18 +66,7 @@ impl XmppClient {
                             None => self.pending.push_back(s),
                         }
                     }
-                    Some(StreamItem::Stanza(s)) if s.local_name() == "error" => {
-                        return Err(XmppError::Protocol(format!(
-                            "stream error: {}",
-                            error_child(&s)
-                        )));
-                    }
-                    Some(StreamItem::Stanza(s)) => self.pending.push_back(s),
-                    Some(StreamItem::End) => {
-                        return Err(XmppError::Io("server closed the stream".into()))
-                    }
-                    Some(StreamItem::Header(_)) => {}
-                    None => return Err(XmppError::Timeout),
+                    other => self.set_aside(other)?,
                 }
             }
             out.extend(answers.into_iter().flatten());

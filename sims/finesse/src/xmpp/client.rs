@@ -184,19 +184,26 @@ impl XmppClient {
                 {
                     return iq_outcome(s);
                 }
-                Some(StreamItem::Stanza(s)) if s.local_name() == "error" => {
-                    return Err(XmppError::Protocol(format!(
-                        "stream error: {}",
-                        error_child(&s)
-                    )));
-                }
-                Some(StreamItem::Stanza(s)) => self.pending.push_back(s),
-                Some(StreamItem::End) => {
-                    return Err(XmppError::Io("server closed the stream".into()))
-                }
-                Some(StreamItem::Header(_)) => {}
-                None => return Err(XmppError::Timeout),
+                other => self.set_aside(other)?,
             }
+        }
+    }
+
+    /// Deals with an item read while waiting for iq answers: another stanza is kept for
+    /// [`Self::next_stanza`]; a stream error, the end of the stream or no item by the
+    /// deadline fail the wait.
+    pub(super) fn set_aside(&mut self, item: Option<StreamItem>) -> Result<(), XmppError> {
+        match item {
+            Some(StreamItem::Stanza(s)) if s.local_name() == "error" => Err(XmppError::Protocol(
+                format!("stream error: {}", error_child(&s)),
+            )),
+            Some(StreamItem::Stanza(s)) => {
+                self.pending.push_back(s);
+                Ok(())
+            }
+            Some(StreamItem::End) => Err(XmppError::Io("server closed the stream".into())),
+            Some(StreamItem::Header(_)) => Ok(()),
+            None => Err(XmppError::Timeout),
         }
     }
 

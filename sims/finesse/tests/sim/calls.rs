@@ -1,27 +1,19 @@
 //! Calls: offered, answered, dropped, consulted and transferred, wrapped up, failed.
 
 use crate::fixture::{
-    actions, call_variables, dialog_id_of, fixture, fixture_with, participants, text, user_state,
+    actions, call_variables, fixture, fixture_with, participants, text, user_state,
 };
 use finesse_sim::{xml, Deployment};
+
+/// The admin API's call of a customer with call data: ANI, DNIS, a call variable and an ECC one.
+const CUSTOMER_CALL: &str = r#""ani":"4085550100","dnis":"8005551000","callVariables":{"callVariable1":"acct-42"},"ecc":{"user.case":"C-7"}"#;
 
 #[test]
 fn inbound_call_is_offered_answered_and_dropped() {
     let mut f = fixture(Deployment::Ucce);
-    f.put_state("<state>LOGIN</state><extension>5001</extension>", "");
-    f.put_state("<state>READY</state>", "");
-    f.update("", |u| user_state(u) == "READY");
+    f.log_in_ready("5001");
 
-    let r = f.admin(
-        "POST",
-        "/calls",
-        &format!(r#"{{"to":"{}","ani":"4085550100","dnis":"8005551000","callVariables":{{"callVariable1":"acct-42"}},"ecc":{{"user.case":"C-7"}}}}"#, f.agent.id),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    let dialog_id = serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["dialogId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let dialog_id = f.offer_call(CUSTOMER_CALL);
 
     let u = f.update("/Dialogs", |u| text(u, "event") == "POST");
     assert_eq!(text(&u, "data/dialogs/Dialog/id"), dialog_id);
@@ -37,12 +29,7 @@ fn inbound_call_is_offered_answered_and_dropped() {
             "data/dialogs/Dialog/participants/Participant/actions/action"
         ) == "ANSWER"
     );
-    let vars: Vec<(String, String)> = u
-        .find("data/dialogs/Dialog/mediaProperties/callvariables")
-        .unwrap()
-        .elements()
-        .map(|v| (text(v, "name"), text(v, "value")))
-        .collect();
+    let vars = call_variables(&u, "data/dialogs/Dialog");
     assert!(
         vars.contains(&("callVariable1".into(), "acct-42".into())),
         "{vars:?}"
@@ -53,12 +40,7 @@ fn inbound_call_is_offered_answered_and_dropped() {
     );
     f.update("", |u| user_state(u) == "RESERVED");
 
-    let answer = "<Dialog><requestedAction>ANSWER</requestedAction><targetMediaAddress>5001</targetMediaAddress></Dialog>";
-    assert_eq!(
-        f.rest("PUT", &format!("/Dialog/{dialog_id}"), answer, "ans")
-            .status,
-        202
-    );
+    f.answer(&dialog_id, "5001", "ans");
     let u = f.update("/Dialogs", |u| {
         text(u, "event") == "PUT" && text(u, "requestId") == "ans"
     });
@@ -92,26 +74,13 @@ fn inbound_call_is_offered_answered_and_dropped() {
 fn uccx_refuses_single_step_transfer() {
     let mut f = fixture(Deployment::Uccx);
     f.put_state("<state>LOGIN</state><extension>5001</extension>", "");
-    let r = f.admin(
-        "POST",
-        "/calls",
-        &format!(r#"{{"to":"{}","ani":"100"}}"#, f.agent.id),
-    );
-    let dialog_id = serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["dialogId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let dialog_id = f.offer_call(r#""ani":"100""#);
     f.update("/Dialogs", |u| text(u, "event") == "POST");
     let answer = "<Dialog><requestedAction>ANSWER</requestedAction></Dialog>";
     let r = f.rest("PUT", &format!("/Dialog/{dialog_id}"), answer, "");
     assert_eq!(r.status, 400, "targetMediaAddress is required");
     assert!(r.body.contains("Parameter Missing"), "{}", r.body);
-    let answer = "<Dialog><requestedAction>ANSWER</requestedAction><targetMediaAddress>5001</targetMediaAddress></Dialog>";
-    assert_eq!(
-        f.rest("PUT", &format!("/Dialog/{dialog_id}"), answer, "")
-            .status,
-        202
-    );
+    f.answer(&dialog_id, "5001", "");
     let u = f.update("/Dialogs", |u| text(u, "data/dialog/state") == "ACTIVE");
     let actions: Vec<String> = u
         .find("data/dialog/participants/Participant/actions")
@@ -139,23 +108,9 @@ fn consult_to_another_agent_then_transfer_hands_the_customer_over() {
     assert_eq!(b.put_state("<state>READY</state>", "").status, 202);
     b.update("", |u| user_state(u) == "READY");
 
-    let r = f.admin(
-        "POST",
-        "/calls",
-        &format!(
-            r#"{{"to":"{}","ani":"4085550100","dnis":"8005551000","callVariables":{{"callVariable1":"acct-42"}},"ecc":{{"user.case":"C-7"}}}}"#,
-            f.agent.id
-        ),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    let original = dialog_id_of(&r);
+    let original = f.offer_call(CUSTOMER_CALL);
     f.update("/Dialogs", |u| text(u, "event") == "POST");
-    let answer = "<Dialog><requestedAction>ANSWER</requestedAction><targetMediaAddress>5001</targetMediaAddress></Dialog>";
-    assert_eq!(
-        f.rest("PUT", &format!("/Dialog/{original}"), answer, "")
-            .status,
-        202
-    );
+    f.answer(&original, "5001", "");
     f.update("/Dialogs", |u| text(u, "data/dialog/state") == "ACTIVE");
 
     // A consults B's extension.
@@ -198,9 +153,7 @@ fn consult_to_another_agent_then_transfer_hands_the_customer_over() {
     b.update("", |u| user_state(u) == "RESERVED");
 
     // B answers: both legs ACTIVE.
-    let answer = "<Dialog><requestedAction>ANSWER</requestedAction><targetMediaAddress>5002</targetMediaAddress></Dialog>";
-    let r = b.rest("PUT", &format!("/Dialog/{target}"), answer, "b-ans");
-    assert_eq!(r.status, 202, "{}", r.body);
+    b.answer(&target, "5002", "b-ans");
     let u = b.update("/Dialogs", |u| text(u, "requestId") == "b-ans");
     assert_eq!(text(&u, "data/dialog/state"), "ACTIVE");
     b.update("", |u| user_state(u) == "TALKING");
@@ -286,26 +239,10 @@ fn consult_to_another_agent_then_transfer_hands_the_customer_over() {
 #[test]
 fn a_call_ending_in_wrap_up_keeps_its_dialog_until_the_agent_is_ready() {
     let mut f = fixture(Deployment::Ucce);
-    f.put_state("<state>LOGIN</state><extension>5001</extension>", "");
-    f.put_state("<state>READY</state>", "");
-    f.update("", |u| user_state(u) == "READY");
-    let r = f.admin(
-        "POST",
-        "/calls",
-        &format!(r#"{{"to":"{}","ani":"4085550100"}}"#, f.agent.id),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    let dialog_id = serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["dialogId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    f.log_in_ready("5001");
+    let dialog_id = f.offer_call(r#""ani":"4085550100""#);
     f.update("/Dialogs", |u| text(u, "event") == "POST");
-    let answer = "<Dialog><requestedAction>ANSWER</requestedAction><targetMediaAddress>5001</targetMediaAddress></Dialog>";
-    assert_eq!(
-        f.rest("PUT", &format!("/Dialog/{dialog_id}"), answer, "")
-            .status,
-        202
-    );
+    f.answer(&dialog_id, "5001", "");
     f.update("", |u| user_state(u) == "TALKING");
     assert_eq!(f.put_state("<state>WORK_READY</state>", "wr").status, 202);
     let u = f.update("", |u| text(u, "requestId") == "wr");
@@ -400,9 +337,7 @@ fn a_call_ending_in_wrap_up_keeps_its_dialog_until_the_agent_is_ready() {
 #[test]
 fn a_busy_make_call_from_ready_fails_with_an_async_error_naming_the_dialog() {
     let mut f = fixture(Deployment::Ucce);
-    f.put_state("<state>LOGIN</state><extension>5001</extension>", "");
-    f.put_state("<state>READY</state>", "");
-    f.update("", |u| user_state(u) == "READY");
+    f.log_in_ready("5001");
     // UCCE 12.5(1): MAKE_CALL from READY moves the agent to NOT_READY (reason 50006) first.
     let body = "<Dialog><requestedAction>MAKE_CALL</requestedAction><fromAddress>5001</fromAddress><toAddress>5551000</toAddress></Dialog>";
     let r = f.rest("POST", &format!("/User/{}/Dialogs", f.agent.id), body, "mc");

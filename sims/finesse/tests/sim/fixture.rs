@@ -217,6 +217,33 @@ impl Desk {
         )
     }
 
+    /// Logs the agent in on `extension` and makes it READY, waiting for the READY update.
+    pub(crate) fn log_in_ready(&mut self, extension: &str) {
+        let login = format!("<state>LOGIN</state><extension>{extension}</extension>");
+        self.put_state(&login, "");
+        self.put_state("<state>READY</state>", "");
+        self.update("", |u| user_state(u) == "READY");
+    }
+
+    /// Routes a call to the agent through the admin API; `call` holds the JSON members after
+    /// `"to"` (`"ani":"…",…`). Returns the new dialog's id.
+    pub(crate) fn offer_call(&self, call: &str) -> String {
+        let body = format!(r#"{{"to":"{}",{call}}}"#, self.agent.id);
+        let r = self.admin("POST", "/calls", &body);
+        assert_eq!(r.status, 200, "{}", r.body);
+        dialog_id_of(&r)
+    }
+
+    /// Answers `dialog_id` on `extension` with `request_id` (`""`: none); asserts the request
+    /// is accepted (202).
+    pub(crate) fn answer(&self, dialog_id: &str, extension: &str, request_id: &str) {
+        let body = format!(
+            "<Dialog><requestedAction>ANSWER</requestedAction><targetMediaAddress>{extension}</targetMediaAddress></Dialog>"
+        );
+        let r = self.rest("PUT", &format!("/Dialog/{dialog_id}"), &body, request_id);
+        assert_eq!(r.status, 202, "{}", r.body);
+    }
+
     /// Waits for the next `<Update>` on the agent's node (`""` user node, `"/Dialogs"`)
     /// that satisfies `want`; returns it parsed.
     pub(crate) fn update(

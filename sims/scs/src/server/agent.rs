@@ -190,6 +190,17 @@ impl Agent {
         if !cmd.sub_commands.is_empty() {
             return self.plan_group(def, &cmd);
         }
+        let unavailable =
+            self.in_situation(|situation| crate::press::unavailable(def, &cmd, situation));
+        Ok(match unavailable {
+            None => (vec![cmd.name.clone()], Vec::new()),
+            Some(why) => (Vec::new(), vec![format!("{}: {why}", cmd.name)]),
+        })
+    }
+
+    /// Runs `f` on the current [`Situation`]: the toolbar, the selected text, the work item
+    /// and the values the commands' fields ask for.
+    fn in_situation<R>(&self, f: impl FnOnce(&Situation<'_>) -> R) -> R {
         let toolbar = self.client.toolbar();
         let work_item = self.current_work_item();
         let value = |f: &str| self.required_value(f);
@@ -199,10 +210,7 @@ impl Agent {
             work_item: work_item.as_deref(),
             value: &value,
         };
-        Ok(match crate::press::unavailable(def, &cmd, &situation) {
-            None => (vec![cmd.name.clone()], Vec::new()),
-            Some(why) => (Vec::new(), vec![format!("{}: {why}", cmd.name)]),
-        })
+        f(&situation)
     }
 
     /// [`crate::press::plan`] of a group command in the current situation.
@@ -212,16 +220,9 @@ impl Agent {
         cmd: &def::Command,
     ) -> Result<(Vec<String>, Vec<String>), SimError> {
         let mut why = Vec::new();
-        let toolbar = self.client.toolbar();
-        let work_item = self.current_work_item();
-        let value = |f: &str| self.required_value(f);
-        let situation = Situation {
-            toolbar: toolbar.as_deref(),
-            text: &self.login.selected_text,
-            work_item: work_item.as_deref(),
-            value: &value,
-        };
-        let plan = crate::press::plan(def, cmd, &situation, &mut why).map_err(SimError)?;
+        let plan = self
+            .in_situation(|situation| crate::press::plan(def, cmd, situation, &mut why))
+            .map_err(SimError)?;
         Ok((plan, why))
     }
 

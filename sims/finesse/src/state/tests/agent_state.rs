@@ -61,18 +61,9 @@ fn state_requests_during_a_call_become_pending() {
     let mut s = sim("UCCE");
     login(&mut s);
     s.change_state("1001", &req("READY"), "").unwrap();
-    let call = InboundCall {
-        to_agent: Some("1001".into()),
-        ani: "4085551234".into(),
-        ..Default::default()
-    };
-    let (id, _) = s.inbound_call(&call).unwrap();
+    let id = ring_1001(&mut s, "4085551234");
     assert_eq!(s.agents["1001"].state, AgentState::Reserved);
-    let answer = DialogRequest {
-        action: "ANSWER".into(),
-        ..Default::default()
-    };
-    s.dialog_action("1001", &id, &answer, "").unwrap();
+    act(&mut s, "1001", &id, "ANSWER");
     assert_eq!(s.agents["1001"].state, AgentState::Talking);
     s.change_state("1001", &req("WORK_READY"), "").unwrap();
     assert_eq!(s.agents["1001"].pending, Some(AgentState::WorkReady));
@@ -88,11 +79,7 @@ fn a_call_ending_into_wrap_up_keeps_its_dialog_until_the_agent_leaves_work() {
     let mut s = sim("UCCE");
     login(&mut s);
     s.change_state("1001", &req("READY"), "").unwrap();
-    let call = InboundCall {
-        to_agent: Some("1001".into()),
-        ani: "4085551234".into(),
-        ..Default::default()
-    };
+    let call = call_to_1001("4085551234");
     let (id, _) = s.inbound_call(&call).unwrap();
     act(&mut s, "1001", &id, "ANSWER");
     s.change_state("1001", &req("WORK_READY"), "").unwrap();
@@ -164,11 +151,7 @@ fn a_call_ending_into_wrap_up_keeps_its_dialog_until_the_agent_leaves_work() {
 fn a_transfer_wraps_up_the_surviving_dialog_and_a_new_call_ends_wrap_up() {
     let mut s = sim("UCCE");
     login(&mut s);
-    let call = InboundCall {
-        to_agent: Some("1001".into()),
-        ani: "1".into(),
-        ..Default::default()
-    };
+    let call = call_to_1001("1");
     let (id, _) = s.inbound_call(&call).unwrap();
     act(&mut s, "1001", &id, "ANSWER");
     s.change_state("1001", &req("WORK"), "").unwrap();

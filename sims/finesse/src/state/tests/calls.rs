@@ -6,23 +6,10 @@ use super::*;
 fn uccx_refuses_work_states_sst_and_second_calls() {
     let mut s = sim("UCCX");
     login(&mut s);
-    let call = InboundCall {
-        to_agent: Some("1001".into()),
-        ani: "1".into(),
-        ..Default::default()
-    };
+    let call = call_to_1001("1");
     let (id, _) = s.inbound_call(&call).unwrap();
     assert_eq!(s.inbound_call(&call).unwrap_err().0, 409);
-    s.dialog_action(
-        "1001",
-        &id,
-        &DialogRequest {
-            action: "ANSWER".into(),
-            ..Default::default()
-        },
-        "",
-    )
-    .unwrap();
+    act(&mut s, "1001", &id, "ANSWER");
     assert!(s.change_state("1001", &req("WORK"), "").is_err());
     let sst = DialogRequest {
         action: "TRANSFER_SST".into(),
@@ -39,11 +26,7 @@ fn uccx_refuses_work_states_sst_and_second_calls() {
 fn action_lists_follow_ciscos_table() {
     let mut s = sim("UCCE");
     login(&mut s);
-    let call = InboundCall {
-        to_agent: Some("1001".into()),
-        ani: "4085550100".into(),
-        ..Default::default()
-    };
+    let call = call_to_1001("4085550100");
     let (id, _) = s.inbound_call(&call).unwrap();
     let acts = |s: &Sim| {
         let d = &s.dialogs[&id];
@@ -112,12 +95,7 @@ fn dtmf_digits_follow_the_deployment() {
     for (dep, ok) in [("UCCE", true), ("UCCX", false)] {
         let mut s = sim(dep);
         login(&mut s);
-        let call = InboundCall {
-            to_agent: Some("1001".into()),
-            ani: "4085550100".into(),
-            ..Default::default()
-        };
-        let (id, _) = s.inbound_call(&call).unwrap();
+        let id = ring_1001(&mut s, "4085550100");
         act(&mut s, "1001", &id, "ANSWER");
         let dtmf = |digits: &str| DialogRequest {
             action: "SEND_DTMF".into(),
@@ -267,12 +245,7 @@ fn a_busy_destination_fails_the_dialog_until_dropped() {
     assert!(s.dialogs.is_empty());
 
     // A failed consult: the original stays held and offers no TRANSFER.
-    let call = InboundCall {
-        to_agent: Some("1001".into()),
-        ani: "4085550100".into(),
-        ..Default::default()
-    };
-    let (original, _) = s.inbound_call(&call).unwrap();
+    let original = ring_1001(&mut s, "4085550100");
     act(&mut s, "1001", &original, "ANSWER");
     s.consult_call("1001", &original, "5550001", "").unwrap();
     let consult = s.dialogs[&original].associated.clone().unwrap();

@@ -65,18 +65,30 @@ pub(super) fn act(s: &mut Sim, agent: &str, dialog: &str, action: &str) -> Vec<P
     s.dialog_action(agent, dialog, &r, "").unwrap()
 }
 
+/// A call from `ani` routed to agent 1001.
+pub(super) fn call_to_1001(ani: &str) -> InboundCall {
+    InboundCall {
+        to_agent: Some("1001".into()),
+        ani: ani.into(),
+        ..Default::default()
+    }
+}
+
+/// Offers a call from `ani` to agent 1001 and returns its dialog id.
+pub(super) fn ring_1001(s: &mut Sim, ani: &str) -> String {
+    s.inbound_call(&call_to_1001(ani)).unwrap().0
+}
+
 /// 1001 (5001) on an answered customer call with data, consulting 1002 (5002):
 /// (customer dialog, 1001's consult dialog, 1002's dialog).
 fn consult_to_agent(s: &mut Sim) -> (String, String, String) {
     login(s);
     login_as(s, "1002", "5002");
     let call = InboundCall {
-        to_agent: Some("1001".into()),
-        ani: "4085550100".into(),
         dnis: "8005551000".into(),
         call_variables: [("callVariable1".to_string(), "acct-42".to_string())].into(),
         ecc: [("user.case".to_string(), "C-7".to_string())].into(),
-        ..Default::default()
+        ..call_to_1001("4085550100")
     };
     let (original, _) = s.inbound_call(&call).unwrap();
     act(s, "1001", &original, "ANSWER");

@@ -6,22 +6,8 @@ use super::*;
 fn consult_then_transfer_ends_both_dialogs() {
     let mut s = sim("UCCE");
     login(&mut s);
-    let call = InboundCall {
-        to_agent: Some("1001".into()),
-        ani: "1".into(),
-        ..Default::default()
-    };
-    let (id, _) = s.inbound_call(&call).unwrap();
-    s.dialog_action(
-        "1001",
-        &id,
-        &DialogRequest {
-            action: "ANSWER".into(),
-            ..Default::default()
-        },
-        "",
-    )
-    .unwrap();
+    let id = ring_1001(&mut s, "1");
+    act(&mut s, "1001", &id, "ANSWER");
     s.consult_call("1001", &id, "6000", "r1").unwrap();
     let consult = s.dialogs[&id].associated.clone().unwrap();
     assert_eq!(s.dialogs[&id].agent_leg().state, "HELD");
@@ -131,10 +117,8 @@ fn single_step_transfer_to_an_agent_rings_it_with_the_call_data() {
     login_as(&mut s, "1002", "5002");
     s.change_state("1002", &req("READY"), "").unwrap();
     let call = InboundCall {
-        to_agent: Some("1001".into()),
-        ani: "4085550100".into(),
         call_variables: [("callVariable1".to_string(), "acct-42".to_string())].into(),
-        ..Default::default()
+        ..call_to_1001("4085550100")
     };
     let (id, _) = s.inbound_call(&call).unwrap();
     act(&mut s, "1001", &id, "ANSWER");
