@@ -138,65 +138,31 @@ fn out_of_service_shows_in_system_info_and_rest() {
     assert_eq!(text(&e, "primaryNode/xmppSecurePort"), "5223");
     assert!(e.find("secondaryNode/xmppSecurePort").is_some());
 
+    // A failure set through the admin API; the SystemInfo status; the status of a user GET.
+    let fail = |json: &str| assert_eq!(f.admin("POST", "/failures", json).status, 200);
+    let system_status = || {
+        let info = http(&base, "GET", "/finesse/api/SystemInfo", None, &[], "");
+        text(&xml::parse(&info.body).unwrap(), "status")
+    };
+    let user_status = || {
+        f.rest("GET", &format!("/User/{}", f.agent.id), "", "")
+            .status
+    };
+
     // PARTIAL_SERVICE: shown in SystemInfo, and every request gets 503.
-    assert_eq!(
-        f.admin("POST", "/failures", r#"{"partialService":true}"#)
-            .status,
-        200
-    );
-    let info = http(&base, "GET", "/finesse/api/SystemInfo", None, &[], "");
-    assert_eq!(
-        text(&xml::parse(&info.body).unwrap(), "status"),
-        "PARTIAL_SERVICE"
-    );
-    assert_eq!(
-        f.rest("GET", &format!("/User/{}", f.agent.id), "", "")
-            .status,
-        503
-    );
-    f.admin("POST", "/failures", r#"{"partialService":false}"#);
+    fail(r#"{"partialService":true}"#);
+    assert_eq!(system_status(), "PARTIAL_SERVICE");
+    assert_eq!(user_status(), 503);
+    fail(r#"{"partialService":false}"#);
 
-    assert_eq!(
-        f.admin("POST", "/failures", r#"{"outOfService":true}"#)
-            .status,
-        200
-    );
-    let info = http(&base, "GET", "/finesse/api/SystemInfo", None, &[], "");
-    assert_eq!(
-        text(&xml::parse(&info.body).unwrap(), "status"),
-        "OUT_OF_SERVICE"
-    );
-    assert_eq!(
-        f.rest("GET", &format!("/User/{}", f.agent.id), "", "")
-            .status,
-        503
-    );
-
-    assert_eq!(
-        f.admin("POST", "/failures", r#"{"outOfService":false}"#)
-            .status,
-        200
-    );
-    assert_eq!(
-        f.rest("GET", &format!("/User/{}", f.agent.id), "", "")
-            .status,
-        200
-    );
-    assert_eq!(
-        f.admin("POST", "/failures", r#"{"restStatus":500,"count":1}"#)
-            .status,
-        200
-    );
-    assert_eq!(
-        f.rest("GET", &format!("/User/{}", f.agent.id), "", "")
-            .status,
-        500
-    );
-    assert_eq!(
-        f.rest("GET", &format!("/User/{}", f.agent.id), "", "")
-            .status,
-        200
-    );
+    fail(r#"{"outOfService":true}"#);
+    assert_eq!(system_status(), "OUT_OF_SERVICE");
+    assert_eq!(user_status(), 503);
+    fail(r#"{"outOfService":false}"#);
+    assert_eq!(user_status(), 200);
+    fail(r#"{"restStatus":500,"count":1}"#);
+    assert_eq!(user_status(), 500);
+    assert_eq!(user_status(), 200);
     f.sim.stop();
 }
 

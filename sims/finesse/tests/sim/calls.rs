@@ -8,6 +8,20 @@ use finesse_sim::{xml, Deployment};
 /// The admin API's call of a customer with call data: ANI, DNIS, a call variable and an ECC one.
 const CUSTOMER_CALL: &str = r#""ani":"4085550100","dnis":"8005551000","callVariables":{"callVariable1":"acct-42"},"ecc":{"user.case":"C-7"}"#;
 
+/// Asserts that the dialog at `path` of `update` carries [`CUSTOMER_CALL`]'s call variable
+/// and ECC variable.
+fn assert_customer_data(update: &xml::Element, path: &str) {
+    let vars = call_variables(update, path);
+    assert!(
+        vars.contains(&("callVariable1".into(), "acct-42".into())),
+        "{vars:?}"
+    );
+    assert!(
+        vars.contains(&("user.case".into(), "C-7".into())),
+        "{vars:?}"
+    );
+}
+
 #[test]
 fn inbound_call_is_offered_answered_and_dropped() {
     let mut f = fixture(Deployment::Ucce);
@@ -29,15 +43,7 @@ fn inbound_call_is_offered_answered_and_dropped() {
             "data/dialogs/Dialog/participants/Participant/actions/action"
         ) == "ANSWER"
     );
-    let vars = call_variables(&u, "data/dialogs/Dialog");
-    assert!(
-        vars.contains(&("callVariable1".into(), "acct-42".into())),
-        "{vars:?}"
-    );
-    assert!(
-        vars.contains(&("user.case".into(), "C-7".into())),
-        "{vars:?}"
-    );
+    assert_customer_data(&u, "data/dialogs/Dialog");
     f.update("", |u| user_state(u) == "RESERVED");
 
     f.answer(&dialog_id, "5001", "ans");
@@ -58,11 +64,7 @@ fn inbound_call_is_offered_answered_and_dropped() {
     );
 
     let drop = "<Dialog><requestedAction>DROP</requestedAction><targetMediaAddress>5001</targetMediaAddress></Dialog>";
-    assert_eq!(
-        f.rest("PUT", &format!("/Dialog/{dialog_id}"), drop, "drop")
-            .status,
-        202
-    );
+    f.put_dialog(&dialog_id, drop, "drop");
     let u = f.update("/Dialogs", |u| text(u, "event") == "DELETE");
     assert_eq!(text(&u, "requestId"), "drop");
     assert_eq!(text(&u, "data/dialogs/Dialog/id"), dialog_id);
@@ -140,15 +142,7 @@ fn consult_to_another_agent_then_transfer_hands_the_customer_over() {
         "CONSULT"
     );
     assert_eq!(text(&u, &format!("{d}/mediaProperties/DNIS")), "8005551000");
-    let vars = call_variables(&u, d);
-    assert!(
-        vars.contains(&("callVariable1".into(), "acct-42".into())),
-        "{vars:?}"
-    );
-    assert!(
-        vars.contains(&("user.case".into(), "C-7".into())),
-        "{vars:?}"
-    );
+    assert_customer_data(&u, d);
     assert_eq!(actions(&u, d)[0], "ANSWER");
     b.update("", |u| user_state(u) == "RESERVED");
 
@@ -171,8 +165,7 @@ fn consult_to_another_agent_then_transfer_hands_the_customer_over() {
 
     // A completes the transfer.
     let transfer = "<Dialog><requestedAction>TRANSFER</requestedAction><targetMediaAddress>5001</targetMediaAddress></Dialog>";
-    let r = f.rest("PUT", &format!("/Dialog/{consult}"), transfer, "xfer");
-    assert_eq!(r.status, 202, "{}", r.body);
+    f.put_dialog(&consult, transfer, "xfer");
     let u = f.update("/Dialogs", |u| text(u, "event") == "DELETE");
     assert_eq!(text(&u, "data/dialogs/Dialog/id"), consult);
     let u = f.update("/Dialogs", |u| text(u, "event") == "DELETE");
@@ -294,11 +287,7 @@ fn a_call_ending_in_wrap_up_keeps_its_dialog_until_the_agent_is_ready() {
         r.body
     );
     let update = "<Dialog><requestedAction>UPDATE_CALL_DATA</requestedAction><targetMediaAddress>5001</targetMediaAddress><mediaProperties><wrapUpReason>Sale</wrapUpReason></mediaProperties></Dialog>";
-    assert_eq!(
-        f.rest("PUT", &format!("/Dialog/{dialog_id}"), update, "wu")
-            .status,
-        202
-    );
+    f.put_dialog(&dialog_id, update, "wu");
     let u = f.update("/Dialogs", |u| text(u, "requestId") == "wu");
     assert_eq!(text(&u, "event"), "PUT");
     assert_eq!(text(&u, "data/dialog/mediaProperties/wrapUpReason"), "Sale");
@@ -375,11 +364,7 @@ fn a_busy_make_call_from_ready_fails_with_an_async_error_naming_the_dialog() {
         "FAILED"
     );
     let drop = "<Dialog><requestedAction>DROP</requestedAction><targetMediaAddress>5001</targetMediaAddress></Dialog>";
-    assert_eq!(
-        f.rest("PUT", &format!("/Dialog/{dialog}"), drop, "dr")
-            .status,
-        202
-    );
+    f.put_dialog(&dialog, drop, "dr");
     let u = f.update("/Dialogs", |u| text(u, "event") == "DELETE");
     assert_eq!(text(&u, "requestId"), "dr");
     f.sim.stop();

@@ -240,7 +240,18 @@ impl Desk {
         let body = format!(
             "<Dialog><requestedAction>ANSWER</requestedAction><targetMediaAddress>{extension}</targetMediaAddress></Dialog>"
         );
-        let r = self.rest("PUT", &format!("/Dialog/{dialog_id}"), &body, request_id);
+        self.put_dialog(dialog_id, &body, request_id);
+    }
+
+    /// PUTs the `<Dialog>` request `dialog_xml` on `dialog_id` with `request_id` (`""`: none);
+    /// asserts the request is accepted (202).
+    pub(crate) fn put_dialog(&self, dialog_id: &str, dialog_xml: &str, request_id: &str) {
+        let r = self.rest(
+            "PUT",
+            &format!("/Dialog/{dialog_id}"),
+            dialog_xml,
+            request_id,
+        );
         assert_eq!(r.status, 202, "{}", r.body);
     }
 
