@@ -94,13 +94,8 @@ impl Agent {
     /// up to [`PRESS_WAIT`] for a toolbar that makes something available, then fails
     /// naming why each sub-command was skipped.
     pub fn press(&mut self, name: &str) -> Result<Vec<Invoked>, SimError> {
-        let def = self
-            .def
-            .clone()
-            .ok_or_else(|| SimError("no DEF file loaded".into()))?;
-        let cmd = def
-            .command(name)
-            .ok_or_else(|| SimError(format!("DEF has no command {name:?}")))?;
+        let def = self.loaded_def()?.clone();
+        let cmd = command(&def, name)?;
         if cmd.sub_commands.is_empty() {
             return Ok(vec![self.invoke_leaf(&def, &cmd, name)?]);
         }
@@ -124,9 +119,7 @@ impl Agent {
         };
         let mut out = Vec::new();
         for leaf in plan {
-            let sub = def
-                .command(&leaf)
-                .ok_or_else(|| SimError(format!("DEF has no command {leaf:?}")))?;
+            let sub = command(&def, &leaf)?;
             let invoked = self.invoke_leaf(&def, &sub, name)?;
             let ok = invoked.result == ec::OK;
             out.push(invoked);
@@ -180,13 +173,8 @@ impl Agent {
     /// the leaf commands (empty when nothing is available) and why each other sub-command
     /// (or the command itself) is skipped. Same rules as [`Agent::press`].
     pub fn plan_now(&self, name: &str) -> Result<(Vec<String>, Vec<String>), SimError> {
-        let def = self
-            .def
-            .as_ref()
-            .ok_or_else(|| SimError("no DEF file loaded".into()))?;
-        let cmd = def
-            .command(name)
-            .ok_or_else(|| SimError(format!("DEF has no command {name:?}")))?;
+        let def = self.loaded_def()?;
+        let cmd = command(def, name)?;
         if !cmd.sub_commands.is_empty() {
             return self.plan_group(def, &cmd);
         }
@@ -196,6 +184,13 @@ impl Agent {
             None => (vec![cmd.name.clone()], Vec::new()),
             Some(why) => (Vec::new(), vec![format!("{}: {why}", cmd.name)]),
         })
+    }
+
+    /// The DEF file loaded, or an error saying none is.
+    fn loaded_def(&self) -> Result<&Def, SimError> {
+        self.def
+            .as_ref()
+            .ok_or_else(|| SimError("no DEF file loaded".into()))
     }
 
     /// Runs `f` on the current [`Situation`]: the toolbar, the selected text, the work item
@@ -441,4 +436,10 @@ impl Drop for Agent {
     fn drop(&mut self) {
         self.release();
     }
+}
+
+/// The command `name` of `def`, or an error naming it.
+fn command(def: &Def, name: &str) -> Result<def::Command, SimError> {
+    def.command(name)
+        .ok_or_else(|| SimError(format!("DEF has no command {name:?}")))
 }
