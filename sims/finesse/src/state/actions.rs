@@ -167,11 +167,7 @@ impl Sim {
                 if leg_state != "ACTIVE" {
                     return Err(not_now());
                 }
-                let to = req
-                    .to_address
-                    .as_deref()
-                    .filter(|t| !t.is_empty())
-                    .ok_or_else(|| ApiError::missing("toAddress"))?;
+                let to = ApiError::required(req.to_address.as_deref(), "toAddress")?;
                 if !valid_address(to) {
                     let cause = "BAD_DESTINATION";
                     return Ok(vec![
@@ -224,11 +220,7 @@ impl Sim {
                 if leg_state != "ACTIVE" {
                     return Err(not_now());
                 }
-                let digits = req
-                    .dtmf
-                    .as_deref()
-                    .filter(|t| !t.is_empty())
-                    .ok_or_else(|| ApiError::missing("actionParams/dtmfString"))?;
+                let digits = ApiError::required(req.dtmf.as_deref(), "actionParams/dtmfString")?;
                 // UCCE: 0-9 * # A-D; UCCX: 0-9 * #.
                 let (extra, allowed) = match self.config.deployment {
                     Deployment::Ucce => ("*#ABCD", "0-9, *, #, A-D"),

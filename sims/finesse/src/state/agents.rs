@@ -52,12 +52,7 @@ impl Sim {
         };
         match req.state.as_str() {
             "LOGIN" => {
-                let ext = req
-                    .extension
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|e| !e.is_empty())
-                    .ok_or_else(|| ApiError::missing("extension"))?;
+                let ext = ApiError::required(req.extension.as_deref().map(str::trim), "extension")?;
                 if !ext.chars().all(|c| c.is_ascii_digit()) {
                     return Err(ApiError::new(
                         400,

@@ -92,6 +92,13 @@ impl ApiError {
         Self::new(400, "Invalid Input", message, data)
     }
 
+    /// `value` when it is given and not empty; otherwise "`param` is required".
+    fn required<'a>(value: Option<&'a str>, param: &str) -> Result<&'a str, Self> {
+        value
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| Self::missing(param))
+    }
+
     fn missing(param: &str) -> Self {
         Self::new(
             400,
