@@ -22,6 +22,11 @@ fn dialog(id: &str, state: &str, from: &str, to: &str) -> DialogInfo {
     }
 }
 
+/// `dialog` reaches the calls of the agent on extension 5001, with no agent names.
+fn step(c: &mut Calls, dialog: DialogInfo) -> Vec<Effect> {
+    c.apply(dialog, "5001", Named::default(), t())
+}
+
 fn names(effects: &[Effect]) -> Vec<String> {
     effects
         .iter()
@@ -60,12 +65,7 @@ fn inbound_call_life() {
         }
         other => panic!("{other:?}"),
     }
-    let e = c.apply(
-        dialog("7", "ACTIVE", "4085551234", "5001"),
-        "5001",
-        Named::default(),
-        t(),
-    );
+    let e = step(&mut c, dialog("7", "ACTIVE", "4085551234", "5001"));
     assert_eq!(names(&e), ["Started", "EventEstablished"]);
     assert!(c
         .apply(
@@ -75,26 +75,11 @@ fn inbound_call_life() {
             t()
         )
         .is_empty());
-    let e = c.apply(
-        dialog("7", "HELD", "4085551234", "5001"),
-        "5001",
-        Named::default(),
-        t(),
-    );
+    let e = step(&mut c, dialog("7", "HELD", "4085551234", "5001"));
     assert_eq!(names(&e), ["Suspended", "EventHeld"]);
-    let e = c.apply(
-        dialog("7", "ACTIVE", "4085551234", "5001"),
-        "5001",
-        Named::default(),
-        t(),
-    );
+    let e = step(&mut c, dialog("7", "ACTIVE", "4085551234", "5001"));
     assert_eq!(names(&e), ["Resumed", "EventRetrieved"]);
-    let e = c.apply(
-        dialog("7", "DROPPED", "4085551234", "5001"),
-        "5001",
-        Named::default(),
-        t(),
-    );
+    let e = step(&mut c, dialog("7", "DROPPED", "4085551234", "5001"));
     assert_eq!(names(&e), ["EventReleased", "Released"]);
     assert!(c.current().is_none());
     assert_eq!(c.last_ended(), Some("7"));
@@ -120,19 +105,9 @@ fn a_call_first_seen_held_starts_then_holds_and_resumes() {
             "EventHeld"
         ]
     );
-    let e = c.apply(
-        dialog("7", "ACTIVE", "4085551234", "5001"),
-        "5001",
-        Named::default(),
-        t(),
-    );
+    let e = step(&mut c, dialog("7", "ACTIVE", "4085551234", "5001"));
     assert_eq!(names(&e), ["Resumed", "EventRetrieved"]);
-    let e = c.apply(
-        dialog("7", "HELD", "4085551234", "5001"),
-        "5001",
-        Named::default(),
-        t(),
-    );
+    let e = step(&mut c, dialog("7", "HELD", "4085551234", "5001"));
     assert_eq!(names(&e), ["Suspended", "EventHeld"]);
     // A stale list does not end a call updated since it was asked for.
     let asked = t().mono - std::time::Duration::from_secs(1);
@@ -140,12 +115,7 @@ fn a_call_first_seen_held_starts_then_holds_and_resumes() {
         .reconcile(Vec::new(), Some(asked), "5001", Named::default(), t())
         .is_empty());
     // The newest call is the current one, whatever its id's spelling.
-    c.apply(
-        dialog("10", "ALERTING", "4085550000", "5001"),
-        "5001",
-        Named::default(),
-        t(),
-    );
+    step(&mut c, dialog("10", "ALERTING", "4085550000", "5001"));
     assert_eq!(c.current().unwrap().info.id, "10");
     let e = c.end_all("5001", t());
     assert_eq!(
@@ -167,47 +137,17 @@ fn a_call_first_seen_held_starts_then_holds_and_resumes() {
 #[test]
 fn outbound_and_reconcile() {
     let mut c = Calls::default();
-    let e = c.apply(
-        dialog("8", "INITIATING", "5001", "5551000"),
-        "5001",
-        Named::default(),
-        t(),
-    );
+    let e = step(&mut c, dialog("8", "INITIATING", "5001", "5551000"));
     assert_eq!(names(&e), ["New2", "EventDialing"]);
-    let e = c.apply(
-        dialog("8", "ACTIVE", "5001", "5551000"),
-        "5001",
-        Named::default(),
-        t(),
-    );
+    let e = step(&mut c, dialog("8", "ACTIVE", "5001", "5551000"));
     assert_eq!(names(&e), ["Started", "EventEstablished"]);
-    c.apply(
-        dialog("9", "ALERTING", "4085550000", "5001"),
-        "5001",
-        Named::default(),
-        t(),
-    );
+    step(&mut c, dialog("9", "ALERTING", "4085550000", "5001"));
     assert_eq!(c.view().unwrap().calls, 2);
     // A call the agent leaves for wrap-up ends as a work item; later updates of the
     // wrap-up dialog (its reason) are not new calls.
-    c.apply(
-        dialog("11", "ALERTING", "4085550001", "5001"),
-        "5001",
-        Named::default(),
-        t(),
-    );
-    c.apply(
-        dialog("11", "ACTIVE", "4085550001", "5001"),
-        "5001",
-        Named::default(),
-        t(),
-    );
-    let e = c.apply(
-        dialog("11", "WRAP_UP", "4085550001", "5001"),
-        "5001",
-        Named::default(),
-        t(),
-    );
+    step(&mut c, dialog("11", "ALERTING", "4085550001", "5001"));
+    step(&mut c, dialog("11", "ACTIVE", "4085550001", "5001"));
+    let e = step(&mut c, dialog("11", "WRAP_UP", "4085550001", "5001"));
     assert_eq!(names(&e), ["EventReleased", "Released"]);
     assert_eq!(c.last_ended(), Some("11"));
     assert!(c
@@ -219,12 +159,7 @@ fn outbound_and_reconcile() {
         )
         .is_empty());
     // A call that never connects is released too (its work item was announced).
-    c.apply(
-        dialog("10", "INITIATING", "5001", "5559999"),
-        "5001",
-        Named::default(),
-        t(),
-    );
+    step(&mut c, dialog("10", "INITIATING", "5001", "5559999"));
     // A FAILED call is not ended: it stays until the agent drops it.
     let mut failed = dialog("10", "FAILED", "5001", "5559999");
     failed.state_cause = "BUSY".into();
@@ -232,12 +167,7 @@ fn outbound_and_reconcile() {
     assert!(c.get("10").is_some());
     let fields = call_fields(c.get("10").unwrap(), "5001", Named::default());
     assert!(fields.contains(&("FailureCause".to_string(), "BUSY".to_string())));
-    let e = c.apply(
-        dialog("10", "DROPPED", "5001", "5559999"),
-        "5001",
-        Named::default(),
-        t(),
-    );
+    let e = step(&mut c, dialog("10", "DROPPED", "5001", "5559999"));
     assert_eq!(names(&e), ["EventReleased", "Released"]);
     // A snapshot with only call 9: call 8 ended meanwhile.
     let e = c.reconcile(
@@ -270,12 +200,7 @@ fn the_consult_call_offers_the_transfer_its_held_original_lists() {
     let mut other = dialog("3", "HELD", "4085550002", "5001");
     other.actions = vec!["TRANSFER".into()];
     c.apply(other, "5001", Named::default(), t());
-    c.apply(
-        dialog("4", "ACTIVE", "5001", "5003"),
-        "5001",
-        Named::default(),
-        t(),
-    );
+    step(&mut c, dialog("4", "ACTIVE", "5001", "5003"));
     assert!(!c.view().unwrap().actions.iter().any(|a| a == "TRANSFER"));
 }
 
