@@ -97,13 +97,15 @@ fn check_template(file: &str, deployment: &str) {
     // must set; with those set, every Driver: parameter is one the driver accepts.
     let e = driver::config::DriverConfig::from_params(&dp).unwrap_err();
     assert!(e.to_string().contains("SecureKeyFile"), "{file}: {e}");
-    let key = std::env::temp_dir().join(format!("def-test-{}.key", std::process::id()));
+    // One key file per template: the two template tests run in parallel.
+    let key = std::env::temp_dir().join(format!("def-test-{}-{file}.key", std::process::id()));
     std::fs::write(&key, "0123456789abcdeffedcba987654321089abcdef01234567").unwrap();
     dp.push(("Driver:BrokerCaFile".into(), "/etc/site/ca.pem".into()));
     dp.push(("Driver:SecureKeyFile".into(), key.display().to_string()));
     dp.retain(|(k, v)| k != "Driver:SecureKey" && k != "Driver:BrokerCaFile" || !v.is_empty());
     let parsed =
         driver::config::DriverConfig::from_params(&dp).unwrap_or_else(|e| panic!("{file}: {e}"));
+    std::fs::remove_file(&key).unwrap();
     assert!(
         parsed.unknown.is_empty(),
         "{file}: unknown {:?}",
