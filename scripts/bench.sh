@@ -26,7 +26,9 @@
 #   BENCH_XMPP [none]: IP:PORT of a running Prosody serving finesse.local (else its own on
 #   BENCH_XMPP_PORT [5322], plain); BENCH_XMPP_TLS [plain]: the connector's finesse.xmpp_tls
 #   (plain, starttls, tls) with BENCH_XMPP_CA, the CA file of Prosody's certificate
-#   BENCH_RUN_DIR [target/bench/run-PID]: configs, logs, the publish log
+#   BENCH_CAPTURE [0]: 1 captures the XMPP and broker ports (tcpdump; both in clear) and
+#   splits the event latency by hop (scripts/bench-split.py)
+#   BENCH_RUN_DIR [target/bench/run-PID]: configs, logs, the publish log, the callbacks' trace
 # Exit: 0 every call answered and released, 1 otherwise or on error.
 set -euo pipefail
 umask 077   # the run folder holds the connector's configuration (broker password)
@@ -175,7 +177,7 @@ kill -0 "$CONNECTOR_PID" 2>/dev/null || die "the connector exited: $(tail -5 "$R
 
 # --- the bench --------------------------------------------------------------------------------
 args=(--agents "$AGENTS" --drivers "$DRIVERS" --rate "$RATE" --seconds "$SECONDS_OF_CALLS"
-      --hold-ms "$HOLD_MS" --wave "${BENCH_WAVE:-0}" --finesse "$URL" --publish-log "$RUN/publish.log"
+      --hold-ms "$HOLD_MS" --wave "${BENCH_WAVE:-0}" --finesse "$URL" --publish-log "$RUN/publish.log" --trace "$RUN/callbacks.log"
       --def "$REPO_ROOT/def-templates/ucce.def" --broker "$BROKER" --queue "$QUEUE"
       --first-agent "$FIRST_AGENT" --log-file "$RUN/driver.log" --xmpp-port "$XMPP_PORT"
       --watch "connector=$CONNECTOR_PID" --watch "finesse-sim=$SIM_PID")
@@ -187,6 +189,27 @@ export BENCH_DRIVER_PASSWORD=${BENCH_DRIVER_PASSWORD:-}
 [[ -n $BROKER_CA ]] && args+=(--ca-file "$BROKER_CA")
 [[ -n ${BENCH_SECURE_KEY:-} ]] && args+=(--secure-key-file "$BENCH_SECURE_KEY")
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg); profile $PROFILE; logs in $RUN"
+CAPTURE_PID=""
+if [[ ${BENCH_CAPTURE:-0} == 1 ]]; then
+    # Every hop's share of the event latency, from the packets on the loopback interface
+    # (scripts/bench-split.py): both ports must carry clear text.
+    command -v tcpdump >/dev/null || die "BENCH_CAPTURE=1 needs tcpdump (and root or CAP_NET_RAW)"
+    command -v python3 >/dev/null || die "BENCH_CAPTURE=1 needs python3"
+    [[ -z $BROKER_CA && ${BENCH_XMPP_TLS:-plain} == plain ]] \
+        || die "BENCH_CAPTURE=1 needs the broker and XMPP in clear (no BENCH_BROKER_CA, BENCH_XMPP_TLS=plain)"
+    tcpdump -i lo -s 0 -B 131072 -Z "$(id -un)" -w "$RUN/capture.pcap" \
+        "tcp port $XMPP_PORT or tcp port ${BROKER##*:}" 2>"$RUN/tcpdump.err" &
+    CAPTURE_PID=$!
+    PIDS+=("$CAPTURE_PID")
+    sleep 1
+    kill -0 "$CAPTURE_PID" 2>/dev/null || die "tcpdump exited: $(tail -2 "$RUN/tcpdump.err")"
+fi
 rc=0
 "$BIN/scs-chain-bench" "${args[@]}" || rc=$?
+if [[ -n $CAPTURE_PID ]]; then
+    kill "$CAPTURE_PID" 2>/dev/null || true
+    wait "$CAPTURE_PID" 2>/dev/null || true
+    python3 "$SCRIPT_DIR/bench-split.py" "$RUN/capture.pcap" "$RUN/publish.log" \
+        "$RUN/callbacks.log" "$XMPP_PORT" "${BROKER##*:}" || rc=1
+fi
 exit "$rc"

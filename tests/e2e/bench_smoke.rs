@@ -71,6 +71,7 @@ fn the_whole_chain_benchmark_takes_every_call_and_prints_its_figures() {
     for line in [
         "login: 20/20 agents",
         "ready: 20/20 agents",
+        "finesse-sim: 0 notifications queued",
         "calls: 20 to place, 20 placed, 20 answered, 20 released",
         "event latency, finesse-sim publish -> EventRinging: 20 calls; p50 ",
         "event latency, finesse-sim publish -> EventReleased: 20 calls; p50 ",
@@ -88,4 +89,11 @@ fn the_whole_chain_benchmark_takes_every_call_and_prints_its_figures() {
         stdout.contains("  broker: ") && stdout.contains("  prosody: "),
         "the broker's and Prosody's CPU are reported:\n{report}"
     );
+    // The trace lines up each call's three callbacks with the capture (BENCH_CAPTURE).
+    let trace = std::fs::read_to_string(run_dir.join("callbacks.log")).unwrap();
+    let events: Vec<&str> = trace.lines().filter_map(|l| l.split('\t').nth(1)).collect();
+    assert_eq!(events.len(), 60, "{trace}");
+    for e in ["EventRinging", "EventEstablished", "EventReleased"] {
+        assert_eq!(events.iter().filter(|x| **x == e).count(), 20, "{trace}");
+    }
 }

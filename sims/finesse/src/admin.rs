@@ -1,5 +1,6 @@
 //! The admin API (JSON under `/admin`): place inbound calls, make the far end answer or hang up,
-//! change an agent's state as a supervisor would, inject failures, read the state.
+//! change an agent's state as a supervisor would, inject failures, read the state and how many
+//! notifications wait to be published.
 
 use serde_json::{json, Value};
 
@@ -164,6 +165,9 @@ pub fn handle(shared: &Shared, method: &str, path: &str, body: &str) -> Reply {
                 );
             }
             Reply::json(200, json!({ "applied": done }))
+        }
+        ("GET", ["publish-queue"]) => {
+            Reply::json(200, json!({ "queued": shared.notifier.queued() }))
         }
         ("GET", ["state"]) => {
             let sim = shared.lock();

@@ -222,6 +222,11 @@ impl Notifier {
         }
     }
 
+    /// How many notifications wait for the publisher (not yet sent).
+    pub fn queued(&self) -> usize {
+        self.tx.len()
+    }
+
     /// Drops the XMPP connection; the publisher reconnects and sends what was queued meanwhile.
     pub fn drop_connection(&self) {
         let _ = self.tx.send(Job::Drop);

@@ -54,6 +54,34 @@ fn latency(times: Option<&Vec<Times>>, arrived: u128) -> Option<(Duration, Durat
     Some((since(*sent), since(*queued)))
 }
 
+/// When one callback of a call arrived.
+type Arrival = fn(&CallOutcome) -> Option<Instant>;
+
+/// The three dialog callbacks a call makes, and when each arrived.
+const CALLBACKS: [(&str, Arrival); 3] = [
+    ("EventRinging", |c| c.ringing),
+    ("EventEstablished", |c| c.established),
+    ("EventReleased", |c| c.released),
+];
+
+/// Writes each dialog callback's arrival, `DIALOG<TAB>EVENT<TAB>MICROS` (since the epoch).
+pub fn write_trace(path: &Path, outcomes: &[CallOutcome]) -> Result<(), String> {
+    let now = (Instant::now(), SystemTime::now());
+    let mut text = String::new();
+    for c in outcomes {
+        for (name, pick) in CALLBACKS {
+            if let Some(at) = pick(c) {
+                text.push_str(&format!(
+                    "{}\t{name}\t{}\n",
+                    c.dialog,
+                    epoch_micros(at, now)
+                ));
+            }
+        }
+    }
+    std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))
+}
+
 /// Prints the latency of EventRinging, EventEstablished and EventReleased after the publish
 /// that caused each (the dialog's latest publish before it).
 pub fn report(path: &Path, outcomes: &[CallOutcome]) -> Result<(), String> {
@@ -62,14 +90,7 @@ pub fn report(path: &Path, outcomes: &[CallOutcome]) -> Result<(), String> {
     let log = read_log(path)?;
     let now = (Instant::now(), SystemTime::now());
     let (mut all, mut all_queued) = (Vec::new(), Vec::new());
-    for (name, pick) in [
-        (
-            "EventRinging",
-            (|c: &CallOutcome| c.ringing) as fn(&CallOutcome) -> Option<Instant>,
-        ),
-        ("EventEstablished", |c: &CallOutcome| c.established),
-        ("EventReleased", |c: &CallOutcome| c.released),
-    ] {
+    for (name, pick) in CALLBACKS {
         let arrived: Vec<(&CallOutcome, Instant)> = outcomes
             .iter()
             .filter_map(|c| Some((c, pick(c)?)))

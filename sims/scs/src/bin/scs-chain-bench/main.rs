@@ -143,6 +143,33 @@ fn wait_for_sessions(port: u16, agents: usize) {
     );
 }
 
+/// Waits (up to a minute) until finesse-sim has published what logins and Ready queued, so
+/// that calls do not wait behind that backlog, and says how long that took.
+fn wait_for_publish_queue(finesse: &str) {
+    let t = Instant::now();
+    let queued = || -> Result<u64, String> {
+        let v: serde_json::Value = ureq::get(&format!("{finesse}/admin/publish-queue"))
+            .timeout(Duration::from_secs(5))
+            .call()
+            .map_err(|e| e.to_string())?
+            .into_json()
+            .map_err(|e| e.to_string())?;
+        v["queued"].as_u64().ok_or(format!("no queued in {v}"))
+    };
+    let mut n = queued();
+    while matches!(n, Ok(q) if q > 0) && t.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(100));
+        n = queued();
+    }
+    match n {
+        Ok(q) => println!(
+            "finesse-sim: {q} notifications queued {:.2} s later",
+            t.elapsed().as_secs_f64()
+        ),
+        Err(e) => println!("finesse-sim: publish queue unknown ({e})"),
+    }
+}
+
 fn run(o: &Options) -> Result<bool, String> {
     let mut names: Vec<String> = o.watch.iter().map(|(n, _)| n.clone()).collect();
     let mut pids: Vec<u32> = o.watch.iter().map(|(_, p)| *p).collect();
@@ -234,6 +261,7 @@ fn run(o: &Options) -> Result<bool, String> {
     if let Some(port) = o.xmpp_port {
         wait_for_sessions(port, ready.len());
     }
+    wait_for_publish_queue(&o.finesse);
     let total = (o.rate * o.seconds).round().max(1.0) as usize;
     let phase = Phase::start(&pids);
     let run = calls::run(
@@ -268,6 +296,9 @@ fn run(o: &Options) -> Result<bool, String> {
         .take(5)
     {
         println!("  call failure: {e}");
+    }
+    if let Some(path) = &o.trace {
+        latency::write_trace(path, &run.outcomes)?;
     }
     match &o.publish_log {
         Some(path) => latency::report(path, &run.outcomes)?,

@@ -19,6 +19,9 @@ pub struct Options {
     pub finesse: String,
     /// finesse-sim's publish log (`FINESSE_SIM_PUBLISH_LOG`).
     pub publish_log: Option<PathBuf>,
+    /// Where to write each dialog callback's arrival (`DIALOG<TAB>EVENT<TAB>MICROS`), to
+    /// line up with a packet capture or the publish log.
+    pub trace: Option<PathBuf>,
     /// The DEF file and its profile.
     pub def: PathBuf,
     /// The DEF profile.
@@ -51,7 +54,7 @@ pub struct Options {
 
 /// The usage text.
 pub const USAGE: &str = "usage: scs-chain-bench --finesse URL --queue QUEUE [--agents N] \
-[--drivers K] [--rate CALLS_PER_S] [--seconds S] [--hold-ms MS] [--publish-log FILE] \
+[--drivers K] [--rate CALLS_PER_S] [--seconds S] [--hold-ms MS] [--publish-log FILE] [--trace FILE] \
 [--def FILE] [--profile NAME] [--broker IP:PORT] [--broker-login USER (password in BENCH_DRIVER_PASSWORD)] \
 [--ca-file PEM] [--secure-key-file FILE] [--first-agent ID] [--log-file FILE] [--xmpp-port PORT] [--wave AGENTS] [--watch NAME=PID]...";
 
@@ -66,6 +69,7 @@ impl Options {
             hold_ms: 0,
             finesse: String::new(),
             publish_log: None,
+            trace: None,
             def: PathBuf::from("def-templates/ucce.def"),
             profile: "Cisco UCCE".into(),
             broker: "127.0.0.1:61613".parse().expect("a valid address"),
@@ -95,6 +99,7 @@ impl Options {
                 "--first-agent" => o.first_agent = number(value()?)? as u64,
                 "--finesse" => o.finesse = value()?.trim_end_matches('/').to_string(),
                 "--publish-log" => o.publish_log = Some(value()?.into()),
+                "--trace" => o.trace = Some(value()?.into()),
                 "--def" => o.def = value()?.into(),
                 "--profile" => o.profile = value()?,
                 "--broker" => {
