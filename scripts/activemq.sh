@@ -37,6 +37,8 @@
 #   --clean  deletes $ACTIVEMQ_BASE/data (persistent queues, logs) before starting, on purpose.
 # Env: ACTIVEMQ_BASE, STOMP_PORT, OPENWIRE_PORT, SLAVE_STOMP_PORT, SLAVE_OPENWIRE_PORT,
 #      ACTIVEMQ_LOCK_MS (store lock retry of a waiting slave, ms, default 500),
+#      ACTIVEMQ_INACTIVE_MS (a destination without messages and consumers this long is
+#      deleted, default 300000), ACTIVEMQ_PURGE_MS (how often the broker looks, default 60000),
 #      ACTIVEMQ_START_TIMEOUT (s, default 60), ACTIVEMQ_JAVA_OPTS (default "-Xms64M -Xmx256M").
 # Exit codes: 0 ok / running (serving, or waiting for the store lock the other broker of the
 # pair holds), 1 error, 2 usage, 3 stopped (status).
@@ -75,6 +77,8 @@ CHECK_PORT=$STOMP_PORT
 # The KahaDB store (and its lock) of the pair: the master's.
 STORE_DIR="$MASTER_BASE/data/kahadb"
 LOCK_MS=${ACTIVEMQ_LOCK_MS:-500}
+PURGE_MS=${ACTIVEMQ_PURGE_MS:-60000}
+INACTIVE_MS=${ACTIVEMQ_INACTIVE_MS:-300000}
 CONF_DIR="$BASE/conf"
 DATA_DIR="$BASE/data"
 TMP_DIR="$BASE/tmp"
@@ -188,6 +192,21 @@ write_config() {
         grep -q "<simpleAuthenticationPlugin" "$tmp" || die "could not add the security plugins"
         rm -f "$CONF_DIR/plugins.xml"
     fi
+    # Destinations nobody uses any more are deleted: every driver instance has its own event
+    # queue (its ClientId ends with its process id), so without this each restart of a Siebel
+    # server, and each test, leaves a queue, its topics and their advisories in the broker's
+    # heap and store for good. With 6,000 of them a 256 MB heap had no room left for a burst
+    # of 2,000 logins: the broker spent its time collecting garbage and stopped reading the
+    # connector's connection (the drivers called the connector gone).
+    awk -v period="$PURGE_MS" -v idle="$INACTIVE_MS" '/<persistenceAdapter>/ && !done {
+            print "<destinationPolicy><policyMap><policyEntries>"
+            print "<policyEntry queue=\"&gt;\" gcInactiveDestinations=\"true\" inactiveTimeoutBeforeGC=\"" idle "\"/>"
+            print "<policyEntry topic=\"&gt;\" gcInactiveDestinations=\"true\" inactiveTimeoutBeforeGC=\"" idle "\"/>"
+            print "</policyEntries></policyMap></destinationPolicy>"; done = 1
+        } { print }' "$tmp" >"$tmp.2"
+    mv -f "$tmp.2" "$tmp"
+    sed -i -E 's#<broker xmlns="http://activemq.apache.org/schema/core"#& schedulePeriodForDestinationPurge="'"$PURGE_MS"'"#' "$tmp"
+    grep -q "gcInactiveDestinations" "$tmp" || die "could not add the destination policy"
     # The store of the pair, with a file lock a waiting slave retries every $LOCK_MS ms.
     sed -i -E 's#<kahaDB directory="[^"]*"[[:space:]]*/>#<kahaDB directory="'"$STORE_DIR"'"><locker><shared-file-locker lockAcquireSleepInterval="'"$LOCK_MS"'"/></locker></kahaDB>#' "$tmp"
     grep -qF "<kahaDB directory=\"$STORE_DIR\"><locker>" "$tmp" \
@@ -306,6 +325,7 @@ usage() {
 settings_digest() {
     printf '%s\n' "$PLAIN $STOMP_PORT $STOMP_TLS_PORT $OPENWIRE_PORT $AUTH $CONNECTOR_LOGIN" \
         "$CONNECTOR_PASSWORD $DRIVERS $REQUEST_QUEUE $MAX_FRAME $MAX_DATA $CERTS_DIR $LOCK_MS" \
+        "$PURGE_MS $INACTIVE_MS" \
         | cat - "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1
 }
 if [[ ${1:-} == start ]] && svc_pid >/dev/null \

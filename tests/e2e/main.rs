@@ -6,6 +6,7 @@ mod agent_state;
 mod bench_smoke;
 mod broker_down;
 mod broker_failover;
+mod broker_housekeeping;
 mod buttons;
 mod c_host;
 mod calls;
