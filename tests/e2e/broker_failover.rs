@@ -94,27 +94,20 @@ impl BrokerPair {
     /// Runs `scripts/activemq.sh <cmd>` for this pair; panics with its output on failure.
     pub fn script(&self, cmd: &str) {
         let a = self.access();
-        let out = Command::new("bash")
-            .arg(repo().join("scripts/activemq.sh"))
-            .arg(cmd)
-            .env("ACTIVEMQ_BASE", &self.base)
-            .env("STOMP_PORT", "off")
-            .env("STOMP_TLS_PORT", self.master.port().to_string())
-            .env("OPENWIRE_PORT", self.openwire[0].to_string())
-            .env("SLAVE_STOMP_TLS_PORT", self.slave.port().to_string())
-            .env("SLAVE_OPENWIRE_PORT", self.openwire[1].to_string())
-            .env("ACTIVEMQ_AUTH", "1")
-            .env("ACTIVEMQ_CONNECTOR_LOGIN", &a.connector.0)
-            .env("ACTIVEMQ_CONNECTOR_PASSWORD", &a.connector.1)
-            .env("ACTIVEMQ_DRIVERS", format!("{}:{}", a.driver.0, a.driver.1))
-            .env("ACTIVEMQ_JAVA_OPTS", "-Xms32M -Xmx160M")
-            .output()
-            .expect("bash runs scripts/activemq.sh");
-        assert!(
-            out.status.success(),
-            "scripts/activemq.sh {cmd}: {}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
+        activemq_script(
+            cmd,
+            &[
+                ("ACTIVEMQ_BASE", self.base.display().to_string()),
+                ("STOMP_PORT", "off".into()),
+                ("STOMP_TLS_PORT", self.master.port().to_string()),
+                ("OPENWIRE_PORT", self.openwire[0].to_string()),
+                ("SLAVE_STOMP_TLS_PORT", self.slave.port().to_string()),
+                ("SLAVE_OPENWIRE_PORT", self.openwire[1].to_string()),
+                ("ACTIVEMQ_AUTH", "1".into()),
+                ("ACTIVEMQ_CONNECTOR_LOGIN", a.connector.0.clone()),
+                ("ACTIVEMQ_CONNECTOR_PASSWORD", a.connector.1.clone()),
+                ("ACTIVEMQ_DRIVERS", format!("{}:{}", a.driver.0, a.driver.1)),
+            ],
         );
     }
 

@@ -3,10 +3,9 @@
 //! filled the broker's heap until it stalled in a burst of logins (docs/operations.md).
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
-use crate::common::{repo, unique, wait_until, BrokerAccess};
+use crate::common::{activemq_script, repo, unique, wait_until, BrokerAccess};
 use crate::security::free_ports;
 
 /// A broker of its own (plain STOMP, open) with a short inactivity limit; stopped and
@@ -19,24 +18,17 @@ struct Broker {
 
 impl Broker {
     fn script(&self, cmd: &str) {
-        let out = Command::new("bash")
-            .arg(repo().join("scripts/activemq.sh"))
-            .arg(cmd)
-            .env("ACTIVEMQ_BASE", &self.base)
-            .env("STOMP_PORT", self.stomp.to_string())
-            .env("STOMP_TLS_PORT", "")
-            .env("OPENWIRE_PORT", self.openwire.to_string())
-            .env("ACTIVEMQ_AUTH", "0")
-            .env("ACTIVEMQ_INACTIVE_MS", "2000")
-            .env("ACTIVEMQ_PURGE_MS", "500")
-            .env("ACTIVEMQ_JAVA_OPTS", "-Xms32M -Xmx128M")
-            .output()
-            .expect("bash runs scripts/activemq.sh");
-        assert!(
-            out.status.success(),
-            "scripts/activemq.sh {cmd}: {}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
+        activemq_script(
+            cmd,
+            &[
+                ("ACTIVEMQ_BASE", self.base.display().to_string()),
+                ("STOMP_PORT", self.stomp.to_string()),
+                ("STOMP_TLS_PORT", String::new()),
+                ("OPENWIRE_PORT", self.openwire.to_string()),
+                ("ACTIVEMQ_AUTH", "0".into()),
+                ("ACTIVEMQ_INACTIVE_MS", "2000".into()),
+                ("ACTIVEMQ_PURGE_MS", "500".into()),
+            ],
         );
     }
 

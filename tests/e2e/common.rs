@@ -305,6 +305,24 @@ pub fn log_file() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("driver-{}.log", std::process::id()))
 }
 
+/// Runs `scripts/activemq.sh <cmd>` for a broker of a test's own (its `ACTIVEMQ_BASE`,
+/// ports and users in `env`, a small heap); panics with the script's output on failure.
+pub fn activemq_script(cmd: &str, env: &[(&str, String)]) {
+    let out = std::process::Command::new("bash")
+        .arg(repo().join("scripts/activemq.sh"))
+        .arg(cmd)
+        .env("ACTIVEMQ_JAVA_OPTS", "-Xms32M -Xmx160M")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .expect("bash runs scripts/activemq.sh");
+    assert!(
+        out.status.success(),
+        "scripts/activemq.sh {cmd}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The repository root (this package is its `tests/` folder).
 pub fn repo() -> PathBuf {
     let tests = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

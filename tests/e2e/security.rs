@@ -59,31 +59,24 @@ impl ClosedBroker {
     }
 
     fn script(&self, cmd: &str) {
-        let out = Command::new("bash")
-            .arg(repo().join("scripts/activemq.sh"))
-            .arg(cmd)
-            .env("ACTIVEMQ_BASE", &self.base)
-            .env("STOMP_PORT", self.plain.port().to_string())
-            .env("STOMP_TLS_PORT", self.tls.port().to_string())
-            .env("OPENWIRE_PORT", self.openwire.to_string())
-            .env("ACTIVEMQ_AUTH", "1")
-            .env(
-                "ACTIVEMQ_DRIVERS",
-                format!(
-                    "{}:{} {}:{}",
-                    DRIVER.0, DRIVER.1, OTHER_DRIVER.0, OTHER_DRIVER.1
+        activemq_script(
+            cmd,
+            &[
+                ("ACTIVEMQ_BASE", self.base.display().to_string()),
+                ("STOMP_PORT", self.plain.port().to_string()),
+                ("STOMP_TLS_PORT", self.tls.port().to_string()),
+                ("OPENWIRE_PORT", self.openwire.to_string()),
+                ("ACTIVEMQ_AUTH", "1".into()),
+                (
+                    "ACTIVEMQ_DRIVERS",
+                    format!(
+                        "{}:{} {}:{}",
+                        DRIVER.0, DRIVER.1, OTHER_DRIVER.0, OTHER_DRIVER.1
+                    ),
                 ),
-            )
-            .env("ACTIVEMQ_CONNECTOR_LOGIN", CONNECTOR.0)
-            .env("ACTIVEMQ_CONNECTOR_PASSWORD", CONNECTOR.1)
-            .env("ACTIVEMQ_JAVA_OPTS", "-Xms32M -Xmx160M")
-            .output()
-            .expect("bash runs scripts/activemq.sh");
-        assert!(
-            out.status.success(),
-            "scripts/activemq.sh {cmd}: {}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
+                ("ACTIVEMQ_CONNECTOR_LOGIN", CONNECTOR.0.into()),
+                ("ACTIVEMQ_CONNECTOR_PASSWORD", CONNECTOR.1.into()),
+            ],
         );
     }
 
