@@ -79,6 +79,8 @@ STORE_DIR="$MASTER_BASE/data/kahadb"
 LOCK_MS=${ACTIVEMQ_LOCK_MS:-500}
 PURGE_MS=${ACTIVEMQ_PURGE_MS:-60000}
 INACTIVE_MS=${ACTIVEMQ_INACTIVE_MS:-300000}
+[[ $PURGE_MS =~ ^[1-9][0-9]*$ && $INACTIVE_MS =~ ^[1-9][0-9]*$ ]] \
+    || { echo "activemq: ACTIVEMQ_PURGE_MS and ACTIVEMQ_INACTIVE_MS must be milliseconds (a number over 0)" >&2; exit 2; }
 CONF_DIR="$BASE/conf"
 DATA_DIR="$BASE/data"
 TMP_DIR="$BASE/tmp"
@@ -198,7 +200,7 @@ write_config() {
     # heap and store for good. With 6,000 of them a 256 MB heap had no room left for a burst
     # of 2,000 logins: the broker spent its time collecting garbage and stopped reading the
     # connector's connection (the drivers called the connector gone).
-    awk -v period="$PURGE_MS" -v idle="$INACTIVE_MS" '/<persistenceAdapter>/ && !done {
+    awk -v idle="$INACTIVE_MS" '/<persistenceAdapter>/ && !done {
             print "<destinationPolicy><policyMap><policyEntries>"
             print "<policyEntry queue=\"&gt;\" gcInactiveDestinations=\"true\" inactiveTimeoutBeforeGC=\"" idle "\"/>"
             print "<policyEntry topic=\"&gt;\" gcInactiveDestinations=\"true\" inactiveTimeoutBeforeGC=\"" idle "\"/>"
@@ -206,7 +208,8 @@ write_config() {
         } { print }' "$tmp" >"$tmp.2"
     mv -f "$tmp.2" "$tmp"
     sed -i -E 's#<broker xmlns="http://activemq.apache.org/schema/core"#& schedulePeriodForDestinationPurge="'"$PURGE_MS"'"#' "$tmp"
-    grep -q "gcInactiveDestinations" "$tmp" || die "could not add the destination policy"
+    grep -q "gcInactiveDestinations" "$tmp" && grep -q "schedulePeriodForDestinationPurge" "$tmp" \
+        || die "could not add the destination policy"
     # The store of the pair, with a file lock a waiting slave retries every $LOCK_MS ms.
     sed -i -E 's#<kahaDB directory="[^"]*"[[:space:]]*/>#<kahaDB directory="'"$STORE_DIR"'"><locker><shared-file-locker lockAcquireSleepInterval="'"$LOCK_MS"'"/></locker></kahaDB>#' "$tmp"
     grep -qF "<kahaDB directory=\"$STORE_DIR\"><locker>" "$tmp" \

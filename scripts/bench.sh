@@ -209,6 +209,8 @@ rc=0
 if [[ -n $CAPTURE_PID ]]; then
     kill "$CAPTURE_PID" 2>/dev/null || true
     wait "$CAPTURE_PID" 2>/dev/null || true
+    # A packet the kernel dropped would pair a hop with a later packet: say how many.
+    echo "capture: $(grep -E 'captured|dropped by kernel' "$RUN/tcpdump.err" | tr '\n' ';' | sed 's/;$//')"
     python3 "$SCRIPT_DIR/bench-split.py" "$RUN/capture.pcap" "$RUN/publish.log" \
         "$RUN/callbacks.log" "$XMPP_PORT" "${BROKER##*:}" || rc=1
 fi

@@ -192,7 +192,7 @@ prosody $pid on $HOST:$XMPP_PORT
   listen backlog:     $(grep -o 'tcp_backlog = [0-9]*' "$CFG_FILE" | grep -o '[0-9]*$') (kernel somaxconn $somaxconn)
   rate limits:        none (mod_limits not loaded; registration unthrottled from loopback)
   stanza size:        256 KiB (Prosody's default c2s_stanza_size_limit)
-  garbage collector:  $GC
+  garbage collector:  $(grep -o '^gc = .*' "$CFG_FILE" || echo "Prosody's default (incremental, threshold 105, speed 500)")
   pubsub items:       not stored on the nodes finesse-sim creates (persist_items off)
 EOF
 }

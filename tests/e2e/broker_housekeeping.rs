@@ -83,7 +83,7 @@ fn a_driver_queue_left_behind_is_deleted_and_a_used_one_is_kept() {
                 .ok_or("not in the broker's log yet")
         },
     );
-    // Two more sweeps: the queue with a reader stays.
+    // Six more sweeps (every 500 ms): the queue with a reader stays.
     std::thread::sleep(Duration::from_secs(3));
     assert!(!removed(&live), "{}", broker.log());
     drop(running);
