@@ -8,6 +8,7 @@ The last line is `verdict: PASS ...` or `verdict: FAIL ...`.
 
 import csv
 import json
+import re
 import sys
 
 # Slopes above these fail the run (MB per hour, least squares over the samples since the
@@ -156,7 +157,9 @@ def main():
     if dup_clean:
         problems.append(f"{dup_clean} events duplicated outside restarts")
     for what, how in restarts.items():
-        if how == "not done" or not how.endswith(f"{agents}/{agents}"):
+        # "... N/AGENTS after 20 s settle)": every session back after the restart.
+        back = re.search(r"(\d+)/(\d+) after \d+ s settle", how)
+        if not back or int(back.group(1)) != agents:
             problems.append(f"{what} restart not survived by every session ({how})")
     if problems:
         print("verdict: FAIL: " + "; ".join(problems))
